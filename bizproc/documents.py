@@ -1,0 +1,105 @@
+"""The interface through which the engine reads and writes documents.
+
+The engine knows documents only by Bitrix's document type triple (``("crm",
+"CCrmDocumentDeal", "DEAL")``) and document id (``"DEAL_5"``). An app that owns documents (the
+CRM) implements ``DocumentProvider`` and registers it from its ``AppConfig.ready``.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from django.utils.translation import gettext as _
+
+from bizproc.fieldtypes import Field
+
+
+class DocumentType(NamedTuple):
+    module: str
+    entity: str
+    type: str
+
+
+class Operation(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    START_PROCESS = "start_process"
+    DESIGN = "design"
+
+
+class DocumentError(Exception):
+    """A document id or value the provider refuses; ``message`` is in the active language.
+
+    ``errors`` maps field codes to messages when the refusal concerns fields.
+    """
+
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = dict(errors or {})
+
+
+class DocumentProvider(ABC):
+    module: str
+
+    @abstractmethod
+    def document_types(self) -> Sequence[DocumentType]: ...
+
+    @abstractmethod
+    def caption(self, document_type: DocumentType, *, plural: bool = False) -> str: ...
+
+    @abstractmethod
+    def normalize_id(self, raw: Any, *, document_type: DocumentType | None = None) -> str:
+        """``"DEAL_5"`` for ``"DEAL_5"``, or for ``5`` when the type is given; else DocumentError."""
+
+    @abstractmethod
+    def document_type_of(self, document_id: str) -> DocumentType: ...
+
+    @abstractmethod
+    def fields(self, document_type: DocumentType) -> Sequence[Field]: ...
+
+    @abstractmethod
+    def read(self, document_id: str) -> dict[str, Any]:
+        """Every field's typed value, by field code; DocumentError when there is none."""
+
+    @abstractmethod
+    def write(self, document_id: str, values: Mapping[str, Any], *, user_id: int | None) -> None:
+        """Converts, validates and saves; all or nothing. ``user_id=None`` is the system (a process)."""
+
+    @abstractmethod
+    def exists(self, document_id: str) -> bool: ...
+
+    @abstractmethod
+    def can(
+        self,
+        user_id: int,
+        operation: Operation,
+        *,
+        document_id: str | None = None,
+        document_type: DocumentType | None = None,
+    ) -> bool: ...
+
+
+class ProviderRegistry:
+    def __init__(self) -> None:
+        self._by_module: dict[str, DocumentProvider] = {}
+
+    def register(self, provider: DocumentProvider) -> None:
+        if provider.module in self._by_module:
+            raise ValueError(f"A document provider for {provider.module!r} is registered already")
+        self._by_module[provider.module] = provider
+
+    def get(self, module: str) -> DocumentProvider:
+        try:
+            return self._by_module[module]
+        except KeyError:
+            raise DocumentError(
+                _("Unknown document module: %(module)s") % {"module": module}
+            ) from None
+
+    def all(self) -> list[DocumentProvider]:
+        return list(self._by_module.values())
+
+
+document_providers = ProviderRegistry()

@@ -1,0 +1,61 @@
+"""Runs the ASGI server; in the embedded default also the task worker, in the same process.
+
+Production runs this (or any ASGI server on ``config.asgi:application``) with
+EMBEDDED_WORKER=false, and separate ``manage.py db_worker`` processes.
+"""
+
+import threading
+
+import uvicorn
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker
+
+from crm.demo import read_credentials
+
+
+class Command(BaseCommand):
+    help = "Serves HTTP and websockets (and runs the task worker in the embedded default)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=settings.PORT)
+
+    def handle(self, *args: object, host: str, port: int, **options: object) -> None:
+        worker = None
+        if settings.EMBEDDED_WORKER:
+            worker = Worker(
+                queue_names=["*"],
+                interval=0.2,
+                batch=False,
+                backend_name="default",
+                startup_delay=False,
+                max_tasks=None,
+                worker_id=f"embedded-{get_random_string(12)}",
+                excluded_queue_names=[],
+            )
+            threading.Thread(target=worker.run, name="task-worker", daemon=True).start()
+
+        url = f"http://{host}:{port}/"
+        self.stdout.write(f"Bizproc Designer is running at {url}")
+        credentials = read_credentials()
+        if credentials:
+            self.stdout.write(
+                f"Log in as: {credentials['username']}  password: {credentials['password']}"
+            )
+        if worker:
+            self.stdout.write("The task worker runs inside this process. Press Ctrl-C to stop.")
+        self.stdout.flush()
+        try:
+            uvicorn.run(
+                "config.asgi:application",
+                host=host,
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                ws="websockets-sansio",
+            )
+        finally:
+            if worker:
+                worker.running = False

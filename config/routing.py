@@ -1,0 +1,3 @@
+"""Websocket routes of every app; the consumers check CRM rights on connect."""
+
+websocket_urlpatterns: list = []

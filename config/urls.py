@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic.base import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="crm:home", permanent=False), name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("crm/", include("crm.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,162 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from crm import services
+from crm.fields import FIELD_SPECS, Kind, field_specs
+from crm.models import Company, Contact, Deal, Lead, Record, Role, RolePermission, Status
+
+
+@admin.register(Status)
+class StatusAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "list", "sort", "semantics"]
+    list_filter = ["list", "semantics"]
+    search_fields = ["name", "code"]
+    list_editable = ["sort"]
+
+
+class RolePermissionInline(admin.TabularInline):
+    model = RolePermission
+    extra = 0
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ["name", "description"]
+    search_fields = ["name", "description"]
+    filter_horizontal = ["users"]
+    inlines = [RolePermissionInline]
+
+
+@admin.register(RolePermission)
+class RolePermissionAdmin(admin.ModelAdmin):
+    list_display = ["role", "entity_type", "action", "level"]
+    list_filter = ["entity_type", "action", "level", "role"]
+    list_select_related = ["role"]
+
+
+def _form_values(form: forms.ModelForm, entity_type: str, *, changed_only: bool) -> dict:
+    """The form's cleaned data as service values by Bitrix code."""
+    values = {}
+    for spec in FIELD_SPECS[entity_type]:
+        if spec.read_only or spec.attr not in form.cleaned_data:
+            continue
+        if changed_only and spec.attr not in form.changed_data:
+            continue
+        value = form.cleaned_data[spec.attr]
+        if spec.kind in (Kind.USER, Kind.LINK):
+            value = value.pk if value is not None else None
+        elif spec.kind == Kind.LINKS:
+            value = [item.pk for item in value]
+        elif spec.kind == Kind.MULTI:
+            value = [item.get("VALUE", "") if isinstance(item, dict) else item for item in value]
+        values[spec.code] = value
+    return values
+
+
+class RecordAdminForm(forms.ModelForm):
+    """Validates with the services' rules, so the admin refuses what every other path refuses."""
+
+    request_user: Any = None
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        entity_type = self._meta.model.entity_type
+        is_update = self.instance.pk is not None
+        try:
+            services.record_validate(
+                entity_type=entity_type,
+                values=_form_values(self, entity_type, changed_only=is_update),
+                user=self.request_user,
+                record=self.instance if is_update else None,
+            )
+        except ValidationError as error:
+            specs = field_specs(entity_type)
+            for code, messages in error.message_dict.items():
+                attr = specs[code].attr if code in specs else None
+                for message in messages:
+                    self.add_error(attr if attr in self.fields else None, message)
+        return cleaned
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Saves through ``crm.services``, so admin edits are checked and hooked like any other."""
+
+    form = RecordAdminForm
+    list_select_related = ["assigned_by"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_by", "modified_by", "created_at", "modified_at", "version"]
+    raw_id_fields = ["assigned_by"]
+    list_per_page = 50
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        entity_type = obj.entity_type
+        if change:
+            original = type(obj).objects.get(pk=obj.pk)
+            services.record_update(
+                record=original,
+                values=_form_values(form, entity_type, changed_only=True),
+                user=request.user,
+            )
+        else:
+            created = services.record_create(
+                entity_type=entity_type,
+                values=_form_values(form, entity_type, changed_only=False),
+                user=request.user,
+            )
+            obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets, change: bool
+    ) -> None:
+        # Many-to-many values were saved by the service.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.record_delete(record=obj, user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            services.record_delete(record=obj, user=request.user)
+
+
+@admin.register(Deal)
+class DealAdmin(RecordAdmin):
+    list_display = ["title", "stage", "opportunity", "currency", "assigned_by", "created_at"]
+    list_filter = ["stage", "currency", "created_at"]
+    search_fields = ["title", "comments"]
+    raw_id_fields = ["assigned_by", "company", "contact", "contacts"]
+
+
+@admin.register(Lead)
+class LeadAdmin(RecordAdmin):
+    list_display = ["title", "status", "name", "last_name", "assigned_by", "created_at"]
+    list_filter = ["status", "source", "created_at"]
+    search_fields = ["title", "name", "last_name", "company_title"]
+
+
+@admin.register(Contact)
+class ContactAdmin(RecordAdmin):
+    list_display = ["__str__", "post", "company", "assigned_by", "created_at"]
+    list_filter = ["source", "created_at"]
+    search_fields = ["name", "last_name", "post"]
+    raw_id_fields = ["assigned_by", "company"]
+
+
+@admin.register(Company)
+class CompanyAdmin(RecordAdmin):
+    list_display = ["title", "company_type", "industry", "assigned_by", "created_at"]
+    list_filter = ["company_type", "industry", "created_at"]
+    search_fields = ["title"]

@@ -1,0 +1,134 @@
+"""The CRM as a document provider for the engine (``bizproc.documents.DocumentProvider``)."""
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
+from bizproc.fieldtypes import Field
+from crm import permissions, services
+from crm.fields import fields_of, record_values
+from crm.models import RECORD_MODELS, Action, EntityType, Record
+
+DOCUMENT_TYPES: dict[str, DocumentType] = {
+    EntityType.LEAD: DocumentType("crm", "CCrmDocumentLead", "LEAD"),
+    EntityType.CONTACT: DocumentType("crm", "CCrmDocumentContact", "CONTACT"),
+    EntityType.COMPANY: DocumentType("crm", "CCrmDocumentCompany", "COMPANY"),
+    EntityType.DEAL: DocumentType("crm", "CCrmDocumentDeal", "DEAL"),
+}
+
+CAPTIONS = {
+    EntityType.LEAD: (gettext_lazy("Lead"), gettext_lazy("Leads")),
+    EntityType.CONTACT: (gettext_lazy("Contact"), gettext_lazy("Contacts")),
+    EntityType.COMPANY: (gettext_lazy("Company"), gettext_lazy("Companies")),
+    EntityType.DEAL: (gettext_lazy("Deal"), gettext_lazy("Deals")),
+}
+
+_ID_RE = re.compile(r"(?:([A-Za-z]+)_)?(\d{1,18})")
+
+_OPERATION_ACTIONS = {
+    Operation.READ: Action.READ,
+    Operation.WRITE: Action.UPDATE,
+    Operation.START_PROCESS: Action.START_PROCESSES,
+    Operation.DESIGN: Action.DESIGN_AUTOMATION,
+}
+
+
+def entity_type_of(document_type: DocumentType) -> str:
+    for entity_type, known in DOCUMENT_TYPES.items():
+        if known == tuple(document_type):
+            return entity_type
+    raise DocumentError(_("Incorrect document type!"))
+
+
+def parse_document_id(document_id: str) -> tuple[str, int]:
+    match = _ID_RE.fullmatch(str(document_id).strip())
+    if not match or not match[1] or match[1].upper() not in DOCUMENT_TYPES:
+        raise DocumentError(_("Wrong DOCUMENT_ID!"))
+    return match[1].upper(), int(match[2])
+
+
+class CrmDocumentProvider(DocumentProvider):
+    module = "crm"
+
+    def document_types(self) -> Sequence[DocumentType]:
+        return list(DOCUMENT_TYPES.values())
+
+    def caption(self, document_type: DocumentType, *, plural: bool = False) -> str:
+        singular, plural_caption = CAPTIONS[entity_type_of(document_type)]
+        return str(plural_caption if plural else singular)
+
+    def normalize_id(self, raw: Any, *, document_type: DocumentType | None = None) -> str:
+        match = _ID_RE.fullmatch(str(raw).strip()) if raw is not None else None
+        if not match:
+            raise DocumentError(_("Wrong DOCUMENT_ID!"))
+        prefix = match[1].upper() if match[1] else None
+        if prefix is None:
+            if document_type is None:
+                raise DocumentError(_("Wrong DOCUMENT_ID!"))
+            prefix = entity_type_of(document_type)
+        if prefix not in DOCUMENT_TYPES:
+            raise DocumentError(_("Wrong DOCUMENT_ID!"))
+        if document_type is not None and prefix != entity_type_of(document_type):
+            raise DocumentError(_("Incorrect document type!"))
+        return f"{prefix}_{int(match[2])}"
+
+    def document_type_of(self, document_id: str) -> DocumentType:
+        return DOCUMENT_TYPES[parse_document_id(document_id)[0]]
+
+    def fields(self, document_type: DocumentType) -> Sequence[Field]:
+        return fields_of(entity_type_of(document_type))
+
+    def _record(self, document_id: str) -> Record:
+        entity_type, pk = parse_document_id(document_id)
+        record = RECORD_MODELS[entity_type].objects.filter(pk=pk).first()
+        if record is None:
+            raise DocumentError(_("Cannot find item with this ID."))
+        return record
+
+    def read(self, document_id: str) -> dict[str, Any]:
+        return record_values(self._record(document_id))
+
+    def write(self, document_id: str, values: Mapping[str, Any], *, user_id: int | None) -> None:
+        """A process's write: system rights; ``user_id`` is whom the change is attributed to."""
+        record = self._record(document_id)
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        try:
+            services.record_update(record=record, values=values, user=user, by_process=True)
+        except ValidationError as error:
+            messages = {code: " ".join(msgs) for code, msgs in error.message_dict.items()}
+            raise DocumentError(" ".join(messages.values()), messages) from None
+
+    def exists(self, document_id: str) -> bool:
+        try:
+            self._record(document_id)
+        except DocumentError:
+            return False
+        return True
+
+    def can(
+        self,
+        user_id: int,
+        operation: Operation,
+        *,
+        document_id: str | None = None,
+        document_type: DocumentType | None = None,
+    ) -> bool:
+        user = get_user_model().objects.filter(pk=user_id).first()
+        if user is None:
+            return False
+        action = _OPERATION_ACTIONS[operation]
+        if document_id is not None:
+            try:
+                record = self._record(document_id)
+            except DocumentError:
+                return False
+            return permissions.can_on_record(user, action, record)
+        if document_type is None:
+            raise PermissionDenied
+        return permissions.can_on_type(user, entity_type_of(document_type), action)

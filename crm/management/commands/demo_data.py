@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand, CommandParser
+
+from crm import demo
+from crm.models import Deal
+
+
+class Command(BaseCommand):
+    help = "Loads the demo company once: users with roles, companies, contacts, leads and deals."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--size",
+            type=int,
+            default=300,
+            help="How many deals (and leads) to create; other types scale with it (default 300).",
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="Add records even if there are deals already."
+        )
+
+    def handle(self, *args: object, size: int, force: bool, **options: object) -> None:
+        if size < 1:
+            self.stderr.write("--size must be at least 1")
+            raise SystemExit(2)
+        users = demo.demo_users_create()
+        if Deal.objects.exists() and not force:
+            self.stdout.write("Demo records are loaded already.")
+            return
+        demo.demo_records_create(users=users, deals=size)
+        self.stdout.write(f"Loaded the demo company with {size} deals.")

@@ -1,0 +1,303 @@
+"""CRM records (leads, contacts, companies, deals), their reference lists and access roles.
+
+Records are written only through ``crm.services``; field codes towards the engine, REST and
+``.bpt`` files are Bitrix's (``TITLE``, ``STAGE_ID`` …) and are mapped in ``crm.documents``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class EntityType(models.TextChoices):
+    LEAD = "LEAD", _("Lead")
+    CONTACT = "CONTACT", _("Contact")
+    COMPANY = "COMPANY", _("Company")
+    DEAL = "DEAL", _("Deal")
+
+
+class StatusList(models.TextChoices):
+    """The reference lists, named as Bitrix names them (``b_crm_status.ENTITY_ID``)."""
+
+    LEAD_STATUS = "STATUS", _("Lead statuses")
+    DEAL_STAGE = "DEAL_STAGE", _("Deal stages")
+    SOURCE = "SOURCE", _("Sources")
+    COMPANY_TYPE = "COMPANY_TYPE", _("Company types")
+    INDUSTRY = "INDUSTRY", _("Industries")
+
+
+class Semantics(models.TextChoices):
+    IN_PROGRESS = "P", _("In progress")
+    SUCCESS = "S", _("Success")
+    FAILURE = "F", _("Failure")
+
+
+class Status(models.Model):
+    """One row of a reference list: a deal stage, a lead status, a source …"""
+
+    list = models.CharField(_("list"), max_length=20, choices=StatusList)
+    code = models.CharField(_("code"), max_length=50)
+    name = models.CharField(_("name"), max_length=100)
+    sort = models.PositiveIntegerField(_("sort"), default=100)
+    semantics = models.CharField(
+        _("semantics"), max_length=1, choices=Semantics, default=Semantics.IN_PROGRESS
+    )
+
+    class Meta:
+        verbose_name = _("reference row")
+        verbose_name_plural = _("reference rows")
+        ordering = ["list", "sort", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["list", "code"], name="crm_status_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Currency(models.TextChoices):
+    RUB = "RUB", _("Russian ruble")
+    USD = "USD", _("US dollar")
+    EUR = "EUR", _("Euro")
+
+
+class Record(models.Model):
+    """What every CRM record has: a responsible user, authorship and an edit version."""
+
+    entity_type: EntityType
+
+    comments = models.TextField(_("comment"), blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("modified by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Set by the services (not auto_now), so imports and demo data can keep their own dates.
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    modified_at = models.DateTimeField(_("modified"), default=timezone.now, editable=False)
+    # Bumped by every write, so an edit based on an older version can be refused.
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        abstract = True
+        ordering = ["-pk"]
+
+    @property
+    def document_id(self) -> str:
+        return f"{self.entity_type}_{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "crm:record-detail", kwargs={"entity": self.entity_type.lower(), "pk": self.pk}
+        )
+
+
+class Company(Record):
+    entity_type = EntityType.COMPANY
+
+    title = models.CharField(_("company name"), max_length=255)
+    company_type = models.CharField(_("company type"), max_length=50, blank=True)
+    industry = models.CharField(_("industry"), max_length=50, blank=True)
+    revenue = models.DecimalField(
+        _("annual revenue"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency, blank=True)
+    phone = models.JSONField(_("phone"), default=list, blank=True)
+    email = models.JSONField(_("email"), default=list, blank=True)
+
+    class Meta(Record.Meta):
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [models.Index(fields=["assigned_by", "-id"], name="crm_company_assigned_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Contact(Record):
+    entity_type = EntityType.CONTACT
+
+    name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    post = models.CharField(_("position"), max_length=255, blank=True)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+    )
+    source = models.CharField(_("source"), max_length=50, blank=True)
+    phone = models.JSONField(_("phone"), default=list, blank=True)
+    email = models.JSONField(_("email"), default=list, blank=True)
+
+    class Meta(Record.Meta):
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["assigned_by", "-id"], name="crm_contact_assigned_idx")]
+
+    def __str__(self) -> str:
+        return " ".join(part for part in (self.name, self.last_name) if part) or f"#{self.pk}"
+
+
+class Lead(Record):
+    entity_type = EntityType.LEAD
+
+    title = models.CharField(_("lead name"), max_length=255)
+    name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    company_title = models.CharField(_("company name"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=50, default="NEW")
+    source = models.CharField(_("source"), max_length=50, blank=True)
+    opportunity = models.DecimalField(
+        _("amount"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency, blank=True)
+    phone = models.JSONField(_("phone"), default=list, blank=True)
+    email = models.JSONField(_("email"), default=list, blank=True)
+
+    class Meta(Record.Meta):
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [
+            models.Index(fields=["assigned_by", "-id"], name="crm_lead_assigned_idx"),
+            models.Index(fields=["status", "-id"], name="crm_lead_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Deal(Record):
+    entity_type = EntityType.DEAL
+
+    title = models.CharField(_("deal name"), max_length=255)
+    stage = models.CharField(_("stage"), max_length=50, default="NEW")
+    probability = models.PositiveSmallIntegerField(_("probability, %"), null=True, blank=True)
+    opportunity = models.DecimalField(
+        _("amount"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency, blank=True)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deals",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="primary_deals",
+    )
+    contacts = models.ManyToManyField(
+        Contact, verbose_name=_("contacts"), blank=True, related_name="deals"
+    )
+    begin_date = models.DateField(_("start date"), null=True, blank=True)
+    close_date = models.DateField(_("close date"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=50, blank=True)
+
+    class Meta(Record.Meta):
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        indexes = [
+            models.Index(fields=["assigned_by", "-id"], name="crm_deal_assigned_idx"),
+            models.Index(fields=["stage", "-id"], name="crm_deal_stage_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+RECORD_MODELS: dict[str, type[Record]] = {
+    EntityType.LEAD: Lead,
+    EntityType.CONTACT: Contact,
+    EntityType.COMPANY: Company,
+    EntityType.DEAL: Deal,
+}
+
+
+class Action(models.TextChoices):
+    READ = "read", _("Read")
+    ADD = "add", _("Add")
+    UPDATE = "update", _("Update")
+    DELETE = "delete", _("Delete")
+    START_PROCESSES = "start_processes", _("Start processes")
+    DESIGN_AUTOMATION = "design_automation", _("Design automation")
+
+
+class Level(models.TextChoices):
+    """Ordered: a higher level includes the lower ones."""
+
+    NONE = "none", _("None")
+    OWN = "own", _("Own")
+    ALL = "all", _("All")
+
+
+LEVEL_ORDER = {Level.NONE: 0, Level.OWN: 1, Level.ALL: 2}
+
+
+class Role(models.Model):
+    """A CRM role: a level per entity type and action; users get the highest of their roles."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("users"), blank=True, related_name="crm_roles"
+    )
+
+    class Meta:
+        verbose_name = _("CRM role")
+        verbose_name_plural = _("CRM roles")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RolePermission(models.Model):
+    role = models.ForeignKey(
+        Role, verbose_name=_("role"), on_delete=models.CASCADE, related_name="permissions"
+    )
+    entity_type = models.CharField(_("entity type"), max_length=10, choices=EntityType)
+    action = models.CharField(_("action"), max_length=20, choices=Action)
+    level = models.CharField(_("level"), max_length=4, choices=Level, default=Level.NONE)
+
+    class Meta:
+        verbose_name = _("role permission")
+        verbose_name_plural = _("role permissions")
+        ordering = ["role", "entity_type", "action"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["role", "entity_type", "action"], name="crm_role_permission_unique"
+            ),
+            # Designing automation is per type: there is no "own" template.
+            models.CheckConstraint(
+                condition=~models.Q(action="design_automation", level="own"),
+                name="crm_design_automation_not_own",
+                violation_error_message=_("Design automation is either allowed or not."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.get_entity_type_display()} · {self.get_action_display()}"

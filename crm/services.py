@@ -1,0 +1,234 @@
+"""Every write to a CRM record — from forms, admin, REST and processes — goes through here.
+
+Values are given by Bitrix field code, raw (form or REST input) or typed; they are converted and
+validated as a whole before anything is written, so a refused write changes nothing. Each write
+calls the engine's document hooks inside its transaction.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bizproc.fieldtypes import FieldValueError, user_id_of
+from bizproc.hooks import document_hooks
+from crm import permissions
+from crm.fields import FIELD_SPECS, FieldSpec, Kind, field_specs, record_values
+from crm.models import RECORD_MODELS, Action, EntityType, Record, Status, StatusList
+
+
+class StaleRecord(Exception):
+    """The edit was based on an older version of the record; nothing was written."""
+
+    def __init__(self, record: Record) -> None:
+        super().__init__(f"{record.document_id} is at version {record.version}")
+        self.record = record
+
+
+_DEFAULT_STATUS_LIST = {"STAGE_ID": StatusList.DEAL_STAGE, "STATUS_ID": StatusList.LEAD_STATUS}
+
+
+def _clean(
+    *,
+    entity_type: str,
+    values: Mapping[str, Any],
+    user: Any | None,
+) -> dict[str, Any]:
+    """Typed values by code; raises ValidationError naming every field that is wrong."""
+    specs = field_specs(entity_type)
+    model = RECORD_MODELS[entity_type]
+    typed: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for code, raw in values.items():
+        spec = specs.get(code)
+        if spec is None:
+            errors.setdefault("__all__", []).append(
+                _("Unknown field: %(code)s") % {"code": str(code)[:100]}
+            )
+            continue
+        if spec.read_only:
+            errors[code] = [_("The field '%(name)s' is read-only.") % {"name": spec.caption}]
+            continue
+        try:
+            value = spec.field(model).convert(raw)
+            spec.to_model(value)  # range checks of the column
+            _check_link(spec, value, user)
+        except FieldValueError as error:
+            errors[code] = [error.message]
+            continue
+        typed[code] = value
+    if errors:
+        raise ValidationError(errors)
+    return typed
+
+
+def _check_link(spec: FieldSpec, value: Any, user: Any | None) -> None:
+    """A linked record must exist and, for a person's write, be readable by them."""
+    if spec.kind not in (Kind.LINK, Kind.LINKS) or not value:
+        return
+    ids = value if isinstance(value, list) else [value]
+    queryset = (
+        permissions.readable(user, spec.link_to)
+        if user is not None
+        else RECORD_MODELS[spec.link_to].objects.all()
+    )
+    if queryset.filter(pk__in=ids).count() != len(set(ids)):
+        raise FieldValueError(
+            _("The value of field '%(name)s' is incorrect.") % {"name": spec.caption}
+        )
+
+
+def _check_whole(entity_type: str, values: dict[str, Any]) -> None:
+    if entity_type == EntityType.CONTACT and not (values.get("NAME") or values.get("LAST_NAME")):
+        raise ValidationError({"NAME": [_("Enter a first name or a last name.")]})
+
+
+def _apply(record: Record, values: Mapping[str, Any]) -> list[tuple[FieldSpec, Any]]:
+    """Sets the columns; returns the many-to-many values to set after saving."""
+    deferred = []
+    for code, value in values.items():
+        spec = field_specs(record.entity_type)[code]
+        if spec.kind == Kind.LINKS:
+            deferred.append((spec, value))
+        elif spec.kind in (Kind.USER, Kind.LINK):
+            setattr(record, spec.attr + "_id", spec.to_model(value))
+        else:
+            setattr(record, spec.attr, spec.to_model(value))
+    return deferred
+
+
+def _with_defaults(entity_type: str, values: Mapping[str, Any], user: Any | None) -> dict:
+    values = dict(values)
+    if user is not None:
+        values.setdefault("ASSIGNED_BY_ID", user.pk)
+    specs = field_specs(entity_type)
+    for code, status_list in _DEFAULT_STATUS_LIST.items():
+        if code in specs and not values.get(code):
+            first = Status.objects.filter(list=status_list).values_list("code", flat=True).first()
+            values[code] = first
+    return values
+
+
+def record_validate(
+    *,
+    entity_type: str,
+    values: Mapping[str, Any],
+    user: Any | None,
+    record: Record | None = None,
+) -> dict[str, Any]:
+    """The typed values of a create (``record`` None) or an update; writes nothing.
+
+    Raises ``ValidationError`` with a message per wrong field, in the active language.
+    ``user`` None skips the readability check of linked records (system writes).
+    """
+    typed = _clean(entity_type=entity_type, values=values, user=user)
+    if record is None:
+        whole = {spec.code: None for spec in FIELD_SPECS[entity_type] if not spec.read_only}
+    else:
+        whole = record_values(record)
+    whole |= typed
+    checked = typed if record is not None else whole
+    for code in checked:
+        spec = field_specs(entity_type)[code]
+        if spec.required and not spec.read_only and checked[code] in (None, "", []):
+            raise ValidationError(
+                {code: [_("The field '%(name)s' is required.") % {"name": spec.caption}]}
+            )
+    _check_whole(entity_type, whole)
+    return typed
+
+
+@transaction.atomic
+def record_create(
+    *,
+    entity_type: str,
+    values: Mapping[str, Any],
+    user: Any | None,
+    by_process: bool = False,
+) -> Record:
+    """Creates a record as ``user`` (None: the system).
+
+    A person's rights are checked; a process (``by_process``) writes with system rights.
+    """
+    checked_user = None if by_process else user
+    typed = record_validate(
+        entity_type=entity_type, values=_with_defaults(entity_type, values, user), user=checked_user
+    )
+    assigned_by_id = user_id_of(typed["ASSIGNED_BY_ID"])
+    if checked_user is not None and not permissions.can_add(
+        checked_user, entity_type, assigned_by_id=assigned_by_id
+    ):
+        raise PermissionDenied(_("You may not add this record."))
+
+    record = RECORD_MODELS[entity_type]()
+    deferred = _apply(record, typed)
+    author_id = user.pk if user is not None else assigned_by_id
+    record.created_by_id = record.modified_by_id = author_id
+    record.save()
+    for spec, value in deferred:
+        getattr(record, spec.attr).set(value)
+    document_hooks.created(document_id=record.document_id, user_id=author_id, by_process=by_process)
+    return record
+
+
+@transaction.atomic
+def record_update(
+    *,
+    record: Record,
+    values: Mapping[str, Any],
+    user: Any | None,
+    expected_version: int | None = None,
+    by_process: bool = False,
+) -> dict[str, tuple[Any, Any]]:
+    """Updates a record; returns the changes as {code: (old, new)}.
+
+    ``user`` is whom the change is attributed to (None: the system). A person's rights are
+    checked; a process (``by_process``) writes with system rights. With ``expected_version``,
+    an edit based on an older version raises ``StaleRecord``.
+    """
+    checked_user = None if by_process else user
+    model = type(record)
+    locked = model.objects.select_for_update().get(pk=record.pk)
+    if checked_user is not None and not permissions.can_on_record(
+        checked_user, Action.UPDATE, locked
+    ):
+        raise PermissionDenied(_("You may not change this record."))
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleRecord(locked)
+    typed = record_validate(
+        entity_type=record.entity_type, values=values, user=checked_user, record=locked
+    )
+    before = record_values(locked)
+    changes = {
+        code: (before[code], value) for code, value in typed.items() if before[code] != value
+    }
+    if not changes:
+        return {}
+    deferred = _apply(locked, {code: new for code, (_old, new) in changes.items()})
+    locked.version += 1
+    locked.modified_at = timezone.now()
+    if user is not None:
+        locked.modified_by_id = user.pk
+    locked.save()
+    for spec, value in deferred:
+        getattr(locked, spec.attr).set(value)
+    record.refresh_from_db()
+    document_hooks.updated(
+        document_id=record.document_id,
+        user_id=user.pk if user is not None else None,
+        changes=changes,
+        by_process=by_process,
+    )
+    return changes
+
+
+@transaction.atomic
+def record_delete(*, record: Record, user: Any | None) -> None:
+    if user is not None and not permissions.can_on_record(user, Action.DELETE, record):
+        raise PermissionDenied(_("You may not delete this record."))
+    document_id = record.document_id
+    document_hooks.deleted(document_id=document_id, user_id=user.pk if user is not None else None)
+    record.delete()

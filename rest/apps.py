@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RestConfig(AppConfig):
+    name = "rest"
+    verbose_name = _("REST API")

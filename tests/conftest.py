@@ -1,0 +1,47 @@
+"""Shared fixtures, and the markers that need PostgreSQL or Redis.
+
+Tests marked ``postgres`` run only when DATABASE_URL points at PostgreSQL, tests marked
+``redis`` only when REDIS_URL is set; otherwise they are deselected and the summary says so.
+"""
+
+import os
+
+import pytest
+
+NEEDS = {
+    "postgres": (
+        lambda: os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+        "DATABASE_URL=postgresql://…",
+    ),
+    "redis": (lambda: bool(os.environ.get("REDIS_URL")), "REDIS_URL=redis://…"),
+}
+
+_left_out: dict[str, int] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept, deselected = [], []
+    for item in items:
+        missing = [
+            name
+            for name, (available, _hint) in NEEDS.items()
+            if item.get_closest_marker(name) and not available()
+        ]
+        if missing:
+            deselected.append(item)
+            for name in missing:
+                _left_out[name] = _left_out.get(name, 0) + 1
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for name, count in _left_out.items():
+        hint = NEEDS[name][1]
+        terminalreporter.write_line(
+            f"{count} test(s) marked '{name}' were left out: set {hint} to run them.",
+            yellow=True,
+        )
