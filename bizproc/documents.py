@@ -51,7 +51,10 @@ class DocumentProvider(ABC):
 
     @abstractmethod
     def normalize_id(self, raw: Any, *, document_type: DocumentType | None = None) -> str:
-        """``"DEAL_5"`` for ``"DEAL_5"``, or for ``5`` when the type is given; else DocumentError."""
+        """``"DEAL_5"`` for ``"DEAL_5"``, or for ``5`` when the type is given.
+
+        Raises DocumentError for anything else.
+        """
 
     @abstractmethod
     def document_type_of(self, document_id: str) -> DocumentType: ...
@@ -65,7 +68,10 @@ class DocumentProvider(ABC):
 
     @abstractmethod
     def write(self, document_id: str, values: Mapping[str, Any], *, user_id: int | None) -> None:
-        """Converts, validates and saves; all or nothing. ``user_id=None`` is the system (a process)."""
+        """Converts, validates and saves, all or nothing, with system rights (a process's write).
+
+        ``user_id`` is whom the change is attributed to (None: nobody in particular).
+        """
 
     @abstractmethod
     def exists(self, document_id: str) -> bool: ...

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from crm import services
 from crm.fields import FIELD_SPECS, Kind, field_specs
-from crm.models import Company, Contact, Deal, Lead, Record, Role, RolePermission, Status
+from crm.models import Company, Contact, Deal, Lead, Role, RolePermission, Status
 
 
 @admin.register(Status)

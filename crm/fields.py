@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import connection
 from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from bizproc.fieldtypes import Field, FieldType, FieldValueError, user_id_of
 from crm.models import RECORD_MODELS, Currency, EntityType, Record, Status, StatusList
@@ -40,6 +42,7 @@ class FieldSpec:
     multiple: bool = False
     options: Callable[[], dict[str, str]] | None = None
     link_to: str | None = None  # the entity type a LINK/LINKS field points at
+    bounds: tuple[int, int] | None = None  # for integers, when tighter than the column's
 
     def field(self, model: type[Record]) -> Field:
         max_length = None
@@ -70,6 +73,17 @@ class FieldSpec:
             return ""
         return value
 
+    def normalize(self, value: Any) -> Any:
+        """A converted value in the form ``read`` gives, so that comparing them finds changes."""
+        if self.kind == Kind.DECIMAL:
+            decimal = self.to_model(value)
+            return float(decimal) if decimal is not None else None
+        if self.kind == Kind.LINKS:
+            return sorted(set(value or []))
+        if value is None and self.type in _BLANK_TYPES:
+            return ""
+        return value
+
     def to_model(self, value: Any) -> Any:
         """The column value for a typed value (already converted by ``Field.convert``)."""
         if self.kind == Kind.USER:
@@ -82,17 +96,42 @@ class FieldSpec:
             except InvalidOperation:
                 result = None
             if result is None or abs(result) >= Decimal(10) ** 16:
-                raise FieldValueError(
-                    _("The value of field '%(name)s' is incorrect.") % {"name": self.caption}
-                )
+                raise self._incorrect()
             return result
+        if self.kind in (Kind.LINK, Kind.LINKS):
+            ids = value if isinstance(value, list) else [value]
+            if any(item is not None and not 1 <= item <= _MAX_ID for item in ids):
+                raise self._incorrect()
+            return value
         if self.kind == Kind.MULTI:
             return [{"VALUE": item, "VALUE_TYPE": "WORK"} for item in value]
-        if self.type == FieldType.STRING and value is None:
-            return ""
-        if self.type == FieldType.TEXT and value is None:
+        if self.kind == Kind.PLAIN and self.type == FieldType.INT and value is not None:
+            low, high = self.bounds or _column_range(self.attr, self.code)
+            if not low <= value <= high:
+                raise self._incorrect()
+        if value is None and self.type in _BLANK_TYPES:
             return ""
         return value
+
+    def _incorrect(self) -> FieldValueError:
+        return FieldValueError(
+            _("The value of field '%(name)s' is incorrect.") % {"name": self.caption}
+        )
+
+
+_BLANK_TYPES = (FieldType.STRING, FieldType.TEXT, FieldType.SELECT)
+_MAX_ID = 2**63 - 1
+
+
+def _column_range(attr: str, code: str) -> tuple[int, int]:
+    model = next(
+        model
+        for entity_type, model in RECORD_MODELS.items()
+        if any(spec.code == code and spec.attr == attr for spec in FIELD_SPECS[entity_type])
+    )
+    internal_type = model._meta.get_field(attr).get_internal_type()
+    low, high = connection.ops.integer_field_range(internal_type)
+    return (low if low is not None else -_MAX_ID - 1, high if high is not None else _MAX_ID)
 
 
 def status_options(status_list: str) -> Callable[[], dict[str, str]]:
@@ -170,7 +209,9 @@ FIELD_SPECS: dict[str, list[FieldSpec]] = {
             required=True,
             options=status_options(StatusList.DEAL_STAGE),
         ),
-        FieldSpec("PROBABILITY", "probability", FieldType.INT, _("Probability, %")),
+        FieldSpec(
+            "PROBABILITY", "probability", FieldType.INT, _("Probability, %"), bounds=(0, 100)
+        ),
         *_money("opportunity", "OPPORTUNITY", _("Amount")),
         FieldSpec(
             "COMPANY_ID", "company", FieldType.INT, _("Company"), Kind.LINK, link_to="COMPANY"

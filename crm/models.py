@@ -97,14 +97,14 @@ class Record(models.Model):
         abstract = True
         ordering = ["-pk"]
 
-    @property
-    def document_id(self) -> str:
-        return f"{self.entity_type}_{self.pk}"
-
     def get_absolute_url(self) -> str:
         return reverse(
             "crm:record-detail", kwargs={"entity": self.entity_type.lower(), "pk": self.pk}
         )
+
+    @property
+    def document_id(self) -> str:
+        return f"{self.entity_type}_{self.pk}"
 
 
 class Company(Record):

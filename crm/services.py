@@ -53,7 +53,7 @@ def _clean(
             errors[code] = [_("The field '%(name)s' is read-only.") % {"name": spec.caption}]
             continue
         try:
-            value = spec.field(model).convert(raw)
+            value = spec.normalize(spec.field(model).convert(raw))
             spec.to_model(value)  # range checks of the column
             _check_link(spec, value, user)
         except FieldValueError as error:
@@ -227,6 +227,8 @@ def record_update(
 
 @transaction.atomic
 def record_delete(*, record: Record, user: Any | None) -> None:
+    # The rights are judged on the stored row, not on a copy that may be stale.
+    record = type(record).objects.select_for_update().get(pk=record.pk)
     if user is not None and not permissions.can_on_record(user, Action.DELETE, record):
         raise PermissionDenied(_("You may not delete this record."))
     document_id = record.document_id

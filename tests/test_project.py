@@ -30,7 +30,11 @@ def manage(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 def test_deploy_checks_report_nothing_with_production_settings(tmp_path) -> None:
     result = manage(
-        "check", "--deploy", "--fail-level", "DEBUG", env={**PRODUCTION_ENV, "VAR_DIR": str(tmp_path)}
+        "check",
+        "--deploy",
+        "--fail-level",
+        "DEBUG",
+        env={**PRODUCTION_ENV, "VAR_DIR": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout

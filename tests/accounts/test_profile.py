@@ -45,7 +45,8 @@ def test_times_are_shown_in_the_users_time_zone(client, user) -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("time_zone", "Mars/Olympus"), ("language", "xx"), ("email", "not-an-email")]
+    ("field", "value"),
+    [("time_zone", "Mars/Olympus"), ("language", "xx"), ("email", "not-an-email")],
 )
 def test_bad_profile_input_is_refused_and_nothing_is_saved(client, user, field, value) -> None:
     client.force_login(user)

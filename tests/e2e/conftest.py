@@ -76,7 +76,7 @@ def start_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Ser
     url = f"http://127.0.0.1:{port}"
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}/accounts/login/", timeout=2) as response:  # noqa: S310
                 if response.status == 200:
                     break
         except OSError:
@@ -144,7 +144,9 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def log_in(page: Page, server: Server, username: str | None = None, password: str | None = None) -> None:
+def log_in(
+    page: Page, server: Server, username: str | None = None, password: str | None = None
+) -> None:
     page.goto(f"{server.url}/accounts/login/")
     page.get_by_label("Username").fill(username or server.username)
     page.get_by_label("Password").fill(password or server.password)

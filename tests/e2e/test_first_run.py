@@ -18,7 +18,9 @@ def test_printed_credentials_log_in_and_open_the_admin(page: Page, server: Serve
 
 def test_wrong_password_is_refused_with_a_message(page: Page, server: Server) -> None:
     log_in(page, server, password="not-the-password")
-    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username and password")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Please enter a correct username and password"
+    )
     expect(page.get_by_role("navigation", name="Main")).to_have_count(0)
 
 
