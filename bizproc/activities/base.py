@@ -1,0 +1,320 @@
+"""What an activity is: its type, title, category, property schema, results and checks.
+
+A template node (``{"Type", "Name", "Properties", "Children"}``) is given life by the class
+registered for its ``Type``. Types we do not implement become ``UnsupportedActivity``: inert
+blocks that keep every property and child verbatim and fail publication.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bizproc.fieldtypes import Field, FieldType, FieldValueError
+from bizproc.tree import Node
+
+
+class Category(models.TextChoices):
+    DOCUMENT = "document", gettext_lazy("Document processing")
+    TASKS = "tasks", gettext_lazy("Tasks")
+    CONSTRUCTIONS = "constructions", gettext_lazy("Constructions")
+    NOTIFICATIONS = "notifications", gettext_lazy("Notifications")
+    OTHER = "other", gettext_lazy("Other")
+
+
+class PropertyType(models.TextChoices):
+    """DOMAIN.md §4's value types, plus the shapes activities need."""
+
+    BOOL = FieldType.BOOL.value, FieldType.BOOL.label
+    DATE = FieldType.DATE.value, FieldType.DATE.label
+    DATETIME = FieldType.DATETIME.value, FieldType.DATETIME.label
+    DOUBLE = FieldType.DOUBLE.value, FieldType.DOUBLE.label
+    FILE = FieldType.FILE.value, FieldType.FILE.label
+    INT = FieldType.INT.value, FieldType.INT.label
+    SELECT = FieldType.SELECT.value, FieldType.SELECT.label
+    INTERNALSELECT = FieldType.INTERNALSELECT.value, FieldType.INTERNALSELECT.label
+    STRING = FieldType.STRING.value, FieldType.STRING.label
+    TEXT = FieldType.TEXT.value, FieldType.TEXT.label
+    USER = FieldType.USER.value, FieldType.USER.label
+    MAP = "map", gettext_lazy("Key-value rows")
+    CONDITIONS = "conditions", gettext_lazy("Condition rows")
+    DURATION = "duration", gettext_lazy("Duration")
+
+
+class MapKeys(models.TextChoices):
+    """What the keys of a ``map`` property name."""
+
+    DOCUMENT_FIELDS = "document_fields"
+    VARIABLES = "variables"
+    PARAMETERS = "parameters"  # the start parameters of another template
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    title: Promise
+    type: str
+    required: bool = False
+    multiple: bool = False
+    options: Mapping[str, Promise] = field(default_factory=dict)
+    default: Any = None
+    map_keys: str | None = None
+
+    def field(self) -> Field:
+        return Field(
+            code=self.name,
+            name=str(self.title),
+            type=self.type,
+            required=False,
+            multiple=self.multiple,
+            options={key: str(label) for key, label in self.options.items()},
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    """A value a block exposes to later blocks as ``{=<Name>:<result>}``."""
+
+    name: str
+    title: Promise
+    type: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A design-time problem; ``node`` names the block, ``parameter`` its property."""
+
+    code: str
+    parameter: str
+    message: str
+    node: str | None = None
+
+
+class ValidationContext:
+    """What property checks need to know about the template around a block.
+
+    ``check_text`` parses a value's expressions and resolves their references; it is given by
+    the validator so activities need not know the expression package.
+    """
+
+    def __init__(
+        self,
+        *,
+        document_fields: Mapping[str, Field],
+        parameters: Mapping[str, Field],
+        variables: Mapping[str, Field],
+        constants: Mapping[str, Field],
+        check_text: Callable[[str], list[str]],
+        target_parameters: Callable[[Any], Mapping[str, Field] | None] | None = None,
+    ) -> None:
+        self.document_fields = document_fields
+        self.parameters = parameters
+        self.variables = variables
+        self.constants = constants
+        self.check_text = check_text
+        self.target_parameters = target_parameters or (lambda _template_id: None)
+
+    def keys_for(
+        self, map_keys: str | None, properties: Mapping[str, Any]
+    ) -> Mapping[str, Field] | None:
+        if map_keys == MapKeys.DOCUMENT_FIELDS:
+            return self.document_fields
+        if map_keys == MapKeys.VARIABLES:
+            return self.variables
+        if map_keys == MapKeys.PARAMETERS:
+            return self.target_parameters(properties.get("TemplateId"))
+        return None
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def has_expression(value: Any) -> bool:
+    return isinstance(value, str) and ("{=" in value or "{{" in value or value.startswith("="))
+
+
+class Activity:
+    type: ClassVar[str]
+    title: ClassVar[Promise]
+    category: ClassVar[str] = Category.OTHER
+    properties: ClassVar[Sequence[Property]] = ()
+    results: ClassVar[Sequence[Result]] = ()
+    composite: ClassVar[bool] = False
+    # For composites: the only child types allowed (None: any block that may stand alone).
+    child_types: ClassVar[frozenset[str] | None] = None
+    # Blocks that may only stand inside a certain parent (a branch inside a condition).
+    parent_types: ClassVar[frozenset[str] | None] = None
+    designer: ClassVar[bool] = True
+    robot: ClassVar[bool] = False
+    supported: ClassVar[bool] = True
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    @property
+    def properties_values(self) -> dict[str, Any]:
+        return self.node.setdefault("Properties", {})
+
+    @property
+    def display_title(self) -> str:
+        return str(self.properties_values.get("Title") or self.title)
+
+    @classmethod
+    def new_properties(cls) -> dict[str, Any]:
+        values: dict[str, Any] = {"Title": str(cls.title)}
+        for prop in cls.properties:
+            if prop.default is not None:
+                values[prop.name] = prop.default
+        return values
+
+    @classmethod
+    def new_children(cls, new_name: Callable[[], str]) -> list[Node]:
+        """Children a freshly inserted block comes with (branches of a condition …)."""
+        return []
+
+    def problem(self, parameter: str, message: str, code: str = "invalid") -> Problem:
+        return Problem(
+            code=code,
+            parameter=parameter,
+            message=_("Action '%(title)s': %(message)s")
+            % {"title": self.display_title, "message": message},
+            node=self.node.get("Name"),
+        )
+
+    def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
+        """Design-time checks of every declared property; subclasses add their own."""
+        problems: list[Problem] = []
+        values = self.properties_values
+        for prop in self.properties:
+            value = values.get(prop.name)
+            if is_empty(value):
+                if prop.required:
+                    problems.append(
+                        self.problem(
+                            prop.name,
+                            _("The field '%(name)s' is required.") % {"name": prop.title},
+                            "required",
+                        )
+                    )
+                continue
+            problems.extend(self._validate_value(prop, value, ctx))
+        return problems
+
+    def _validate_value(self, prop: Property, value: Any, ctx: ValidationContext) -> list[Problem]:
+        if prop.type == PropertyType.MAP:
+            return self._validate_map(prop, value, ctx)
+        if prop.type in (PropertyType.FILE, PropertyType.INTERNALSELECT):
+            return []  # kept verbatim, shown read-only
+        if prop.type in (PropertyType.CONDITIONS, PropertyType.DURATION):
+            return []  # checked by the activities that own them
+        return self._validate_typed(prop.name, prop.field(), value, ctx)
+
+    def _validate_typed(
+        self, parameter: str, target: Field, value: Any, ctx: ValidationContext
+    ) -> list[Problem]:
+        items = value if isinstance(value, list) else [value]
+        problems = []
+        for item in items:
+            if has_expression(item):
+                problems.extend(
+                    self.problem(parameter, message) for message in ctx.check_text(item)
+                )
+                continue
+            try:
+                target.convert(item)
+            except FieldValueError as error:
+                problems.append(self.problem(parameter, error.message, "type"))
+        return problems
+
+    def _validate_map(self, prop: Property, value: Any, ctx: ValidationContext) -> list[Problem]:
+        if not isinstance(value, dict):
+            return [self.problem(prop.name, _("The value must be a list of rows."), "type")]
+        known = ctx.keys_for(prop.map_keys, self.properties_values)
+        problems = []
+        for key, item in value.items():
+            target = None if known is None else _lookup(known, str(key))
+            if known is not None and target is None:
+                problems.append(
+                    self.problem(prop.name, _("Unknown field: %(code)s") % {"code": key}, "unknown")
+                )
+                continue
+            # Keys we cannot know (another template's parameters, unresolved) take any value.
+            target = target or Field(str(key), str(key), FieldType.STRING)
+            problems.extend(self._validate_typed(prop.name, target, item, ctx))
+        return problems
+
+    def summary(self) -> str:
+        """One line for the designer, after the block's title."""
+        return ""
+
+
+def _lookup(fields: Mapping[str, Field], key: str) -> Field | None:
+    if key in fields:
+        return fields[key]
+    lowered = key.lower()
+    return next((f for code, f in fields.items() if code.lower() == lowered), None)
+
+
+class UnsupportedActivity(Activity):
+    """A block of a type we do not run: kept verbatim, never offered, never published."""
+
+    type = ""
+    title = gettext_lazy("Unsupported block")
+    supported = False
+    designer = False
+    composite = True  # keeps whatever children it came with
+
+    @property
+    def display_title(self) -> str:
+        return str(self.properties_values.get("Title") or self.node.get("Type") or self.title)
+
+    def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
+        return [
+            self.problem(
+                "",
+                _("blocks of type %(type)s are not supported and cannot be published.")
+                % {"type": self.node.get("Type")},
+                "unsupported",
+            )
+        ]
+
+
+A = TypeVar("A", bound=type[Activity])
+
+
+class AlreadyRegistered(Exception):
+    pass
+
+
+class ActivityRegistry:
+    """Maps a node's ``Type`` (as stored in trees and .bpt files) to its class."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, type[Activity]] = {}
+
+    def register(self, cls: A) -> A:
+        if cls.type in self._by_type:
+            raise AlreadyRegistered(cls.type)
+        self._by_type[cls.type] = cls
+        return cls
+
+    def get(self, type_: str) -> type[Activity]:
+        # Unknown types are not an error here: import keeps them as inert blocks.
+        return self._by_type.get(type_, UnsupportedActivity)
+
+    def is_known(self, type_: str) -> bool:
+        return type_ in self._by_type
+
+    def all(self) -> list[type[Activity]]:
+        return list(self._by_type.values())
+
+    def for_node(self, node: Node) -> Activity:
+        return self.get(str(node.get("Type", "")))(node)
+
+
+activities = ActivityRegistry()

@@ -1,0 +1,403 @@
+"""The standard activities of a business-process template (Bitrix types and properties)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bizproc.activities import conditions
+from bizproc.activities.base import (
+    Activity,
+    Category,
+    MapKeys,
+    Problem,
+    Property,
+    PropertyType,
+    Result,
+    ValidationContext,
+    activities,
+    has_expression,
+    is_empty,
+)
+from bizproc.fieldtypes import Field, FieldType
+from bizproc.tree import Node
+
+SEQUENCE = "SequenceActivity"
+IF_ELSE = "IfElseActivity"
+IF_ELSE_BRANCH = "IfElseBranchActivity"
+
+TITLE = Property("Title", gettext_lazy("Title"), PropertyType.STRING)
+
+
+def _node(type_: str, name: str, properties: dict[str, Any]) -> Node:
+    return {"Type": type_, "Name": name, "Properties": properties, "Children": []}
+
+
+@activities.register
+class SequentialWorkflowActivity(Activity):
+    type = "SequentialWorkflowActivity"
+    title = gettext_lazy("Sequential business process")
+    category = Category.CONSTRUCTIONS
+    composite = True
+    designer = False
+    parent_types = frozenset()  # only ever the root
+
+
+@activities.register
+class SequenceActivity(Activity):
+    type = SEQUENCE
+    title = gettext_lazy("Sequence of activities")
+    category = Category.CONSTRUCTIONS
+    composite = True
+    designer = False  # made by its parent (a parallel branch, a loop body)
+
+
+class ConditionalActivity(Activity):
+    """A block carrying a condition (a branch of IfElse, a While loop)."""
+
+    def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
+        problems = super().validate_properties(ctx)
+        try:
+            rows = conditions.condition_rows(self.properties_values)
+        except conditions.ConditionError as error:
+            return [*problems, self.problem("Condition", error.message, "condition")]
+        if rows is None:
+            return problems
+        if not rows:
+            return [
+                *problems,
+                self.problem("Condition", _("The condition is not set."), "required"),
+            ]
+        for row in rows:
+            target = _condition_target(row, ctx)
+            if target is None:
+                problems.append(
+                    self.problem(
+                        "Condition",
+                        _("The condition refers to an unknown field: %(field)s")
+                        % {"field": row.field},
+                        "unknown",
+                    )
+                )
+                continue
+            if row.operator in conditions.VALUELESS or is_empty(row.value):
+                continue
+            value_field = target
+            if row.operator in ("in", "!in", "contain", "!contain"):
+                value_field = Field(target.code, target.name, target.type, options=target.options)
+            problems.extend(self._validate_typed("Condition", value_field, row.value, ctx))
+        return problems
+
+    def summary(self) -> str:
+        try:
+            rows = conditions.condition_rows(self.properties_values)
+        except conditions.ConditionError:
+            return _("condition not set")
+        if rows is None:
+            return _("otherwise")
+        parts = []
+        for index, row in enumerate(rows):
+            if index:
+                parts.append(_("or") if row.join_or else _("and"))
+            value = "" if row.operator in conditions.VALUELESS else f" {row.value}"
+            parts.append(f"{row.field} {conditions.OPERATORS[row.operator]}{value}")
+        return " ".join(parts) or _("condition not set")
+
+
+def _condition_target(row: conditions.Row, ctx: ValidationContext) -> Field | None:
+    """The field a condition row compares; variables and parameters share one namespace."""
+    sources: dict[str, Any] = {
+        "document": ctx.document_fields,
+        "variable": ctx.variables,
+        "template": ctx.parameters,
+        "constant": ctx.constants,
+    }
+    if row.object:
+        pools = [sources.get(row.object.lower())] if row.object.lower() in sources else []
+        if not pools:
+            # A block's result: its type is not known statically.
+            return Field(row.field, row.field, FieldType.STRING)
+    else:
+        pools = [ctx.variables, ctx.parameters, ctx.constants]
+    for pool in pools:
+        for code, found in (pool or {}).items():
+            if code.lower() == row.field.lower():
+                return found
+    return None
+
+
+@activities.register
+class IfElseActivity(Activity):
+    type = IF_ELSE
+    title = gettext_lazy("Condition")
+    category = Category.CONSTRUCTIONS
+    composite = True
+    child_types = frozenset({IF_ELSE_BRANCH})
+
+    @classmethod
+    def new_children(cls, new_name: Callable[[], str]) -> list[Node]:
+        return [
+            _node(IF_ELSE_BRANCH, new_name(), {"Title": _("Condition"), conditions.FIELD: []}),
+            _node(IF_ELSE_BRANCH, new_name(), {"Title": _("Otherwise"), conditions.OTHERWISE: "1"}),
+        ]
+
+    def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
+        problems = super().validate_properties(ctx)
+        if not self.node.get("Children"):
+            problems.append(
+                self.problem("", _("A condition needs at least one branch."), "structure")
+            )
+        return problems
+
+
+@activities.register
+class IfElseBranchActivity(ConditionalActivity):
+    type = IF_ELSE_BRANCH
+    title = gettext_lazy("Condition branch")
+    category = Category.CONSTRUCTIONS
+    composite = True
+    designer = False  # added through its condition
+    parent_types = frozenset({IF_ELSE})
+    properties = (TITLE, Property("Condition", gettext_lazy("Condition"), PropertyType.CONDITIONS))
+
+
+@activities.register
+class WhileActivity(ConditionalActivity):
+    type = "WhileActivity"
+    title = gettext_lazy("While loop")
+    category = Category.CONSTRUCTIONS
+    composite = True
+    child_types = frozenset({SEQUENCE})
+    properties = (TITLE, Property("Condition", gettext_lazy("Condition"), PropertyType.CONDITIONS))
+
+    @classmethod
+    def new_properties(cls) -> dict[str, Any]:
+        return {"Title": str(cls.title), conditions.FIELD: []}
+
+    @classmethod
+    def new_children(cls, new_name: Callable[[], str]) -> list[Node]:
+        return [_node(SEQUENCE, new_name(), {"Title": _("Loop body")})]
+
+
+@activities.register
+class ParallelActivity(Activity):
+    type = "ParallelActivity"
+    title = gettext_lazy("Parallel execution")
+    category = Category.CONSTRUCTIONS
+    composite = True
+    child_types = frozenset({SEQUENCE})
+
+    @classmethod
+    def new_children(cls, new_name: Callable[[], str]) -> list[Node]:
+        return [
+            _node(SEQUENCE, new_name(), {"Title": _("Branch %(number)d") % {"number": number}})
+            for number in (1, 2)
+        ]
+
+    def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
+        problems = super().validate_properties(ctx)
+        if len(self.node.get("Children") or []) < 2:
+            problems.append(
+                self.problem("", _("Parallel execution needs at least two branches."), "structure")
+            )
+        return problems
+
+
+DURATION_UNITS = {
+    "s": gettext_lazy("seconds"),
+    "m": gettext_lazy("minutes"),
+    "h": gettext_lazy("hours"),
+    "d": gettext_lazy("days"),
+}
+
+
+@activities.register
+class DelayActivity(Activity):
+    type = "DelayActivity"
+    title = gettext_lazy("Pause execution")
+    category = Category.CONSTRUCTIONS
+    robot = True
+    properties = (
+        TITLE,
+        Property("TimeoutDuration", gettext_lazy("Wait for"), PropertyType.DURATION),
+        Property(
+            "TimeoutDurationType",
+            gettext_lazy("Unit"),
+            PropertyType.SELECT,
+            options=DURATION_UNITS,
+            default="s",
+        ),
+        Property("TimeoutTime", gettext_lazy("Wait until"), PropertyType.DATETIME),
+    )
+
+    def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
+        problems = super().validate_properties(ctx)
+        values = self.properties_values
+        duration, until = values.get("TimeoutDuration"), values.get("TimeoutTime")
+        if is_empty(duration) and is_empty(until):
+            problems.append(
+                self.problem(
+                    "TimeoutDuration",
+                    _("Set how long to wait or until when."),
+                    "required",
+                )
+            )
+        elif not is_empty(duration):
+            field = Field("TimeoutDuration", str(_("Wait for")), FieldType.DOUBLE)
+            problems.extend(self._validate_typed("TimeoutDuration", field, duration, ctx))
+            negative = (
+                not problems
+                and not has_expression(duration)
+                and float(str(duration).replace(",", ".")) < 0
+            )
+            if negative:
+                problems.append(
+                    self.problem("TimeoutDuration", _("A pause cannot be negative."), "type")
+                )
+        return problems
+
+    def summary(self) -> str:
+        values = self.properties_values
+        if not is_empty(values.get("TimeoutDuration")):
+            unit = DURATION_UNITS.get(str(values.get("TimeoutDurationType") or "s"), "")
+            return f"{values['TimeoutDuration']} {unit}"
+        if not is_empty(values.get("TimeoutTime")):
+            return _("until %(time)s") % {"time": values["TimeoutTime"]}
+        return ""
+
+
+@activities.register
+class SetFieldActivity(Activity):
+    type = "SetFieldActivity"
+    title = gettext_lazy("Modify document")
+    category = Category.DOCUMENT
+    robot = True
+    properties = (
+        TITLE,
+        Property(
+            "FieldValue",
+            gettext_lazy("Fields"),
+            PropertyType.MAP,
+            required=True,
+            map_keys=MapKeys.DOCUMENT_FIELDS,
+        ),
+    )
+
+    def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
+        problems = super().validate_properties(ctx)
+        values = self.properties_values.get("FieldValue")
+        for code in values if isinstance(values, dict) else {}:
+            found = ctx.document_fields.get(code)
+            if found is not None and found.read_only:
+                problems.append(
+                    self.problem(
+                        "FieldValue",
+                        _("The field '%(name)s' is read-only.") % {"name": found.name},
+                        "read_only",
+                    )
+                )
+        return problems
+
+    def summary(self) -> str:
+        values = self.properties_values.get("FieldValue")
+        return ", ".join(map(str, values)) if isinstance(values, dict) else ""
+
+
+@activities.register
+class SetVariableActivity(Activity):
+    type = "SetVariableActivity"
+    title = gettext_lazy("Set variables")
+    category = Category.CONSTRUCTIONS
+    properties = (
+        TITLE,
+        Property(
+            "VariableValue",
+            gettext_lazy("Variables"),
+            PropertyType.MAP,
+            required=True,
+            map_keys=MapKeys.VARIABLES,
+        ),
+    )
+
+    def summary(self) -> str:
+        values = self.properties_values.get("VariableValue")
+        return ", ".join(map(str, values)) if isinstance(values, dict) else ""
+
+
+@activities.register
+class LogActivity(Activity):
+    type = "LogActivity"
+    title = gettext_lazy("Write to report")
+    category = Category.OTHER
+    properties = (
+        TITLE,
+        Property("Text", gettext_lazy("Text"), PropertyType.TEXT, required=True),
+        Property("SetVariable", gettext_lazy("Also set a variable"), PropertyType.BOOL),
+    )
+
+    def summary(self) -> str:
+        return Truncator(str(self.properties_values.get("Text") or "")).chars(60)
+
+
+@activities.register
+class StartWorkflowActivity(Activity):
+    type = "StartWorkflowActivity"
+    title = gettext_lazy("Run business process")
+    category = Category.DOCUMENT
+    properties = (
+        TITLE,
+        Property(
+            "DocumentId",
+            gettext_lazy("Item ID"),
+            PropertyType.STRING,
+            required=True,
+            default="{=Document:ID}",
+        ),
+        Property("TemplateId", gettext_lazy("Template"), PropertyType.INT, required=True),
+        Property(
+            "TemplateParameters",
+            gettext_lazy("Start parameters"),
+            PropertyType.MAP,
+            map_keys=MapKeys.PARAMETERS,
+        ),
+        Property(
+            "UseSubscription",
+            gettext_lazy("Wait for the process to finish"),
+            PropertyType.BOOL,
+            default="N",
+        ),
+    )
+    results = (Result("WorkflowId", gettext_lazy("Process ID"), FieldType.STRING),)
+
+    def summary(self) -> str:
+        values = self.properties_values
+        return _("template %(id)s on %(document)s") % {
+            "id": values.get("TemplateId") or "?",
+            "document": values.get("DocumentId") or "?",
+        }
+
+
+@activities.register
+class TerminateActivity(Activity):
+    type = "TerminateActivity"
+    title = gettext_lazy("Terminate process")
+    category = Category.CONSTRUCTIONS
+    properties = (TITLE, Property("StateTitle", gettext_lazy("Status text"), PropertyType.STRING))
+
+
+@activities.register
+class SetStateTitleActivity(Activity):
+    type = "SetStateTitleActivity"
+    title = gettext_lazy("Set state name")
+    category = Category.OTHER
+    properties = (
+        TITLE,
+        Property(
+            "TargetStateTitle", gettext_lazy("State name"), PropertyType.STRING, required=True
+        ),
+    )
+
+    def summary(self) -> str:
+        return str(self.properties_values.get("TargetStateTitle") or "")

@@ -1,0 +1,34 @@
+"""Bitrix business-process expressions: our own tokenizer, parser and interpreter.
+
+* ``evaluate(text, scope)`` — a property value at run time (typed, or text with substitutions);
+* ``parse(text)`` / ``references(text)`` — the tree, and the references for publish-time checks;
+* ``humanize`` / ``parse_human`` — the robots' ``{{Field name}}`` form;
+* ``Scope`` — where values come from; ``MappingScope`` — a dict-of-dicts scope.
+
+No ``eval``, no templates over user text, no attribute access by user-supplied names, and a
+computed value is never evaluated again. Input size, nesting, numbers and produced text are
+bounded (``errors.MAX_*``) so that hostile input fails fast with an ``ExpressionError``.
+"""
+
+from .errors import ExpressionError
+from .human import humanize, parse_human
+from .interpreter import evaluate
+from .nodes import Reference
+from .parser import parse, references
+from .scope import MappingScope, Scope, display_text, system_values
+from .values import as_text
+
+__all__ = [
+    "ExpressionError",
+    "MappingScope",
+    "Reference",
+    "Scope",
+    "as_text",
+    "display_text",
+    "evaluate",
+    "humanize",
+    "parse",
+    "parse_human",
+    "references",
+    "system_values",
+]

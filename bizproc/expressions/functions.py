@@ -1,0 +1,338 @@
+"""The formula functions, by lower-case name, with the number of arguments each accepts.
+
+Behaviour follows Bitrix's ``CBPCalc`` (itself mostly PHP's functions of the same names);
+the docstrings note where we differ. A function signals a bad argument by raising
+``Mismatch`` (or ``ValueError``/``OverflowError`` from the standard library), which the
+interpreter reports as ``Incorrect arguments of function "name"`` at the call.
+"""
+
+import datetime
+import decimal
+import math
+import re
+import secrets
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote_plus
+
+from . import errors
+from .dates import date_add, date_diff, php_date
+from .errors import Mismatch
+from .values import as_bool, as_number, as_text, check_number, check_text, flatten
+
+MANY = errors.MAX_SOURCE  # no call can have more arguments than the source has characters
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    impl: Callable[..., Any]
+    min_args: int
+    max_args: int
+    lazy: bool = False
+    """Receives its arguments as zero-argument callables, so that ``if`` evaluates only the
+    branch it takes and ``and``/``or`` stop early (Bitrix evaluates everything)."""
+    uses_now: bool = False
+    """Receives first a callable giving the current moment (the scope's ``System:Now``)."""
+
+
+FUNCTIONS: dict[str, Function] = {}
+
+
+def _function(
+    name: str, min_args: int, max_args: int | None = None, *, lazy: bool = False,
+    uses_now: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # fmt: skip
+    def register(impl: Callable[..., Any]) -> Callable[..., Any]:
+        most = min_args if max_args is None else max_args
+        FUNCTIONS[name] = Function(impl, min_args, most, lazy, uses_now)
+        return impl
+
+    return register
+
+
+def _text(value: Any) -> str:
+    """A single value as text; a list where one value is expected is a mismatch."""
+    if isinstance(value, list | tuple):
+        raise Mismatch
+    return as_text(value)
+
+
+def _count(value: Any) -> int:
+    """A position or length: truncated like PHP's (int), refused beyond the longest text."""
+    number = int(as_number(value))
+    if abs(number) > errors.MAX_TEXT:
+        raise Mismatch
+    return number
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return value[0] if value else None
+    return value
+
+
+# Logic -----------------------------------------------------------------------------------
+
+
+@_function("if", 2, 3, lazy=True)
+def _if(condition: Callable[[], Any], then: Callable[[], Any],
+        otherwise: Callable[[], Any] = lambda: None) -> Any:  # fmt: skip
+    return then() if as_bool(condition()) else otherwise()
+
+
+@_function("and", 1, MANY, lazy=True)
+def _and(*args: Callable[[], Any]) -> bool:
+    return all(as_bool(value) for arg in args for value in flatten([arg()]))
+
+
+@_function("or", 1, MANY, lazy=True)
+def _or(*args: Callable[[], Any]) -> bool:
+    return any(as_bool(value) for arg in args for value in flatten([arg()]))
+
+
+@_function("not", 1)
+def _not(value: Any) -> bool:
+    return not as_bool(value)
+
+
+@_function("true", 0)
+def _true() -> bool:
+    return True
+
+
+@_function("false", 0)
+def _false() -> bool:
+    return False
+
+
+# Numbers ---------------------------------------------------------------------------------
+
+_DECIMAL = decimal.Context(prec=500)
+
+
+def _round_half_up(number: int | float, places: int) -> decimal.Decimal:
+    """PHP rounds halves away from zero (Python's ``round`` rounds them to even)."""
+    if not -100 <= places <= 100:
+        raise Mismatch
+    exact = decimal.Decimal(repr(number) if isinstance(number, float) else number)
+    return exact.quantize(
+        decimal.Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP, context=_DECIMAL
+    )
+
+
+@_function("abs", 1)
+def _abs(value: Any) -> int | float:
+    return abs(as_number(value))
+
+
+@_function("min", 1, MANY)
+def _min(*args: Any) -> int | float:
+    numbers = [as_number(value) for value in flatten(args)]
+    if not numbers:
+        raise Mismatch
+    return min(numbers)
+
+
+@_function("max", 1, MANY)
+def _max(*args: Any) -> int | float:
+    numbers = [as_number(value) for value in flatten(args)]
+    if not numbers:
+        raise Mismatch
+    return max(numbers)
+
+
+@_function("round", 1, 2)
+def _round(value: Any, places: Any = 0) -> int | float:
+    """An int when rounding to a whole number or coarser, a float otherwise."""
+    count = _count(places)
+    rounded = _round_half_up(as_number(value), count)
+    return int(rounded) if count <= 0 else float(rounded)
+
+
+@_function("ceil", 1)
+def _ceil(value: Any) -> int:
+    return math.ceil(as_number(value))
+
+
+@_function("floor", 1)
+def _floor(value: Any) -> int:
+    return math.floor(as_number(value))
+
+
+_LEADING_INT = re.compile(r"\s*([+-]?\d+)")
+_LEADING_FLOAT = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+@_function("intval", 1)
+def _intval(value: Any) -> int:
+    """PHP's: the leading integer of a text ("12abc" → 12, "abc" → 0), floats truncated."""
+    if isinstance(value, str):
+        leading = _LEADING_INT.match(value)
+        if leading is None:
+            return 0
+        if len(leading[1]) > 310:
+            raise Mismatch
+        return check_number(int(leading[1]))
+    return int(as_number(value))
+
+
+@_function("floatval", 1)
+def _floatval(value: Any) -> float:
+    """PHP's: the leading number of a text ("1.5kg" → 1.5, "abc" → 0.0)."""
+    if isinstance(value, str):
+        leading = _LEADING_FLOAT.match(value)
+        if leading is None:
+            return 0.0
+        if len(leading[0]) > 400:
+            raise Mismatch
+        return check_number(float(leading[0]))
+    return float(as_number(value))
+
+
+@_function("numberformat", 1, 4)
+def _numberformat(value: Any, places: Any = 0, point: Any = ".", separator: Any = ",") -> str:
+    """PHP's ``number_format``: halves away from zero, thousands grouped, never "-0"."""
+    count = _count(places)
+    if count < 0:
+        raise Mismatch
+    rounded = _round_half_up(as_number(value), count)
+    whole, _, fraction = f"{rounded.copy_abs():f}".partition(".")
+    grouped = f"{int(whole):,}".replace(",", _text(separator))
+    sign = "-" if rounded < 0 else ""
+    return check_text(sign + grouped + (_text(point) + fraction if count else ""))
+
+
+# Text ------------------------------------------------------------------------------------
+
+
+@_function("substr", 2, 3)
+def _substr(value: Any, start: Any, length: Any = None) -> str:
+    """PHP's ``mb_substr``, except that a length of 0 means "to the end", as in Bitrix."""
+    text, begin = _text(value), _count(start)
+    size = 0 if length is None else _count(length)
+    if begin < 0:
+        begin = max(len(text) + begin, 0)
+    if size == 0:
+        return text[begin:]
+    end = begin + size if size > 0 else len(text) + size
+    return text[begin:end]
+
+
+@_function("strlen", 1)
+def _strlen(value: Any) -> int:
+    return len(_text(value))
+
+
+@_function("strpos", 2, 3)
+def _strpos(haystack: Any, needle: Any, offset: Any = 0) -> int | bool:
+    """The 0-based position, or false when not found (PHP's ``mb_strpos``)."""
+    text, part = _text(haystack), _text(needle)
+    if not text:
+        return False
+    start = max(-len(text), min(len(text), _count(offset)))
+    index = text.find(part, start + len(text) if start < 0 else start)
+    return False if index < 0 else index
+
+
+@_function("implode", 2)
+def _implode(glue: Any, pieces: Any) -> str:
+    return check_text(_text(glue).join(as_text(piece) for piece in flatten([pieces])))
+
+
+@_function("explode", 2)
+def _explode(delimiter: Any, value: Any) -> list[str]:
+    """Of a list, as Bitrix, only the first value is split."""
+    separator = _text(_first(delimiter))
+    if not separator:
+        raise Mismatch
+    return _text(_first(value)).split(separator)
+
+
+@_function("strtolower", 1)
+def _strtolower(value: Any) -> str:
+    return _text(value).lower()
+
+
+@_function("strtoupper", 1)
+def _strtoupper(value: Any) -> str:
+    return check_text(_text(value).upper())
+
+
+@_function("ucwords", 1)
+def _ucwords(value: Any) -> str:
+    """PHP's ``mb_convert_case(…, MB_CASE_TITLE)``, which Bitrix uses: "jOHN doe" → "John Doe"."""
+    return check_text(_text(value).title())
+
+
+@_function("ucfirst", 1)
+def _ucfirst(value: Any) -> str:
+    text = _text(value)
+    return check_text(text[:1].upper() + text[1:])
+
+
+@_function("trim", 1)
+def _trim(value: Any) -> str | list[str]:
+    if isinstance(value, list | tuple):
+        return [as_text(item).strip() for item in flatten(value)]
+    return as_text(value).strip()
+
+
+@_function("urlencode", 1)
+def _urlencode(value: Any) -> str:
+    """PHP's ``urlencode`` (spaces as "+", "~" encoded); a list is joined with ", " first."""
+    return check_text(quote_plus(as_text(value), safe="").replace("~", "%7E"))
+
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
+@_function("randstring", 0, 1)
+def _randstring(length: Any = 10) -> str:
+    count = _count(length)
+    if not 1 <= count <= 1000:
+        raise Mismatch
+    return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(count))
+
+
+# Lists -----------------------------------------------------------------------------------
+
+
+@_function("merge", 1, MANY)
+def _merge(*args: Any) -> list[Any]:
+    """One list of the values of every argument (lists are opened one level; empties skipped)."""
+    merged: list[Any] = []
+    for arg in args:
+        if arg is not None:
+            merged.extend(arg if isinstance(arg, list | tuple) else [arg])
+        if len(merged) > errors.MAX_TEXT:
+            raise errors.text_too_long()
+    return merged
+
+
+@_function("firstvalue", 1, MANY)
+def _firstvalue(*args: Any) -> Any:
+    values = flatten(args)
+    return values[0] if values else None
+
+
+# Dates -----------------------------------------------------------------------------------
+
+
+@_function("date", 1, 2, uses_now=True)
+def _date(now: Callable[[], datetime.datetime], pattern: Any, value: Any = None) -> str:
+    """PHP ``date(format, value)`` in the active time zone; no value (or empty) means now."""
+    if not isinstance(pattern, str):
+        raise Mismatch
+    return check_text(php_date(pattern, now() if value is None or value == "" else value))
+
+
+@_function("dateadd", 2)
+def _dateadd(value: Any, interval: Any) -> datetime.date | None:
+    return date_add(value, interval)
+
+
+@_function("datediff", 3)
+def _datediff(first: Any, second: Any, pattern: Any) -> str | None:
+    return date_diff(first, second, pattern)

@@ -1,0 +1,87 @@
+"""Where references get their values: the ``Scope`` protocol and a mapping-backed scope."""
+
+import datetime
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from .values import as_text
+
+
+class Scope(Protocol):
+    """What the interpreter asks about ``{=Obj:Field}``. Names arrive as written in the source
+    (they are case-insensitive) with ``_printable`` already removed from the field."""
+
+    def lookup(self, obj: str, field: str) -> Any:
+        """The typed value; raises ``LookupError`` for an unknown object or field."""
+        ...
+
+    def printable(self, obj: str, field: str, value: Any) -> str:
+        """The display form of ``value`` (a user's name, an option's label…)."""
+        ...
+
+
+def system_values(now: datetime.datetime) -> dict[str, Any]:
+    """``System:Now`` (UTC), ``NowLocal`` and ``Date`` (the active time zone) for ``now``."""
+    return {
+        "Now": now.astimezone(datetime.UTC),
+        "NowLocal": timezone.localtime(now),
+        "Date": timezone.localdate(now),
+    }
+
+
+def display_text(value: Any) -> str:
+    """A generic display form: Yes/No, dates in the active language's short formats (in the
+    active time zone), lists joined with ", ", anything else as substituted into text."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime.datetime):
+        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, list | tuple):
+        return ", ".join(display_text(item) for item in value)
+    return as_text(value)
+
+
+def _fold(mapping: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        obj.lower(): {field.lower(): value for field, value in fields.items()}
+        for obj, fields in mapping.items()
+    }
+
+
+class MappingScope:
+    """A scope over ``{object: {field: value}}`` (case-insensitive names).
+
+    ``labels`` gives display forms (``{"Document": {"ASSIGNED_BY_ID": "Ivan Petrov"}}``); a
+    value without one is shown by ``display_text``. ``System`` fields not given in ``values``
+    come from ``now`` (the current time when None), which makes time injectable in tests.
+    """
+
+    def __init__(
+        self,
+        values: Mapping[str, Mapping[str, Any]],
+        *,
+        labels: Mapping[str, Mapping[str, str]] | None = None,
+        now: datetime.datetime | None = None,
+    ) -> None:
+        self._values = _fold(values)
+        self._labels = _fold(labels or {})
+        self._now = now
+
+    def lookup(self, obj: str, field: str) -> Any:
+        fields = self._values.get(obj.lower(), {})
+        if field.lower() in fields:
+            return fields[field.lower()]
+        if obj.lower() == "system":
+            system = _fold({"System": system_values(self._now or timezone.now())})["system"]
+            if field.lower() in system:
+                return system[field.lower()]
+        raise LookupError(f"{obj}:{field}")
+
+    def printable(self, obj: str, field: str, value: Any) -> str:
+        label = self._labels.get(obj.lower(), {}).get(field.lower())
+        return display_text(value) if label is None else label

@@ -1,0 +1,298 @@
+"""Templates (a draft every edit goes to), their published versions, instances and journal."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bizproc.documents import DocumentType
+from bizproc.tree import root_node
+
+
+class AutoExecute(models.IntegerChoices):
+    """Bitrix's auto-start bitmask; designer templates use 0 to 3."""
+
+    NONE = 0, _("Manual")
+    CREATE = 1, _("On create")
+    EDIT = 2, _("On change")
+    CREATE_AND_EDIT = 3, _("On create and on change")
+
+
+SCRIPT_FLAG = 32  # the robots template of a smart scenario: hidden from template lists
+
+
+def empty_tree() -> dict:
+    return root_node()
+
+
+class TemplateQuerySet(models.QuerySet):
+    def for_document_type(self, document_type: DocumentType) -> "TemplateQuerySet":
+        return self.filter(
+            module=document_type.module,
+            entity=document_type.entity,
+            document_type=document_type.type,
+        )
+
+    def listed(self) -> "TemplateQuerySet":
+        """Templates people design (not the robots templates of smart scenarios)."""
+        return self.exclude(auto_execute__gte=SCRIPT_FLAG)
+
+
+class Template(models.Model):
+    module = models.CharField(_("module"), max_length=50)
+    entity = models.CharField(_("entity"), max_length=100)
+    document_type = models.CharField(_("document type"), max_length=100)
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    auto_execute = models.PositiveIntegerField(_("auto-start"), default=AutoExecute.NONE)
+    active = models.BooleanField(_("active"), default=True)
+    sort = models.PositiveIntegerField(_("sort"), default=500)
+    # The draft: every edit goes here and bumps the revision.
+    tree = models.JSONField(_("blocks"), default=empty_tree)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    variables = models.JSONField(_("variables"), default=dict, blank=True)
+    constants = models.JSONField(_("constants"), default=dict, blank=True)
+    revision = models.PositiveIntegerField(_("draft revision"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("modified by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    modified_at = models.DateTimeField(_("modified"), auto_now=True)
+
+    objects = TemplateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("process template")
+        verbose_name_plural = _("process templates")
+        ordering = ["sort", "name", "pk"]
+        indexes = [
+            models.Index(
+                fields=["module", "entity", "document_type"], name="bizproc_tpl_doctype_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def document_type_triple(self) -> DocumentType:
+        return DocumentType(self.module, self.entity, self.document_type)
+
+    @property
+    def latest_version(self) -> "TemplateVersion | None":
+        return self.versions.order_by("-number").first()
+
+
+class TemplateVersion(models.Model):
+    """A published, immutable copy of a draft; instances run the version they started on."""
+
+    template = models.ForeignKey(
+        Template, verbose_name=_("template"), on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    tree = models.JSONField(_("blocks"))
+    parameters = models.JSONField(_("parameters"), default=dict)
+    variables = models.JSONField(_("variables"), default=dict)
+    constants = models.JSONField(_("constants"), default=dict)
+    draft_revision = models.PositiveIntegerField(_("draft revision"))
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("published"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("template version")
+        verbose_name_plural = _("template versions")
+        ordering = ["template", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "number"], name="bizproc_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} · v{self.number}"
+
+
+class InstanceStatus(models.IntegerChoices):
+    CREATED = 0, _("Created")
+    RUNNING = 1, _("Running")
+    COMPLETED = 2, _("Completed")
+    SUSPENDED = 3, _("Suspended")
+    TERMINATED = 4, _("Terminated")
+
+
+class InstanceQuerySet(models.QuerySet):
+    def unfinished(self) -> "InstanceQuerySet":
+        return self.filter(
+            status__in=[InstanceStatus.CREATED, InstanceStatus.RUNNING, InstanceStatus.SUSPENDED]
+        )
+
+    def for_document(self, document_id: str) -> "InstanceQuerySet":
+        return self.filter(document_id=document_id)
+
+
+def new_instance_id() -> str:
+    """Bitrix-like workflow ids: 14 hex digits, a dot, 8 digits (``67a1c2b3d4e5f6.12345678``)."""
+    return f"{secrets.token_hex(7)}.{secrets.randbelow(10**8):08d}"
+
+
+class Instance(models.Model):
+    """A running (or finished) process: the version it runs, its document, and its state."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_instance_id, editable=False)
+    template = models.ForeignKey(
+        Template,
+        verbose_name=_("template"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="instances",
+    )
+    version = models.ForeignKey(
+        TemplateVersion,
+        verbose_name=_("version"),
+        on_delete=models.PROTECT,
+        related_name="instances",
+    )
+    module = models.CharField(_("module"), max_length=50)
+    entity = models.CharField(_("entity"), max_length=100)
+    document_id = models.CharField(_("document"), max_length=100)
+    status = models.PositiveSmallIntegerField(
+        _("status"), choices=InstanceStatus, default=InstanceStatus.CREATED
+    )
+    state_title = models.CharField(_("state"), max_length=255, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    modified_at = models.DateTimeField(_("modified"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict)
+    variables = models.JSONField(_("variables"), default=dict)
+    # The execution state: pending events, each block's status and local data, results, waits.
+    state = models.JSONField(_("execution state"), default=dict)
+    # When the instance next has something to do (a timer, or queued work); None: it waits for
+    # an event (a child process) or is finished. The sweeper re-enqueues what is overdue.
+    wake_at = models.DateTimeField(_("wake at"), null=True, blank=True)
+    # A step in progress holds the lease; an expired lease means its worker died.
+    owned_until = models.DateTimeField(_("owned until"), null=True, blank=True)
+    owner = models.CharField(_("owner"), max_length=64, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent process"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    parent_activity = models.CharField(_("parent block"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    objects = InstanceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("process")
+        verbose_name_plural = _("processes")
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["document_id", "-started_at"], name="bizproc_inst_doc_idx"),
+            models.Index(fields=["status", "wake_at"], name="bizproc_inst_wake_idx"),
+            models.Index(fields=["status", "owned_until"], name="bizproc_inst_lease_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version.template.name if self.template_id else self.id} · {self.document_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+
+
+class TrackingType(models.IntegerChoices):
+    EXECUTE = 1, _("Start action")
+    CLOSE = 2, _("Stop action")
+    CANCEL = 3, _("Cancel action")
+    FAULT = 4, _("Action error")
+    CUSTOM = 5, _("User record")
+    REPORT = 6, _("Report")
+    ERROR = 9, _("Error")
+
+
+SIMPLIFIED_TYPES = (
+    TrackingType.CUSTOM,
+    TrackingType.FAULT,
+    TrackingType.REPORT,
+    TrackingType.ERROR,
+)
+
+
+class ExecutionStatus(models.IntegerChoices):
+    INITIALIZED = 0, _("Initialized")
+    EXECUTING = 1, _("In progress")
+    CANCELING = 2, _("Being canceled")
+    CLOSED = 3, _("Completed")
+    FAULTING = 4, _("Error")
+
+
+class ExecutionResult(models.IntegerChoices):
+    NONE = 0, _("None")
+    SUCCEEDED = 1, _("Success")
+    CANCELED = 2, _("Canceled")
+    FAULTED = 3, _("Error")
+    UNINITIALIZED = 4, _("Not initialized")
+
+
+class JournalEntry(models.Model):
+    """One row of a process journal. Written only by ``bizproc.journal``."""
+
+    instance = models.ForeignKey(
+        Instance, verbose_name=_("process"), on_delete=models.CASCADE, related_name="journal"
+    )
+    document_id = models.CharField(_("document"), max_length=100)
+    type = models.PositiveSmallIntegerField(_("type"), choices=TrackingType)
+    status = models.PositiveSmallIntegerField(_("status"), choices=ExecutionStatus)
+    result = models.PositiveSmallIntegerField(_("result"), choices=ExecutionResult)
+    activity_name = models.CharField(_("block"), max_length=64, blank=True)
+    activity_title = models.CharField(_("name"), max_length=255, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("modified by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("journal row")
+        verbose_name_plural = _("journal rows")
+        ordering = ["-id"]
+        indexes = [
+            # "Newest rows of this document", keyset-paged by id.
+            models.Index(fields=["document_id", "-id"], name="bizproc_journal_doc_idx"),
+            models.Index(fields=["instance", "id"], name="bizproc_journal_inst_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()}: {self.activity_title}"

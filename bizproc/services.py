@@ -1,0 +1,364 @@
+"""Services over templates: create, edit the draft's tree, publish, import and export ``.bpt``.
+
+Every tree edit names the draft revision it was based on; an edit on a stale revision, or one
+that would break the tree, is refused with a message and changes nothing. Each applied edit
+bumps the revision. The designer and the importers use the same services.
+"""
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from bizproc import bpt
+from bizproc.activities import activities
+from bizproc.activities.base import Activity, Problem, PropertyType
+from bizproc.activities.conditions import KINDS
+from bizproc.documents import DocumentError, DocumentType, document_providers
+from bizproc.models import AutoExecute, Template, TemplateVersion
+from bizproc.tree import (
+    ROOT_NAME,
+    ROOT_TYPE,
+    Node,
+    find,
+    is_ancestor,
+    names,
+    new_name,
+    renamed_copy,
+    root_node,
+    walk,
+)
+from bizproc.validation import block_problems, document_fields, template_problems
+
+NAME_MAX = 255
+
+
+class EditRefused(Exception):
+    """A refused edit; ``message`` is in the active language. Nothing was changed."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+
+
+class StaleRevision(EditRefused):
+    def __init__(self, template: Template) -> None:
+        super().__init__(
+            _("The template was changed meanwhile (revision %(revision)d). Reload and try again.")
+            % {"revision": template.revision}
+        )
+        self.template = template
+
+
+class PublishRefused(EditRefused):
+    pass
+
+
+def _check_document_type(document_type: DocumentType) -> None:
+    try:
+        provider = document_providers.get(document_type.module)
+    except DocumentError as error:
+        raise EditRefused(error.message) from None
+    if tuple(document_type) not in {tuple(t) for t in provider.document_types()}:
+        raise EditRefused(_("Incorrect document type!"))
+
+
+def _check_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise EditRefused(_("Enter a name."))
+    if len(name) > NAME_MAX:
+        raise EditRefused(
+            _("The name is too long: at most %(max)d characters.") % {"max": NAME_MAX}
+        )
+    return name
+
+
+@transaction.atomic
+def template_create(
+    *,
+    document_type: DocumentType,
+    name: str,
+    user: Any,
+    description: str = "",
+    auto_execute: int = AutoExecute.NONE,
+) -> Template:
+    _check_document_type(document_type)
+    if auto_execute not in AutoExecute.values:
+        raise EditRefused(_("Choose when the process starts."))
+    return Template.objects.create(
+        module=document_type.module,
+        entity=document_type.entity,
+        document_type=document_type.type,
+        name=_check_name(name),
+        description=description or "",
+        auto_execute=auto_execute,
+        tree=root_node(),
+        created_by=user,
+        modified_by=user,
+    )
+
+
+def _locked(template: Template, revision: int) -> Template:
+    locked = Template.objects.select_for_update().get(pk=template.pk)
+    if locked.revision != revision:
+        raise StaleRevision(locked)
+    return locked
+
+
+def _save(locked: Template, original: Template, user: Any) -> None:
+    locked.revision += 1
+    locked.modified_by = user
+    locked.save()
+    original.refresh_from_db()
+
+
+def _node_or_refuse(tree: Node, name: str) -> tuple[Node, Node | None]:
+    found = find(tree, str(name))
+    if found is None:
+        raise EditRefused(_("There is no block %(name)s in this template.") % {"name": name})
+    return found
+
+
+def _check_placement(tree: Node, parent_name: str, index: Any, child_type: str) -> tuple[Node, int]:
+    """The parent node and the index where a block of ``child_type`` may go."""
+    parent, _grandparent = _node_or_refuse(tree, parent_name)
+    parent_class = activities.get(str(parent.get("Type", "")))
+    child_class = activities.get(child_type)
+    title = str(child_class.title)
+    if not parent_class.composite or not parent_class.supported:
+        raise EditRefused(_("Blocks cannot be put inside this block."))
+    if parent_class.child_types is not None and child_type not in parent_class.child_types:
+        raise EditRefused(_("A block '%(title)s' cannot stand here.") % {"title": title})
+    if child_class.parent_types is not None and parent.get("Type") not in child_class.parent_types:
+        raise EditRefused(_("A block '%(title)s' cannot stand here.") % {"title": title})
+    children = parent.setdefault("Children", [])
+    try:
+        position = int(index)
+    except (TypeError, ValueError):
+        raise EditRefused(_("The position is not valid.")) from None
+    if not 0 <= position <= len(children):
+        raise EditRefused(_("The position is not valid."))
+    return parent, position
+
+
+def _check_properties(template: Template, node: Node) -> None:
+    problems = block_problems(
+        node=node,
+        document_type=template.document_type_triple,
+        parameters=template.parameters,
+        variables=template.variables,
+        constants=template.constants,
+    )
+    if problems:
+        raise EditRefused(" ".join(problem.message for problem in problems), problems)
+
+
+@transaction.atomic
+def tree_insert(
+    *,
+    template: Template,
+    revision: int,
+    parent: str,
+    index: int,
+    type: str,
+    user: Any,
+    properties: Mapping[str, Any] | None = None,
+) -> str:
+    """Inserts a new block of ``type``; returns its name."""
+    locked = _locked(template, revision)
+    activity_class = activities.get(type)
+    if not activities.is_known(type) or type == ROOT_TYPE:
+        raise EditRefused(_("Unknown block type: %(type)s") % {"type": str(type)[:100]})
+    tree = locked.tree
+    parent_node, position = _check_placement(tree, parent, index, type)
+    if not activity_class.designer and type not in (
+        activities.get(parent_node["Type"]).child_types or ()
+    ):
+        raise EditRefused(
+            _("A block '%(title)s' cannot stand here.") % {"title": activity_class.title}
+        )
+    taken = names(tree)
+    node = {
+        "Type": type,
+        "Name": new_name(taken),
+        "Properties": activity_class.new_properties() | dict(properties or {}),
+        "Children": activity_class.new_children(lambda: new_name(taken)),
+    }
+    _check_properties(locked, node)
+    parent_node["Children"].insert(position, node)
+    _save(locked, template, user)
+    return node["Name"]
+
+
+@transaction.atomic
+def tree_move(
+    *, template: Template, revision: int, name: str, parent: str, index: int, user: Any
+) -> None:
+    locked = _locked(template, revision)
+    tree = locked.tree
+    node, old_parent = _node_or_refuse(tree, name)
+    if old_parent is None:
+        raise EditRefused(_("The template's root block cannot be moved."))
+    new_parent, _grandparent = _node_or_refuse(tree, parent)
+    if is_ancestor(node, new_parent):
+        raise EditRefused(_("A block cannot be moved inside itself."))
+    old_index = next(i for i, child in enumerate(old_parent["Children"]) if child is node)
+    old_parent["Children"].pop(old_index)
+    # ``index`` counts among the new parent's children once the block has left its old place.
+    parent_node, position = _check_placement(tree, parent, index, str(node.get("Type")))
+    parent_node["Children"].insert(position, node)
+    _save(locked, template, user)
+
+
+@transaction.atomic
+def tree_update(
+    *, template: Template, revision: int, name: str, properties: Mapping[str, Any], user: Any
+) -> None:
+    """Replaces a block's properties (all of them: the dialog sends the whole set)."""
+    locked = _locked(template, revision)
+    node, _parent = _node_or_refuse(locked.tree, name)
+    activity = activities.for_node(node)
+    if not activity.supported:
+        raise EditRefused(_("Unsupported blocks are read-only."))
+    if not isinstance(properties, Mapping):
+        raise EditRefused(_("The block's settings are damaged."))
+    known = {prop.name for prop in activity.properties} | {"Title"}
+    unknown = [key for key in properties if key not in known and not _is_kept_key(key, activity)]
+    if unknown:
+        raise EditRefused(_("Unknown setting: %(name)s") % {"name": str(unknown[0])[:100]})
+    updated = copy.deepcopy(node)
+    updated["Properties"] = dict(properties)
+    _check_properties(locked, updated)
+    node["Properties"] = updated["Properties"]
+    _save(locked, template, user)
+
+
+def _is_kept_key(key: str, activity: Activity) -> bool:
+    """Condition kinds are stored under their own keys; ``_Des…`` keys are designer state."""
+    return key.startswith("_") or (
+        any(prop.type == PropertyType.CONDITIONS for prop in activity.properties) and key in KINDS
+    )
+
+
+@transaction.atomic
+def tree_delete(*, template: Template, revision: int, name: str, user: Any) -> None:
+    locked = _locked(template, revision)
+    node, parent = _node_or_refuse(locked.tree, name)
+    if parent is None:
+        raise EditRefused(_("The template's root block cannot be deleted."))
+    parent["Children"] = [child for child in parent["Children"] if child is not node]
+    _save(locked, template, user)
+
+
+@transaction.atomic
+def tree_duplicate(*, template: Template, revision: int, name: str, user: Any) -> str:
+    """Puts a copy (with new block names) right after the block; returns the copy's name."""
+    locked = _locked(template, revision)
+    tree = locked.tree
+    node, parent = _node_or_refuse(tree, name)
+    if parent is None:
+        raise EditRefused(_("The template's root block cannot be duplicated."))
+    duplicate = renamed_copy(node, names(tree))
+    index = next(i for i, child in enumerate(parent["Children"]) if child is node)
+    parent["Children"].insert(index + 1, duplicate)
+    _save(locked, template, user)
+    return duplicate["Name"]
+
+
+@transaction.atomic
+def template_publish(*, template: Template, user: Any, comment: str = "") -> TemplateVersion:
+    """Validates the whole draft and saves it as the next immutable version."""
+    locked = Template.objects.select_for_update().get(pk=template.pk)
+    problems = template_problems(
+        tree=locked.tree,
+        parameters=locked.parameters,
+        variables=locked.variables,
+        constants=locked.constants,
+        document_type=locked.document_type_triple,
+    )
+    if problems:
+        raise PublishRefused(_("The template has problems and was not published."), problems)
+    last = locked.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    return TemplateVersion.objects.create(
+        template=locked,
+        number=last + 1,
+        tree=locked.tree,
+        parameters=locked.parameters,
+        variables=locked.variables,
+        constants=locked.constants,
+        draft_revision=locked.revision,
+        comment=(comment or "")[:500],
+        published_by=user,
+    )
+
+
+def _check_imported_tree(tree: Any) -> Node:
+    if not isinstance(tree, dict) or tree.get("Type") != ROOT_TYPE:
+        raise EditRefused(_("The file is not a business process template (.bpt)."))
+    for node in walk(tree):
+        if (
+            not isinstance(node, dict)
+            or not isinstance(node.get("Type"), str)
+            or not node.get("Name")
+        ):
+            raise EditRefused(_("The file is damaged or incomplete."))
+        if not isinstance(node.get("Properties", {}), dict):
+            raise EditRefused(_("The file is damaged or incomplete."))
+    tree["Name"] = ROOT_NAME
+    return tree
+
+
+@transaction.atomic
+def template_import_bpt(
+    *, data: bytes, document_type: DocumentType, name: str, user: Any
+) -> Template:
+    """A new template whose draft is the file's tree, every block and property kept verbatim."""
+    try:
+        content = bpt.bpt_read(data)
+    except bpt.BptError as error:
+        raise EditRefused(error.message) from None
+    if not content.template:
+        raise EditRefused(_("The file is not a business process template (.bpt)."))
+    tree = _check_imported_tree(content.template[0])
+    template = template_create(document_type=document_type, name=name, user=user)
+    template.tree = tree
+    template.parameters = content.parameters or {}
+    template.variables = content.variables or {}
+    template.constants = content.constants or {}
+    template.save()
+    return template
+
+
+def unsupported_blocks(tree: Node) -> list[Node]:
+    return [node for node in walk(tree) if not activities.is_known(str(node.get("Type", "")))]
+
+
+def template_export_bpt(*, source: Template | TemplateVersion) -> bytes:
+    """A ``.bpt`` file (VERSION 2, zlib) of a draft or a published version."""
+    template = source if isinstance(source, Template) else source.template
+    fields = document_fields(template.document_type_triple)
+    return bpt.bpt_write(
+        bpt.BptContent(
+            version=2,
+            template=[source.tree],
+            parameters=source.parameters,
+            variables=source.variables,
+            constants=source.constants,
+            document_fields={
+                code: {
+                    "Name": f.name,
+                    "Type": f.type,
+                    "Filterable": True,
+                    "Editable": not f.read_only,
+                    "Required": f.required,
+                    "Multiple": f.multiple,
+                    "BaseType": f.type,
+                }
+                for code, f in fields.items()
+            },
+        )
+    )

@@ -1,0 +1,185 @@
+"""Publish-time validation of a whole template: structure, every property, every expression.
+
+Problems name the block (Bitrix's "Action '#TITLE#':" prefix) and the property, so the designer
+can link each to its block.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from bizproc.activities import activities
+from bizproc.activities.base import Problem, ValidationContext
+from bizproc.documents import DocumentError, DocumentType, document_providers
+from bizproc.expressions import ExpressionError, references
+from bizproc.fieldtypes import Field
+from bizproc.schemas import schema_fields, schema_problems
+from bizproc.tree import ROOT_NAME, ROOT_TYPE, Node, walk_with_parents
+
+SYSTEM_FIELDS = {
+    "workflow": {"id"},
+    "user": {"id"},
+    "system": {"now", "nowlocal", "date"},
+}
+
+
+def document_fields(document_type: DocumentType) -> dict[str, Field]:
+    try:
+        provider = document_providers.get(document_type.module)
+        return {f.code: f for f in provider.fields(document_type)}
+    except DocumentError:
+        return {}
+
+
+def template_problems(
+    *,
+    tree: Node,
+    parameters: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    constants: Mapping[str, Any],
+    document_type: DocumentType,
+    target_parameters: Callable[[Any], Mapping[str, Field] | None] | None = None,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    for kind, schema in (
+        (_("Parameters"), parameters),
+        (_("Variables"), variables),
+        (_("Constants"), constants),
+    ):
+        problems.extend(
+            Problem(code="schema", parameter="", message=f"{kind}: {message}")
+            for message in schema_problems(schema)
+        )
+
+    fields = document_fields(document_type)
+    params = schema_fields(parameters)
+    variable_fields = schema_fields(variables)
+    constant_fields = schema_fields(constants)
+    results: dict[str, set[str] | None] = {}  # block name → its results (None: unknown)
+
+    def check_text(text: str) -> list[str]:
+        try:
+            found = references(text)
+        except ExpressionError as error:
+            return [str(error)]
+        messages = []
+        for ref in found:
+            if not _resolves(
+                ref.obj, ref.field, fields, params, variable_fields, constant_fields, results
+            ):
+                messages.append(
+                    _('Unknown reference "%(str)s" at position %(position)d')
+                    % {"str": f"{{={ref.obj}:{ref.field}}}", "position": ref.position}
+                )
+        return messages
+
+    ctx = ValidationContext(
+        document_fields=fields,
+        parameters=params,
+        variables=variable_fields,
+        constants=constant_fields,
+        check_text=check_text,
+        target_parameters=target_parameters,
+    )
+    if tree.get("Type") != ROOT_TYPE or tree.get("Name") != ROOT_NAME:
+        problems.append(
+            Problem(
+                code="structure", parameter="", message=_("The template's root block is damaged.")
+            )
+        )
+    seen: set[str] = set()
+    for node, parent in walk_with_parents(tree):
+        activity = activities.for_node(node)
+        name = str(node.get("Name") or "")
+        if name in seen:
+            problems.append(
+                activity.problem("", _("The block name %(name)s is used twice.") % {"name": name})
+            )
+        seen.add(name)
+        problems.extend(structure_problems(node, parent))
+        problems.extend(activity.validate_properties(ctx))
+        results[name.lower()] = (
+            {result.name.lower() for result in activity.results} if activity.supported else None
+        )
+    return problems
+
+
+def structure_problems(node: Node, parent: Node | None) -> list[Problem]:
+    """Whether the block may stand where it is."""
+    activity = activities.for_node(node)
+    problems = []
+    if parent is not None:
+        parent_class = activities.get(str(parent.get("Type", "")))
+        allowed = parent_class.child_types
+        if allowed is not None and node.get("Type") not in allowed:
+            problems.append(activity.problem("", _("This block cannot stand here."), "structure"))
+        own = activity.parent_types
+        if own is not None and parent.get("Type") not in own:
+            problems.append(activity.problem("", _("This block cannot stand here."), "structure"))
+    if node.get("Children") and not activity.composite:
+        problems.append(
+            activity.problem("", _("This block cannot hold other blocks."), "structure")
+        )
+    return problems
+
+
+def _resolves(
+    obj: str,
+    field: str,
+    fields: Mapping[str, Field],
+    params: Mapping[str, Field],
+    variables: Mapping[str, Field],
+    constants: Mapping[str, Field],
+    results: Mapping[str, set[str] | None],
+) -> bool:
+    obj_l, field_l = obj.lower(), field.lower()
+    pools = {
+        "document": fields,
+        "template": {**params, "TargetUser": None},
+        "variable": variables,
+        "constant": constants,
+    }
+    if obj_l in pools:
+        return any(code.lower() == field_l for code in pools[obj_l])
+    if obj_l in SYSTEM_FIELDS:
+        return field_l in SYSTEM_FIELDS[obj_l]
+    if obj_l in results:
+        known = results[obj_l]
+        return known is None or field_l in known
+    return False
+
+
+def block_problems(
+    *,
+    node: Node,
+    document_type: DocumentType,
+    parameters: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    constants: Mapping[str, Any],
+) -> list[Problem]:
+    """What an edit of one block may not save: wrong types, unknown keys, broken expressions.
+
+    Missing required values and references to values that do not exist yet are allowed in a
+    draft (publication reports them).
+    """
+
+    def check_syntax(text: str) -> list[str]:
+        try:
+            references(text)
+        except ExpressionError as error:
+            return [str(error)]
+        return []
+
+    ctx = ValidationContext(
+        document_fields=document_fields(document_type),
+        parameters=schema_fields(parameters),
+        variables=schema_fields(variables),
+        constants=schema_fields(constants),
+        check_text=check_syntax,
+    )
+    return [
+        problem
+        for problem in activities.for_node(node).validate_properties(ctx)
+        if problem.code not in {"required", "structure"}
+    ]
