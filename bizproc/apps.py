@@ -7,4 +7,10 @@ class BizprocConfig(AppConfig):
     verbose_name = _("Business processes")
 
     def ready(self) -> None:
+        from bizproc import runtime
         from bizproc.activities import standard  # noqa: F401  (registers the standard set)
+        from bizproc.hooks import document_hooks
+
+        document_hooks.on_created.append(runtime.on_document_created)
+        document_hooks.on_updated.append(runtime.on_document_updated)
+        document_hooks.on_deleted.append(runtime.on_document_deleted)

@@ -18,6 +18,30 @@ from bizproc.fieldtypes import Field, FieldType, FieldValueError
 from bizproc.tree import Node
 
 
+class ActivityFault(Exception):
+    """A block failed at run time: the process is terminated with a FaultActivity row."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TerminateProcess(Exception):
+    """The process is to stop now (the Terminate block, a loop past its budget)."""
+
+    def __init__(self, state_title: str = "") -> None:
+        super().__init__(state_title)
+        self.state_title = state_title
+
+
+class Status(models.TextChoices):
+    """What a block's run-time method returns."""
+
+    CLOSED = "closed"  # done: its parent goes on
+    EXECUTING = "executing"  # a composite waiting for the children it scheduled
+    WAITING = "waiting"  # waiting for a timer or an event (it registered the wait)
+
+
 class Category(models.TextChoices):
     DOCUMENT = "document", gettext_lazy("Document processing")
     TASKS = "tasks", gettext_lazy("Tasks")
@@ -251,6 +275,32 @@ class Activity:
     def summary(self) -> str:
         """One line for the designer, after the block's title."""
         return ""
+
+    # ---- run time (``runner`` is a ``bizproc.runtime.Runner``) -------------------------------
+    def children(self) -> list[Node]:
+        return list(self.node.get("Children") or [])
+
+    def execute(self, runner: Any) -> Status:
+        """Does the block's work; a composite runs its children one after another."""
+        if self.composite:
+            children = self.children()
+            if not children:
+                return Status.CLOSED
+            runner.schedule(children[0]["Name"])
+            return Status.EXECUTING
+        return Status.CLOSED
+
+    def on_child_closed(self, runner: Any, child_name: str) -> Status:
+        names = [child["Name"] for child in self.children()]
+        position = names.index(child_name) + 1
+        if position < len(names):
+            runner.schedule(names[position])
+            return Status.EXECUTING
+        return Status.CLOSED
+
+    def resume(self, runner: Any) -> Status:
+        """Called when what the block waited for has happened."""
+        return Status.CLOSED
 
 
 def _lookup(fields: Mapping[str, Field], key: str) -> Field | None:

@@ -13,6 +13,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bizproc.expressions.errors import Mismatch
+from bizproc.expressions.values import as_text, comparison, flatten
+
 FIELD = "fieldcondition"
 VARIABLE = "propertyvariablecondition"
 MIXED = "mixedcondition"
@@ -95,3 +98,51 @@ def condition_rows(properties: Mapping[str, Any]) -> list[Row] | None:
             )
         rows.append(row)
     return rows
+
+
+def _as_list(value: Any) -> list[Any]:
+    return flatten(value) if isinstance(value, list | tuple) else [value]
+
+
+def row_matches(row: Row, left: Any, right: Any) -> bool:
+    """One comparison, Bitrix-style: a multiple value matches when one of its items does."""
+    operator = row.operator
+    if operator in ("empty", "!empty"):
+        empty = left in (None, "") or (
+            isinstance(left, list) and not [i for i in left if i not in (None, "")]
+        )
+        return empty if operator == "empty" else not empty
+    if operator in ("in", "!in"):
+        pool = _as_list(right)
+        found = any(
+            comparison("=")(item, candidate) for item in _as_list(left) for candidate in pool
+        )
+        return found if operator == "in" else not found
+    if operator in ("contain", "!contain"):
+        if isinstance(left, list | tuple):
+            found = any(comparison("=")(item, right) for item in flatten(left))
+        else:
+            found = as_text(right).lower() in as_text(left).lower()
+        return found if operator == "contain" else not found
+    compare = comparison(operator)
+    try:
+        if isinstance(left, list | tuple) and not isinstance(right, list | tuple):
+            items = flatten(left)
+            if operator == "!=":
+                return all(compare(item, right) for item in items)
+            return any(compare(item, right) for item in items)
+        return compare(left, right)
+    except Mismatch:
+        return False
+
+
+def rows_match(rows: list[Row], values: list[tuple[Any, Any]]) -> bool:
+    """ORs of ANDs: a row joined with OR starts a new group."""
+    groups: list[bool] = []
+    for index, (row, (left, right)) in enumerate(zip(rows, values, strict=True)):
+        result = row_matches(row, left, right)
+        if index == 0 or row.join_or:
+            groups.append(result)
+        else:
+            groups[-1] = groups[-1] and result
+    return any(groups) if groups else True

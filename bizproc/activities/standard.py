@@ -1,5 +1,6 @@
 """The standard activities of a business-process template (Bitrix types and properties)."""
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -10,18 +11,22 @@ from django.utils.translation import gettext_lazy
 from bizproc.activities import conditions
 from bizproc.activities.base import (
     Activity,
+    ActivityFault,
     Category,
     MapKeys,
     Problem,
     Property,
     PropertyType,
     Result,
+    Status,
+    TerminateProcess,
     ValidationContext,
     activities,
     has_expression,
     is_empty,
 )
-from bizproc.fieldtypes import Field, FieldType
+from bizproc.expressions import display_text
+from bizproc.fieldtypes import Field, FieldType, FieldValueError
 from bizproc.tree import Node
 
 SEQUENCE = "SequenceActivity"
@@ -29,6 +34,13 @@ IF_ELSE = "IfElseActivity"
 IF_ELSE_BRANCH = "IfElseBranchActivity"
 
 TITLE = Property("Title", gettext_lazy("Title"), PropertyType.STRING)
+
+
+def _truthy(value: Any) -> bool:
+    try:
+        return bool(Field("v", "v", FieldType.BOOL).convert(value))
+    except FieldValueError:
+        return False
 
 
 def _node(type_: str, name: str, properties: dict[str, Any]) -> Node:
@@ -89,6 +101,25 @@ class ConditionalActivity(Activity):
                 value_field = Field(target.code, target.name, target.type, options=target.options)
             problems.extend(self._validate_typed("Condition", value_field, row.value, ctx))
         return problems
+
+    def matches(self, runner: Any) -> bool:
+        try:
+            rows = conditions.condition_rows(self.properties_values)
+        except conditions.ConditionError as error:
+            raise ActivityFault(error.message) from None
+        if rows is None:
+            return True
+        values = []
+        for row in rows:
+            objects = [row.object] if row.object else ["Variable", "Template", "Constant"]
+            left = runner.lookup_any(objects, row.field)
+            right = row.value
+            if isinstance(right, list):
+                right = [runner.evaluate(item) for item in right]
+            else:
+                right = runner.evaluate(right)
+            values.append((left, right))
+        return conditions.rows_match(rows, values)
 
     def summary(self) -> str:
         try:
@@ -151,6 +182,17 @@ class IfElseActivity(Activity):
             )
         return problems
 
+    def execute(self, runner: Any) -> Status:
+        """Runs the first branch whose condition holds; none: the block is done."""
+        for branch in self.children():
+            if IfElseBranchActivity(branch).matches(runner):
+                runner.schedule(branch["Name"])
+                return Status.EXECUTING
+        return Status.CLOSED
+
+    def on_child_closed(self, runner: Any, child_name: str) -> Status:
+        return Status.CLOSED
+
 
 @activities.register
 class IfElseBranchActivity(ConditionalActivity):
@@ -180,6 +222,33 @@ class WhileActivity(ConditionalActivity):
     def new_children(cls, new_name: Callable[[], str]) -> list[Node]:
         return [_node(SEQUENCE, new_name(), {"Title": _("Loop body")})]
 
+    def execute(self, runner: Any) -> Status:
+        runner.data(self.node["Name"])["turns"] = 0
+        return self._turn(runner)
+
+    def on_child_closed(self, runner: Any, child_name: str) -> Status:
+        return self._turn(runner)
+
+    def _turn(self, runner: Any) -> Status:
+        """Another turn while the condition holds, within the iteration budget (a setting)."""
+        if not self.children() or not self.matches(runner):
+            return Status.CLOSED
+        data = runner.data(self.node["Name"])
+        limit = runner.loop_limit
+        if data["turns"] >= limit:
+            runner.journal.error(
+                self.node["Name"],
+                self.display_title,
+                _("The loop stopped after %(limit)d turns: its iteration budget.")
+                % {"limit": limit},
+            )
+            raise TerminateProcess(_("Terminated"))
+        data["turns"] += 1
+        body = self.children()[0]
+        runner.reset(body)
+        runner.schedule(body["Name"])
+        return Status.EXECUTING
+
 
 @activities.register
 class ParallelActivity(Activity):
@@ -203,6 +272,32 @@ class ParallelActivity(Activity):
                 self.problem("", _("Parallel execution needs at least two branches."), "structure")
             )
         return problems
+
+    def execute(self, runner: Any) -> Status:
+        names = [child["Name"] for child in self.children()]
+        if not names:
+            return Status.CLOSED
+        runner.data(self.node["Name"])["pending"] = names
+        for name in names:
+            runner.schedule(name)
+        return Status.EXECUTING
+
+    def on_child_closed(self, runner: Any, child_name: str) -> Status:
+        """Joins when every branch has finished."""
+        pending = runner.data(self.node["Name"])["pending"]
+        if child_name in pending:
+            pending.remove(child_name)
+        return Status.EXECUTING if pending else Status.CLOSED
+
+
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _as_float(value: Any, name: str) -> float:
+    try:
+        return float(Field("v", name, FieldType.DOUBLE).convert(value) or 0)
+    except FieldValueError as error:
+        raise ActivityFault(error.message) from None
 
 
 DURATION_UNITS = {
@@ -258,6 +353,27 @@ class DelayActivity(Activity):
                 )
         return problems
 
+    def execute(self, runner: Any) -> Status:
+        values = self.properties_values
+        duration = runner.evaluate(values.get("TimeoutDuration"))
+        if not is_empty(duration):
+            unit = str(runner.evaluate(values.get("TimeoutDurationType")) or "s")
+            seconds = _as_float(duration, str(_("Wait for"))) * UNIT_SECONDS.get(unit, 1)
+            until = runner.now + datetime.timedelta(seconds=max(seconds, 0))
+        else:
+            moment = runner.evaluate(values.get("TimeoutTime"))
+            field = Field("TimeoutTime", str(_("Wait until")), FieldType.DATETIME)
+            try:
+                until = field.convert(moment)
+            except FieldValueError as error:
+                raise ActivityFault(error.message) from None
+            if until is None:
+                raise ActivityFault(_("Set how long to wait or until when."))
+        if until <= runner.now:
+            return Status.CLOSED
+        runner.wait_until(self.node["Name"], until)
+        return Status.WAITING
+
     def summary(self) -> str:
         values = self.properties_values
         if not is_empty(values.get("TimeoutDuration")):
@@ -300,6 +416,11 @@ class SetFieldActivity(Activity):
                 )
         return problems
 
+    def execute(self, runner: Any) -> Status:
+        values = self.properties_values.get("FieldValue") or {}
+        runner.document_write({code: runner.evaluate(value) for code, value in values.items()})
+        return Status.CLOSED
+
     def summary(self) -> str:
         values = self.properties_values.get("FieldValue")
         return ", ".join(map(str, values)) if isinstance(values, dict) else ""
@@ -321,6 +442,11 @@ class SetVariableActivity(Activity):
         ),
     )
 
+    def execute(self, runner: Any) -> Status:
+        for name, value in (self.properties_values.get("VariableValue") or {}).items():
+            runner.set_variable(name, runner.evaluate(value))
+        return Status.CLOSED
+
     def summary(self) -> str:
         values = self.properties_values.get("VariableValue")
         return ", ".join(map(str, values)) if isinstance(values, dict) else ""
@@ -336,6 +462,11 @@ class LogActivity(Activity):
         Property("Text", gettext_lazy("Text"), PropertyType.TEXT, required=True),
         Property("SetVariable", gettext_lazy("Also set a variable"), PropertyType.BOOL),
     )
+
+    def execute(self, runner: Any) -> Status:
+        text = runner.evaluate(self.properties_values.get("Text"))
+        runner.journal.report(self.node["Name"], self.display_title, display_text(text))
+        return Status.CLOSED
 
     def summary(self) -> str:
         return Truncator(str(self.properties_values.get("Text") or "")).chars(60)
@@ -371,6 +502,25 @@ class StartWorkflowActivity(Activity):
     )
     results = (Result("WorkflowId", gettext_lazy("Process ID"), FieldType.STRING),)
 
+    def execute(self, runner: Any) -> Status:
+        values = self.properties_values
+        parameters = {
+            key: runner.evaluate(value)
+            for key, value in (values.get("TemplateParameters") or {}).items()
+        }
+        child = runner.start_child(
+            template_id=runner.evaluate(values.get("TemplateId")),
+            document_id=runner.evaluate(values.get("DocumentId")),
+            parameters=parameters,
+            activity_name=self.node["Name"],
+        )
+        runner.set_result(self.node["Name"], "WorkflowId", child.pk)
+        wait = _truthy(runner.evaluate(values.get("UseSubscription")))
+        if wait and not child.is_finished:
+            runner.wait_for_child(self.node["Name"], child.pk)
+            return Status.WAITING
+        return Status.CLOSED
+
     def summary(self) -> str:
         values = self.properties_values
         return _("template %(id)s on %(document)s") % {
@@ -386,6 +536,11 @@ class TerminateActivity(Activity):
     category = Category.CONSTRUCTIONS
     properties = (TITLE, Property("StateTitle", gettext_lazy("Status text"), PropertyType.STRING))
 
+    def execute(self, runner: Any) -> Status:
+        raise TerminateProcess(
+            display_text(runner.evaluate(self.properties_values.get("StateTitle")))
+        )
+
 
 @activities.register
 class SetStateTitleActivity(Activity):
@@ -398,6 +553,11 @@ class SetStateTitleActivity(Activity):
             "TargetStateTitle", gettext_lazy("State name"), PropertyType.STRING, required=True
         ),
     )
+
+    def execute(self, runner: Any) -> Status:
+        title = runner.evaluate(self.properties_values.get("TargetStateTitle"))
+        runner.set_state_title(display_text(title))
+        return Status.CLOSED
 
     def summary(self) -> str:
         return str(self.properties_values.get("TargetStateTitle") or "")

@@ -1,0 +1,616 @@
+"""Running processes: start, step, wake, terminate, kill.
+
+An instance's execution state is a queue of events and each block's status, kept in its row.
+A step takes the row (``select_for_update``) and processes events until none is left: blocks
+execute, close, wait (a timer, a child process) or fault. Everything a step does inside our
+database — document writes, journal rows, the new state — commits together, so a step happens
+exactly once or not at all. Starting a process runs its first step at once in the caller's
+transaction; wake-ups go through ``django.tasks`` (enqueued on commit, ``run_after`` for
+timers), and a sweeper re-enqueues whatever is overdue or whose step's lease expired.
+"""
+
+import datetime
+import logging
+import zoneinfo
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.crypto import get_random_string
+from django.utils.translation import gettext as _
+
+from bizproc import values as encoded
+from bizproc.activities import activities
+from bizproc.activities.base import Activity, ActivityFault, Status, TerminateProcess
+from bizproc.documents import DocumentError, DocumentProvider, Operation, document_providers
+from bizproc.expressions import ExpressionError, display_text, evaluate, system_values
+from bizproc.fieldtypes import Field, FieldValueError
+from bizproc.journal import Journal
+from bizproc.models import Instance, InstanceStatus, Template, TemplateVersion
+from bizproc.schemas import schema_fields
+from bizproc.tree import Node, walk_with_parents
+
+logger = logging.getLogger(__name__)
+
+EXECUTE, CHILD_CLOSED, RESUME = "execute", "child_closed", "resume"
+
+
+def setting(name: str, default: Any) -> Any:
+    return getattr(settings, f"BIZPROC_{name}", default)
+
+
+class ProcessRefused(Exception):
+    """A start or an action refused; ``message`` is in the active language. Nothing changed."""
+
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = dict(errors or {})
+
+
+class Runner:
+    """One step of one instance: the context blocks run in."""
+
+    def __init__(self, instance: Instance, version: TemplateVersion) -> None:
+        self.instance = instance
+        self.version = version
+        self.state = instance.state
+        self.nodes: dict[str, tuple[Node, Node | None]] = {
+            node["Name"]: (node, parent) for node, parent in walk_with_parents(version.tree)
+        }
+        self.provider: DocumentProvider = document_providers.get(instance.module)
+        self.journal = Journal(instance, instance.started_by_id)
+        self.variables: dict[str, Any] = encoded.decode(instance.variables)
+        self.parameters: dict[str, Any] = encoded.decode(instance.parameters)
+        self.constants = _schema_defaults(version.constants)
+        self.variable_fields = schema_fields(version.variables)
+        self.results: dict[str, dict[str, Any]] = encoded.decode(self.state.get("results", {}))
+        self.now = timezone.now()
+        self._document: dict[str, Any] | None = None
+        self.events = 0
+
+    # ---- what blocks use -------------------------------------------------------------------
+    @property
+    def starter_id(self) -> int | None:
+        return self.instance.started_by_id
+
+    def evaluate(self, value: Any) -> Any:
+        try:
+            return evaluate(value, _Scope(self))
+        except ExpressionError as error:
+            raise ActivityFault(str(error)) from None
+
+    def document(self) -> dict[str, Any]:
+        if self._document is None:
+            try:
+                self._document = self.provider.read(self.instance.document_id)
+            except DocumentError as error:
+                raise ActivityFault(error.message) from None
+        return self._document
+
+    def document_fields(self) -> dict[str, Field]:
+        document_type = self.provider.document_type_of(self.instance.document_id)
+        return {f.code: f for f in self.provider.fields(document_type)}
+
+    def document_write(self, values: Mapping[str, Any]) -> None:
+        try:
+            self.provider.write(self.instance.document_id, values, user_id=self.starter_id)
+        except DocumentError as error:
+            raise ActivityFault(error.message) from None
+        self._document = None
+
+    def set_variable(self, name: str, value: Any) -> None:
+        target = next(
+            (f for code, f in self.variable_fields.items() if code.lower() == name.lower()), None
+        )
+        if target is None:
+            raise ActivityFault(_("Unknown variable: %(name)s") % {"name": name})
+        try:
+            self.variables[target.code] = target.convert(value)
+        except FieldValueError as error:
+            raise ActivityFault(error.message) from None
+
+    @property
+    def loop_limit(self) -> int:
+        return setting("LOOP_LIMIT", 10_000)
+
+    def lookup_any(self, objects: list[str], field: str) -> Any:
+        """A condition's left side: the first of ``objects`` that has ``field``."""
+        scope = _Scope(self)
+        for obj in objects:
+            try:
+                return scope.lookup(obj, field)
+            except LookupError:
+                continue
+        raise ActivityFault(
+            _("The condition refers to an unknown field: %(field)s") % {"field": field}
+        )
+
+    def start_child(
+        self,
+        *,
+        template_id: Any,
+        document_id: Any,
+        parameters: Mapping[str, Any],
+        activity_name: str,
+    ) -> Instance:
+        template = Template.objects.filter(pk=_int_or_none(template_id)).first()
+        if template is None:
+            raise ActivityFault(_("Template not found"))
+        user = get_user_model().objects.filter(pk=self.starter_id).first()
+        try:
+            return workflow_start(
+                template=template,
+                document_id=document_id,
+                user=user,
+                parameters=parameters,
+                check_rights=False,
+                parent=self.instance,
+                parent_activity=activity_name,
+            )
+        except ProcessRefused as refused:
+            raise ActivityFault(refused.message) from None
+
+    def set_result(self, name: str, result: str, value: Any) -> None:
+        self.results.setdefault(name, {})[result] = value
+
+    def set_state_title(self, title: str) -> None:
+        self.instance.state_title = str(title)[:255]
+
+    def data(self, name: str) -> dict[str, Any]:
+        """A block's own run-time data (loop counters, pending branches …)."""
+        return self.state.setdefault("data", {}).setdefault(name, {})
+
+    def schedule(self, name: str) -> None:
+        self.state["queue"].append([EXECUTE, name])
+
+    def reset(self, node: Node) -> None:
+        """Forgets what the blocks under ``node`` did, for another turn of a loop."""
+        for child, _parent in walk_with_parents(node):
+            if child is not node:
+                self.state.setdefault("data", {}).pop(child["Name"], None)
+                self.state.setdefault("waits", {}).pop(child["Name"], None)
+
+    def wait_until(self, name: str, moment: datetime.datetime) -> None:
+        self.state.setdefault("waits", {})[name] = {"until": moment.isoformat()}
+
+    def wait_for_child(self, name: str, child_id: str) -> None:
+        self.state.setdefault("waits", {})[name] = {"child": child_id}
+
+    # ---- the loop --------------------------------------------------------------------------
+    def run(self) -> None:
+        queue = self.state.setdefault("queue", [])
+        budget = setting("STEP_EVENT_LIMIT", 100_000)
+        while queue and self.instance.status == InstanceStatus.RUNNING:
+            event, name, *rest = queue.pop(0)
+            self.events += 1
+            if self.events > budget:
+                self._fault(name, _("The process did too much in one step and was stopped."))
+                break
+            try:
+                self._handle(event, name, rest)
+            except ActivityFault as fault:
+                self._fault(name, fault.message)
+            except TerminateProcess as terminate:
+                self._terminate(terminate.state_title or _("Terminated"))
+            except Exception as error:  # a bug must not lose the process: it faults, logged
+                logger.exception("Block %s of process %s failed", name, self.instance.pk)
+                self._fault(name, _("An unexpected error stopped the process."))
+                self.instance.error = repr(error)
+        self._finish_step()
+
+    def _handle(self, event: str, name: str, rest: list[Any]) -> None:
+        node, parent = self.nodes[name]
+        activity = activities.for_node(node)
+        if event == EXECUTE:
+            self.journal.execute(name, activity.display_title)
+            status = activity.execute(self)
+        elif event == CHILD_CLOSED:
+            status = activity.on_child_closed(self, rest[0])
+        else:
+            self.state.setdefault("waits", {}).pop(name, None)
+            status = activity.resume(self)
+        if status == Status.CLOSED:
+            self._closed(name, activity, parent)
+
+    def _closed(self, name: str, activity: Activity, parent: Node | None) -> None:
+        self.journal.close(name, activity.display_title)
+        if parent is None:
+            self._complete()
+        else:
+            self.state["queue"].append([CHILD_CLOSED, parent["Name"], name])
+
+    def _complete(self) -> None:
+        self.instance.status = InstanceStatus.COMPLETED
+        self.instance.finished_at = self.now
+        if not self.instance.state_title:
+            self.instance.state_title = _("Completed")
+
+    def _fault(self, name: str, message: str) -> None:
+        node = self.nodes.get(name, (None, None))[0]
+        title = activities.for_node(node).display_title if node else name
+        self.journal.fault(name, title, message)
+        self.instance.error = message
+        self._terminate(_("Terminated"))
+
+    def _terminate(self, state_title: str) -> None:
+        self.instance.status = InstanceStatus.TERMINATED
+        self.instance.state_title = str(state_title)[:255]
+        self.instance.finished_at = self.now
+        self.state["queue"] = []
+
+    def _finish_step(self) -> None:
+        instance = self.instance
+        self.state["results"] = encoded.encode(self.results)
+        instance.variables = encoded.encode(self.variables)
+        instance.state = self.state
+        instance.owned_until = None
+        instance.owner = ""
+        if instance.is_finished:
+            instance.wake_at = None
+            self.state["waits"] = {}
+        else:
+            timers = [
+                datetime.datetime.fromisoformat(wait["until"])
+                for wait in self.state.get("waits", {}).values()
+                if "until" in wait
+            ]
+            instance.wake_at = min(timers) if timers else None
+        instance.save()
+        self.journal.flush()
+        if instance.wake_at is not None:
+            instance_enqueue(instance.pk, run_after=instance.wake_at)
+        if instance.is_finished and instance.parent_id:
+            _notify_parent(instance)
+        if instance.is_finished:
+            for child in Instance.objects.filter(parent=instance).unfinished():
+                instance_terminate(instance=child, user=None)
+
+
+class _Scope:
+    """Expression values of a running instance (``{=Document:TITLE}``, ``{=Variable:X}`` …)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    def _pool(self, obj: str) -> Mapping[str, Any] | None:
+        runner = self.runner
+        match obj.lower():
+            case "document":
+                return runner.document()
+            case "template":
+                return {**runner.parameters, "TargetUser": _user_value(runner.starter_id)}
+            case "variable":
+                return runner.variables
+            case "constant":
+                return runner.constants
+            case "workflow":
+                return {"ID": runner.instance.pk}
+            case "user":
+                return {"ID": _user_value(runner.starter_id)}
+            case "system":
+                return system_values(runner.now)
+        for name, results in runner.results.items():
+            if name.lower() == obj.lower():
+                return results
+        return None
+
+    def lookup(self, obj: str, field: str) -> Any:
+        pool = self._pool(obj)
+        if pool is not None:
+            for key, value in pool.items():
+                if key.lower() == field.lower():
+                    return value
+        raise LookupError(f"{obj}:{field}")
+
+    def printable(self, obj: str, field: str, value: Any) -> str:
+        if obj.lower() == "document":
+            found = next(
+                (
+                    f
+                    for code, f in self.runner.document_fields().items()
+                    if code.lower() == field.lower()
+                ),
+                None,
+            )
+            if found is not None and found.options:
+                items = value if isinstance(value, list) else [value]
+                return ", ".join(
+                    str(found.options.get(str(item), item))
+                    for item in items
+                    if item not in (None, "")
+                )
+        return user_names(value) if _looks_like_users(value) else display_text(value)
+
+
+def _looks_like_users(value: Any) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return bool(items) and all(isinstance(item, str) and item.startswith("user_") for item in items)
+
+
+def user_names(value: Any) -> str:
+    items = value if isinstance(value, list) else [value]
+    ids = [int(item[5:]) for item in items if str(item)[5:].isdigit()]
+    names = {user.pk: user.get_full_name() for user in get_user_model().objects.filter(pk__in=ids)}
+    return ", ".join(names.get(pk, f"user_{pk}") for pk in ids)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _user_value(user_id: int | None) -> str | None:
+    return f"user_{user_id}" if user_id else None
+
+
+def _schema_defaults(schema: Mapping[str, Any]) -> dict[str, Any]:
+    values = {}
+    for code, field in schema_fields(schema).items():
+        try:
+            values[code] = field.convert(schema[code].get("Default"))
+        except FieldValueError:
+            values[code] = schema[code].get("Default")
+    return values
+
+
+@contextmanager
+def _starter_locale(user: Any) -> Iterator[None]:
+    """Journal notes and messages in the language and time zone of who started the process."""
+    language = getattr(user, "language", None) or settings.LANGUAGE_CODE
+    try:
+        zone = zoneinfo.ZoneInfo(getattr(user, "time_zone", None) or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    with translation.override(language), timezone.override(zone):
+        yield
+
+
+def _convert_parameters(version: TemplateVersion, raw: Mapping[str, Any]) -> dict[str, Any]:
+    fields = schema_fields(version.parameters)
+    errors, typed = {}, {}
+    unknown = [key for key in raw if key not in fields]
+    for key in unknown:
+        errors[key] = _("Unknown parameter: %(name)s") % {"name": str(key)[:100]}
+    for code, field in fields.items():
+        value = raw.get(code, version.parameters[code].get("Default"))
+        try:
+            converted = field.convert(value)
+        except FieldValueError as error:
+            errors[code] = error.message
+            continue
+        if field.required and converted in (None, "", []):
+            errors[code] = _("The field '%(name)s' is required.") % {"name": field.name}
+        typed[code] = converted
+    if errors:
+        raise ProcessRefused(" ".join(errors.values()), errors)
+    return typed
+
+
+def workflow_start(
+    *,
+    template: Template,
+    document_id: Any,
+    user: Any | None,
+    parameters: Mapping[str, Any] | None = None,
+    check_rights: bool = True,
+    parent: Instance | None = None,
+    parent_activity: str = "",
+) -> Instance:
+    """Starts the template's latest version on a document and runs it up to its first wait.
+
+    Runs in the caller's transaction. ``check_rights`` asks the document provider whether
+    ``user`` may start processes on the document (auto-start and child processes do not).
+    """
+    if not template.active:
+        raise ProcessRefused(_("The template is inactive."))
+    version = template.latest_version
+    if version is None:
+        raise ProcessRefused(_("The template has not been published yet."))
+    try:
+        provider = document_providers.get(template.module)
+        document_id = provider.normalize_id(
+            document_id, document_type=template.document_type_triple
+        )
+    except DocumentError as error:
+        message = (
+            _("Template type and DOCUMENT_ID mismatch!")
+            if error.message == _("Incorrect document type!")
+            else error.message
+        )
+        raise ProcessRefused(message) from None
+    if not provider.exists(document_id):
+        raise ProcessRefused(_("Cannot find item with this ID."))
+    if check_rights and (
+        user is None or not provider.can(user.pk, Operation.START_PROCESS, document_id=document_id)
+    ):
+        raise ProcessRefused(_("You may not start processes on this item."))
+    with _starter_locale(user):
+        typed = _convert_parameters(version, parameters or {})
+        with transaction.atomic():
+            instance = Instance.objects.create(
+                template=template,
+                version=version,
+                module=template.module,
+                entity=template.entity,
+                document_id=document_id,
+                status=InstanceStatus.RUNNING,
+                started_by=user,
+                parameters=encoded.encode(typed),
+                variables=encoded.encode(_schema_defaults(version.variables)),
+                state={"queue": [[EXECUTE, version.tree["Name"]]]},
+                parent=parent,
+                parent_activity=parent_activity,
+            )
+            Runner(instance, version).run()
+    return instance
+
+
+def instance_enqueue(instance_id: str, *, run_after: datetime.datetime | None = None) -> None:
+    """Asks a worker to step the instance (after the current transaction commits)."""
+    from bizproc.tasks import instance_wake
+
+    def enqueue() -> None:
+        task = (
+            instance_wake.using(run_after=run_after)
+            if run_after and run_after > timezone.now()
+            else instance_wake
+        )
+        task.enqueue(instance_id)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def instance_step(instance_id: str, *, worker_id: str = "") -> bool:
+    """A worker's step of an instance that has something due; False when there was nothing.
+
+    The lease is taken in its own committed transaction first: if this worker dies during the
+    step, the step's transaction rolls back and the expired lease tells the sweeper.
+    """
+    now = timezone.now()
+    lease = datetime.timedelta(seconds=setting("LEASE_SECONDS", 60))
+    worker_id = worker_id or get_random_string(12)
+    claimed = (
+        Instance.objects.filter(pk=instance_id, status=InstanceStatus.RUNNING)
+        .filter(Q(owned_until__isnull=True) | Q(owned_until__lt=now))
+        .filter(Q(wake_at__lte=now) | Q(owned_until__lt=now))
+        .update(owned_until=now + lease, owner=worker_id[:64])
+    )
+    if not claimed:
+        return False
+    with transaction.atomic():
+        instance = (
+            Instance.objects.select_for_update()
+            .select_related("version", "started_by")
+            .get(pk=instance_id)
+        )
+        if instance.owner != worker_id[:64] or instance.status != InstanceStatus.RUNNING:
+            return False
+        runner = Runner(instance, instance.version)
+        _queue_due_timers(runner)
+        with _starter_locale(instance.started_by):
+            runner.run()
+    return True
+
+
+def _queue_due_timers(runner: Runner) -> None:
+    for name, wait in list(runner.state.get("waits", {}).items()):
+        due = "until" in wait and datetime.datetime.fromisoformat(wait["until"]) <= runner.now
+        if due and [RESUME, name] not in runner.state["queue"]:
+            runner.state["queue"].append([RESUME, name])
+
+
+def _notify_parent(child: Instance) -> None:
+    """A finished child process wakes the block of its parent that waits for it."""
+    parent = Instance.objects.select_for_update().filter(pk=child.parent_id).first()
+    if parent is None or parent.is_finished:
+        return
+    wait = parent.state.get("waits", {}).get(child.parent_activity)
+    if not wait or wait.get("child") != child.pk:
+        return
+    parent.state.setdefault("queue", []).append([RESUME, child.parent_activity])
+    parent.wake_at = timezone.now()
+    parent.save(update_fields=["state", "wake_at", "modified_at"])
+    instance_enqueue(parent.pk)
+
+
+@transaction.atomic
+def instance_terminate(*, instance: Instance, user: Any | None, state_title: str = "") -> None:
+    """Stops an unfinished process; its journal stays."""
+    locked = Instance.objects.select_for_update().get(pk=instance.pk)
+    if locked.is_finished:
+        raise ProcessRefused(_("The process has finished already."))
+    with _starter_locale(locked.started_by):
+        journal = Journal(locked, user.pk if user is not None else locked.started_by_id)
+        journal.custom("", "", state_title or _("The process was stopped."))
+        locked.status = InstanceStatus.TERMINATED
+        locked.state_title = (state_title or _("Terminated"))[:255]
+        locked.finished_at = timezone.now()
+        locked.wake_at = None
+        locked.owned_until = None
+        locked.save()
+        journal.flush()
+    for child in Instance.objects.filter(parent=locked).unfinished():
+        instance_terminate(instance=child, user=user)
+    instance.refresh_from_db()
+
+
+@transaction.atomic
+def instance_kill(*, instance: Instance) -> None:
+    """Deletes a process and its journal (Bitrix's "kill")."""
+    Instance.objects.filter(pk=instance.pk).delete()
+
+
+def instance_resume(*, instance: Instance) -> None:
+    """An admin's nudge for an instance stuck past its lease: let a worker take it again."""
+    Instance.objects.filter(pk=instance.pk, status=InstanceStatus.RUNNING).update(
+        owned_until=None, owner="", wake_at=timezone.now()
+    )
+    instance_enqueue(instance.pk)
+
+
+def instances_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Re-enqueues running instances that are overdue (a lost task) or whose lease expired
+    (a killed worker). Extra wake-ups are harmless: a step with nothing due does nothing."""
+    now = now or timezone.now()
+    grace = datetime.timedelta(seconds=setting("SWEEP_GRACE_SECONDS", 30))
+    due = Instance.objects.filter(status=InstanceStatus.RUNNING).filter(
+        Q(wake_at__lte=now - grace, owned_until__isnull=True) | Q(owned_until__lt=now)
+    )
+    ids = list(due.values_list("pk", flat=True)[:1000])
+    with transaction.atomic():
+        for instance_id in ids:
+            instance_enqueue(instance_id)
+    return len(ids)
+
+
+# ---- document events (registered in BizprocConfig.ready) ----------------------------------
+
+
+def _auto_start(document_id: str, user_id: int | None, flag: int) -> None:
+    """Starts the active templates of the document's type that start on this event."""
+    document_type = None
+    for provider in document_providers.all():
+        try:
+            document_type = provider.document_type_of(document_id)
+            break
+        except DocumentError:
+            continue
+    if document_type is None:
+        return
+    templates = (
+        Template.objects.for_document_type(document_type)
+        .listed()
+        .filter(active=True, auto_execute__in=[value for value in range(4) if value & flag])
+        .filter(versions__isnull=False)
+        .distinct()
+    )
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    for template in templates:
+        workflow_start(template=template, document_id=document_id, user=user, check_rights=False)
+
+
+def on_document_created(*, document_id: str, user_id: int | None, by_process: bool) -> None:
+    if not by_process:
+        _auto_start(document_id, user_id, 1)
+
+
+def on_document_updated(
+    *, document_id: str, user_id: int | None, changes: Mapping[str, Any], by_process: bool
+) -> None:
+    # Writes made by a process never start "on change" processes: no loops.
+    if not by_process:
+        _auto_start(document_id, user_id, 2)
+
+
+def on_document_deleted(*, document_id: str, user_id: int | None) -> None:
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    for instance in Instance.objects.for_document(document_id).unfinished():
+        instance_terminate(instance=instance, user=user, state_title=_("The item was deleted."))
