@@ -157,7 +157,7 @@ _UNITS = {
     **dict.fromkeys(("i", "min", "minute", "minutes"), "minutes"),
     **dict.fromkeys(("s", "sec", "second", "seconds"), "seconds"),
 }
-_PART = re.compile(r"\s*(\d{1,9})\s*([A-Za-z]+)\s*,?")
+_PART = re.compile(r"\s*(\d{1,9})\s*([A-Za-z]+)\s*,?", re.ASCII)
 
 
 def _add_months[D: datetime.date](moment: D, months: int) -> D:

@@ -110,7 +110,7 @@ def source_too_long(position: int) -> ExpressionError:
     )
 
 
-def too_deep(position: int) -> ExpressionError:
+def too_deep(position: int | None = None) -> ExpressionError:
     return ExpressionError(
         _("The expression is nested too deeply: at most %(max)d levels") % {"max": MAX_DEPTH},
         position,

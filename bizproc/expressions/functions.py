@@ -161,8 +161,8 @@ def _floor(value: Any) -> int:
     return math.floor(as_number(value))
 
 
-_LEADING_INT = re.compile(r"\s*([+-]?\d+)")
-_LEADING_FLOAT = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_LEADING_INT = re.compile(r"\s*([+-]?\d+)", re.ASCII)
+_LEADING_FLOAT = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 @_function("intval", 1)

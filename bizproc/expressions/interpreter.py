@@ -65,7 +65,11 @@ def evaluate(text: Any, scope: Scope) -> Any:
     """
     if not isinstance(text, str):
         return text
-    return _Interpreter(scope).run(parse(text))
+    node = parse(text)
+    try:
+        return _Interpreter(scope).run(node)
+    except RecursionError:  # MAX_DEPTH keeps this away unless the caller's stack is deep
+        raise errors.too_deep() from None
 
 
 class _Interpreter:

@@ -30,6 +30,7 @@ case-insensitive. Strings have no escapes (as in Bitrix): put a double quote ins
 quotes and vice versa.
 """
 
+import functools
 import math
 import re
 from typing import NamedTuple
@@ -58,7 +59,7 @@ _PRINTABLE_SUFFIX = "_printable"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACES = re.compile(r"\s*")
 _TOKEN = re.compile(
-    r"""(?P<number>\d+(?:\.\d*)?|\.\d+)
+    r"""(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
       | (?P<string>"[^"]*"|'[^']*')
       | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
       | (?P<op><=|>=|<>|!=|[-+*/^%&=<>(),;])""",
@@ -293,16 +294,24 @@ def _template_parts(text: str) -> list[Text | Reference | Formula]:
     return parts
 
 
+@functools.lru_cache(maxsize=1024)
 def parse(text: str) -> Node:
-    """The tree of a property value; raises ``ExpressionError`` for a malformed one."""
+    """The tree of a property value; raises ``ExpressionError`` for a malformed one.
+
+    Trees are immutable, so parses are cached: a process evaluates the same few property
+    values over and over.
+    """
     if len(text) > errors.MAX_SOURCE:
         raise errors.source_too_long(errors.MAX_SOURCE)
     body = text.lstrip()
-    if body.startswith("="):
-        start = len(text) - len(body)
-        expr, _ = _FormulaParser(text, start + 1, inline=False).parse()
-        return Formula(expr, start)
-    parts = _template_parts(text)
+    try:
+        if body.startswith("="):
+            start = len(text) - len(body)
+            expr, _ = _FormulaParser(text, start + 1, inline=False).parse()
+            return Formula(expr, start)
+        parts = _template_parts(text)
+    except RecursionError:  # MAX_DEPTH keeps this away unless the caller's stack is deep
+        raise errors.too_deep() from None
     significant = [part for part in parts if not (isinstance(part, Text) and part.value.isspace())]
     if len(significant) == 1 and not isinstance(significant[0], Text):
         return significant[0]

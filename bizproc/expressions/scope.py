@@ -77,9 +77,10 @@ class MappingScope:
         if field.lower() in fields:
             return fields[field.lower()]
         if obj.lower() == "system":
-            system = _fold({"System": system_values(self._now or timezone.now())})["system"]
-            if field.lower() in system:
-                return system[field.lower()]
+            system = system_values(self._now or timezone.now())
+            for name, value in system.items():
+                if name.lower() == field.lower():
+                    return value
         raise LookupError(f"{obj}:{field}")
 
     def printable(self, obj: str, field: str, value: Any) -> str:

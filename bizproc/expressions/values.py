@@ -13,8 +13,10 @@ Bitrix (PHP) where that is sensible and are stricter where PHP silently guesses:
   bool field type reads them), and the empty list are false; everything else is true.
 * Comparison (PHP 8 style): with a bool on either side both sides are compared as truths (so a
   bool equals "Y"/"N"); with a date, both as moments (a date is local midnight, strings are
-  parsed); numbers and numeric strings numerically; otherwise as text. ``=``/``<>`` never fail
-  (incomparable values are unequal); ``< > <= >=`` on incomparable values are an error.
+  parsed, numbers and empty do not compare); otherwise empty is "" next to text and 0 next to
+  anything else, numbers and numeric strings compare numerically and the rest as text (so
+  "" <> "0"). ``=``/``<>`` never fail (incomparable values are unequal; lists are equal when
+  their items are); ``< > <= >=`` on incomparable values are an error.
 * As text (substitution, ``&``): empty → "", bool → "Y"/"N" (Bitrix's stored form), floats with
   14 significant digits as PHP prints them (0.1 + 0.2 → "0.3"), date → ``YYYY-MM-DD``,
   datetime → ``YYYY-MM-DD HH:MM:SS`` in the active time zone, lists joined with ", ".
@@ -84,8 +86,8 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-_NUMERIC = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*")
-_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+_NUMERIC = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*", re.ASCII)
 
 
 def as_number(value: Any) -> int | float:
@@ -243,7 +245,7 @@ def comparison(symbol: str) -> Callable[[Any, Any], bool]:
 
 # Modifiers (``{=Obj:Field > int}``) ------------------------------------------------------
 
-_USER = re.compile(r"(?:user_)?(\d{1,18})", re.IGNORECASE)
+_USER = re.compile(r"(?:user_)?(\d{1,18})", re.IGNORECASE | re.ASCII)
 
 
 def _each(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -272,10 +274,6 @@ def _to_date(value: Any) -> datetime.date:
     return moment
 
 
-def _to_datetime(value: Any) -> datetime.datetime:
-    return as_moment(value)
-
-
 def _to_users(value: Any) -> list[str]:
     users = []
     for item in flatten([value]):
@@ -293,7 +291,7 @@ CONVERSIONS: dict[str, Callable[[Any], Any]] = {
     "double": _each(lambda value: float(as_number(value))),
     "bool": _each(as_bool),
     "date": _each(_to_date),
-    "datetime": _each(_to_datetime),
+    "datetime": _each(as_moment),
     "string": as_text,
     "user": _to_users,
 }
