@@ -1,10 +1,13 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from bizproc import runtime
 from bizproc.activities import activities
-from bizproc.models import Template, TemplateVersion
+from bizproc.models import Instance, JournalEntry, Template, TemplateVersion
 from bizproc.tree import Node
 
 
@@ -109,4 +112,75 @@ class TemplateVersionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Instance)
+class InstanceAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "template",
+        "document_id",
+        "status",
+        "state_title",
+        "started_by",
+        "started_at",
+    ]
+    list_filter = ["status", "entity", "started_at"]
+    search_fields = ["id", "document_id", "template__name", "state_title"]
+    list_select_related = ["template", "started_by"]
+    date_hierarchy = "started_at"
+    actions = ["terminate"]
+    readonly_fields = [f.name for f in Instance._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Instance | None = None) -> bool:
+        return False
+
+    @admin.action(description=_("Terminate the selected processes"))
+    def terminate(self, request: HttpRequest, queryset) -> None:
+        stopped = 0
+        for instance in queryset.unfinished():
+            runtime.instance_terminate(instance=instance, user=request.user)
+            stopped += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d process stopped.", "%(count)d processes stopped.", stopped)
+            % {"count": stopped},
+        )
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(admin.ModelAdmin):
+    """Read-only; filter one document's rows with ``?document_id=DEAL_5``."""
+
+    list_display = [
+        "created_at",
+        "document_id",
+        "activity_title",
+        "type",
+        "status",
+        "result",
+        "note",
+        "user",
+    ]
+    list_filter = ["type", "status", "result"]
+    search_fields = ["document_id", "note", "activity_title", "instance__id"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        return lookup in ("document_id", "instance__id__exact") or super().lookup_allowed(
+            lookup, value, request
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: JournalEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: JournalEntry | None = None) -> bool:
         return False

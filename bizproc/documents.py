@@ -77,6 +77,10 @@ class DocumentProvider(ABC):
     def exists(self, document_id: str) -> bool: ...
 
     @abstractmethod
+    def url(self, document_id: str) -> str:
+        """Where a person sees the document ("" when it has no page)."""
+
+    @abstractmethod
     def can(
         self,
         user_id: int,

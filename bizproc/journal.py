@@ -125,4 +125,3 @@ def journal_rows(
     if before_id is not None:
         rows = rows.filter(id__lt=before_id)
     return list(rows.order_by("-id")[:limit])
-

@@ -168,6 +168,18 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # separate `manage.py db_worker` processes and sets EMBEDDED_WORKER=false.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not DATABASE_URL)
 
+# The engine's limits and timings (no hidden caps: each is a setting).
+BIZPROC_LOOP_LIMIT = env_int("BIZPROC_LOOP_LIMIT", 10_000)  # turns of one While loop
+BIZPROC_LEASE_SECONDS = env_int("BIZPROC_LEASE_SECONDS", 60)  # a step's lease on its instance
+BIZPROC_SWEEP_INTERVAL_SECONDS = env_int("BIZPROC_SWEEP_INTERVAL_SECONDS", 5)
+BIZPROC_SWEEP_GRACE_SECONDS = env_int(
+    "BIZPROC_SWEEP_GRACE_SECONDS", 30
+)  # overdue before a re-enqueue
+BIZPROC_JOURNAL_START_STOP = env_bool("BIZPROC_JOURNAL_START_STOP", True)  # start/stop journal rows
+
+# Written by `manage.py demo_data`, printed by `manage.py serve`.
+DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.json"
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"

@@ -6,5 +6,6 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="crm:home", permanent=False), name="home"),
     path("accounts/", include("accounts.urls")),
     path("crm/", include("crm.urls")),
+    path("bizproc/", include("bizproc.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 """A believable demo company: users with different roles and CRM records of every type."""
 
 import datetime
+import itertools
 import json
 import random
 import secrets
@@ -24,9 +25,9 @@ from crm.models import (
     RolePermission,
     Status,
     StatusList,
+    TimelineEntry,
+    TimelineKind,
 )
-
-CREDENTIALS_FILE = "demo-credentials.json"
 
 # username, full name, language, role (None: CRM administrator)
 USERS = [
@@ -63,19 +64,69 @@ ROLES: dict[str, dict[str, object]] = {
     },
 }
 
-COMPANY_WORDS = (
-    "Northwind Polar Orbital Granite Bright Silver Cedar Atlas Vector Harbor Summit Lumen "
-    "Quartz Meridian Falcon Aurora Pioneer Beacon Crescent Nimbus"
-).split()
+COMPANY_WORDS = [
+    "Northwind",
+    "Polar",
+    "Orbital",
+    "Granite",
+    "Bright",
+    "Silver",
+    "Cedar",
+    "Atlas",
+    "Vector",
+    "Harbor",
+    "Summit",
+    "Lumen",
+    "Quartz",
+    "Meridian",
+    "Falcon",
+    "Aurora",
+    "Pioneer",
+    "Beacon",
+    "Crescent",
+    "Nimbus",
+]
 COMPANY_SUFFIXES = ["Logistics", "Systems", "Foods", "Labs", "Trading", "Energy", "Media", "Works"]
-FIRST_NAMES = (
-    "Alexei Maria Dmitri Elena Sergei Olga Ivan Natalia Pavel Tatiana John Emma Liam Sophia "
-    "Noah Mia Lucas Chloe Ethan Ava"
-).split()
-LAST_NAMES = (
-    "Volkov Kuznetsova Morozov Popova Lebedev Kozlova Novikov Smith Johnson Brown Garcia "
-    "Miller Davis Wilson Taylor Clark"
-).split()
+FIRST_NAMES = [
+    "Alexei",
+    "Maria",
+    "Dmitri",
+    "Elena",
+    "Sergei",
+    "Olga",
+    "Ivan",
+    "Natalia",
+    "Pavel",
+    "Tatiana",
+    "John",
+    "Emma",
+    "Liam",
+    "Sophia",
+    "Noah",
+    "Mia",
+    "Lucas",
+    "Chloe",
+    "Ethan",
+    "Ava",
+]
+LAST_NAMES = [
+    "Volkov",
+    "Kuznetsova",
+    "Morozov",
+    "Popova",
+    "Lebedev",
+    "Kozlova",
+    "Novikov",
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Wilson",
+    "Taylor",
+    "Clark",
+]
 POSTS = ["CEO", "CFO", "Procurement manager", "Office manager", "CTO", "Head of marketing"]
 DEAL_TOPICS = [
     "Annual license",
@@ -90,7 +141,7 @@ DEAL_TOPICS = [
 
 
 def credentials_path() -> Path:
-    return Path(settings.VAR_DIR) / CREDENTIALS_FILE
+    return Path(settings.DEMO_CREDENTIALS_FILE)
 
 
 def read_credentials() -> dict[str, str] | None:
@@ -117,7 +168,9 @@ def demo_users_create() -> dict[str, object]:
     User = get_user_model()
     roles = {}
     for name, spec in ROLES.items():
-        role, created = Role.objects.get_or_create(name=name, defaults={"description": spec["description"]})
+        role, created = Role.objects.get_or_create(
+            name=name, defaults={"description": spec["description"]}
+        )
         if created:
             RolePermission.objects.bulk_create(
                 RolePermission(role=role, entity_type=et, action=action, level=level)
@@ -148,15 +201,63 @@ def demo_users_create() -> dict[str, object]:
     return users
 
 
-def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42) -> None:
-    """Bulk-inserts records: ``deals`` deals and leads, a sixth as many companies … (no hooks)."""
-    rng = random.Random(seed)
-    owners = [users["anna"], users["boris"], users["helen"]]
-    now = timezone.now()
-    batch = 5000
+COMMENTS = [
+    "Called the client: they want a revised quote by Friday.",
+    "Sent the commercial proposal.",
+    "The budget is approved on their side, waiting for the purchase order.",
+    "Met at their office, agreed on a pilot for one warehouse.",
+    "They asked for references from clients in the same industry.",
+    "Contract sent for signature.",
+    "Follow up after the holidays.",
+    "Decision maker is the CFO; the first contact only collects offers.",
+    "Competitor offered a 10% discount, we need to answer.",
+    "Invoice paid, handing over to the delivery team.",
+]
+# The way a deal goes through the funnel; a lost deal leaves it at some step.
+DEAL_PATH = ["NEW", "PREPARATION", "PREPAYMENT_INVOICE", "EXECUTING", "FINAL_INVOICE", "WON"]
 
-    def stamp(owner: object) -> dict:
-        created = now - datetime.timedelta(days=rng.randint(0, 365), minutes=rng.randint(0, 1440))
+
+class _Stamps:
+    """Creation times spread over the last year, handed out in order so ids follow time."""
+
+    def __init__(self, rng: random.Random, now: datetime.datetime) -> None:
+        self.rng = rng
+        self.now = now
+
+    def sorted_times(self, count: int) -> list[datetime.datetime]:
+        minutes = sorted(self.rng.randint(60, 365 * 24 * 60) for _ in range(count))
+        return [self.now - datetime.timedelta(minutes=m) for m in reversed(minutes)]
+
+    def later(self, start: datetime.datetime) -> datetime.datetime:
+        """A moment between ``start`` and now."""
+        span = max(1, int((self.now - start).total_seconds() // 60))
+        return start + datetime.timedelta(minutes=self.rng.randint(1, span))
+
+
+@transaction.atomic
+def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42) -> None:
+    """Bulk-inserts ``deals`` deals and leads, a sixth as many companies, two thirds as many
+    contacts, and their timelines: creation, a deal's way through the stages, comments.
+
+    Bypasses the services (no hooks, no per-row checks) so that ``--size 100000`` takes
+    seconds, not hours; the rows are what the services would have written.
+    """
+    rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
+    stamps = _Stamps(rng, timezone.now())
+    owners = [users["anna"], users["boris"], users["helen"]]
+    batch = 5000
+    timeline: list[TimelineEntry] = []
+
+    def add(entry: TimelineEntry) -> None:
+        timeline.append(entry)
+        if len(timeline) >= batch:
+            TimelineEntry.objects.bulk_create(timeline)
+            timeline.clear()
+
+    def codes(status_list: str) -> list[str]:
+        return list(Status.objects.filter(list=status_list).values_list("code", flat=True))
+
+    def stamp(owner: object, created: datetime.datetime) -> dict:
         return {
             "assigned_by": owner,
             "created_by": owner,
@@ -166,13 +267,32 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
         }
 
     def save(model: type, objects: list) -> list:
-        return model.objects.bulk_create(objects, batch_size=batch)
+        saved = model.objects.bulk_create(objects, batch_size=batch)
+        for record in saved:
+            add(
+                TimelineEntry(
+                    document_id=record.document_id,
+                    kind=TimelineKind.CREATED,
+                    author_id=record.created_by_id,
+                    version=1,
+                    created_at=record.created_at,
+                )
+            )
+            if rng.random() < 0.2:
+                add(
+                    TimelineEntry(
+                        document_id=record.document_id,
+                        kind=TimelineKind.COMMENT,
+                        author_id=record.assigned_by_id,
+                        text=rng.choice(COMMENTS),
+                        created_at=stamps.later(record.created_at),
+                    )
+                )
+        return saved
 
-    stages = list(Status.objects.filter(list=StatusList.DEAL_STAGE).values_list("code", flat=True))
-    statuses = list(Status.objects.filter(list=StatusList.LEAD_STATUS).values_list("code", flat=True))
-    sources = list(Status.objects.filter(list=StatusList.SOURCE).values_list("code", flat=True))
-    types = list(Status.objects.filter(list=StatusList.COMPANY_TYPE).values_list("code", flat=True))
-    industries = list(Status.objects.filter(list=StatusList.INDUSTRY).values_list("code", flat=True))
+    stages, statuses = codes(StatusList.DEAL_STAGE), codes(StatusList.LEAD_STATUS)
+    sources, types = codes(StatusList.SOURCE), codes(StatusList.COMPANY_TYPE)
+    industries = codes(StatusList.INDUSTRY)
 
     companies = save(
         Company,
@@ -184,9 +304,9 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
                 revenue=Decimal(rng.randint(1, 500) * 100000),
                 currency="USD",
                 phone=[{"VALUE": f"+1 555 {rng.randint(1000000, 9999999)}", "VALUE_TYPE": "WORK"}],
-                **stamp(rng.choice(owners)),
+                **stamp(rng.choice(owners), created),
             )
-            for _ in range(max(1, deals // 6))
+            for created in stamps.sorted_times(max(1, deals // 6))
         ],
     )
     contacts = save(
@@ -199,11 +319,14 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
                 company=rng.choice(companies),
                 source=rng.choice(sources),
                 email=[{"VALUE": f"person{i}@example.com", "VALUE_TYPE": "WORK"}],
-                **stamp(rng.choice(owners)),
+                **stamp(rng.choice(owners), created),
             )
-            for i in range(max(1, deals * 2 // 3))
+            for i, created in enumerate(stamps.sorted_times(max(1, deals * 2 // 3)))
         ],
     )
+    contacts_of: dict[int, list[Contact]] = {}
+    for contact in contacts:
+        contacts_of.setdefault(contact.company_id, []).append(contact)
     save(
         Lead,
         [
@@ -216,28 +339,58 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
                 source=rng.choice(sources),
                 opportunity=Decimal(rng.randint(5, 500) * 100),
                 currency="USD",
-                **stamp(rng.choice(owners)),
+                **stamp(rng.choice(owners), created),
             )
-            for _ in range(deals)
+            for created in stamps.sorted_times(deals)
         ],
     )
     deal_objects = []
-    for _ in range(deals):
+    histories = []
+    for created in stamps.sorted_times(deals):
         company = rng.choice(companies)
-        begin = (now - datetime.timedelta(days=rng.randint(0, 300))).date()
-        deal_objects.append(
-            Deal(
-                title=f"{rng.choice(DEAL_TOPICS)} for {company.title}",
-                stage=rng.choice(stages),
-                probability=rng.choice([10, 25, 50, 75, 90]),
-                opportunity=Decimal(rng.randint(10, 2000) * 100),
-                currency=rng.choice(["USD", "EUR", "RUB"]),
-                company=company,
-                contact=rng.choice(contacts),
-                begin_date=begin,
-                close_date=begin + datetime.timedelta(days=rng.randint(7, 120)),
-                source=rng.choice(sources),
-                **stamp(rng.choice(owners)),
-            )
+        owner = rng.choice(owners)
+        path = _deal_path(rng, stages)
+        history = []
+        moment = created
+        for old, new in itertools.pairwise(path):
+            moment = stamps.later(moment)
+            history.append((old, new, moment))
+        histories.append(history)
+        deal = Deal(
+            title=f"{rng.choice(DEAL_TOPICS)} for {company.title}",
+            stage=path[-1],
+            probability=rng.choice([10, 25, 50, 75, 90]),
+            opportunity=Decimal(rng.randint(10, 2000) * 100),
+            currency=rng.choice(["USD", "EUR", "RUB"]),
+            company=company,
+            contact=rng.choice(contacts_of.get(company.pk) or contacts),
+            begin_date=created.date(),
+            close_date=created.date() + datetime.timedelta(days=rng.randint(7, 120)),
+            source=rng.choice(sources),
+            **stamp(owner, created),
         )
-    save(Deal, deal_objects)
+        deal.version = 1 + len(history)
+        deal.modified_at = moment
+        deal_objects.append(deal)
+    for deal, history in zip(save(Deal, deal_objects), histories, strict=True):
+        for version, (old, new, moment) in enumerate(history, start=2):
+            add(
+                TimelineEntry(
+                    document_id=deal.document_id,
+                    kind=TimelineKind.CHANGED,
+                    author_id=deal.assigned_by_id,
+                    changes={"STAGE_ID": [old, new]},
+                    version=version,
+                    created_at=moment,
+                )
+            )
+    TimelineEntry.objects.bulk_create(timeline)
+
+
+def _deal_path(rng: random.Random, stages: list[str]) -> list[str]:
+    """The stages a deal went through, from the first to where it stands now."""
+    path = [stage for stage in DEAL_PATH if stage in stages] or stages[:1]
+    reached = path[: rng.randint(1, len(path))]
+    if "LOSE" in stages and len(reached) < len(path) and rng.random() < 0.25:
+        reached.append("LOSE")
+    return reached

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -103,6 +104,13 @@ class CrmDocumentProvider(DocumentProvider):
         except ValidationError as error:
             messages = {code: " ".join(msgs) for code, msgs in error.message_dict.items()}
             raise DocumentError(" ".join(messages.values()), messages) from None
+
+    def url(self, document_id: str) -> str:
+        try:
+            entity_type, pk = parse_document_id(document_id)
+        except DocumentError:
+            return ""
+        return reverse("crm:record-detail", kwargs={"entity": entity_type.lower(), "pk": pk})
 
     def exists(self, document_id: str) -> bool:
         try:

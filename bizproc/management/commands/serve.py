@@ -4,6 +4,7 @@ Production runs this (or any ASGI server on ``config.asgi:application``) with
 EMBEDDED_WORKER=false, and separate ``manage.py db_worker`` processes.
 """
 
+import json
 import threading
 
 import uvicorn
@@ -12,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
-from crm.demo import read_credentials
+from bizproc.sweeper import Sweeper
 
 
 class Command(BaseCommand):
@@ -36,16 +37,21 @@ class Command(BaseCommand):
                 excluded_queue_names=[],
             )
             threading.Thread(target=worker.run, name="task-worker", daemon=True).start()
+            sweeper = Sweeper()
+            sweeper.start()
 
         url = f"http://{host}:{port}/"
         self.stdout.write(f"Bizproc Designer is running at {url}")
-        credentials = read_credentials()
-        if credentials:
+        credentials_file = settings.DEMO_CREDENTIALS_FILE
+        if credentials_file.exists():
+            credentials = json.loads(credentials_file.read_text())
             self.stdout.write(
                 f"Log in as: {credentials['username']}  password: {credentials['password']}"
             )
         if worker:
-            self.stdout.write("The task worker runs inside this process. Press Ctrl-C to stop.")
+            self.stdout.write(
+                "The task worker and the sweeper run inside this process. Press Ctrl-C to stop."
+            )
         self.stdout.flush()
         try:
             uvicorn.run(
@@ -59,3 +65,4 @@ class Command(BaseCommand):
         finally:
             if worker:
                 worker.running = False
+                sweeper.stop()
