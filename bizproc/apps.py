@@ -1,4 +1,7 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,6 +14,8 @@ class BizprocConfig(AppConfig):
         from bizproc.activities import standard  # noqa: F401  (registers the standard set)
         from bizproc.hooks import document_hooks
 
+        for module in settings.BIZPROC_ACTIVITY_MODULES:
+            import_module(module)
         document_hooks.on_created.append(runtime.on_document_created)
         document_hooks.on_updated.append(runtime.on_document_updated)
         document_hooks.on_deleted.append(runtime.on_document_deleted)

@@ -487,7 +487,7 @@ def instance_step(instance_id: str, *, worker_id: str = "") -> bool:
         return False
     with transaction.atomic():
         instance = (
-            Instance.objects.select_for_update()
+            Instance.objects.select_for_update(of=("self",))
             .select_related("version", "started_by")
             .get(pk=instance_id)
         )

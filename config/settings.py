@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -176,6 +177,8 @@ BIZPROC_SWEEP_GRACE_SECONDS = env_int(
     "BIZPROC_SWEEP_GRACE_SECONDS", 30
 )  # overdue before a re-enqueue
 BIZPROC_JOURNAL_START_STOP = env_bool("BIZPROC_JOURNAL_START_STOP", True)  # start/stop journal rows
+# Extra modules whose activities register themselves at start-up (plug-ins, test activities).
+BIZPROC_ACTIVITY_MODULES = env_list("BIZPROC_ACTIVITY_MODULES", [])
 
 # Written by `manage.py demo_data`, printed by `manage.py serve`.
 DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.json"

@@ -76,12 +76,19 @@ def test_blocks_go_where_they_are_put_and_move_and_duplicate(template, user) -> 
     assert [c["Name"] for c in template.tree["Children"]] == [log, pause]
 
     services.tree_move(
-        template=template, revision=template.revision, name=pause, parent="Template", index=0, user=user
+        template=template,
+        revision=template.revision,
+        name=pause,
+        parent="Template",
+        index=0,
+        user=user,
     )
     template.refresh_from_db()
     assert [c["Name"] for c in template.tree["Children"]] == [pause, log]
 
-    copy = services.tree_duplicate(template=template, revision=template.revision, name=log, user=user)
+    copy = services.tree_duplicate(
+        template=template, revision=template.revision, name=log, user=user
+    )
     template.refresh_from_db()
     children = template.tree["Children"]
     assert [c["Name"] for c in children] == [pause, log, copy]
@@ -117,7 +124,12 @@ def test_updating_a_block_replaces_its_properties(template, user) -> None:
     [
         (
             lambda t, u, names: services.tree_insert(
-                template=t, revision=t.revision, parent=names["log"], index=0, type="LogActivity", user=u
+                template=t,
+                revision=t.revision,
+                parent=names["log"],
+                index=0,
+                type="LogActivity",
+                user=u,
             ),
             "Blocks cannot be put inside this block.",
         ),
@@ -134,19 +146,34 @@ def test_updating_a_block_replaces_its_properties(template, user) -> None:
         ),
         (
             lambda t, u, names: services.tree_insert(
-                template=t, revision=t.revision, parent="A1_2_3_4", index=0, type="LogActivity", user=u
+                template=t,
+                revision=t.revision,
+                parent="A1_2_3_4",
+                index=0,
+                type="LogActivity",
+                user=u,
             ),
             "There is no block A1_2_3_4 in this template.",
         ),
         (
             lambda t, u, names: services.tree_insert(
-                template=t, revision=t.revision, parent="Template", index=0, type="EvilActivity", user=u
+                template=t,
+                revision=t.revision,
+                parent="Template",
+                index=0,
+                type="EvilActivity",
+                user=u,
             ),
             "Unknown block type: EvilActivity",
         ),
         (
             lambda t, u, names: services.tree_insert(
-                template=t, revision=t.revision, parent="Template", index=99, type="LogActivity", user=u
+                template=t,
+                revision=t.revision,
+                parent="Template",
+                index=99,
+                type="LogActivity",
+                user=u,
             ),
             "The position is not valid.",
         ),
@@ -202,7 +229,12 @@ def test_updating_a_block_replaces_its_properties(template, user) -> None:
         ),
         (
             lambda t, u, names: services.tree_move(
-                template=t, revision=t.revision, name=names["if"], parent=names["branch"], index=0, user=u
+                template=t,
+                revision=t.revision,
+                name=names["if"],
+                parent=names["branch"],
+                index=0,
+                user=u,
             ),
             "A block cannot be moved inside itself.",
         ),
@@ -235,7 +267,9 @@ def test_updating_a_block_replaces_its_properties(template, user) -> None:
         "stale-revision",
     ],
 )
-def test_bad_edits_are_refused_with_a_message_and_change_nothing(template, user, edit, message) -> None:
+def test_bad_edits_are_refused_with_a_message_and_change_nothing(
+    template, user, edit, message
+) -> None:
     names = {
         "log": insert(template, user, "LogActivity", Text="hello"),
         "pause": insert(template, user, "DelayActivity", TimeoutDuration="1"),
@@ -261,7 +295,12 @@ def test_a_stale_revision_says_so(template, user) -> None:
 
 
 def test_publishing_a_valid_draft_creates_an_immutable_version(template, user) -> None:
-    insert(template, user, "SetFieldActivity", FieldValue={"STAGE_ID": "WON", "TITLE": "{=Document:TITLE}!"})
+    insert(
+        template,
+        user,
+        "SetFieldActivity",
+        FieldValue={"STAGE_ID": "WON", "TITLE": "{=Document:TITLE}!"},
+    )
     insert(template, user, "LogActivity", index=1, Text="Stage is {=Document:STAGE_ID > printable}")
     version = services.template_publish(template=template, user=user, comment="first")
     assert (version.number, version.comment, version.published_by) == (1, "first", user)
@@ -284,7 +323,8 @@ def test_publication_lists_every_problem_by_block_and_creates_nothing(template, 
     messages = [problem.message for problem in refused.value.problems]
     assert "Action 'Write to report': The field 'Text' is required." in messages
     assert any(
-        m.startswith("Action 'Modify document': Unknown reference \"{=Variable:Missing}\"") for m in messages
+        m.startswith("Action 'Modify document': Unknown reference \"{=Variable:Missing}\"")
+        for m in messages
     )
     assert any(m.startswith("Action 'Set state name': Unknown reference") for m in messages)
     assert all(problem.node for problem in refused.value.problems)
@@ -356,7 +396,10 @@ def test_export_then_import_gives_an_identical_tree(user) -> None:
     ("data", "message"),
     [
         (FIXTURE.read_bytes()[:2000], "The file is damaged or incomplete."),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "The file is not a business process template (.bpt)."),
+        (
+            b"\x89PNG\r\n\x1a\n" + b"\x00" * 100,
+            "The file is not a business process template (.bpt).",
+        ),
         (b"x" * (50 * 1024 * 1024), "The file is larger than 10 MB."),
     ],
     ids=["truncated", "not-bpt", "too-large"],
