@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bizproc.documents import DocumentType
+from bizproc.jsonfield import OrderedJSONField
 from bizproc.tree import root_node
 
 
@@ -50,10 +51,10 @@ class Template(models.Model):
     active = models.BooleanField(_("active"), default=True)
     sort = models.PositiveIntegerField(_("sort"), default=500)
     # The draft: every edit goes here and bumps the revision.
-    tree = models.JSONField(_("blocks"), default=empty_tree)
-    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
-    variables = models.JSONField(_("variables"), default=dict, blank=True)
-    constants = models.JSONField(_("constants"), default=dict, blank=True)
+    tree = OrderedJSONField(_("blocks"), default=empty_tree)
+    parameters = OrderedJSONField(_("parameters"), default=dict, blank=True)
+    variables = OrderedJSONField(_("variables"), default=dict, blank=True)
+    constants = OrderedJSONField(_("constants"), default=dict, blank=True)
     revision = models.PositiveIntegerField(_("draft revision"), default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -103,10 +104,10 @@ class TemplateVersion(models.Model):
         Template, verbose_name=_("template"), on_delete=models.CASCADE, related_name="versions"
     )
     number = models.PositiveIntegerField(_("version"))
-    tree = models.JSONField(_("blocks"))
-    parameters = models.JSONField(_("parameters"), default=dict)
-    variables = models.JSONField(_("variables"), default=dict)
-    constants = models.JSONField(_("constants"), default=dict)
+    tree = OrderedJSONField(_("blocks"))
+    parameters = OrderedJSONField(_("parameters"), default=dict)
+    variables = OrderedJSONField(_("variables"), default=dict)
+    constants = OrderedJSONField(_("constants"), default=dict)
     draft_revision = models.PositiveIntegerField(_("draft revision"))
     comment = models.CharField(_("comment"), max_length=500, blank=True)
     published_by = models.ForeignKey(
@@ -187,10 +188,10 @@ class Instance(models.Model):
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     modified_at = models.DateTimeField(_("modified"), auto_now=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    parameters = models.JSONField(_("parameters"), default=dict)
-    variables = models.JSONField(_("variables"), default=dict)
+    parameters = OrderedJSONField(_("parameters"), default=dict)
+    variables = OrderedJSONField(_("variables"), default=dict)
     # The execution state: pending events, each block's status and local data, results, waits.
-    state = models.JSONField(_("execution state"), default=dict)
+    state = OrderedJSONField(_("execution state"), default=dict)
     # When the instance next has something to do (a timer, or queued work); None: it waits for
     # an event (a child process) or is finished. The sweeper re-enqueues what is overdue.
     wake_at = models.DateTimeField(_("wake at"), null=True, blank=True)
