@@ -63,7 +63,7 @@ class DocumentProvider(ABC):
     def fields(self, document_type: DocumentType) -> Sequence[Field]: ...
 
     @abstractmethod
-    def read(self, document_id: str) -> dict[str, Any]:
+    def read(self, document_id: str) -> Mapping[str, Any]:
         """Every field's typed value, by field code; DocumentError when there is none."""
 
     @abstractmethod
@@ -83,7 +83,7 @@ class DocumentProvider(ABC):
     @abstractmethod
     def can(
         self,
-        user_id: int,
+        user: Any,
         operation: Operation,
         *,
         document_id: str | None = None,

@@ -71,7 +71,8 @@ class Runner:
         self.variable_fields = schema_fields(version.variables)
         self.results: dict[str, dict[str, Any]] = encoded.decode(self.state.get("results", {}))
         self.now = timezone.now()
-        self._document: dict[str, Any] | None = None
+        self._document: Mapping[str, Any] | None = None
+        self._document_fields: dict[str, Field] | None = None
         self.events = 0
 
     # ---- what blocks use -------------------------------------------------------------------
@@ -85,7 +86,7 @@ class Runner:
         except ExpressionError as error:
             raise ActivityFault(str(error)) from None
 
-    def document(self) -> dict[str, Any]:
+    def document(self) -> Mapping[str, Any]:
         if self._document is None:
             try:
                 self._document = self.provider.read(self.instance.document_id)
@@ -94,8 +95,10 @@ class Runner:
         return self._document
 
     def document_fields(self) -> dict[str, Field]:
-        document_type = self.provider.document_type_of(self.instance.document_id)
-        return {f.code: f for f in self.provider.fields(document_type)}
+        if self._document_fields is None:
+            document_type = self.provider.document_type_of(self.instance.document_id)
+            self._document_fields = {f.code: f for f in self.provider.fields(document_type)}
+        return self._document_fields
 
     def document_write(self, values: Mapping[str, Any]) -> None:
         try:
@@ -143,6 +146,7 @@ class Runner:
         if template is None:
             raise ActivityFault(_("Template not found"))
         user = get_user_model().objects.filter(pk=self.starter_id).first()
+        self.state["children"] = True
         try:
             return workflow_start(
                 template=template,
@@ -267,7 +271,7 @@ class Runner:
             instance_enqueue(instance.pk, run_after=instance.wake_at)
         if instance.is_finished and instance.parent_id:
             _notify_parent(instance)
-        if instance.is_finished:
+        if instance.is_finished and self.state.get("children"):
             for child in Instance.objects.filter(parent=instance).unfinished():
                 instance_terminate(instance=child, user=None)
 
@@ -303,9 +307,10 @@ class _Scope:
     def lookup(self, obj: str, field: str) -> Any:
         pool = self._pool(obj)
         if pool is not None:
-            for key, value in pool.items():
-                if key.lower() == field.lower():
-                    return value
+            wanted = field.lower()
+            for key in pool:
+                if key.lower() == wanted:
+                    return pool[key]
         raise LookupError(f"{obj}:{field}")
 
     def printable(self, obj: str, field: str, value: Any) -> str:
@@ -426,11 +431,12 @@ def workflow_start(
             else error.message
         )
         raise ProcessRefused(message) from None
-    if not provider.exists(document_id):
+    allowed = user is not None and provider.can(
+        user, Operation.START_PROCESS, document_id=document_id
+    )
+    if not (check_rights and allowed) and not provider.exists(document_id):
         raise ProcessRefused(_("Cannot find item with this ID."))
-    if check_rights and (
-        user is None or not provider.can(user.pk, Operation.START_PROCESS, document_id=document_id)
-    ):
+    if check_rights and not allowed:
         raise ProcessRefused(_("You may not start processes on this item."))
     with _starter_locale(user):
         typed = _convert_parameters(version, parameters or {})

@@ -33,10 +33,10 @@ def _document(
             normalized = provider.normalize_id(document_id)
         except DocumentError:
             continue
-        if not provider.can(request.user.pk, Operation.READ, document_id=normalized):
+        if not provider.can(request.user, Operation.READ, document_id=normalized):
             raise Http404
         if operation != Operation.READ and not provider.can(
-            request.user.pk, operation, document_id=normalized
+            request.user, operation, document_id=normalized
         ):
             raise PermissionDenied
         return provider, normalized
@@ -62,7 +62,7 @@ def document_processes(request: HttpRequest, document_id: str) -> HttpResponse:
         .select_related("template", "started_by")
         .order_by("-started_at")
     )
-    may_start = provider.can(request.user.pk, Operation.START_PROCESS, document_id=document_id)
+    may_start = provider.can(request.user, Operation.START_PROCESS, document_id=document_id)
     context = {
         "document_id": document_id,
         "may_start": may_start,
@@ -149,7 +149,7 @@ def instance_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
 
 def _may_manage(request: HttpRequest, instance: Instance) -> bool:
     provider = document_providers.get(instance.module)
-    return provider.can(request.user.pk, Operation.START_PROCESS, document_id=instance.document_id)
+    return provider.can(request.user, Operation.START_PROCESS, document_id=instance.document_id)
 
 
 def _document_url(instance: Instance) -> str:

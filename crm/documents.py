@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
 from bizproc.fieldtypes import Field
 from crm import permissions, services
-from crm.fields import fields_of, record_values
+from crm.fields import LazyRecordValues, fields_of
 from crm.models import RECORD_MODELS, Action, EntityType, Record
 
 DOCUMENT_TYPES: dict[str, DocumentType] = {
@@ -92,13 +92,14 @@ class CrmDocumentProvider(DocumentProvider):
             raise DocumentError(_("Cannot find item with this ID."))
         return record
 
-    def read(self, document_id: str) -> dict[str, Any]:
-        return record_values(self._record(document_id))
+    def read(self, document_id: str) -> Mapping[str, Any]:
+        return LazyRecordValues(self._record(document_id))
 
     def write(self, document_id: str, values: Mapping[str, Any], *, user_id: int | None) -> None:
         """A process's write: system rights; ``user_id`` is whom the change is attributed to."""
         record = self._record(document_id)
-        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        # Only the id is needed to attribute the change: no query for the user.
+        user = get_user_model()(pk=user_id) if user_id else None
         try:
             services.record_update(record=record, values=values, user=user, by_process=True)
         except ValidationError as error:
@@ -121,15 +122,17 @@ class CrmDocumentProvider(DocumentProvider):
 
     def can(
         self,
-        user_id: int,
+        user: Any,
         operation: Operation,
         *,
         document_id: str | None = None,
         document_type: DocumentType | None = None,
     ) -> bool:
-        user = get_user_model().objects.filter(pk=user_id).first()
-        if user is None:
-            return False
+        """``user`` is a user or a user id."""
+        if not hasattr(user, "is_authenticated"):
+            user = get_user_model().objects.filter(pk=user).first()
+            if user is None:
+                return False
         action = _OPERATION_ACTIONS[operation]
         if document_id is not None:
             try:

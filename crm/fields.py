@@ -4,7 +4,7 @@ One table serves the document provider, the services, the forms and REST: a fiel
 caption, business-process type, flags and how its typed value is stored on the model.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -300,3 +300,23 @@ def fields_of(entity_type: str) -> list[Field]:
 def record_values(record: Record) -> dict[str, Any]:
     """Every field's typed value, by code."""
     return {spec.code: spec.read(record) for spec in FIELD_SPECS[record.entity_type]}
+
+
+class LazyRecordValues(Mapping[str, Any]):
+    """A record's values by code, each read when first asked for (linked lists cost a query)."""
+
+    def __init__(self, record: Record) -> None:
+        self._record = record
+        self._specs = field_specs(record.entity_type)
+        self._values: dict[str, Any] = {}
+
+    def __getitem__(self, code: str) -> Any:
+        if code not in self._values:
+            self._values[code] = self._specs[code].read(self._record)
+        return self._values[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
