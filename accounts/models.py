@@ -43,3 +43,34 @@ class User(AbstractUser):
     def document_user_id(self) -> str:
         """The user as a business-process value (``user_<id>``)."""
         return f"user_{self.pk}"
+
+
+class Notification(models.Model):
+    """An in-app message to a user (the Notify user robot); listed on their profile page."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("to"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    sender = models.ForeignKey(
+        User,
+        verbose_name=_("from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    text = models.TextField(_("text"))
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="accounts_notification_user_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]

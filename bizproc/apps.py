@@ -11,7 +11,7 @@ class BizprocConfig(AppConfig):
 
     def ready(self) -> None:
         from bizproc import runtime
-        from bizproc.activities import standard  # noqa: F401  (registers the standard set)
+        from bizproc.activities import notify, standard, start_script  # noqa: F401 (registers them)
         from bizproc.hooks import document_hooks
 
         for module in settings.BIZPROC_ACTIVITY_MODULES:

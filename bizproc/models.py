@@ -297,3 +297,139 @@ class JournalEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()}: {self.activity_title}"
+
+
+class ScenarioQuerySet(models.QuerySet):
+    def for_document_type(self, document_type: DocumentType) -> "ScenarioQuerySet":
+        return self.filter(
+            module=document_type.module,
+            entity=document_type.entity,
+            document_type=document_type.type,
+        )
+
+
+class Scenario(models.Model):
+    """A smart scenario: a named, activatable robots template for one document type.
+
+    Its start parameters and constants are its robots template's ``PARAMETERS`` and
+    ``CONSTANTS``; it is versioned like any template, and a run keeps the version it started with.
+    """
+
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    module = models.CharField(_("module"), max_length=50)
+    entity = models.CharField(_("entity"), max_length=100)
+    document_type = models.CharField(_("document type"), max_length=100)
+    active = models.BooleanField(_("active"), default=True)
+    sort = models.PositiveIntegerField(_("sort"), default=500)
+    template = models.OneToOneField(
+        Template,
+        verbose_name=_("robots template"),
+        on_delete=models.PROTECT,
+        related_name="scenario",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("modified by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    modified_at = models.DateTimeField(_("modified"), auto_now=True)
+
+    objects = ScenarioQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("smart scenario")
+        verbose_name_plural = _("smart scenarios")
+        ordering = ["sort", "name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def document_type_triple(self) -> DocumentType:
+        return DocumentType(self.module, self.entity, self.document_type)
+
+
+class RunStatus(models.IntegerChoices):
+    QUEUED = 0, _("Queued")
+    EXECUTING = 1, _("Executing")
+    FAULT = 2, _("Error")
+    TERMINATED = 3, _("Terminated")
+    COMPLETED = 4, _("Completed")
+
+
+UNFINISHED_RUN = (RunStatus.QUEUED, RunStatus.EXECUTING)
+
+
+class ScenarioRun(models.Model):
+    """One run of a scenario on one record, and the process instance it created."""
+
+    scenario = models.ForeignKey(
+        Scenario, verbose_name=_("smart scenario"), on_delete=models.CASCADE, related_name="runs"
+    )
+    version = models.ForeignKey(
+        TemplateVersion, verbose_name=_("version"), on_delete=models.PROTECT, related_name="+"
+    )
+    document_id = models.CharField(_("document"), max_length=100)
+    status = models.PositiveSmallIntegerField(
+        _("status"), choices=RunStatus, default=RunStatus.QUEUED
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    parameters = OrderedJSONField(_("parameters"), default=dict)
+    instance = models.OneToOneField(
+        Instance,
+        verbose_name=_("process"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="scenario_run",
+    )
+    # The process and block that started the run (the Start smart scenario block), if any.
+    caller = models.ForeignKey(
+        Instance,
+        verbose_name=_("started by process"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="started_runs",
+    )
+    caller_activity = models.CharField(_("started by block"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("queued"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("smart scenario run")
+        verbose_name_plural = _("smart scenario runs")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scenario", "document_id"],
+                condition=models.Q(status__in=UNFINISHED_RUN),
+                name="bizproc_one_unfinished_run_per_record",
+            )
+        ]
+        indexes = [models.Index(fields=["document_id", "-created_at"], name="bizproc_run_doc_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scenario} · {self.document_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in UNFINISHED_RUN

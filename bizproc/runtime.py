@@ -31,7 +31,15 @@ from bizproc.documents import DocumentError, DocumentProvider, Operation, docume
 from bizproc.expressions import ExpressionError, display_text, evaluate, system_values
 from bizproc.fieldtypes import Field, FieldValueError
 from bizproc.journal import Journal
-from bizproc.models import Instance, InstanceStatus, Template, TemplateVersion
+from bizproc.models import (
+    UNFINISHED_RUN,
+    Instance,
+    InstanceStatus,
+    RunStatus,
+    ScenarioRun,
+    Template,
+    TemplateVersion,
+)
 from bizproc.schemas import schema_fields
 from bizproc.tree import Node, walk_with_parents
 
@@ -72,6 +80,7 @@ class Runner:
         self.results: dict[str, dict[str, Any]] = encoded.decode(self.state.get("results", {}))
         self.now = timezone.now()
         self._document: Mapping[str, Any] | None = None
+        self.scenario_launches = 0
         self._document_fields: dict[str, Field] | None = None
         self.events = 0
 
@@ -81,6 +90,10 @@ class Runner:
         return self.instance.started_by_id
 
     def evaluate(self, value: Any) -> Any:
+        """A property's value; a list (Bitrix's multiple values) is evaluated item by item."""
+        if isinstance(value, list):
+            items = [self.evaluate(item) for item in value]
+            return [v for item in items for v in (item if isinstance(item, list) else [item])]
         try:
             return evaluate(value, _Scope(self))
         except ExpressionError as error:
@@ -271,6 +284,8 @@ class Runner:
             instance_enqueue(instance.pk, run_after=instance.wake_at)
         if instance.is_finished and instance.parent_id:
             _notify_parent(instance)
+        if instance.is_finished and self.state.get("run"):
+            run_sync(instance)
         if instance.is_finished and self.state.get("children"):
             for child in Instance.objects.filter(parent=instance).unfinished():
                 instance_terminate(instance=child, user=None)
@@ -314,13 +329,15 @@ class _Scope:
         raise LookupError(f"{obj}:{field}")
 
     def printable(self, obj: str, field: str, value: Any) -> str:
-        if obj.lower() == "document":
+        schemas = {
+            "document": self.runner.document_fields,
+            "template": lambda: schema_fields(self.runner.version.parameters),
+            "variable": lambda: self.runner.variable_fields,
+            "constant": lambda: schema_fields(self.runner.version.constants),
+        }
+        if obj.lower() in schemas:
             found = next(
-                (
-                    f
-                    for code, f in self.runner.document_fields().items()
-                    if code.lower() == field.lower()
-                ),
+                (f for code, f in schemas[obj.lower()]().items() if code.lower() == field.lower()),
                 None,
             )
             if found is not None and found.options:
@@ -408,15 +425,18 @@ def workflow_start(
     check_rights: bool = True,
     parent: Instance | None = None,
     parent_activity: str = "",
+    version: TemplateVersion | None = None,
+    scenario_run: ScenarioRun | None = None,
 ) -> Instance:
-    """Starts the template's latest version on a document and runs it up to its first wait.
+    """Starts the template's latest version (or ``version``) on a document and runs it up to
+    its first wait.
 
     Runs in the caller's transaction. ``check_rights`` asks the document provider whether
     ``user`` may start processes on the document (auto-start and child processes do not).
     """
     if not template.active:
         raise ProcessRefused(_("The template is inactive."))
-    version = template.latest_version
+    version = version or template.latest_version
     if version is None:
         raise ProcessRefused(_("The template has not been published yet."))
     try:
@@ -451,10 +471,16 @@ def workflow_start(
                 started_by=user,
                 parameters=encoded.encode(typed),
                 variables=encoded.encode(_schema_defaults(version.variables)),
-                state={"queue": [[EXECUTE, version.tree["Name"]]]},
+                state={
+                    "queue": [[EXECUTE, version.tree["Name"]]],
+                    **({"run": scenario_run.pk} if scenario_run else {}),
+                },
                 parent=parent,
                 parent_activity=parent_activity,
             )
+            if scenario_run is not None:
+                scenario_run.instance = instance
+                scenario_run.save(update_fields=["instance"])
             Runner(instance, version).run()
     return instance
 
@@ -511,6 +537,21 @@ def _queue_due_timers(runner: Runner) -> None:
         due = "until" in wait and datetime.datetime.fromisoformat(wait["until"]) <= runner.now
         if due and [RESUME, name] not in runner.state["queue"]:
             runner.state["queue"].append([RESUME, name])
+
+
+def run_sync(instance: Instance) -> None:
+    """Carries a finished process's outcome over to the smart scenario run that started it."""
+    if not instance.is_finished:
+        return
+    if instance.status == InstanceStatus.COMPLETED:
+        status = RunStatus.COMPLETED
+    elif instance.error:
+        status = RunStatus.FAULT
+    else:
+        status = RunStatus.TERMINATED
+    ScenarioRun.objects.filter(instance=instance, status__in=UNFINISHED_RUN).update(
+        status=status, error=instance.error, finished_at=instance.finished_at or timezone.now()
+    )
 
 
 def _notify_parent(child: Instance) -> None:

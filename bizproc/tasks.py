@@ -2,10 +2,16 @@
 
 from django.tasks import task
 
-from bizproc import runtime
+from bizproc import runtime, scenarios
 
 
 @task()
 def instance_wake(instance_id: str) -> bool:
     """Steps an instance that has something due (a timer, a finished child, queued work)."""
     return runtime.instance_step(instance_id)
+
+
+@task()
+def scenario_run_execute(run_id: int) -> None:
+    """Executes a queued smart scenario run."""
+    scenarios.scenario_run_execute(run_id)

@@ -14,6 +14,7 @@ from bizproc.activities.base import Problem, ValidationContext
 from bizproc.documents import DocumentError, DocumentType, document_providers
 from bizproc.expressions import ExpressionError, references
 from bizproc.fieldtypes import Field
+from bizproc.models import SCRIPT_FLAG, Scenario, Template
 from bizproc.schemas import schema_fields, schema_problems
 from bizproc.tree import ROOT_NAME, ROOT_TYPE, Node, walk_with_parents
 
@@ -30,6 +31,25 @@ def document_fields(document_type: DocumentType) -> dict[str, Field]:
         return {f.code: f for f in provider.fields(document_type)}
     except DocumentError:
         return {}
+
+
+def template_parameters(template_id: Any) -> dict[str, Field] | None:
+    """The start parameters of the template a block starts (a process or a smart scenario's
+    robots template), from its latest version; None when it does not exist or is inactive."""
+    try:
+        pk = int(str(template_id).strip())
+    except ValueError:
+        return None
+    template = Template.objects.filter(pk=pk, active=True).first()
+    if template is None:
+        return None
+    if (
+        template.auto_execute & SCRIPT_FLAG
+        and not Scenario.objects.filter(template=template, active=True).exists()
+    ):
+        return None
+    version = template.latest_version
+    return schema_fields(version.parameters) if version else None
 
 
 def template_problems(
@@ -80,7 +100,7 @@ def template_problems(
         variables=variable_fields,
         constants=constant_fields,
         check_text=check_text,
-        target_parameters=target_parameters,
+        target_parameters=target_parameters or template_parameters,
     )
     if tree.get("Type") != ROOT_TYPE or tree.get("Name") != ROOT_NAME:
         problems.append(
@@ -177,6 +197,7 @@ def block_problems(
         variables=schema_fields(variables),
         constants=schema_fields(constants),
         check_text=check_syntax,
+        target_parameters=template_parameters,
     )
     return [
         problem

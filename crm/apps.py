@@ -8,6 +8,7 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from bizproc.documents import document_providers
+        from crm import activities  # noqa: F401  (registers the CRM robots)
         from crm.documents import CrmDocumentProvider
 
         document_providers.register(CrmDocumentProvider())

@@ -366,7 +366,6 @@ def test_the_real_bitrix_export_imports_under_deals_without_loss(user) -> None:
     assert unsupported == {
         "SetPermissionsActivity",
         "GetUserActivity",
-        "IMNotifyActivity",
         "ApproveActivity",
         "ReviewActivity",
         "RequestInformationActivity",

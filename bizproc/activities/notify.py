@@ -1,0 +1,74 @@
+"""Notify user (Bitrix ``IMNotifyActivity``): an in-app notification for each recipient."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Notification
+from bizproc.activities.base import (
+    Activity,
+    ActivityFault,
+    Category,
+    Property,
+    PropertyType,
+    Status,
+    activities,
+)
+from bizproc.expressions import display_text
+from bizproc.fieldtypes import user_id_of
+
+
+@activities.register
+class IMNotifyActivity(Activity):
+    type = "IMNotifyActivity"
+    title = gettext_lazy("Notify user")
+    category = Category.NOTIFICATIONS
+    robot = True
+    properties = (
+        Property("Title", gettext_lazy("Title"), PropertyType.STRING),
+        Property("MessageUserFrom", gettext_lazy("From"), PropertyType.USER),
+        Property(
+            "MessageUserTo", gettext_lazy("To"), PropertyType.USER, required=True, multiple=True
+        ),
+        Property("MessageSite", gettext_lazy("Message"), PropertyType.TEXT, required=True),
+        # Kept for Bitrix files: the e-mail text and the notification kind.
+        Property("MessageOut", gettext_lazy("Text for e-mail"), PropertyType.TEXT),
+        Property(
+            "MessageType",
+            gettext_lazy("Kind"),
+            PropertyType.SELECT,
+            options={"1": gettext_lazy("Personal"), "2": gettext_lazy("System")},
+            default="2",
+        ),
+    )
+
+    def _users(self, runner: Any, value: Any) -> list[int]:
+        """User ids of ``user_5`` values; ``author`` is the document's responsible."""
+        ids = []
+        for item in value if isinstance(value, list) else [value]:
+            if item == "author":
+                item = runner.document().get("ASSIGNED_BY_ID")
+            user_id = user_id_of(str(item)) if item else None
+            if user_id is not None:
+                ids.append(user_id)
+        return ids
+
+    def execute(self, runner: Any) -> Status:
+        values = self.properties_values
+        recipients = self._users(runner, runner.evaluate(values.get("MessageUserTo")))
+        users = list(get_user_model().objects.filter(pk__in=recipients, is_active=True))
+        if not users:
+            raise ActivityFault(_("The notification has no recipient."))
+        senders = self._users(runner, runner.evaluate(values.get("MessageUserFrom")))
+        text = display_text(runner.evaluate(values.get("MessageSite")))
+        link = runner.provider.url(runner.instance.document_id)
+        Notification.objects.bulk_create(
+            Notification(user=user, sender_id=senders[0] if senders else None, text=text, link=link)
+            for user in users
+        )
+        return Status.CLOSED
+
+    def summary(self) -> str:
+        return str(self.properties_values.get("MessageSite") or "")[:60]

@@ -1,0 +1,142 @@
+"""The Start smart scenario block (Bitrix ``StartScriptActivity``), for designers and robots."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bizproc.activities.base import (
+    Activity,
+    Category,
+    MapKeys,
+    Problem,
+    Property,
+    PropertyType,
+    Status,
+    ValidationContext,
+    activities,
+    has_expression,
+    is_empty,
+)
+from bizproc.fieldtypes import Field
+
+REQUIRED_MESSAGES = {
+    "DocumentId": gettext_lazy('The field "Item ID" is required.'),
+    "TemplateId": gettext_lazy('The field "Smart scenario" is required.'),
+    "StartBy": gettext_lazy('The field "Run as user" is required.'),
+}
+
+
+@activities.register
+class StartScriptActivity(Activity):
+    type = "StartScriptActivity"
+    title = gettext_lazy("Start smart scenario")
+    category = Category.DOCUMENT
+    robot = True
+    properties = (
+        Property("Title", gettext_lazy("Title"), PropertyType.STRING),
+        Property(
+            "DocumentId",
+            gettext_lazy("Item ID"),
+            PropertyType.STRING,
+            required=True,
+            default="{=Document:ID}",
+        ),
+        Property(
+            "StartBy",
+            gettext_lazy("Run as user"),
+            PropertyType.USER,
+            required=True,
+            default="{=Template:TargetUser}",
+        ),
+        Property("TemplateId", gettext_lazy("Smart scenario"), PropertyType.INT, required=True),
+        Property(
+            "TemplateParameters",
+            gettext_lazy("Smart scenario start parameters"),
+            PropertyType.MAP,
+            map_keys=MapKeys.PARAMETERS,
+        ),
+    )
+
+    def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
+        values = self.properties_values
+        problems = [
+            self.problem(name, str(message), "required")
+            for name, message in REQUIRED_MESSAGES.items()
+            if is_empty(values.get(name))
+        ]
+        present = {prop.name for prop in self.properties if not is_empty(values.get(prop.name))}
+        problems.extend(
+            problem
+            for problem in super().validate_properties(ctx)
+            if problem.code != "required" and problem.parameter in present
+        )
+        template_id = values.get("TemplateId")
+        if is_empty(template_id) or has_expression(template_id):
+            return problems
+        from bizproc.scenarios import scenario_for_template_id
+
+        schema = ctx.target_parameters(template_id)
+        if schema is None or scenario_for_template_id(template_id) is None:
+            problems.append(
+                self.problem("TemplateId", _("Smart scenario not found or inactive."), "scenario")
+            )
+            return problems
+        return problems + self._contract_problems(schema, values.get("TemplateParameters") or {})
+
+    def _contract_problems(
+        self, schema: Mapping[str, Field], given: Mapping[str, Any]
+    ) -> list[Problem]:
+        """The typed contract with the scenario's current start parameters."""
+        problems = []
+        for key in given:
+            if key not in schema:
+                problems.append(
+                    self.problem(
+                        "TemplateParameters",
+                        _("The smart scenario no longer has the parameter %(name)s.")
+                        % {"name": key},
+                        "contract",
+                    )
+                )
+        for code, field in schema.items():
+            if field.required and is_empty(given.get(code)):
+                problems.append(
+                    self.problem(
+                        "TemplateParameters",
+                        _("The required parameter is empty: %(name)s.") % {"name": field.name},
+                        "required",
+                    )
+                )
+        return problems
+
+    def execute(self, runner: Any) -> Status:
+        # Failures are reported in the calling process's journal; the block still completes.
+        from bizproc.scenarios import ScenarioRefused, scenario_start_from_block
+
+        try:
+            run = scenario_start_from_block(
+                runner=runner, block_name=self.node["Name"], properties=self.properties_values
+            )
+        except ScenarioRefused as refused:
+            runner.journal.error(self.node["Name"], self.display_title, refused.message)
+        else:
+            runner.journal.custom(
+                self.node["Name"],
+                self.display_title,
+                _("Smart scenario “%(name)s” queued for %(document)s (run %(run)d).")
+                % {"name": run.scenario.name, "document": run.document_id, "run": run.pk},
+            )
+        return Status.CLOSED
+
+    def summary(self) -> str:
+        from bizproc.scenarios import scenario_for_template_id
+
+        values = self.properties_values
+        scenario = scenario_for_template_id(values.get("TemplateId"))
+        name = f"“{scenario.name}”" if scenario else _("no scenario chosen")
+        return _("%(scenario)s · on %(document)s") % {
+            "scenario": name,
+            "document": values.get("DocumentId") or "?",
+        }

@@ -1,0 +1,520 @@
+"""Smart scenarios: create, import and export them, and run them on records.
+
+A run is queued first (``ScenarioRun``, status Queued) and executed by the task worker, which
+starts the scenario's robots template — the version the run was queued with — on the record,
+as the user who started the run (``TargetUser``). A partial unique constraint allows one
+unfinished run per scenario and record.
+"""
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bizproc import runtime
+from bizproc import values as encoded
+from bizproc.activities import activities
+from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
+from bizproc.fieldtypes import FieldValueError, user_id_of
+from bizproc.models import (
+    SCRIPT_FLAG,
+    UNFINISHED_RUN,
+    Instance,
+    RunStatus,
+    Scenario,
+    ScenarioRun,
+    Template,
+)
+from bizproc.schemas import schema_fields, schema_problems
+from bizproc.services import PublishRefused, template_publish
+from bizproc.tree import new_name, root_node
+from bizproc.validation import block_problems
+
+EXPORT_FORMAT = "bizproc-designer/smart-scenario"
+EXPORT_VERSION = 1
+
+
+class ScenarioRefused(Exception):
+    """A refused start or edit; ``message`` is in the active language. Nothing changed."""
+
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = dict(errors or {})
+
+
+def default_name() -> str:
+    return _("New scenario")
+
+
+def _robots_problems(
+    robots: Any, document_type: DocumentType, parameters: Any, constants: Any
+) -> list[str]:
+    if not isinstance(robots, list):
+        return [_("The list of robots is damaged.")]
+    problems = []
+    for robot in robots:
+        if not isinstance(robot, dict) or not isinstance(robot.get("Type"), str):
+            problems.append(_("The list of robots is damaged."))
+            continue
+        activity_class = activities.get(robot["Type"])
+        if not activities.is_known(robot["Type"]) or not activity_class.robot:
+            problems.append(_("Unknown robot: %(type)s") % {"type": str(robot["Type"])[:100]})
+            continue
+        if not isinstance(robot.get("Properties", {}), dict):
+            problems.append(_("The list of robots is damaged."))
+            continue
+        problems.extend(
+            problem.message
+            for problem in block_problems(
+                node=robot,
+                document_type=document_type,
+                parameters=parameters,
+                variables={},
+                constants=constants,
+            )
+        )
+    return problems
+
+
+def _tree(robots: Sequence[Mapping[str, Any]]) -> dict:
+    tree = root_node()
+    taken = {"Template"}
+    for robot in robots:
+        name = robot.get("Name")
+        if not isinstance(name, str) or not name or name in taken:
+            name = new_name(taken)
+        taken.add(name)
+        tree["Children"].append(
+            {
+                "Type": robot["Type"],
+                "Name": name,
+                "Properties": dict(robot.get("Properties") or {}),
+                "Children": [],
+            }
+        )
+    return tree
+
+
+@transaction.atomic
+def scenario_save(
+    *,
+    user: Any,
+    document_type: DocumentType,
+    name: str = "",
+    description: str = "",
+    active: bool = True,
+    sort: int = 500,
+    parameters: Mapping[str, Any] | None = None,
+    constants: Mapping[str, Any] | None = None,
+    robots: Sequence[Mapping[str, Any]] = (),
+    scenario: Scenario | None = None,
+) -> Scenario:
+    """Creates or replaces a scenario and publishes its robots as a new version.
+
+    Everything is checked first (the schema, every robot and expression); on any problem
+    ``ScenarioRefused`` lists them all and nothing is saved.
+    """
+    parameters, constants = dict(parameters or {}), dict(constants or {})
+    try:
+        provider = document_providers.get(document_type.module)
+    except DocumentError as error:
+        raise ScenarioRefused(error.message) from None
+    if tuple(document_type) not in {tuple(t) for t in provider.document_types()}:
+        raise ScenarioRefused(_("Incorrect document type!"))
+    name = (name or "").strip() or default_name()
+    problems = [
+        *(_("Start parameters: %(problem)s") % {"problem": p} for p in schema_problems(parameters)),
+        *(_("Constants: %(problem)s") % {"problem": p} for p in schema_problems(constants)),
+    ]
+    if len(name) > 255:
+        problems.append(_("The name is too long: at most %(max)d characters.") % {"max": 255})
+    problems.extend(_robots_problems(list(robots), document_type, parameters, constants))
+    if problems:
+        raise ScenarioRefused(" ".join(problems), {str(i): p for i, p in enumerate(problems)})
+
+    if scenario is None:
+        template = Template.objects.create(
+            module=document_type.module,
+            entity=document_type.entity,
+            document_type=document_type.type,
+            name=name,
+            auto_execute=SCRIPT_FLAG,
+            created_by=user,
+            modified_by=user,
+        )
+        scenario = Scenario(template=template, created_by=user)
+    else:
+        template = Template.objects.select_for_update().get(pk=scenario.template_id)
+        template.revision += 1
+    template.name = name
+    template.tree = _tree(robots)
+    template.parameters = parameters
+    template.constants = constants
+    template.modified_by = user
+    template.save()
+    try:
+        template_publish(template=template, user=user)
+    except PublishRefused as refused:
+        messages = [problem.message for problem in refused.problems]
+        raise ScenarioRefused(
+            " ".join(messages), {str(i): m for i, m in enumerate(messages)}
+        ) from None
+    scenario.name, scenario.description = name, description or ""
+    scenario.module, scenario.entity, scenario.document_type = document_type
+    scenario.active, scenario.sort, scenario.modified_by = active, sort, user
+    scenario.save()
+    return scenario
+
+
+def scenario_robots(scenario: Scenario) -> list[dict]:
+    return list(scenario.template.tree.get("Children") or [])
+
+
+def scenario_export(*, scenario: Scenario) -> dict:
+    """The scenario as JSON: its settings, typed start parameters, constants and robots."""
+    template = scenario.template
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "name": scenario.name,
+        "description": scenario.description,
+        "document_type": list(scenario.document_type_triple),
+        "active": scenario.active,
+        "sort": scenario.sort,
+        "parameters": template.parameters,
+        "constants": template.constants,
+        "robots": [
+            {
+                "Type": robot["Type"],
+                "Name": robot["Name"],
+                "Properties": robot.get("Properties", {}),
+            }
+            for robot in scenario_robots(scenario)
+        ],
+    }
+
+
+def scenario_import(*, data: bytes | str | Mapping[str, Any], user: Any) -> Scenario:
+    """A new scenario from an export; refused as a whole, with every reason, if anything is off."""
+    if isinstance(data, bytes | str):
+        if len(data) > 5 * 1024 * 1024:
+            raise ScenarioRefused(_("The file is larger than %(max)s MB.") % {"max": 5})
+        try:
+            data = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ScenarioRefused(_("The file is not a smart scenario export (JSON).")) from None
+    if not isinstance(data, Mapping) or data.get("format") != EXPORT_FORMAT:
+        raise ScenarioRefused(_("The file is not a smart scenario export (JSON)."))
+    document_type = data.get("document_type")
+    if not isinstance(document_type, list) or len(document_type) != 3:
+        raise ScenarioRefused(_("Incorrect document type!"))
+    for key, kind in (("parameters", dict), ("constants", dict), ("robots", list)):
+        if not isinstance(data.get(key, kind()), kind):
+            raise ScenarioRefused(_("The file is damaged or incomplete."))
+    return scenario_save(
+        user=user,
+        document_type=DocumentType(*map(str, document_type)),
+        name=str(data.get("name") or ""),
+        description=str(data.get("description") or ""),
+        active=bool(data.get("active", True)),
+        sort=int(data["sort"]) if str(data.get("sort", "")).isdigit() else 500,
+        parameters=data.get("parameters") or {},
+        constants=data.get("constants") or {},
+        robots=data.get("robots") or [],
+    )
+
+
+@transaction.atomic
+def scenario_set_active(*, scenario: Scenario, active: bool, user: Any) -> None:
+    Scenario.objects.filter(pk=scenario.pk).update(
+        active=active, modified_by=user, modified_at=timezone.now()
+    )
+    scenario.refresh_from_db()
+
+
+@transaction.atomic
+def scenario_delete(*, scenario: Scenario, user: Any) -> None:
+    """Deletes the scenario; its robots template stays, inactive, for the runs' journals."""
+    Template.objects.filter(pk=scenario.template_id).update(active=False, modified_by=user)
+    ScenarioRun.objects.filter(scenario=scenario, status__in=UNFINISHED_RUN).update(
+        status=RunStatus.TERMINATED, finished_at=timezone.now()
+    )
+    scenario.delete()
+
+
+def scenario_may_run(*, user: Any, scenario: Scenario, document_id: str) -> bool:
+    """Running a scenario on a record needs the "start processes" right on that record."""
+    provider = document_providers.get(scenario.module)
+    return provider.can(user, Operation.START_PROCESS, document_id=document_id)
+
+
+@dataclass
+class StartOutcome:
+    document_id: str
+    run: ScenarioRun | None
+    message: str = ""
+
+
+def scenarios_start(
+    *,
+    scenario: Scenario,
+    document_ids: Iterable[Any],
+    user: Any,
+    parameters: Mapping[str, Any] | None = None,
+) -> list[StartOutcome]:
+    """Queues a run per record (from a card, a list or REST). Refuses the whole request for a
+    deactivated scenario, no records, a record the user may not run it on, or bad parameters;
+    a record that has an unfinished run of this scenario is reported and skipped."""
+    if not scenario.active:
+        raise ScenarioRefused(_("Cannot run the smart scenario because it is deactivated."))
+    provider = document_providers.get(scenario.module)
+    normalized = []
+    for raw in document_ids:
+        try:
+            document_id = provider.normalize_id(raw, document_type=scenario.document_type_triple)
+        except DocumentError as error:
+            raise ScenarioRefused(error.message) from None
+        if document_id not in normalized:
+            normalized.append(document_id)
+    if not normalized:
+        raise ScenarioRefused(_("No items were selected."))
+    for document_id in normalized:
+        if not scenario_may_run(user=user, scenario=scenario, document_id=document_id):
+            raise ScenarioRefused(_("Insufficient permission to run smart scenario."))
+    version = scenario.template.latest_version
+    typed = _typed_parameters(version.parameters, parameters or {})
+    outcomes = []
+    with transaction.atomic():
+        for document_id in normalized:
+            run = _queue(
+                scenario=scenario,
+                version=version,
+                document_id=document_id,
+                user=user,
+                parameters=typed,
+            )
+            outcomes.append(
+                StartOutcome(
+                    document_id,
+                    run,
+                    ""
+                    if run
+                    else _("This smart scenario is still running. You cannot start it again."),
+                )
+            )
+    return outcomes
+
+
+def _typed_parameters(schema: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Converted parameter values; DOMAIN.md §3's messages for values that do not fit."""
+    errors, typed = {}, {}
+    for code, field in schema_fields(schema).items():
+        value = raw.get(code, schema[code].get("Default"))
+        try:
+            converted = dataclasses.replace(field, required=False).convert(value)
+        except FieldValueError as error:
+            errors[code] = error.message
+            continue
+        if field.required and converted in (None, "", []):
+            errors[code] = _("The required parameter is empty: %(name)s.") % {"name": field.name}
+            continue
+        typed[code] = converted
+    if errors:
+        raise ScenarioRefused(" ".join(errors.values()), errors)
+    return typed
+
+
+def _queue(
+    *,
+    scenario: Scenario,
+    version: Any,
+    document_id: str,
+    user: Any,
+    parameters: Mapping[str, Any],
+    caller: Instance | None = None,
+    caller_activity: str = "",
+) -> ScenarioRun | None:
+    """A queued run, or None when the record has an unfinished run of this scenario.
+
+    The partial unique constraint decides under concurrency: the insert is in a savepoint.
+    """
+    if ScenarioRun.objects.filter(
+        scenario=scenario, document_id=document_id, status__in=UNFINISHED_RUN
+    ).exists():
+        return None
+    try:
+        with transaction.atomic():
+            run = ScenarioRun.objects.create(
+                scenario=scenario,
+                version=version,
+                document_id=document_id,
+                started_by=user,
+                parameters=encoded.encode(dict(parameters)),
+                caller=caller,
+                caller_activity=caller_activity,
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: _enqueue(run.pk), robust=True)
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    from bizproc.tasks import scenario_run_execute
+
+    scenario_run_execute.enqueue(run_id)
+
+
+def scenario_run_execute(run_id: int) -> None:
+    """The task: starts the run's process (its version, as its starter) on the record."""
+    with transaction.atomic():
+        run = (
+            ScenarioRun.objects.select_for_update(of=("self",))
+            .select_related("scenario__template", "version", "started_by")
+            .filter(pk=run_id, status=RunStatus.QUEUED)
+            .first()
+        )
+        if run is None:
+            return
+        run.status = RunStatus.EXECUTING
+        run.save(update_fields=["status"])
+        try:
+            runtime.workflow_start(
+                template=run.scenario.template,
+                version=run.version,
+                document_id=run.document_id,
+                user=run.started_by,
+                parameters=encoded.decode(run.parameters),
+                check_rights=False,
+                scenario_run=run,
+            )
+        except runtime.ProcessRefused as refused:
+            run.status = RunStatus.FAULT
+            run.error = refused.message
+            run.finished_at = timezone.now()
+            run.save()
+            return
+
+
+def scenario_for_template_id(template_id: Any) -> Scenario | None:
+    try:
+        return (
+            Scenario.objects.select_related("template")
+            .filter(template_id=int(str(template_id).strip()))
+            .first()
+        )
+    except ValueError:
+        return None
+
+
+def _first(value: Any) -> Any:
+    while isinstance(value, list | tuple):
+        value = value[0] if value else None
+    return value
+
+
+def _is_recursive(runner: Any, scenario: Scenario) -> bool:
+    """Whether the calling process is, or descends from, a run of this scenario (following
+    parent processes and the processes that started runs)."""
+    instance: Instance | None = runner.instance
+    seen: set[str] = set()
+    while instance is not None and instance.pk not in seen:
+        seen.add(instance.pk)
+        state = runner.state if instance is runner.instance else instance.state
+        run = ScenarioRun.objects.filter(pk=state.get("run")).first() if state.get("run") else None
+        if run is not None and run.scenario_id == scenario.pk:
+            return True
+        if run is not None and run.caller_id:
+            instance = Instance.objects.filter(pk=run.caller_id).first()
+        else:
+            instance = instance.parent
+    return False
+
+
+def scenario_start_from_block(
+    *, runner: Any, block_name: str, properties: Mapping[str, Any]
+) -> ScenarioRun:
+    """The Start smart scenario block's run-time checks, in Bitrix's order; the first that
+    fails raises ``ScenarioRefused`` with Bitrix's message. Rights: the run-as user needs the
+    "start processes" right on the target record."""
+    template_id = _first(runner.evaluate(properties.get("TemplateId")))
+    raw_document = _first(runner.evaluate(properties.get("DocumentId")))
+    start_by = _first(runner.evaluate(properties.get("StartBy")))
+    try:
+        template_number = int(str(template_id).strip())
+    except ValueError:
+        template_number = 0
+    if template_number <= 0:
+        raise ScenarioRefused(_("Invalid template ID."))
+    if raw_document in (None, ""):
+        raise ScenarioRefused(_("Item ID is missing."))
+    if start_by in (None, ""):
+        raise ScenarioRefused(_('The field "Run as user" is required.'))
+
+    scenario = scenario_for_template_id(template_number)
+    if scenario is None or not scenario.active or not scenario.template.active:
+        raise ScenarioRefused(_("Smart scenario not found or inactive."))
+
+    provider = document_providers.get(scenario.module)
+    try:
+        document_id = provider.normalize_id(
+            raw_document, document_type=scenario.document_type_triple
+        )
+    except DocumentError:
+        try:
+            provider.normalize_id(raw_document)
+        except DocumentError:
+            raise ScenarioRefused(_("Cannot find item with this ID.")) from None
+        raise ScenarioRefused(
+            _("The type of the selected item ID is not supported by smart scenarios.")
+        ) from None
+    if not provider.exists(document_id):
+        raise ScenarioRefused(_("Cannot find item with this ID."))
+
+    runner.scenario_launches += 1
+    if runner.scenario_launches > runtime.setting("SCENARIO_LAUNCH_LIMIT", 1000):
+        raise ScenarioRefused(_("Maximum number of smart scenario launches exceeded."))
+
+    if ScenarioRun.objects.filter(
+        scenario=scenario, document_id=document_id, status__in=UNFINISHED_RUN
+    ).exists():
+        raise ScenarioRefused(_("This smart scenario is still running. You cannot start it again."))
+
+    started = runner.data(block_name).setdefault("started", [])
+    if _is_recursive(runner, scenario) or [scenario.pk, document_id] in started:
+        raise ScenarioRefused(_("Smart scenario blocked because it calls itself recursively."))
+
+    user = get_user_model().objects.filter(pk=user_id_of(str(start_by)), is_active=True).first()
+    if user is None or not scenario_may_run(user=user, scenario=scenario, document_id=document_id):
+        raise ScenarioRefused(_("Insufficient permission to run smart scenario."))
+
+    version = scenario.template.latest_version
+    raw_parameters = {
+        key: runner.evaluate(value)
+        for key, value in (properties.get("TemplateParameters") or {}).items()
+    }
+    try:
+        typed = _typed_parameters(version.parameters, raw_parameters)
+    except ScenarioRefused as refused:
+        raise ScenarioRefused(next(iter(refused.errors.values()), refused.message)) from None
+
+    run = _queue(
+        scenario=scenario,
+        version=version,
+        document_id=document_id,
+        user=user,
+        parameters=typed,
+        caller=runner.instance,
+        caller_activity=block_name,
+    )
+    if run is None:
+        raise ScenarioRefused(_("This smart scenario is still running. You cannot start it again."))
+    started.append([scenario.pk, document_id])
+    return run
