@@ -160,6 +160,7 @@ class Runner:
             raise ActivityFault(_("Template not found"))
         user = get_user_model().objects.filter(pk=self.starter_id).first()
         self.state["children"] = True
+        self.persist()
         try:
             return workflow_start(
                 template=template,
@@ -172,6 +173,11 @@ class Runner:
             )
         except ProcessRefused as refused:
             raise ActivityFault(refused.message) from None
+
+    def persist(self) -> None:
+        """Inserts a new instance's row now (before something that points at it)."""
+        if self.instance._state.adding:
+            self.instance.save()
 
     def set_result(self, name: str, result: str, value: Any) -> None:
         self.results.setdefault(name, {})[result] = value
@@ -461,7 +467,9 @@ def workflow_start(
     with _starter_locale(user):
         typed = _convert_parameters(version, parameters or {})
         with transaction.atomic():
-            instance = Instance.objects.create(
+            # Inserted at the end of the first step with its state (or earlier, if a block
+            # needs the row: a child process or a scenario run points at it).
+            instance = Instance(
                 template=template,
                 version=version,
                 module=template.module,
@@ -479,6 +487,7 @@ def workflow_start(
                 parent_activity=parent_activity,
             )
             if scenario_run is not None:
+                instance.save()
                 scenario_run.instance = instance
                 scenario_run.save(update_fields=["instance"])
             Runner(instance, version).run()

@@ -505,6 +505,7 @@ def scenario_start_from_block(
     except ScenarioRefused as refused:
         raise ScenarioRefused(next(iter(refused.errors.values()), refused.message)) from None
 
+    runner.persist()
     run = _queue(
         scenario=scenario,
         version=version,

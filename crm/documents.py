@@ -87,10 +87,11 @@ class CrmDocumentProvider(DocumentProvider):
 
     def _record(self, document_id: str) -> Record:
         entity_type, pk = parse_document_id(document_id)
-        record = RECORD_MODELS[entity_type].objects.filter(pk=pk).first()
-        if record is None:
-            raise DocumentError(_("Cannot find item with this ID."))
-        return record
+        model = RECORD_MODELS[entity_type]
+        try:
+            return model.objects.get(pk=pk)
+        except model.DoesNotExist:
+            raise DocumentError(_("Cannot find item with this ID.")) from None
 
     def read(self, document_id: str) -> Mapping[str, Any]:
         return LazyRecordValues(self._record(document_id))
