@@ -1,13 +1,22 @@
+import json
+from typing import Any
+
+from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bizproc import runtime
+from bizproc import runtime, scenarios
 from bizproc.activities import activities
-from bizproc.models import Instance, JournalEntry, Template, TemplateVersion
+from bizproc.documents import DocumentType, document_providers
+from bizproc.models import Instance, JournalEntry, Scenario, ScenarioRun, Template, TemplateVersion
 from bizproc.tree import Node
 
 
@@ -183,4 +192,168 @@ class JournalEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: JournalEntry | None = None) -> bool:
+        return False
+
+
+def _document_type_choices() -> list[tuple[str, str]]:
+    return [
+        ("|".join(document_type), provider.caption(document_type))
+        for provider in document_providers.all()
+        for document_type in provider.document_types()
+    ]
+
+
+class ScenarioAdminForm(forms.ModelForm):
+    """Edits a scenario as its JSON export does: typed schema and robots, all checked first."""
+
+    document_type_key = forms.ChoiceField(label=_("entity type"), choices=_document_type_choices)
+    parameters = forms.JSONField(label=_("start parameters"), required=False, initial=dict)
+    constants = forms.JSONField(label=_("constants"), required=False, initial=dict)
+    robots = forms.JSONField(label=_("robots"), required=False, initial=list)
+
+    class Meta:
+        model = Scenario
+        fields = ["name", "description", "active", "sort"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        scenario = self.instance
+        if scenario.pk:
+            self.fields["document_type_key"].initial = "|".join(scenario.document_type_triple)
+            self.fields["parameters"].initial = scenario.template.parameters
+            self.fields["constants"].initial = scenario.template.constants
+            self.fields["robots"].initial = scenario.template.tree.get("Children", [])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        key = cleaned.get("document_type_key")
+        if key:
+            cleaned["document_type_triple"] = DocumentType(*key.split("|"))
+            problems = scenarios.scenario_problems(
+                document_type=cleaned["document_type_triple"],
+                name=cleaned.get("name") or "",
+                parameters=cleaned.get("parameters") or {},
+                constants=cleaned.get("constants") or {},
+                robots=cleaned.get("robots") or [],
+            )
+            for problem in problems:
+                self.add_error(None, problem)
+        return cleaned
+
+
+class RunInline(admin.TabularInline):
+    model = ScenarioRun
+    fields = ["document_id", "status", "started_by", "created_at", "finished_at", "error"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(admin.ModelAdmin):
+    form = ScenarioAdminForm
+    list_display = ["name", "document_type", "active", "sort", "modified_at"]
+    list_filter = ["document_type", "active"]
+    search_fields = ["name", "description"]
+    actions = ["export_json"]
+    fields = [
+        "name",
+        "description",
+        "document_type_key",
+        "active",
+        "sort",
+        "parameters",
+        "constants",
+        "robots",
+    ]
+
+    def save_model(
+        self, request: HttpRequest, obj: Scenario, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        saved = scenarios.scenario_save(
+            user=request.user,
+            document_type=data["document_type_triple"],
+            name=data["name"],
+            description=data.get("description") or "",
+            active=data.get("active", True),
+            sort=data.get("sort") or 500,
+            parameters=data.get("parameters") or {},
+            constants=data.get("constants") or {},
+            robots=data.get("robots") or [],
+            scenario=obj if change else None,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: Scenario) -> None:
+        scenarios.scenario_delete(scenario=obj, user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for scenario in queryset:
+            scenarios.scenario_delete(scenario=scenario, user=request.user)
+
+    @admin.action(description=_("Export as JSON"))
+    def export_json(self, request: HttpRequest, queryset) -> HttpResponse:
+        exported = [
+            scenarios.scenario_export(scenario=s) for s in queryset.select_related("template")
+        ]
+        body = json.dumps(
+            exported[0] if len(exported) == 1 else exported, ensure_ascii=False, indent=2
+        )
+        response = HttpResponse(body, content_type="application/json")
+        response["Content-Disposition"] = 'attachment; filename="smart-scenarios.json"'
+        return response
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="bizproc_scenario_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a JSON export: a new scenario, or the reasons it was refused (nothing saved)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        errors: list[str] = []
+        if request.method == "POST":
+            upload = request.FILES.get("file")
+            if upload is None:
+                errors.append(_("Choose a file."))
+            else:
+                try:
+                    scenario = scenarios.scenario_import(
+                        data=upload.read(5 * 1024 * 1024 + 1), user=request.user
+                    )
+                except scenarios.ScenarioRefused as refused:
+                    errors.extend(refused.errors.values() or [refused.message])
+                else:
+                    self.message_user(request, _("Imported: %(name)s") % {"name": scenario.name})
+                    return redirect("admin:bizproc_scenario_change", scenario.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import a smart scenario"),
+            "errors": errors,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/bizproc/scenario_import.html", context)
+
+
+@admin.register(ScenarioRun)
+class ScenarioRunAdmin(admin.ModelAdmin):
+    list_display = ["scenario", "document_id", "status", "started_by", "created_at", "finished_at"]
+    list_filter = ["status", "scenario"]
+    search_fields = ["document_id", "scenario__name"]
+    list_select_related = ["scenario", "started_by"]
+    readonly_fields = [f.name for f in ScenarioRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ScenarioRun | None = None) -> bool:
         return False

@@ -34,7 +34,7 @@ from bizproc.models import (
 from bizproc.schemas import schema_fields, schema_problems
 from bizproc.services import PublishRefused, template_publish
 from bizproc.tree import new_name, root_node
-from bizproc.validation import block_problems
+from bizproc.validation import block_problems, template_problems
 
 EXPORT_FORMAT = "bizproc-designer/smart-scenario"
 EXPORT_VERSION = 1
@@ -43,10 +43,13 @@ EXPORT_VERSION = 1
 class ScenarioRefused(Exception):
     """A refused start or edit; ``message`` is in the active language. Nothing changed."""
 
-    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, errors: Mapping[str, str] | None = None, *, forbidden: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = dict(errors or {})
+        self.forbidden = forbidden  # refused for want of rights (a 403 on pages and REST)
 
 
 def default_name() -> str:
@@ -102,6 +105,45 @@ def _tree(robots: Sequence[Mapping[str, Any]]) -> dict:
     return tree
 
 
+def scenario_problems(
+    *,
+    document_type: DocumentType,
+    name: str,
+    parameters: Any,
+    constants: Any,
+    robots: Any,
+) -> list[str]:
+    """Everything wrong with a scenario's settings, schema and robots; writes nothing."""
+    try:
+        provider = document_providers.get(document_type.module)
+    except DocumentError as error:
+        return [error.message]
+    if tuple(document_type) not in {tuple(t) for t in provider.document_types()}:
+        return [_("Incorrect document type!")]
+    if not isinstance(parameters, Mapping) or not isinstance(constants, Mapping):
+        return [_("The file is damaged or incomplete.")]
+    problems = [
+        *(_("Start parameters: %(problem)s") % {"problem": p} for p in schema_problems(parameters)),
+        *(_("Constants: %(problem)s") % {"problem": p} for p in schema_problems(constants)),
+    ]
+    if len(name) > 255:
+        problems.append(_("The name is too long: at most %(max)d characters.") % {"max": 255})
+    robot_problems = _robots_problems(robots, document_type, parameters, constants)
+    problems.extend(robot_problems)
+    if not problems:
+        problems.extend(
+            problem.message
+            for problem in template_problems(
+                tree=_tree(robots),
+                parameters=parameters,
+                variables={},
+                constants=constants,
+                document_type=document_type,
+            )
+        )
+    return problems
+
+
 @transaction.atomic
 def scenario_save(
     *,
@@ -122,20 +164,14 @@ def scenario_save(
     ``ScenarioRefused`` lists them all and nothing is saved.
     """
     parameters, constants = dict(parameters or {}), dict(constants or {})
-    try:
-        provider = document_providers.get(document_type.module)
-    except DocumentError as error:
-        raise ScenarioRefused(error.message) from None
-    if tuple(document_type) not in {tuple(t) for t in provider.document_types()}:
-        raise ScenarioRefused(_("Incorrect document type!"))
     name = (name or "").strip() or default_name()
-    problems = [
-        *(_("Start parameters: %(problem)s") % {"problem": p} for p in schema_problems(parameters)),
-        *(_("Constants: %(problem)s") % {"problem": p} for p in schema_problems(constants)),
-    ]
-    if len(name) > 255:
-        problems.append(_("The name is too long: at most %(max)d characters.") % {"max": 255})
-    problems.extend(_robots_problems(list(robots), document_type, parameters, constants))
+    problems = scenario_problems(
+        document_type=document_type,
+        name=name,
+        parameters=parameters,
+        constants=constants,
+        robots=robots,
+    )
     if problems:
         raise ScenarioRefused(" ".join(problems), {str(i): p for i, p in enumerate(problems)})
 
@@ -287,7 +323,9 @@ def scenarios_start(
         raise ScenarioRefused(_("No items were selected."))
     for document_id in normalized:
         if not scenario_may_run(user=user, scenario=scenario, document_id=document_id):
-            raise ScenarioRefused(_("Insufficient permission to run smart scenario."))
+            raise ScenarioRefused(
+                _("Insufficient permission to run smart scenario."), forbidden=True
+            )
     version = scenario.template.latest_version
     typed = _typed_parameters(version.parameters, parameters or {})
     outcomes = []

@@ -1,0 +1,186 @@
+"""Smart scenario pages: the list, a scenario with where it is used and its runs, and starting
+one on records (from a card's "Smart scenarios" menu or a list's "Run for selected").
+
+Seeing scenarios of a type needs the read right on the type; running one needs the "start
+processes" right on every record it runs on; a run history shows only readable records.
+"""
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from bizproc import scenarios
+from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
+from bizproc.forms import StartParametersForm
+from bizproc.models import Scenario, ScenarioRun, Template
+from bizproc.tree import walk
+
+PAGE = 50
+
+
+def _readable_types(user: Any) -> list[tuple[DocumentType, str]]:
+    types = []
+    for provider in document_providers.all():
+        for document_type in provider.document_types():
+            if provider.can(user, Operation.READ, document_type=document_type):
+                types.append((document_type, provider.caption(document_type, plural=True)))
+    return types
+
+
+def _scenario(request: HttpRequest, pk: int) -> Scenario:
+    scenario = get_object_or_404(Scenario.objects.select_related("template"), pk=pk)
+    provider = document_providers.get(scenario.module)
+    if not provider.can(request.user, Operation.READ, document_type=scenario.document_type_triple):
+        raise PermissionDenied
+    return scenario
+
+
+@login_required
+def scenario_list(request: HttpRequest) -> HttpResponse:
+    """Scenarios grouped by entity type (the types the user may read)."""
+    groups = []
+    for document_type, caption in _readable_types(request.user):
+        items = list(Scenario.objects.for_document_type(document_type))
+        groups.append({"caption": caption, "scenarios": items})
+    return render(request, "bizproc/scenario_list.html", {"groups": groups})
+
+
+def scenario_usages(scenario: Scenario) -> list[dict[str, Any]]:
+    """Templates whose draft or latest version has a Start smart scenario block for it."""
+    wanted = str(scenario.template_id)
+    usages = []
+    for template in Template.objects.listed().prefetch_related("versions"):
+        trees = {"draft": template.tree}
+        if version := template.latest_version:
+            trees["published"] = version.tree
+        blocks = {
+            node.get("Properties", {}).get("Title") or node["Name"]
+            for tree in trees.values()
+            for node in walk(tree)
+            if node.get("Type") == "StartScriptActivity"
+            and str(node.get("Properties", {}).get("TemplateId", "")).strip() == wanted
+        }
+        if blocks:
+            usages.append({"template": template, "blocks": sorted(blocks)})
+    return usages
+
+
+@login_required
+def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scenario = _scenario(request, pk)
+    provider = document_providers.get(scenario.module)
+    try:
+        before = int(request.GET["before"]) if request.GET.get("before") else None
+    except ValueError:
+        before = None
+    runs = ScenarioRun.objects.filter(scenario=scenario).select_related("started_by", "caller")
+    if before:
+        runs = runs.filter(pk__lt=before)
+    page = [
+        run
+        for run in runs.order_by("-pk")[: PAGE + 1]
+        if provider.can(request.user, Operation.READ, document_id=run.document_id)
+    ]
+    context = {
+        "scenario": scenario,
+        "parameters": scenario.template.parameters,
+        "robots": scenarios.scenario_robots(scenario),
+        "usages": scenario_usages(scenario),
+        "runs": [(run, provider.url(run.document_id)) for run in page[:PAGE]],
+        "next_before": page[PAGE - 1].pk if len(page) > PAGE else None,
+    }
+    return render(request, "bizproc/scenario_detail.html", context)
+
+
+@login_required
+def document_scenarios(request: HttpRequest, document_id: str) -> HttpResponse:
+    """The card's "Smart scenarios" menu: active scenarios of the record's type it may run."""
+    provider, document_id = _document(request, document_id)
+    may_run = provider.can(request.user, Operation.START_PROCESS, document_id=document_id)
+    document_type = provider.document_type_of(document_id)
+    items = (
+        list(Scenario.objects.for_document_type(document_type).filter(active=True))
+        if may_run
+        else []
+    )
+    return render(
+        request,
+        "bizproc/scenario_menu.html#scenario-menu",
+        {"document_id": document_id, "scenarios": items},
+    )
+
+
+def _document(request: HttpRequest, raw: str) -> tuple[Any, str]:
+    for provider in document_providers.all():
+        try:
+            document_id = provider.normalize_id(raw)
+        except DocumentError:
+            continue
+        if provider.can(request.user, Operation.READ, document_id=document_id):
+            return provider, document_id
+        break
+    raise Http404
+
+
+@login_required
+def scenario_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """Asks for the parameters (title: the scenario's name, button: Send), then queues a run
+    per selected record and shows their progress until the scenario has completed."""
+    scenario = _scenario(request, pk)
+    data = request.POST if request.method == "POST" else request.GET
+    document_ids = data.getlist("documents")
+    if not scenario.active:
+        raise Http404
+    schema = scenario.template.latest_version.parameters
+    form = StartParametersForm(schema, request.POST if request.method == "POST" else None)
+    context: dict[str, Any] = {"scenario": scenario, "documents": document_ids, "form": form}
+    if request.method == "POST":
+        if form.is_valid():
+            values = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
+            try:
+                with transaction.atomic():
+                    outcomes = scenarios.scenarios_start(
+                        scenario=scenario,
+                        document_ids=document_ids,
+                        user=request.user,
+                        parameters=values,
+                    )
+            except scenarios.ScenarioRefused as refused:
+                if refused.forbidden:
+                    raise PermissionDenied(refused.message) from None
+                for code, message in refused.errors.items():
+                    form.add_error(code if code in form.fields else None, message)
+                if not refused.errors:
+                    form.add_error(None, refused.message)
+            else:
+                runs = [outcome.run for outcome in outcomes if outcome.run]
+                context |= {
+                    "runs": runs,
+                    "run_ids": [run.pk for run in runs],
+                    "skipped": [outcome for outcome in outcomes if not outcome.run],
+                    "finished": all(run.is_finished for run in runs),
+                }
+                return render(request, "bizproc/scenario_start.html", context)
+        return render(request, "bizproc/scenario_start.html", context, status=422)
+    return render(request, "bizproc/scenario_start.html", context)
+
+
+@login_required
+def run_status(request: HttpRequest) -> HttpResponse:
+    """The progress of runs the user started (polled until every run has finished)."""
+    try:
+        ids = [int(value) for value in request.GET.getlist("runs")][:500]
+    except ValueError:
+        raise Http404 from None
+    runs = list(
+        ScenarioRun.objects.filter(pk__in=ids, started_by=request.user).select_related("scenario")
+    )
+    return render(
+        request,
+        "bizproc/scenario_start.html#run-status",
+        {"runs": runs, "run_ids": ids, "finished": all(run.is_finished for run in runs)},
+    )

@@ -1,0 +1,206 @@
+"""Scenario pages: list, detail (where used, run history), starting from a card or a list, the
+card's menu, and the admin (form, import, export) — with rights and bad input."""
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from bizproc import scenarios
+from bizproc.models import RunStatus, Scenario, ScenarioRun, Template
+from crm.documents import DOCUMENT_TYPES
+from tests.bizproc.builders import field, node, published, run_tasks
+from tests.crm.factories import DealFactory, UserFactory, user_with
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def admin():
+    return UserFactory(is_crm_admin=True, is_staff=True, is_superuser=True, full_name="Admin")
+
+
+@pytest.fixture
+def scenario(admin):
+    return scenarios.scenario_save(
+        user=admin,
+        document_type=DOCUMENT_TYPES["DEAL"],
+        name="Welcome pack",
+        parameters={"Points": field("int", "Points", required=True, default="3")},
+        robots=[node("CrmTimelineCommentAdd", CommentText="Points: {=Template:Points}")],
+    )
+
+
+def start_url(scenario, *documents):
+    return (
+        reverse("bizproc:scenario-start", args=[scenario.pk])
+        + "?"
+        + "&".join(f"documents={d}" for d in documents)
+    )
+
+
+def test_starting_from_a_card_asks_for_parameters_and_reports_completion(
+    client, admin, scenario
+) -> None:
+    deal = DealFactory(assigned_by=admin)
+    client.force_login(admin)
+    form = client.get(start_url(scenario, deal.document_id))
+    assert '<h1 id="scenario-title">Welcome pack</h1>' in form.text
+    assert ">Send</button>" in form.text
+    assert 'value="3"' in form.text
+
+    started = client.post(
+        reverse("bizproc:scenario-start", args=[scenario.pk]),
+        {"documents": [deal.document_id], "Points": "5"},
+    )
+    assert "Scenario started" in started.text
+    assert "Scenario completed" not in started.text
+    run = ScenarioRun.objects.get()
+    assert (run.status, run.document_id) == (RunStatus.QUEUED, deal.document_id)
+
+    run_tasks()
+    status = client.get(
+        reverse("bizproc:scenario-run-status"), {"runs": [run.pk]}, headers={"HX-Request": "true"}
+    )
+    assert "Scenario completed" in status.text
+    assert "hx-get" not in status.text  # polling stops
+
+
+def test_running_for_selected_records_says_how_many(client, admin, scenario) -> None:
+    deals = [DealFactory(assigned_by=admin) for _ in range(3)]
+    client.force_login(admin)
+    page = client.get(start_url(scenario, *(d.document_id for d in deals)))
+    assert "The scenario will run for all selected items. Selected: 3" in page.text
+    client.post(
+        reverse("bizproc:scenario-start", args=[scenario.pk]),
+        {"documents": [d.document_id for d in deals], "Points": "1"},
+    )
+    assert ScenarioRun.objects.count() == 3
+
+
+def test_bad_parameters_are_refused_and_nothing_is_queued(client, admin, scenario) -> None:
+    deal = DealFactory(assigned_by=admin)
+    client.force_login(admin)
+    response = client.post(
+        reverse("bizproc:scenario-start", args=[scenario.pk]),
+        {"documents": [deal.document_id], "Points": "lots"},
+    )
+    assert response.status_code == 422
+    assert "The value of field &#x27;Points&#x27; is not an integer." in response.text
+    assert not ScenarioRun.objects.exists()
+
+
+def test_a_user_without_the_right_does_not_see_it_and_gets_403(client, admin, scenario) -> None:
+    deal = DealFactory(assigned_by=admin)
+    reader = user_with({("DEAL", "read"): "all"})
+    client.force_login(reader)
+    menu = client.get(reverse("bizproc:document-scenarios", args=[deal.document_id]))
+    assert "Welcome pack" not in menu.text
+    crafted = client.post(
+        reverse("bizproc:scenario-start", args=[scenario.pk]),
+        {"documents": [deal.document_id], "Points": "1"},
+    )
+    assert crafted.status_code == 403
+    assert not ScenarioRun.objects.exists()
+
+    client.force_login(admin)
+    assert (
+        "Welcome pack"
+        in client.get(reverse("bizproc:document-scenarios", args=[deal.document_id])).text
+    )
+
+
+def test_the_scenario_page_lists_where_it_is_used_and_its_runs(client, admin, scenario) -> None:
+    published(
+        node(
+            "StartScriptActivity",
+            Title="Send the pack",
+            DocumentId="{=Document:ID}",
+            StartBy="{=Template:TargetUser}",
+            TemplateId=str(scenario.template_id),
+            TemplateParameters={"Points": "2"},
+        ),
+        user=admin,
+        name="Onboarding",
+    )
+    mine = DealFactory(assigned_by=admin)
+    scenarios.scenarios_start(
+        scenario=scenario, document_ids=[mine.pk], user=admin, parameters={"Points": 1}
+    )
+    client.force_login(admin)
+    page = client.get(reverse("bizproc:scenario-detail", args=[scenario.pk]))
+    assert "Onboarding: Send the pack" in page.text
+    assert mine.document_id in page.text
+
+    own = user_with({("DEAL", "read"): "own"})
+    client.force_login(own)
+    assert (
+        mine.document_id
+        not in client.get(reverse("bizproc:scenario-detail", args=[scenario.pk])).text
+    )
+    nobody = UserFactory()
+    client.force_login(nobody)
+    assert client.get(reverse("bizproc:scenario-detail", args=[scenario.pk])).status_code == 403
+
+
+def test_the_list_groups_scenarios_by_entity_type(client, admin, scenario) -> None:
+    scenarios.scenario_save(
+        user=admin,
+        document_type=DOCUMENT_TYPES["LEAD"],
+        name="Qualify",
+        robots=[node("CrmTimelineCommentAdd", CommentText="x")],
+    )
+    client.force_login(admin)
+    page = client.get(reverse("bizproc:scenario-list")).text
+    text = page[page.index('<main id="main"') :]
+    assert (
+        text.index("Leads")
+        < text.index("Qualify")
+        < text.index("Deals")
+        < text.index("Welcome pack")
+    )
+
+
+def test_the_admin_refuses_a_bad_scenario_and_saves_nothing(client, admin) -> None:
+    client.force_login(admin)
+    before = (Scenario.objects.count(), Template.objects.count())
+    response = client.post(
+        reverse("admin:bizproc_scenario_add"),
+        {
+            "name": "Broken",
+            "description": "",
+            "document_type_key": "crm|CCrmDocumentDeal|DEAL",
+            "active": "on",
+            "sort": "500",
+            "parameters": json.dumps({"Level": field("select", "Level")}),
+            "constants": "{}",
+            "robots": json.dumps([node("LogActivity", Text="x")]),
+        },
+    )
+    assert response.status_code == 200
+    assert "The list field &#x27;Level&#x27; needs options." in response.text
+    assert "Unknown robot: LogActivity" in response.text
+    assert (Scenario.objects.count(), Template.objects.count()) == before
+
+
+def test_the_admin_imports_and_exports_json(client, admin, scenario) -> None:
+    client.force_login(admin)
+    exported = client.post(
+        reverse("admin:bizproc_scenario_changelist"),
+        {"action": "export_json", "_selected_action": [scenario.pk]},
+    )
+    data = json.loads(exported.content)
+    assert data["name"] == "Welcome pack"
+
+    upload = SimpleUploadedFile(
+        "pack.json", json.dumps(data).encode(), content_type="application/json"
+    )
+    response = client.post(reverse("admin:bizproc_scenario_import"), {"file": upload})
+    assert response.status_code == 302
+    assert Scenario.objects.filter(name="Welcome pack").count() == 2
+
+    bad = SimpleUploadedFile("bad.json", b"{not json", content_type="application/json")
+    refused = client.post(reverse("admin:bizproc_scenario_import"), {"file": bad})
+    assert "The file is not a smart scenario export (JSON)." in refused.text
+    assert Scenario.objects.count() == 2
