@@ -33,7 +33,10 @@ parser.add_argument("--n", type=int, default=2000, help="starts in the throughpu
 parser.add_argument("--clients", type=int, default=2)
 parser.add_argument("--rate", type=float, default=50, help="starts per second in the latency run")
 parser.add_argument("--seconds", type=float, default=10, help="length of the latency run")
+parser.add_argument("--tiny", action="store_true", help="a few starts only (CI)")
 args = parser.parse_args()
+if args.tiny:
+    args.n, args.rate, args.seconds = 20, 20, 1
 
 database_url = fresh_database("bizproc_bench_engine")
 django_setup(database_url, BIZPROC_JOURNAL_START_STOP="true")
