@@ -1,10 +1,16 @@
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.forms import ProfileForm
+from rest.models import Webhook
+from rest.services import webhook_create, webhook_path, webhook_revoke
 
 
 @login_required
@@ -14,4 +20,45 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Your profile was saved."))
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(request, "accounts/profile.html", {"form": form, **_webhooks(request)})
+
+
+def _webhooks(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {"webhooks": list(request.user.webhooks.all()), **extra}
+
+
+def _webhook_section(
+    request: HttpRequest, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """The webhooks section alone for htmx, else the whole profile page around it."""
+    if request.htmx:
+        return render(request, "accounts/profile.html#webhooks", context, status=status)
+    context["form"] = ProfileForm(instance=request.user)
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@login_required
+@require_POST
+def webhook_add(request: HttpRequest) -> HttpResponse:
+    """Creates a webhook and shows its URL — the only time the token is ever shown."""
+    name = request.POST.get("name", "")
+    try:
+        webhook, token = webhook_create(user=request.user, name=name)
+    except ValidationError as error:
+        context = _webhooks(request, webhook_errors=error.messages, webhook_name=name)
+        return _webhook_section(request, context, status=422)
+    url = request.build_absolute_uri(webhook_path(webhook=webhook, token=token))
+    return _webhook_section(request, _webhooks(request, new_webhook=webhook, new_webhook_url=url))
+
+
+@login_required
+@require_POST
+def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revokes a webhook of the signed-in user (someone else's is refused with 403)."""
+    webhook = get_object_or_404(Webhook, pk=pk)
+    webhook_revoke(webhook=webhook, user=request.user)
+    notice = _("The webhook “%(name)s” was revoked.") % {"name": webhook.name}
+    if request.htmx:
+        return _webhook_section(request, _webhooks(request, webhook_notice=notice))
+    messages.success(request, notice)
+    return redirect("accounts:profile")

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class RestConfig(AppConfig):
     name = "rest"
     verbose_name = _("REST API")
+
+    def ready(self) -> None:
+        import rest.methods  # noqa: F401 (registers the methods)

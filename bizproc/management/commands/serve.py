@@ -22,8 +22,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=settings.PORT)
+        parser.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate")
+        parser.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile")
 
-    def handle(self, *args: object, host: str, port: int, **options: object) -> None:
+    def handle(
+        self,
+        *args: object,
+        host: str,
+        port: int,
+        ssl_certfile: str | None,
+        ssl_keyfile: str | None,
+        **options: object,
+    ) -> None:
         worker = None
         if settings.EMBEDDED_WORKER:
             worker = Worker(
@@ -40,7 +50,7 @@ class Command(BaseCommand):
             sweeper = Sweeper()
             sweeper.start()
 
-        url = f"http://{host}:{port}/"
+        url = f"{'https' if ssl_certfile else 'http'}://{host}:{port}/"
         self.stdout.write(f"Bizproc Designer is running at {url}")
         credentials_file = settings.DEMO_CREDENTIALS_FILE
         if credentials_file.exists():
@@ -48,6 +58,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Log in as: {credentials['username']}  password: {credentials['password']}"
             )
+        if settings.DEMO_WEBHOOK_FILE.exists():
+            webhook = settings.DEMO_WEBHOOK_FILE.read_text().strip()
+            self.stdout.write(f"REST webhook: {url.rstrip('/')}{webhook}")
         if worker:
             self.stdout.write(
                 "The task worker and the sweeper run inside this process. Press Ctrl-C to stop."
@@ -61,6 +74,8 @@ class Command(BaseCommand):
                 log_level="warning",
                 lifespan="off",
                 ws="websockets-sansio",
+                ssl_certfile=ssl_certfile,
+                ssl_keyfile=ssl_keyfile,
             )
         finally:
             if worker:

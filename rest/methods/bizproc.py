@@ -1,0 +1,427 @@
+"""``bizproc.workflow.*`` and ``bizproc.workflow.template.*`` over the engine's services.
+
+Rights are the ones the pages use, asked of the document provider: starting, stopping and
+deleting a process needs "start processes" on its document; adding, changing and deleting a
+template needs "design automation" on its document type. ``bizproc.workflow.instances`` is for
+CRM administrators, as in Bitrix24 (no page lists every process). Error codes and texts are
+Bitrix24's where it has them.
+"""
+
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import ProtectedError, Q
+from django.utils import timezone
+
+from bizproc import bpt, runtime, services
+from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
+from bizproc.documents import document_providers as providers
+from bizproc.fieldtypes import Field, FieldType, FieldValueError
+from bizproc.models import AutoExecute, Instance, Template
+from crm.permissions import is_crm_admin
+from rest.api import Call, Page, RestError, method, not_found
+from rest.listing import FilterField, filter_q, mapping, ordering, page_of, selection, start_of
+
+WRONG_WORKFLOW = "ERROR_WRONG_WORKFLOW_ID"
+TEMPLATE_INVALID = "ERROR_TEMPLATE_VALIDATION_FAILURE"
+TEMPLATE_NOT_FOUND = "ERROR_TEMPLATE_NOT_FOUND"
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else str(value) if value is not None else ""
+
+
+def _datetime(value: Any) -> str | None:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def _id_or_none(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _triple(raw: Any) -> list[str] | None:
+    items = list(raw.values()) if isinstance(raw, Mapping) else raw
+    if not isinstance(items, list) or len(items) != 3:
+        return None
+    return [_text(item) for item in items]
+
+
+def _document_type(
+    module: str, entity: str, kind: str | None = None
+) -> tuple[DocumentProvider, DocumentType] | None:
+    """The provider and the type of ``module`` and ``entity`` (and ``kind``, when given)."""
+    try:
+        provider = providers.get(module)
+    except DocumentError:
+        return None
+    for known in provider.document_types():
+        if known.entity == entity and kind in (None, known.type):
+            return provider, known
+    return None
+
+
+# Processes --------------------------------------------------------------------------------
+
+
+@method("bizproc.workflow.start")
+def workflow_start(call: Call) -> str:
+    raw_template = _text(call.param("TEMPLATE_ID"))
+    if not raw_template:
+        raise RestError("Empty TEMPLATE_ID", WRONG_WORKFLOW)
+    template = (
+        Template.objects.listed().filter(pk=int(raw_template)).first()
+        if raw_template.isdigit() and len(raw_template) <= 18
+        else None
+    )
+    if template is None:
+        raise RestError("Template not found", WRONG_WORKFLOW)
+    items = _triple(call.param("DOCUMENT_ID"))
+    if items is None or not items[2]:
+        raise RestError("Wrong DOCUMENT_ID!")
+    found = _document_type(items[0], items[1])
+    if found is None:
+        raise RestError("Incorrect document type!")
+    provider, document_type = found
+    try:
+        document_id = provider.normalize_id(items[2], document_type=document_type)
+    except DocumentError as error:
+        raise RestError(error.message) from None
+    if tuple(document_type) != tuple(template.document_type_triple):
+        raise RestError("Template type and DOCUMENT_ID mismatch!")
+    if not provider.can(call.user, Operation.READ, document_id=document_id):
+        raise not_found()
+    if not provider.can(call.user, Operation.START_PROCESS, document_id=document_id):
+        raise PermissionDenied
+    parameters = mapping(call.param("PARAMETERS"), "PARAMETERS")
+    try:
+        with transaction.atomic():
+            instance = runtime.workflow_start(
+                template=template, document_id=document_id, user=call.user, parameters=parameters
+            )
+    except runtime.ProcessRefused as refused:
+        raise RestError(refused.message, "ERROR_CORE") from None
+    return instance.pk
+
+
+def _instance(call: Call) -> Instance:
+    """The process the ``ID`` names, if its document may be read; its starter's rights are
+    checked by the caller."""
+    instance_id = _text(call.param("ID"))
+    if not instance_id:
+        raise RestError("Empty workflow instance ID", WRONG_WORKFLOW)
+    instance = Instance.objects.filter(pk=instance_id[:32]).first()
+    if instance is None:
+        raise not_found()
+    provider = providers.get(instance.module)
+    if not provider.can(call.user, Operation.READ, document_id=instance.document_id):
+        raise not_found()
+    if not provider.can(call.user, Operation.START_PROCESS, document_id=instance.document_id):
+        raise PermissionDenied
+    return instance
+
+
+@method("bizproc.workflow.terminate")
+def workflow_terminate(call: Call) -> bool:
+    instance = _instance(call)
+    try:
+        runtime.instance_terminate(
+            instance=instance, user=call.user, state_title=_text(call.param("STATUS"))
+        )
+    except runtime.ProcessRefused as refused:
+        raise RestError(refused.message, "ERROR_CORE") from None
+    return True
+
+
+@method("bizproc.workflow.kill")
+def workflow_kill(call: Call) -> bool:
+    runtime.instance_kill(instance=_instance(call))
+    return True
+
+
+def _integer(raw: Any) -> int | None:
+    text = _text(raw)
+    if text == "":
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise ValueError("The value is not an integer.")
+    return int(text)
+
+
+def _moment(raw: Any) -> Any:
+    try:
+        return Field("DATE", "DATE", FieldType.DATETIME).convert(raw)
+    except FieldValueError as error:
+        raise ValueError(error.message) from None
+
+
+_INSTANCE_FIELDS = {
+    "ID": FilterField("id", _text),
+    "MODIFIED": FilterField("modified_at", _moment),
+    "OWNED_UNTIL": FilterField("owned_until", _moment),
+    "MODULE_ID": FilterField("module", _text),
+    "ENTITY": FilterField("entity", _text),
+    "DOCUMENT_ID": FilterField("document_id", _text, text=True),
+    "STARTED": FilterField("started_at", _moment),
+    "STARTED_BY": FilterField("started_by_id", _integer),
+    "TEMPLATE_ID": FilterField("template_id", _integer),
+}
+
+
+def _instance_out(instance: Instance, codes: list[str]) -> dict[str, Any]:
+    values = {
+        "ID": instance.pk,
+        "MODIFIED": _datetime(instance.modified_at),
+        "OWNED_UNTIL": _datetime(instance.owned_until),
+        "MODULE_ID": instance.module,
+        "ENTITY": instance.entity,
+        "DOCUMENT_ID": instance.document_id,
+        "STARTED": _datetime(instance.started_at),
+        "STARTED_BY": _id_or_none(instance.started_by_id),
+        "TEMPLATE_ID": _id_or_none(instance.template_id),
+    }
+    return {code: values[code] for code in codes}
+
+
+@method("bizproc.workflow.instances")
+def workflow_instances(call: Call) -> Page:
+    """The running processes (Bitrix24 lists unfinished ones only)."""
+    if not is_crm_admin(call.user):
+        raise PermissionDenied
+    codes = selection(
+        call.param("SELECT"), list(_INSTANCE_FIELDS), ["ID", "MODIFIED", "OWNED_UNTIL"]
+    )
+    paths = {code: field.path for code, field in _INSTANCE_FIELDS.items()}
+    queryset = (
+        Instance.objects.unfinished()
+        .filter(filter_q(call.param("FILTER"), _INSTANCE_FIELDS))
+        .order_by(*ordering(call.param("ORDER"), paths, ["-modified_at"]))
+    )
+    rows, total, following = page_of(queryset, start_of(call.param("start")))
+    return Page([_instance_out(row, codes) for row in rows], total, following)
+
+
+# Templates --------------------------------------------------------------------------------
+
+
+def _designable(call: Call, template: Template) -> None:
+    provider = providers.get(template.module)
+    if not provider.can(call.user, Operation.DESIGN, document_type=template.document_type_triple):
+        raise PermissionDenied
+
+
+def _template_data(raw: Any) -> bytes:
+    """A ``.bpt`` file as Bitrix24 accepts one: an upload, ``[name, base64]`` or base64."""
+    if isinstance(raw, UploadedFile):
+        return raw.read()
+    items = list(raw.values()) if isinstance(raw, Mapping) else raw
+    if isinstance(items, list) and len(items) == 2:
+        raw = items[1]
+    if isinstance(raw, UploadedFile):
+        return raw.read()
+    if not isinstance(raw, str) or not raw.strip():
+        raise RestError("Incorrect field TEMPLATE_DATA!", TEMPLATE_INVALID)
+    try:
+        return base64.b64decode(raw.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise RestError("Incorrect field TEMPLATE_DATA!", TEMPLATE_INVALID) from None
+
+
+def _auto_execute(raw: Any) -> int:
+    text = _text(raw) or "0"
+    if not text.isdigit() or int(text) not in AutoExecute.values:
+        raise RestError("Incorrect field AUTO_EXECUTE!", TEMPLATE_INVALID)
+    return int(text)
+
+
+def _name(raw: Any) -> str:
+    name = _text(raw)
+    if not name:
+        raise RestError("Empty template name!", TEMPLATE_INVALID)
+    return name
+
+
+def _publish(template: Template, call: Call) -> None:
+    try:
+        services.template_publish(template=template, user=call.user)
+    except services.PublishRefused as refused:
+        details = " ".join(problem.message for problem in refused.problems)
+        raise RestError(f"{refused.message} {details}".strip(), TEMPLATE_INVALID) from None
+
+
+@method("bizproc.workflow.template.add")
+def template_add(call: Call) -> int:
+    """Imports a ``.bpt`` file as a new template and publishes it; all or nothing."""
+    triple = _triple(call.param("DOCUMENT_TYPE"))
+    found = _document_type(*triple) if triple else None
+    if found is None:
+        raise RestError("Incorrect field DOCUMENT_TYPE!", TEMPLATE_INVALID)
+    provider, document_type = found
+    if not provider.can(call.user, Operation.DESIGN, document_type=document_type):
+        raise PermissionDenied
+    name = _name(call.param("NAME"))
+    auto_execute = _auto_execute(call.param("AUTO_EXECUTE"))
+    data = _template_data(call.param("TEMPLATE_DATA"))
+    with transaction.atomic():
+        try:
+            template = services.template_import_bpt(
+                data=data, document_type=document_type, name=name, user=call.user
+            )
+        except services.EditRefused as refused:
+            raise RestError(
+                f"Incorrect field TEMPLATE_DATA! {refused.message}", TEMPLATE_INVALID
+            ) from None
+        # The import service names the template; the other settings of the request follow.
+        Template.objects.filter(pk=template.pk).update(
+            description=_text(call.param("DESCRIPTION")), auto_execute=auto_execute
+        )
+        _publish(template, call)
+    return template.pk
+
+
+def _template(call: Call) -> Template:
+    raw = _text(call.param("ID"))
+    template = (
+        Template.objects.listed().filter(pk=int(raw)).first()
+        if raw.isdigit() and len(raw) <= 18
+        else None
+    )
+    if template is None:
+        raise RestError("Workflow template not found.", TEMPLATE_NOT_FOUND)
+    _designable(call, template)
+    return template
+
+
+@method("bizproc.workflow.template.update")
+def template_update(call: Call) -> int:
+    """Changes a template's settings and, with ``TEMPLATE_DATA``, its blocks; then publishes."""
+    template = _template(call)
+    raw_fields = mapping(call.param("FIELDS"), "FIELDS")
+    fields = {str(key).upper(): value for key, value in raw_fields.items()}
+    if not fields.keys() & {"NAME", "DESCRIPTION", "TEMPLATE_DATA", "AUTO_EXECUTE"}:
+        raise RestError("No fields to update.", TEMPLATE_INVALID)
+    data = _template_data(fields["TEMPLATE_DATA"]) if "TEMPLATE_DATA" in fields else None
+    with transaction.atomic():
+        locked = services._locked(template, template.revision)
+        if "NAME" in fields:
+            locked.name = _name(fields["NAME"])
+        if "DESCRIPTION" in fields:
+            locked.description = _text(fields["DESCRIPTION"])
+        if "AUTO_EXECUTE" in fields:
+            locked.auto_execute = _auto_execute(fields["AUTO_EXECUTE"])
+        if data is not None:
+            _replace_blocks(locked, data)
+        services._save(locked, template, call.user)
+        _publish(template, call)
+    return template.pk
+
+
+def _replace_blocks(template: Template, data: bytes) -> None:
+    """The draft becomes the file's tree, parameters, variables and constants."""
+    try:
+        content = bpt.bpt_read(data)
+        if not content.template:
+            raise services.EditRefused("The file is not a business process template (.bpt).")
+        template.tree = services._check_imported_tree(content.template[0])
+    except (bpt.BptError, services.EditRefused) as refused:
+        raise RestError(
+            f"Incorrect field TEMPLATE_DATA! {refused.message}", TEMPLATE_INVALID
+        ) from None
+    template.parameters = content.parameters or {}
+    template.variables = content.variables or {}
+    template.constants = content.constants or {}
+
+
+@method("bizproc.workflow.template.delete")
+def template_delete(call: Call) -> bool:
+    template = _template(call)
+    try:
+        with transaction.atomic():
+            template.delete()
+    except ProtectedError:
+        raise RestError(
+            "The template cannot be deleted: processes were started from it.", TEMPLATE_INVALID
+        ) from None
+    return True
+
+
+def _template_out(template: Template, codes: list[str]) -> dict[str, Any]:
+    values = {
+        "ID": str(template.pk),
+        "MODULE_ID": template.module,
+        "ENTITY": template.entity,
+        "DOCUMENT_TYPE": list(template.document_type_triple),
+        "AUTO_EXECUTE": str(template.auto_execute),
+        "NAME": template.name,
+        "DESCRIPTION": template.description,
+        "ACTIVE": "Y" if template.active else "N",
+        "TEMPLATE": [template.tree],
+        "PARAMETERS": template.parameters,
+        "VARIABLES": template.variables,
+        "CONSTANTS": template.constants,
+        "MODIFIED": _datetime(template.modified_at),
+        "USER_ID": _id_or_none(template.modified_by_id),
+    }
+    return {code: values[code] for code in codes}
+
+
+_TEMPLATE_FIELDS = {
+    "ID": FilterField("id", _integer),
+    "MODULE_ID": FilterField("module", _text),
+    "ENTITY": FilterField("entity", _text),
+    "DOCUMENT_TYPE": FilterField("document_type", _text),
+    "AUTO_EXECUTE": FilterField("auto_execute", _integer),
+    "NAME": FilterField("name", _text, text=True),
+    "MODIFIED": FilterField("modified_at", _moment),
+    "USER_ID": FilterField("modified_by_id", _integer),
+}
+_TEMPLATE_SELECT = [
+    "ID",
+    "MODULE_ID",
+    "ENTITY",
+    "DOCUMENT_TYPE",
+    "AUTO_EXECUTE",
+    "NAME",
+    "DESCRIPTION",
+    "ACTIVE",
+    "TEMPLATE",
+    "PARAMETERS",
+    "VARIABLES",
+    "CONSTANTS",
+    "MODIFIED",
+    "USER_ID",
+]
+
+
+@method("bizproc.workflow.template.list")
+def template_list(call: Call) -> Page:
+    """The templates of the document types the user may design (not smart scenarios')."""
+    designable = [
+        document_type
+        for provider in providers.all()
+        for document_type in provider.document_types()
+        if provider.can(call.user, Operation.DESIGN, document_type=document_type)
+    ]
+    if not designable:
+        raise PermissionDenied
+    codes = selection(call.param("SELECT"), _TEMPLATE_SELECT, ["ID"])
+    paths = {code: field.path for code, field in _TEMPLATE_FIELDS.items()}
+    of_types = Q()
+    for document_type in designable:
+        of_types |= Q(
+            module=document_type.module,
+            entity=document_type.entity,
+            document_type=document_type.type,
+        )
+    queryset = (
+        Template.objects.listed()
+        .filter(of_types)
+        .filter(filter_q(call.param("FILTER"), _TEMPLATE_FIELDS))
+        .order_by(*ordering(call.param("ORDER"), paths, ["id"]))
+    )
+    rows, total, following = page_of(queryset, start_of(call.param("start")))
+    return Page([_template_out(row, codes) for row in rows], total, following)

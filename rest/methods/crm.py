@@ -1,0 +1,322 @@
+"""``crm.<lead|contact|company|deal>.fields|add|get|list|update|delete`` over ``crm.services``.
+
+Reads go through ``permissions.readable`` (a record the webhook's user may not read is "Not
+found"); writes go through the services, which check the rights (a refusal is 403
+``ACCESS_DENIED``) and validate. Values come out as Bitrix24 sends them — strings for numbers
+and ids, ISO 8601 dates, ``PHONE``/``EMAIL`` as multi-fields — and go in as its clients send
+them. As in Bitrix24, ``fields`` keys that are unknown or read-only (``TYPE_ID``, ``UF_…``,
+``DATE_CREATE``) are ignored on add and update; ``filter``, ``order`` and ``select`` refuse
+unknown fields.
+"""
+
+import dataclasses
+import datetime
+import functools
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from bizproc.fieldtypes import FieldType, FieldValueError
+from crm import permissions, services
+from crm.fields import FIELD_SPECS, FieldSpec, Kind, field_specs
+from crm.models import RECORD_MODELS, Action, Contact, EntityType, Record
+from rest.api import Call, Page, RestError, method, not_found
+from rest.listing import FilterField, filter_q, mapping, ordering, page_of, selection, start_of
+
+ENTITY_NAMES = {
+    "lead": EntityType.LEAD,
+    "contact": EntityType.CONTACT,
+    "company": EntityType.COMPANY,
+    "deal": EntityType.DEAL,
+}
+
+_BITRIX_TYPES = {
+    FieldType.INT: "integer",
+    FieldType.DOUBLE: "double",
+    FieldType.DATE: "date",
+    FieldType.DATETIME: "datetime",
+    FieldType.STRING: "string",
+    FieldType.TEXT: "string",
+}
+# Bitrix's reference-list names (crm.status ENTITY_ID) of the select fields.
+_STATUS_TYPES = {
+    "STAGE_ID": "DEAL_STAGE",
+    "STATUS_ID": "STATUS",
+    "SOURCE_ID": "SOURCE",
+    "COMPANY_TYPE": "COMPANY_TYPE",
+    "INDUSTRY": "INDUSTRY",
+}
+
+
+def _bitrix_type(spec: FieldSpec) -> str:
+    if spec.kind == Kind.USER:
+        return "user"
+    if spec.kind in (Kind.LINK, Kind.LINKS):
+        return f"crm_{spec.link_to.lower()}"
+    if spec.kind == Kind.MULTI:
+        return "crm_multifield"
+    if spec.type == FieldType.SELECT:
+        return "crm_currency" if spec.code == "CURRENCY_ID" else "crm_status"
+    return _BITRIX_TYPES[spec.type]
+
+
+def record_fields(call: Call, *, entity_type: str) -> dict[str, Any]:
+    result = {}
+    for spec in FIELD_SPECS[entity_type]:
+        description = {
+            "type": _bitrix_type(spec),
+            "isRequired": spec.required,
+            "isReadOnly": spec.read_only,
+            "isImmutable": False,
+            "isMultiple": spec.multiple,
+            "isDynamic": False,
+            "title": str(spec.caption),
+        }
+        if spec.code in _STATUS_TYPES:
+            description["statusType"] = _STATUS_TYPES[spec.code]
+        result[spec.code] = description
+    return result
+
+
+# Values out -------------------------------------------------------------------------------
+
+
+def _date_text(value: datetime.date | None) -> str:
+    if value is None:
+        return ""
+    moment = datetime.datetime.combine(value, datetime.time(), timezone.get_current_timezone())
+    return moment.isoformat(timespec="seconds")
+
+
+def _value_out(spec: FieldSpec, record: Record) -> Any:
+    if spec.kind == Kind.ID:
+        return str(record.pk)
+    if spec.kind in (Kind.USER, Kind.LINK):
+        value = getattr(record, f"{spec.attr}_id")
+        return str(value) if value is not None else None
+    if spec.kind == Kind.LINKS:
+        return [str(linked.pk) for linked in getattr(record, spec.attr).all()]
+    value = getattr(record, spec.attr)
+    if spec.kind == Kind.MULTI:
+        return [
+            {
+                "ID": str(index),
+                "VALUE_TYPE": item.get("VALUE_TYPE", "WORK"),
+                "VALUE": item.get("VALUE", ""),
+                "TYPE_ID": spec.code,
+            }
+            for index, item in enumerate(value, start=1)
+        ]
+    if spec.kind == Kind.DECIMAL:
+        return f"{value:.2f}" if value is not None else None
+    if spec.type == FieldType.INT:
+        return str(value) if value is not None else None
+    if spec.type == FieldType.DATETIME:
+        return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+    if spec.type == FieldType.DATE:
+        return _date_text(value)
+    return value if value is not None else ""
+
+
+def _record_out(record: Record, codes: list[str]) -> dict[str, Any]:
+    specs = field_specs(record.entity_type)
+    return {code: _value_out(specs[code], record) for code in codes}
+
+
+# Values in --------------------------------------------------------------------------------
+
+
+def _multi_in(spec: FieldSpec, raw: Any, record: Record | None) -> list[str]:
+    """The whole list of values after Bitrix24's multi-field edit: an item with the ``ID`` of
+    an existing one changes it (``DELETE: "Y"`` removes it), an item without adds one.
+
+    An item's ``ID`` is its 1-based position in the record's list, as ``get`` shows it. The
+    services keep values only, so ``VALUE_TYPE`` is stored as ``WORK``.
+    """
+    values: list[str | None] = (
+        [item.get("VALUE", "") for item in getattr(record, spec.attr)] if record else []
+    )
+    items = list(raw.values()) if isinstance(raw, Mapping) else raw
+    for item in items if isinstance(items, list) else [items]:
+        if not isinstance(item, Mapping):
+            values.append(item)
+            continue
+        position = str(item.get("ID", "")).strip()
+        if position.isdigit() and 1 <= int(position) <= len(values):
+            index = int(position) - 1
+            delete = str(item.get("DELETE", "")).upper() == "Y"
+            values[index] = None if delete else item.get("VALUE", "")
+        else:
+            values.append(item.get("VALUE", ""))
+    return [value for value in values if value is not None]
+
+
+def _fields_in(entity_type: str, raw: Any, record: Record | None = None) -> dict[str, Any]:
+    """The writable fields of the request by code, for the services to validate."""
+    specs = field_specs(entity_type)
+    values = {}
+    for key, value in mapping(raw, "fields").items():
+        spec = specs.get(str(key).strip().upper())
+        if spec is None or spec.read_only:
+            continue
+        values[spec.code] = _multi_in(spec, value, record) if spec.kind == Kind.MULTI else value
+    return values
+
+
+def _refused(error: ValidationError) -> RestError:
+    messages = []
+    for code, texts in error.message_dict.items():
+        text = " ".join(texts)
+        messages.append(text if code == "__all__" else f"{code}: {text}")
+    return RestError(" ".join(messages))
+
+
+def _record_id(call: Call) -> int:
+    raw = call.param("id")
+    text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+    if not text.isdigit() or int(text) <= 0 or len(text) > 18:
+        raise RestError("ID is not defined or invalid.")
+    return int(text)
+
+
+def _readable_record(call: Call, entity_type: str) -> Record:
+    try:
+        return permissions.readable(call.user, entity_type).get(pk=_record_id(call))
+    except RECORD_MODELS[entity_type].DoesNotExist:
+        raise not_found() from None
+
+
+# Methods ----------------------------------------------------------------------------------
+
+
+def record_add(call: Call, *, entity_type: str) -> int:
+    values = _fields_in(entity_type, call.param("fields"))
+    try:
+        record = services.record_create(entity_type=entity_type, values=values, user=call.user)
+    except ValidationError as error:
+        raise _refused(error) from None
+    return record.pk
+
+
+def record_get(call: Call, *, entity_type: str) -> dict[str, Any]:
+    """Every field but linked lists (``CONTACT_IDS``), as Bitrix24's ``get`` leaves them out:
+    ``list`` with that field selected gives them."""
+    record = _readable_record(call, entity_type)
+    codes = [spec.code for spec in FIELD_SPECS[entity_type] if spec.kind != Kind.LINKS]
+    return _record_out(record, codes)
+
+
+def record_update(call: Call, *, entity_type: str) -> bool:
+    record = _readable_record(call, entity_type)
+    values = _fields_in(entity_type, call.param("fields"), record)
+    try:
+        services.record_update(record=record, values=values, user=call.user)
+    except ValidationError as error:
+        raise _refused(error) from None
+    return True
+
+
+def record_delete(call: Call, *, entity_type: str) -> bool:
+    services.record_delete(record=_readable_record(call, entity_type), user=call.user)
+    return True
+
+
+def _filter_field(spec: FieldSpec, entity_type: str) -> FilterField:
+    """How a filter reads a field: ids and user ids as integers, others by their converter."""
+    if spec.kind == Kind.ID:
+        return FilterField("id", _integer)
+    if spec.kind in (Kind.USER, Kind.LINK):
+        return FilterField(f"{spec.attr}_id", _integer)
+    if spec.kind == Kind.DECIMAL:
+        return FilterField(spec.attr, _decimal)
+
+    def convert(raw: Any) -> Any:
+        # Built per value: a select field's options are read from the database.
+        field = dataclasses.replace(spec.field(RECORD_MODELS[entity_type]), required=False)
+        try:
+            return field.convert(raw)
+        except FieldValueError as error:
+            raise ValueError(error.message) from None
+
+    return FilterField(spec.attr, convert, text=spec.type in (FieldType.STRING, FieldType.TEXT))
+
+
+def _integer(raw: Any) -> int | None:
+    text = str(raw).strip().removeprefix("user_")
+    if text == "":
+        return None
+    if not text.lstrip("-").isdigit() or len(text) > 19:
+        raise ValueError("The value is not an integer.")
+    return int(text)
+
+
+def _decimal(raw: Any) -> Decimal | None:
+    text = str(raw).strip().replace(",", ".")
+    if text == "":
+        return None
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise ValueError("The value is not a number.") from None
+    if not value.is_finite():
+        raise ValueError("The value is not a number.")
+    return value
+
+
+def _filter_fields(entity_type: str) -> dict[str, FilterField]:
+    return {
+        spec.code: _filter_field(spec, entity_type)
+        for spec in FIELD_SPECS[entity_type]
+        if spec.kind not in (Kind.LINKS, Kind.MULTI)
+    }
+
+
+def record_list(call: Call, *, entity_type: str) -> Page:
+    if not permissions.can_on_type(call.user, entity_type, Action.READ):
+        raise PermissionDenied
+    specs = FIELD_SPECS[entity_type]
+    codes = selection(
+        call.param("select"),
+        known=[spec.code for spec in specs],
+        default=[spec.code for spec in specs if not spec.multiple],
+    )
+    fields = _filter_fields(entity_type)
+    queryset = (
+        permissions.readable(call.user, entity_type)
+        .filter(filter_q(call.param("filter"), fields))
+        .order_by(*ordering(call.param("order"), {c: f.path for c, f in fields.items()}, ["id"]))
+    )
+    by_code = field_specs(entity_type)
+    columns = {
+        "id" if by_code[code].kind == Kind.ID else by_code[code].attr
+        for code in codes
+        if by_code[code].kind != Kind.LINKS
+    }
+    queryset = queryset.only(*columns)
+    if "CONTACT_IDS" in codes:
+        queryset = queryset.prefetch_related(
+            Prefetch("contacts", queryset=Contact.objects.only("pk"))
+        )
+    rows, total, following = page_of(queryset, start_of(call.param("start")))
+    return Page([_record_out(record, codes) for record in rows], total, following)
+
+
+def _register() -> None:
+    actions = {
+        "fields": record_fields,
+        "add": record_add,
+        "get": record_get,
+        "list": record_list,
+        "update": record_update,
+        "delete": record_delete,
+    }
+    for name, entity_type in ENTITY_NAMES.items():
+        for action, function in actions.items():
+            method(f"crm.{name}.{action}")(functools.partial(function, entity_type=entity_type))
+
+
+_register()
