@@ -1,0 +1,60 @@
+"""Who may design what: the "design automation" right per document type, asked of the document
+provider, and fetching a template together with that check."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
+from bizproc.documents import document_providers as providers
+from bizproc.models import Template
+
+
+def provider_of(document_type: DocumentType) -> DocumentProvider:
+    return providers.get(document_type.module)
+
+
+def types_where(user: Any, operation: Operation) -> list[DocumentType]:
+    """The document types on which the user has the right (own or all) to ``operation``."""
+    return [
+        document_type
+        for provider in providers.all()
+        for document_type in provider.document_types()
+        if provider.can(user, operation, document_type=document_type)
+    ]
+
+
+def may_design(user: Any, document_type: DocumentType) -> bool:
+    try:
+        provider = provider_of(document_type)
+    except DocumentError:
+        return False
+    known = {tuple(known) for known in provider.document_types()}
+    return tuple(document_type) in known and provider.can(
+        user, Operation.DESIGN, document_type=document_type
+    )
+
+
+def designable_types(user: Any) -> list[DocumentType]:
+    """403 when there is none: every designer page needs the right on some type."""
+    found = types_where(user, Operation.DESIGN) if user.is_authenticated else []
+    if not found:
+        raise PermissionDenied
+    return found
+
+
+def designed_templates() -> Any:
+    """Templates people design: not the robots of smart scenarios, not the deleted ones."""
+    return Template.objects.listed().filter(designer_deletion__isnull=True)
+
+
+def editable_template(user: Any, pk: int) -> Template:
+    """The template, for a user who may design its document type (404 / 403 otherwise)."""
+    designable_types(user)
+    template = designed_templates().filter(pk=pk).first()
+    if template is None:
+        raise Http404
+    if not may_design(user, template.document_type_triple):
+        raise PermissionDenied
+    return template

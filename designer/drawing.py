@@ -1,0 +1,145 @@
+"""The template tree as the editor draws it: blocks top to bottom, branches side by side, and an
+insertion point before, between and after the blocks of every list.
+
+Only the shape is decided here; the markup is in ``templates/designer/tree_container.html``
+and ``block_card.html``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from bizproc.activities import activities
+from bizproc.activities.standard import IF_ELSE, IF_ELSE_BRANCH, SEQUENCE
+from bizproc.tree import Node, find
+
+PARALLEL = "ParallelActivity"
+WHILE = "WhileActivity"
+# Composites whose children are branches drawn side by side, and the branch type each adds.
+BRANCHING = {IF_ELSE: IF_ELSE_BRANCH, PARALLEL: SEQUENCE}
+
+
+@dataclass
+class Slot:
+    """An insertion point: where a block goes in ``parent``'s children."""
+
+    parent: str
+    index: int
+    is_slot: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.parent}:{self.index}"
+
+
+@dataclass
+class Block:
+    name: str
+    type: str
+    title: str
+    kind: str  # the activity's own title, shown when the block was renamed
+    category: str
+    summary: str
+    supported: bool  # unsupported blocks may be moved and deleted, not edited or duplicated
+    first: bool
+    last: bool
+    branch: bool = False  # a branch header (drawn across, moved left and right)
+    branches: list[Container] = field(default_factory=list)
+    branch_type: str = ""  # the branch type an "Add branch" button inserts
+    children: list[Block] = field(default_factory=list)  # of an unsupported block, read-only
+    problems: list[str] = field(default_factory=list)
+    is_slot: bool = False
+
+
+@dataclass
+class Container:
+    """The blocks of one list (the process, a branch, a loop body) with insertion points."""
+
+    name: str
+    label: str
+    header: Block | None
+    items: list[Slot | Block]
+
+
+def draw(tree: Node, problems: dict[str, list[str]] | None = None) -> Container:
+    return _Drawing(problems or {}).container(tree, _("Process"), header=None)
+
+
+class _Drawing:
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        self.problems = problems
+
+    def container(self, node: Node, label: str, header: Block | None) -> Container:
+        children = list(node.get("Children") or [])
+        name = str(node.get("Name"))
+        items: list[Slot | Block] = []
+        for index, child in enumerate(children):
+            items.append(Slot(name, index))
+            items.append(self.block(child, index, len(children)))
+        items.append(Slot(name, len(children)))
+        return Container(name, label, header, items)
+
+    def block(self, node: Node, index: int, count: int, *, branch: bool = False) -> Block:
+        activity = activities.for_node(node)
+        drawn = Block(
+            name=str(node.get("Name")),
+            type=str(node.get("Type")),
+            title=activity.display_title,
+            kind=str(activity.title) if activity.supported else str(node.get("Type")),
+            category=str(activity.category),
+            summary=activity.summary() if activity.supported else "",
+            supported=activity.supported,
+            first=index == 0,
+            last=index == count - 1,
+            branch=branch,
+            problems=self.problems.get(str(node.get("Name")), []),
+        )
+        children = list(node.get("Children") or [])
+        if not activity.supported:
+            drawn.children = list(_read_only(children))
+        elif drawn.type in BRANCHING:
+            drawn.branch_type = BRANCHING[drawn.type]
+            for position, child in enumerate(children):
+                header = self.block(child, position, len(children), branch=True)
+                drawn.branches.append(self.container(child, header.title, header))
+        elif drawn.type == WHILE:
+            drawn.branches = [self.container(child, _("Loop body"), None) for child in children]
+        elif activity.composite:
+            drawn.branches = [self.container(node, drawn.title, None)]
+        return drawn
+
+
+def _read_only(nodes: Iterable[Node]) -> Iterable[Block]:
+    for node in nodes:
+        activity = activities.for_node(node)
+        yield Block(
+            name=str(node.get("Name")),
+            type=str(node.get("Type")),
+            title=activity.display_title,
+            kind=str(node.get("Type")),
+            category=str(activity.category),
+            summary="",
+            supported=False,
+            first=True,
+            last=True,
+            children=list(_read_only(node.get("Children") or [])),
+        )
+
+
+def focus_after_delete(tree: Node, name: str) -> str:
+    """Where focus goes once a block is deleted: the next block, else the previous one, else
+    the insertion point that takes its place (``block:…`` / ``slot:parent:index``)."""
+    found = find(tree, name)
+    if found is None or found[1] is None:
+        return ""
+    _node, parent = found
+    siblings = [child["Name"] for child in parent.get("Children") or []]
+    index = siblings.index(name)
+    if index + 1 < len(siblings):
+        return f"block:{siblings[index + 1]}"
+    if index > 0:
+        return f"block:{siblings[index - 1]}"
+    return f"slot:{parent['Name']}:0"

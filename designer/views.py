@@ -1,0 +1,608 @@
+"""The designer's pages: the template list, the editor and its partials, block dialogs, the
+settings panel and publishing.
+
+Every edit goes through the engine's services with the draft revision the page was drawn from;
+the response draws the tree again (with the new revision, and where focus goes next). A refused
+edit answers 422 with the message, a stale revision 409 with the current draft; either way
+nothing was changed. Only users with the "design automation" right on a template's document
+type get past ``access.editable_template`` (403 otherwise).
+"""
+
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Max, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bizproc import services
+from bizproc.activities import activities
+from bizproc.activities.base import Category, Problem
+from bizproc.activities.conditions import FIELD
+from bizproc.activities.standard import IF_ELSE_BRANCH, SEQUENCE
+from bizproc.design import (
+    template_duplicate,
+    template_publish_draft,
+    template_set_active,
+    template_settings_update,
+)
+from bizproc.fieldtypes import FieldType
+from bizproc.models import AutoExecute, Template
+from bizproc.services import EditRefused, PublishRefused, StaleRevision
+from bizproc.tree import Node, find
+from designer import forms
+from designer.access import (
+    designable_types,
+    designed_templates,
+    editable_template,
+    provider_of,
+)
+from designer.drawing import draw, focus_after_delete
+from designer.services import template_delete
+
+PAGE = 50
+
+
+def _auto_execute_label(value: int) -> str:
+    return str(AutoExecute(value).label) if value in AutoExecute.values else str(value)
+
+
+# ---- the template list -------------------------------------------------------------------
+
+
+@login_required
+def template_list(request: HttpRequest) -> HttpResponse:
+    """Templates of the types the user may design, filtered by type and searched by name."""
+    types = designable_types(request.user)
+    by_code = {document_type.type: document_type for document_type in types}
+    chosen = by_code.get(request.GET.get("type", ""))
+    query = request.GET.get("q", "").strip()
+    found = designed_templates().filter(
+        reduce(or_, (Q(module=t.module, entity=t.entity, document_type=t.type) for t in types))
+    )
+    if chosen is not None:
+        found = found.for_document_type(chosen)
+    if query:
+        found = found.filter(Q(name__icontains=query) | Q(description__icontains=query))
+    found = found.annotate(published=Max("versions__number")).order_by("name", "pk")
+    page = Paginator(found, PAGE).get_page(request.GET.get("page"))
+    captions = {t.type: provider_of(t).caption(t, plural=True) for t in types}
+    context = {
+        "types": [(t.type, captions[t.type]) for t in types],
+        "chosen": chosen.type if chosen else "",
+        "query": query,
+        "page": page,
+        "rows": [
+            {
+                "template": template,
+                "caption": captions.get(template.document_type, template.document_type),
+                "auto_execute": _auto_execute_label(template.auto_execute),
+            }
+            for template in page.object_list
+        ],
+    }
+    name = "designer/template_list.html"
+    if request.htmx and request.htmx.target == "template-table":
+        name += "#template-table"
+    return render(request, name, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_create(request: HttpRequest) -> HttpResponse:
+    types = designable_types(request.user)
+    initial = {}
+    wanted = [t for t in types if t.type == request.GET.get("type")]
+    if wanted:
+        initial["document_type"] = forms.type_key(wanted[0])
+    form = forms.TemplateCreateForm(
+        request.POST if request.method == "POST" else None, document_types=types, initial=initial
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                template = services.template_create(
+                    document_type=form.cleaned_document_type(),
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    auto_execute=form.cleaned_data["auto_execute"],
+                    user=request.user,
+                )
+            except EditRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                return redirect("designer:template-edit", pk=template.pk)
+        status = 422
+    return render(request, "designer/template_form.html", {"form": form}, status=status)
+
+
+@login_required
+@require_POST
+def template_duplicate_view(request: HttpRequest, pk: int) -> HttpResponse:
+    template = editable_template(request.user, pk)
+    copy = template_duplicate(template=template, user=request.user)
+    messages.success(request, _("“%(name)s” was created as a copy.") % {"name": copy.name})
+    return redirect("designer:template-edit", pk=copy.pk)
+
+
+@login_required
+@require_POST
+def template_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    template = editable_template(request.user, pk)
+    active = request.POST.get("active") == "1"
+    template_set_active(template=template, active=active, user=request.user)
+    if active:
+        messages.success(request, _("“%(name)s” is active.") % {"name": template.name})
+    else:
+        messages.success(
+            request,
+            _("“%(name)s” is inactive: it starts no new processes.") % {"name": template.name},
+        )
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("designer:template-list")
+    return redirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    template = editable_template(request.user, pk)
+    if request.method == "POST":
+        kept = template_delete(template=template, user=request.user)
+        if kept:
+            message = _(
+                "“%(name)s” was deleted. Processes started from it go on with their version "
+                "and keep their journals."
+            )
+        else:
+            message = _("“%(name)s” was deleted.")
+        messages.success(request, message % {"name": template.name})
+        return redirect("designer:template-list")
+    in_use = template.instances.unfinished().count()
+    page = "designer/template_confirm_delete.html" + ("#confirm" if request.htmx else "")
+    return render(request, page, {"template": template, "in_use": in_use})
+
+
+# ---- the editor --------------------------------------------------------------------------
+
+
+def _palette() -> list[tuple[str, list[dict[str, str]]]]:
+    """Activities offered in the designer (``type``, ``title``, ``category``), by category,
+    in the categories' order."""
+    offered = [cls for cls in activities.all() if cls.designer and cls.supported]
+    return [
+        (
+            str(category.label),
+            sorted(
+                (
+                    {"type": cls.type, "title": str(cls.title), "category": str(category)}
+                    for cls in found
+                ),
+                key=lambda item: item["title"],
+            ),
+        )
+        for category in Category
+        if (found := [cls for cls in offered if cls.category == category])
+    ]
+
+
+def _editor_context(template: Template, **extra: Any) -> dict[str, Any]:
+    document_type = template.document_type_triple
+    return {
+        "template": template,
+        "caption": provider_of(document_type).caption(document_type),
+        "caption_plural": provider_of(document_type).caption(document_type, plural=True),
+        "version": template.latest_version,
+        "auto_execute": _auto_execute_label(template.auto_execute),
+        "container": draw(template.tree, extra.pop("problems", None)),
+        **extra,
+    }
+
+
+@login_required
+def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The editor: the palette, the tree, the settings and publish panels."""
+    template = editable_template(request.user, pk)
+    context = _editor_context(template, palette=_palette())
+    name = "designer/template_editor.html"
+    if request.htmx and request.htmx.target == "tree":
+        name += "#tree"
+    return render(request, name, context)
+
+
+CLOSED_DIALOG = '<div id="editor-dialog" hidden></div>'
+
+
+def _tree_response(
+    request: HttpRequest,
+    template: Template,
+    *,
+    focus: str = "",
+    announce: str = "",
+    error: str = "",
+    status: int = 200,
+    dialog: forms.BlockForm | None = None,
+    closing_dialog: bool = False,
+) -> HttpResponse:
+    """The tree partial drawn from the saved draft. With ``dialog``, that block's dialog comes
+    along out of band (a newly inserted block opens at once); ``closing_dialog`` answers a
+    dialog's form: the dialog gives way to its empty slot and the tree comes out of band."""
+    template.refresh_from_db()
+    context = _editor_context(
+        template,
+        focus=focus,
+        announce=announce,
+        error=error,
+        oob=closing_dialog,
+    )
+    html = render_to_string("designer/template_editor.html#tree", context, request)
+    if dialog is not None:
+        html += _dialog_html(request, template, dialog, oob=True)
+    if closing_dialog:
+        html = CLOSED_DIALOG + html
+    return HttpResponse(html, status=status)
+
+
+def _refused(request: HttpRequest, template: Template, refused: EditRefused) -> HttpResponse:
+    return _tree_response(
+        request,
+        template,
+        error=refused.message,
+        status=409 if isinstance(refused, StaleRevision) else 422,
+    )
+
+
+def _revision(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("revision", ""))
+    except ValueError:
+        return 0  # never a revision: answered as stale
+
+
+def _node(template: Template, name: str) -> Node:
+    found = find(template.tree, name)
+    if found is None:
+        raise Http404
+    return found[0]
+
+
+def _new_properties(tree: Node, parent: str, type_: str) -> dict[str, Any]:
+    """What a branch needs to be valid in a draft: a condition branch starts with an empty
+    condition, a parallel branch with a numbered title."""
+    if type_ == IF_ELSE_BRANCH:
+        return {"Title": _("Condition"), FIELD: []}
+    found = find(tree, parent)
+    if type_ == SEQUENCE and found is not None:
+        number = len(found[0].get("Children") or []) + 1
+        return {"Title": _("Branch %(number)d") % {"number": number}}
+    return {}
+
+
+@login_required
+@require_POST
+def block_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Inserts a block where it was dropped (or chosen from an "Add block here" menu)."""
+    template = editable_template(request.user, pk)
+    parent, type_ = request.POST.get("parent", ""), request.POST.get("type", "")
+    try:
+        name = services.tree_insert(
+            template=template,
+            revision=_revision(request),
+            parent=parent,
+            index=request.POST.get("index"),
+            type=type_,
+            properties=_new_properties(template.tree, parent, type_),
+            user=request.user,
+        )
+    except EditRefused as refused:
+        return _refused(request, template, refused)
+    activity = activities.for_node(_node(template, name))
+    # Its dialog opens at once, unless it has nothing to set but its title.
+    configurable = any(prop.name != "Title" for prop in activity.properties)
+    return _tree_response(
+        request,
+        template,
+        focus=f"block:{name}",
+        announce=_("“%(title)s” added.") % {"title": activity.display_title},
+        dialog=forms.BlockForm.for_block(activity=activity, template=template, user=request.user)
+        if configurable
+        else None,
+    )
+
+
+@login_required
+@require_POST
+def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """Moves a block one place up or down among its siblings (``direction``), or to an
+    insertion point (``parent`` and ``index`` as drawn, counting the block where it is)."""
+    template = editable_template(request.user, pk)
+    found = find(template.tree, name)
+    if found is None or found[1] is None:
+        return _refused(
+            request,
+            template,
+            EditRefused(_("There is no block %(name)s in this template.") % {"name": name}),
+        )
+    node, parent = found
+    siblings = [child.get("Name") for child in parent.get("Children") or []]
+    position = siblings.index(name)
+    direction = request.POST.get("direction")
+    if direction in ("up", "down"):
+        target, index = parent["Name"], position + (-1 if direction == "up" else 1)
+    else:
+        target = request.POST.get("parent", "")
+        try:
+            index = int(request.POST.get("index", ""))
+        except ValueError:
+            return _refused(request, template, EditRefused(_("The position is not valid.")))
+        if target == parent["Name"] and index > position:
+            index -= 1  # the service counts places once the block has left its own
+    try:
+        services.tree_move(
+            template=template,
+            revision=_revision(request),
+            name=name,
+            parent=target,
+            index=index,
+            user=request.user,
+        )
+    except EditRefused as refused:
+        return _refused(request, template, refused)
+    title = activities.for_node(node).display_title
+    return _tree_response(
+        request,
+        template,
+        focus=f"block:{name}",
+        announce=_("“%(title)s” moved.") % {"title": title},
+    )
+
+
+@login_required
+@require_POST
+def block_duplicate(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    template = editable_template(request.user, pk)
+    try:
+        copy = services.tree_duplicate(
+            template=template, revision=_revision(request), name=name, user=request.user
+        )
+    except EditRefused as refused:
+        return _refused(request, template, refused)
+    title = activities.for_node(_node(template, copy)).display_title
+    return _tree_response(
+        request,
+        template,
+        focus=f"block:{copy}",
+        announce=_("“%(title)s” duplicated.") % {"title": title},
+    )
+
+
+@login_required
+@require_POST
+def block_delete(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """Deletes a block (with what it holds); focus goes to the block that took its place."""
+    template = editable_template(request.user, pk)
+    found = find(template.tree, name)
+    title = activities.for_node(found[0]).display_title if found else name
+    focus = focus_after_delete(template.tree, name)
+    try:
+        services.tree_delete(
+            template=template, revision=_revision(request), name=name, user=request.user
+        )
+    except EditRefused as refused:
+        return _refused(request, template, refused)
+    return _tree_response(
+        request, template, focus=focus, announce=_("“%(title)s” deleted.") % {"title": title}
+    )
+
+
+# ---- block dialogs -----------------------------------------------------------------------
+
+
+def _dialog_context(
+    request: HttpRequest, template: Template, form: forms.BlockForm, revision: int
+) -> dict[str, Any]:
+    node = form.activity.node
+    return {
+        "template": template,
+        "form": form,
+        "node": node,
+        "activity": form.activity,
+        "revision": revision,
+        "sources": forms.value_sources(template, str(node.get("Name"))),
+        "users": forms.users(),
+        "scenario_groups": forms.scenario_groups(request.user)
+        if form.activity.type == forms.START_SCRIPT
+        else [],
+    }
+
+
+def _dialog_html(
+    request: HttpRequest, template: Template, form: forms.BlockForm, *, oob: bool = False
+) -> str:
+    context = _dialog_context(request, template, form, template.revision) | {"oob": oob}
+    return render_to_string("designer/block_dialog.html#block-dialog", context, request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def block_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """A block's dialog, generated from its activity's property schema; saving replaces the
+    block's properties through ``tree_update``, whose problems show next to their fields."""
+    template = editable_template(request.user, pk)
+    activity = activities.for_node(_node(template, name))
+    form = forms.BlockForm.for_block(activity=activity, template=template, user=request.user)
+    # A refused dialog keeps the revision it was opened on: a stale one stays stale.
+    revision, status = template.revision, 200
+    if request.method == "POST":
+        revision = _revision(request)
+        refusals = form.refusals(request.POST)
+        if refusals:
+            form.show_posted(request.POST, [(k, m) for k, ms in refusals.items() for m in ms])
+            status = 422
+        else:
+            try:
+                services.tree_update(
+                    template=template,
+                    revision=revision,
+                    name=name,
+                    properties=form.properties(request.POST),
+                    user=request.user,
+                )
+            except EditRefused as refused:
+                problems = [(p.parameter, p.message) for p in refused.problems]
+                form.show_posted(request.POST, problems or [("", refused.message)])
+                status = 409 if isinstance(refused, StaleRevision) else 422
+            else:
+                if not request.htmx:
+                    return redirect(reverse("designer:template-edit", args=[pk]) + f"#block-{name}")
+                title = request.POST.get("Title") or activity.display_title
+                return _tree_response(
+                    request,
+                    template,
+                    focus=f"block:{name}",
+                    announce=_("“%(title)s” saved.") % {"title": title},
+                    closing_dialog=True,
+                )
+    context = _dialog_context(request, template, form, revision)
+    page = "designer/block_dialog.html" + ("#block-dialog" if request.htmx else "")
+    return render(request, page, context, status=status)
+
+
+@login_required
+def scenario_parameters(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Start smart scenario dialog's parameters section for the chosen scenario: the
+    block's saved values if it has this scenario already, else the parameters' defaults."""
+    template = editable_template(request.user, pk)
+    chosen = request.GET.get("TemplateId", "")
+    scenario = forms.visible_scenario(request.user, chosen)
+    found = find(template.tree, request.GET.get("block", ""))
+    saved = (found[0].get("Properties") or {}) if found else {}
+    values = None
+    if chosen and chosen == forms.display(saved.get("TemplateId")):
+        values = saved.get("TemplateParameters") or {}
+    context = {"parameters": forms.scenario_parameters(request.user, scenario, values)}
+    return render(request, "designer/block_dialog.html#scenario-parameters", context)
+
+
+# ---- settings and publishing -------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """Name, description, auto-start and the typed parameters, variables and constants."""
+    template = editable_template(request.user, pk)
+    values: dict[str, Any] = {
+        "name": template.name,
+        "description": template.description,
+        "auto_execute": template.auto_execute,
+    }
+    rows = {kind: forms.schema_rows(getattr(template, kind)) for kind in forms.SCHEMA_KINDS}
+    errors: dict[str, list[str]] = {}
+    revision, status = template.revision, 200
+    if request.method == "POST":
+        revision = _revision(request)
+        try:
+            auto_execute = int(request.POST.get("auto_execute", ""))
+        except ValueError:
+            auto_execute = -1
+        values = {
+            "name": request.POST.get("name", ""),
+            "description": request.POST.get("description", ""),
+            "auto_execute": auto_execute,
+        }
+        schemas = {}
+        for kind in forms.SCHEMA_KINDS:
+            schemas[kind], rows[kind], twice = forms.posted_schema(request.POST, kind)
+            if twice:
+                errors[kind] = twice
+        status = 422
+        if not errors:
+            try:
+                template_settings_update(
+                    template=template, revision=revision, user=request.user, **values, **schemas
+                )
+            except EditRefused as refused:
+                for problem in refused.problems or [Problem("", "", refused.message)]:
+                    errors.setdefault(problem.parameter, []).append(problem.message)
+                status = 409 if isinstance(refused, StaleRevision) else 422
+            else:
+                if not request.htmx:
+                    return redirect("designer:template-edit", pk=pk)
+                response = _tree_response(
+                    request,
+                    template,
+                    focus="settings",
+                    announce=_("Settings saved."),
+                    closing_dialog=True,
+                )
+                head = render_to_string(
+                    "designer/template_editor.html#editor-head",
+                    _editor_context(template, oob=True),
+                    request,
+                )
+                response.content += head.encode()
+                return response
+    context = {
+        "template": template,
+        "revision": revision,
+        "values": values,
+        "errors": errors,
+        "sections": [
+            {"kind": kind, "title": title, "rows": rows[kind], "errors": errors.get(kind, [])}
+            for kind, title in (
+                ("parameters", _("Parameters")),
+                ("variables", _("Variables")),
+                ("constants", _("Constants")),
+            )
+        ],
+        "types": FieldType.choices,
+        "auto_execute_choices": AutoExecute.choices,
+    }
+    page = "designer/settings_dialog.html" + ("#settings-dialog" if request.htmx else "")
+    return render(request, page, context, status=status)
+
+
+@login_required
+@require_POST
+def template_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publishes the draft the page shows as a new version, or lists what stops it, each
+    problem linking to its block (the blocks are marked in the tree, too)."""
+    template = editable_template(request.user, pk)
+    try:
+        version = template_publish_draft(
+            template=template,
+            revision=_revision(request),
+            user=request.user,
+            comment=request.POST.get("comment", "").strip(),
+        )
+    except PublishRefused as refused:
+        by_block: dict[str, list[str]] = {}
+        for problem in refused.problems:
+            if problem.node:
+                by_block.setdefault(problem.node, []).append(problem.message)
+        context = _editor_context(template, problems=by_block, refused=refused, oob=True)
+        html = render_to_string("designer/template_editor.html#publish-panel", context, request)
+        html += render_to_string("designer/template_editor.html#tree", context, request)
+        return HttpResponse(html, status=422)
+    except EditRefused as refused:
+        context = _editor_context(template, publish_error=refused.message)
+        return render(
+            request,
+            "designer/template_editor.html#publish-panel",
+            context,
+            status=409 if isinstance(refused, StaleRevision) else 422,
+        )
+    context = _editor_context(template, published=version)
+    return render(request, "designer/template_editor.html#publish-panel", context)

@@ -1,0 +1,354 @@
+"""The visual designer in a real browser: with the mouse, with the keyboard only, and a refused
+publication fixed through its linked problems. The server is started as `make run` starts it;
+the smart scenarios the tests need are imported with `manage.py scenario_import`."""
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.e2e.conftest import Server, log_in, manage, start_server, stop_server
+
+
+def scenario_export(name: str, parameters: dict, comment: str) -> dict:
+    return {
+        "format": "bizproc-designer/smart-scenario",
+        "version": 1,
+        "name": name,
+        "document_type": ["crm", "CCrmDocumentDeal", "DEAL"],
+        "parameters": parameters,
+        "constants": {},
+        "robots": [
+            {"Type": "CrmTimelineCommentAdd", "Name": "R1", "Properties": {"CommentText": comment}}
+        ],
+    }
+
+
+def parameter(name: str, type_: str, *, required: bool = False, default: str = "") -> dict:
+    return {
+        "Name": name,
+        "Description": "",
+        "Type": type_,
+        "Required": "1" if required else "0",
+        "Multiple": "0",
+        "Default": default,
+    }
+
+
+SCENARIOS = [
+    scenario_export(
+        "Welcome pack",
+        {
+            "Greeting": parameter("Greeting", "string", required=True, default="Hello"),
+            "Discount": parameter("Discount, %", "int", default="5"),
+        },
+        "{=Template:Greeting}: discount {=Template:Discount}%",
+    ),
+    scenario_export("Ping", {}, "Ping"),
+    scenario_export(
+        "Onboarding",
+        {"Greeting": parameter("Greeting", "string", required=True, default="Welcome")},
+        "{=Template:Greeting}",
+    ),
+]
+
+# Gives the Onboarding scenario a new required parameter, as its designer might.
+ADD_REQUIRED_PARAMETER = """
+from bizproc.models import Scenario
+from bizproc.scenarios import scenario_export, scenario_save
+scenario = Scenario.objects.get(name="Onboarding")
+data = scenario_export(scenario=scenario)
+data["parameters"]["Channel"] = {"Name": "Channel", "Type": "string", "Required": "1"}
+scenario_save(user=scenario.created_by, document_type=scenario.document_type_triple,
+              name=scenario.name, parameters=data["parameters"], robots=data["robots"],
+              scenario=scenario)
+"""
+
+
+@dataclass
+class Site:
+    server: Server
+    var_dir: Path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    var_dir = tmp_path_factory.mktemp("designer-var")
+    server = start_server(var_dir)
+    try:
+        for export in SCENARIOS:
+            path = var_dir / f"{export['name']}.json"
+            path.write_text(json.dumps(export))
+            manage(var_dir, "scenario_import", str(path), "--user", "admin")
+        yield Site(server, var_dir)
+    finally:
+        stop_server(server)
+
+
+def log_in_as_marketer(page: Page, site: Site) -> None:
+    """Mark, the marketer: reads every record, starts processes, designs automation."""
+    log_in(page, site.server, "mark", site.server.password)
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def create_deal_template(page: Page, name: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Automation").click()
+    page.get_by_role("link", name="New template").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Entity type").select_option(label="Deals")
+    page.get_by_role("button", name="Create and open the editor").click()
+    expect(page.get_by_role("heading", name=name, level=1)).to_be_visible()
+
+
+def block(page: Page, title: str) -> Locator:
+    return page.get_by_role("group", name=title, exact=True)
+
+
+def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
+    """Presses Tab until ``target`` has focus, as a keyboard user would."""
+    for _ in range(limit):
+        if target.evaluate("element => element === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {target}")
+
+
+def test_with_the_mouse(page: Page, site: Site) -> None:
+    log_in_as_marketer(page, site)
+    create_deal_template(page, "Welcome flow")
+
+    page.get_by_role("button", name="Start smart scenario").drag_to(
+        page.get_by_role("button", name="Add block here")
+    )
+    dialog = page.get_by_role("dialog", name="Start smart scenario")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Item ID")).to_have_value("{=Document:ID}")
+    expect(dialog.get_by_role("combobox", name="Run as user")).to_have_value(
+        "{=Template:TargetUser}"
+    )
+    picker = dialog.get_by_role("combobox", name="Smart scenario")
+    parameters = dialog.get_by_role("heading", name="Smart scenario start parameters")
+
+    picker.select_option(label="Welcome pack")
+    expect(parameters).to_be_visible()
+    expect(dialog.get_by_label("Greeting")).to_have_value("Hello")
+    expect(dialog.get_by_label("Discount, %")).to_have_value("5")
+    picker.select_option(label="Ping")
+    expect(parameters).to_have_count(0)
+    picker.select_option(label="Welcome pack")
+    expect(parameters).to_be_visible()
+
+    greeting = dialog.get_by_label("Greeting")
+    greeting.fill("")
+    dialog.get_by_role("button", name="Insert value into Greeting").click()
+    dialog.get_by_role("menuitem", name=re.compile(r"^Deal name")).click()
+    expect(greeting).to_have_value("{=Document:TITLE}")
+    expect(greeting).to_be_focused()
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+    started = block(page, "Start smart scenario")
+    expect(started).to_be_focused()
+    expect(started).to_contain_text("“Welcome pack” · on {=Document:ID}")
+
+    page.get_by_label("Comment (optional)").fill("First version")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("status").filter(has_text="Published as version 1.")).to_be_visible()
+
+    page.reload()
+    started = block(page, "Start smart scenario")
+    expect(started).to_contain_text("“Welcome pack” · on {=Document:ID}")
+    started.dblclick()
+    dialog = page.get_by_role("dialog", name="Start smart scenario")
+    expect(dialog.get_by_role("combobox", name="Smart scenario")).to_have_value(re.compile(r"\d+"))
+    expect(dialog.get_by_role("combobox", name="Smart scenario")).to_contain_text("Welcome pack")
+    expect(dialog.get_by_label("Greeting")).to_have_value("{=Document:TITLE}")
+    expect(dialog.get_by_label("Discount, %")).to_have_value("5")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(started).to_be_focused()
+
+    # Start it on a deal from the deal's processes tab.
+    deal_id, title = (
+        manage(
+            site.var_dir,
+            "shell",
+            "--no-imports",
+            "-c",
+            "from crm.models import Deal; d = Deal.objects.order_by('pk').first(); "
+            "print(d.pk, d.title, sep='|')",
+        )
+        .strip()
+        .split("|")
+    )
+    page.goto(f"{site.server.url}/bizproc/documents/DEAL_{deal_id}/processes/")
+    page.get_by_role("link", name="Welcome flow").click()
+    page.get_by_role("button", name="Start", exact=True).click()
+    expect(page.get_by_role("heading", name="Workflow log")).to_be_visible()
+    journal = page.locator("#journal")
+    expect(journal).to_contain_text(f"Smart scenario “Welcome pack” queued for DEAL_{deal_id}")
+    page.get_by_role("link", name="All records").click()
+    expect(journal.get_by_role("row").filter(has_text="Start action")).not_to_have_count(0)
+    expect(journal.get_by_role("row").filter(has_text="Start smart scenario").first).to_be_visible()
+
+    # The scenario's run on the deal: its process, and the comment its robot wrote.
+    processes = f"{site.server.url}/bizproc/documents/DEAL_{deal_id}/processes/"
+    for _ in range(30):
+        page.goto(processes)
+        if page.get_by_role("link", name="Welcome pack").count():
+            break
+        page.wait_for_timeout(500)
+    page.get_by_role("link", name="Welcome pack").first.click()
+    page.get_by_role("link", name="All records").click()
+    expect(page.locator("#journal")).to_contain_text("Add a comment")
+    page.goto(f"{site.server.url}/crm/deal/{deal_id}/")
+    expect(page.get_by_text(f"{title}: discount 5%")).to_be_visible()
+
+
+def test_with_the_keyboard_only(page: Page, site: Site) -> None:
+    log_in_as_marketer(page, site)
+    create_deal_template(page, "Keyboard flow")
+    keyboard = page.keyboard
+    menu = page.get_by_role("menu", name="Add block")
+
+    # A condition, from the "Add block here" menu.
+    tab_to(page, page.get_by_role("button", name="Add block here"))
+    keyboard.press("Enter")
+    expect(menu).to_be_visible()
+    keyboard.type("Condition")
+    expect(menu.get_by_role("menuitem", name="Condition")).to_be_focused()
+    keyboard.press("Enter")
+    expect(block(page, "Condition").first).to_be_focused()  # the block; its branch follows
+    expect(page.get_by_role("list", name="Otherwise")).to_be_visible()
+
+    # Its first branch gets a condition: Deal name contains "VIP".
+    first_branch = page.locator('[aria-roledescription="branch"]').first
+    tab_to(page, first_branch)
+    keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    tab_to(page, dialog.get_by_role("button", name="Add condition"))
+    keyboard.press("Enter")
+    expect(dialog.get_by_role("combobox", name="Field")).to_be_focused()
+    keyboard.type("Deal name")
+    keyboard.press("Tab")
+    keyboard.type("contains")
+    keyboard.press("Tab")
+    keyboard.type("VIP")
+    tab_to(page, dialog.get_by_role("button", name="Save"))
+    keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
+    expect(first_branch).to_be_focused()
+    expect(first_branch).to_contain_text("TITLE contains VIP")
+
+    # A Start smart scenario block inside that branch.
+    branch_list = page.get_by_role("list", name="Condition", exact=True)
+    tab_to(page, branch_list.get_by_role("button", name="Add block here"))
+    keyboard.press("Enter")
+    keyboard.type("Start smart")
+    expect(menu.get_by_role("menuitem", name="Start smart scenario")).to_be_focused()
+    keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Start smart scenario")
+    expect(dialog).to_be_visible()
+    tab_to(page, dialog.get_by_role("combobox", name="Smart scenario"))
+    keyboard.type("Ping")
+    expect(dialog.get_by_role("combobox", name="Smart scenario")).to_contain_text("Ping")
+    tab_to(page, dialog.get_by_role("button", name="Save"))
+    keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
+    expect(block(page, "Start smart scenario")).to_be_focused()
+    expect(block(page, "Start smart scenario")).to_contain_text("“Ping”")
+
+    # A pause after the condition.
+    root_end = page.locator('[data-container="Template"] > .slot').last.get_by_role("button")
+    tab_to(page, root_end)
+    keyboard.press("Enter")
+    keyboard.type("Pause")
+    keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Pause execution")
+    tab_to(page, dialog.get_by_label("Wait for"))
+    keyboard.type("10")
+    keyboard.press("Enter")  # submits the dialog's form
+    expect(dialog).to_have_count(0)
+    pause = block(page, "Pause execution")
+    expect(pause).to_be_focused()
+
+    # Move the pause up, above the condition: focus stays on it.
+    keyboard.press("Alt+ArrowUp")
+    expect(pause).to_be_focused()
+    expect(page.locator('[data-container="Template"] > .node > .block').first).to_contain_text(
+        "Pause execution"
+    )
+
+    # A report in the Otherwise branch, left without text, then deleted with the Delete key.
+    otherwise = page.get_by_role("list", name="Otherwise")
+    tab_to(page, otherwise.get_by_role("button", name="Add block here"))
+    keyboard.press("Enter")
+    keyboard.type("Write")
+    keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Write to report")
+    expect(dialog).to_be_visible()
+    keyboard.press("Escape")
+    report = block(page, "Write to report")
+    expect(report).to_be_focused()
+    keyboard.press("Delete")
+    expect(report).to_have_count(0)
+    expect(otherwise.get_by_role("button", name="Add block here")).to_be_focused()
+
+    tab_to(page, page.get_by_role("button", name="Publish"))
+    keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Published as version 1.")).to_be_visible()
+
+
+def test_publish_is_refused_with_linked_problems_until_they_are_fixed(
+    page: Page, site: Site
+) -> None:
+    log_in_as_marketer(page, site)
+    create_deal_template(page, "Onboarding flow")
+
+    # An incomplete block: a report without text.
+    page.get_by_role("button", name="Write to report").click()
+    expect(page.get_by_role("dialog", name="Write to report")).to_be_visible()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+
+    # A Start smart scenario block, complete for the scenario as it is now.
+    page.get_by_role("button", name="Start smart scenario").click()
+    dialog = page.get_by_role("dialog", name="Start smart scenario")
+    dialog.get_by_role("combobox", name="Smart scenario").select_option(label="Onboarding")
+    expect(dialog.get_by_label("Greeting")).to_have_value("Welcome")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+
+    # Meanwhile the scenario gets a required parameter the block does not fill.
+    manage(site.var_dir, "shell", "-c", ADD_REQUIRED_PARAMETER)
+
+    page.get_by_role("button", name="Publish").click()
+    problems = page.locator("#publish-panel").get_by_role("alert")
+    expect(problems).to_contain_text("The template has problems and was not published.")
+    missing_text = problems.get_by_role("link", name="The field 'Text' is required.")
+    missing_channel = problems.get_by_role("link", name="The required parameter is empty: Channel.")
+    expect(missing_text).to_be_visible()
+    expect(missing_channel).to_be_visible()
+
+    missing_text.click()
+    report = block(page, "Write to report")
+    expect(report).to_be_focused()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Write to report")
+    dialog.get_by_label("Text").fill("Onboarding {=Document:TITLE}")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+
+    missing_channel.click()
+    expect(block(page, "Start smart scenario")).to_be_focused()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Start smart scenario")
+    expect(dialog.get_by_label("Channel")).to_have_value("")
+    dialog.get_by_label("Channel").fill("email")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("status").filter(has_text="Published as version 1.")).to_be_visible()
