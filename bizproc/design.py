@@ -19,9 +19,9 @@ from bizproc.schemas import schema_problems
 from bizproc.services import (
     NAME_MAX,
     EditRefused,
-    _check_name,
-    _locked,
-    _save,
+    draft_lock,
+    draft_save,
+    name_clean,
     template_publish,
 )
 
@@ -39,7 +39,7 @@ def _settings_problems(
 ) -> list[Problem]:
     problems = []
     try:
-        _check_name(name)
+        name_clean(name)
     except EditRefused as refused:
         problems.append(Problem(code="invalid", parameter="name", message=refused.message))
     if auto_execute not in AutoExecute.values:
@@ -86,7 +86,7 @@ def template_settings_update(
     constants: Mapping[str, Any],
 ) -> None:
     """Replaces the draft's settings and typed schemas; refused as a whole, nothing changed."""
-    locked = _locked(template, revision)
+    locked = draft_lock(template, revision)
     problems = _settings_problems(
         name=name,
         auto_execute=auto_execute,
@@ -96,13 +96,13 @@ def template_settings_update(
     )
     if problems:
         raise EditRefused(" ".join(problem.message for problem in problems), problems)
-    locked.name = _check_name(name)
+    locked.name = name_clean(name)
     locked.description = description or ""
     locked.auto_execute = auto_execute
     locked.parameters = dict(parameters)
     locked.variables = dict(variables)
     locked.constants = dict(constants)
-    _save(locked, template, user)
+    draft_save(locked, template, user)
 
 
 @transaction.atomic
@@ -141,5 +141,5 @@ def template_publish_draft(
     *, template: Template, revision: int, user: Any, comment: str = ""
 ) -> TemplateVersion:
     """Publishes the draft only if it is still the revision the publisher looked at."""
-    _locked(template, revision)
+    draft_lock(template, revision)
     return template_publish(template=template, user=user, comment=comment)

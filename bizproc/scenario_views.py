@@ -6,12 +6,14 @@ processes" right on every record it runs on; a run history shows only readable r
 """
 
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from bizproc import scenarios
 from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
@@ -184,3 +186,32 @@ def run_status(request: HttpRequest) -> HttpResponse:
         "bizproc/scenario_start.html#run-status",
         {"runs": runs, "run_ids": ids, "finished": all(run.is_finished for run in runs)},
     )
+
+
+@login_required
+def bulk_scenarios(request: HttpRequest, entity: str) -> HttpResponse:
+    """ "Run for selected" on a list page: the active scenarios of the type the user may run.
+
+    Rendered into the list's bulk-actions form; the button submits the ticked ``ids``.
+    """
+    types = [
+        document_type
+        for provider in document_providers.all()
+        for document_type in provider.document_types()
+        if document_type.type.lower() == entity.lower()
+        and provider.can(request.user, Operation.START_PROCESS, document_type=document_type)
+    ]
+    items = list(Scenario.objects.for_document_type(types[0]).filter(active=True)) if types else []
+    return render(request, "bizproc/scenario_menu.html#bulk-scenarios", {"scenarios": items})
+
+
+@login_required
+def scenario_run_selected(request: HttpRequest) -> HttpResponse:
+    """From a list's selection to the start page of the chosen scenario."""
+    try:
+        pk = int(request.GET.get("scenario", ""))
+    except ValueError:
+        raise Http404 from None
+    documents = request.GET.getlist("ids")[:500]
+    query = "&".join(f"documents={quote(str(document))}" for document in documents)
+    return redirect(f"{reverse('bizproc:scenario-start', args=[pk])}?{query}")

@@ -66,7 +66,7 @@ def _check_document_type(document_type: DocumentType) -> None:
         raise EditRefused(_("Incorrect document type!"))
 
 
-def _check_name(name: str) -> str:
+def name_clean(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise EditRefused(_("Enter a name."))
@@ -93,7 +93,7 @@ def template_create(
         module=document_type.module,
         entity=document_type.entity,
         document_type=document_type.type,
-        name=_check_name(name),
+        name=name_clean(name),
         description=description or "",
         auto_execute=auto_execute,
         tree=root_node(),
@@ -102,14 +102,16 @@ def template_create(
     )
 
 
-def _locked(template: Template, revision: int) -> Template:
+def draft_lock(template: Template, revision: int) -> Template:
+    """The template's row, locked for an edit of the draft at ``revision`` (else StaleRevision)."""
     locked = Template.objects.select_for_update().get(pk=template.pk)
     if locked.revision != revision:
         raise StaleRevision(locked)
     return locked
 
 
-def _save(locked: Template, original: Template, user: Any) -> None:
+def draft_save(locked: Template, original: Template, user: Any) -> None:
+    """Saves an edited draft as the next revision; ``original`` is refreshed to it."""
     locked.revision += 1
     locked.modified_by = user
     locked.save()
@@ -169,7 +171,7 @@ def tree_insert(
     properties: Mapping[str, Any] | None = None,
 ) -> str:
     """Inserts a new block of ``type``; returns its name."""
-    locked = _locked(template, revision)
+    locked = draft_lock(template, revision)
     activity_class = activities.get(type)
     if not activities.is_known(type) or type == ROOT_TYPE:
         raise EditRefused(_("Unknown block type: %(type)s") % {"type": str(type)[:100]})
@@ -190,7 +192,7 @@ def tree_insert(
     }
     _check_properties(locked, node)
     parent_node["Children"].insert(position, node)
-    _save(locked, template, user)
+    draft_save(locked, template, user)
     return node["Name"]
 
 
@@ -198,7 +200,7 @@ def tree_insert(
 def tree_move(
     *, template: Template, revision: int, name: str, parent: str, index: int, user: Any
 ) -> None:
-    locked = _locked(template, revision)
+    locked = draft_lock(template, revision)
     tree = locked.tree
     node, old_parent = _node_or_refuse(tree, name)
     if old_parent is None:
@@ -211,7 +213,7 @@ def tree_move(
     # ``index`` counts among the new parent's children once the block has left its old place.
     parent_node, position = _check_placement(tree, parent, index, str(node.get("Type")))
     parent_node["Children"].insert(position, node)
-    _save(locked, template, user)
+    draft_save(locked, template, user)
 
 
 @transaction.atomic
@@ -219,7 +221,7 @@ def tree_update(
     *, template: Template, revision: int, name: str, properties: Mapping[str, Any], user: Any
 ) -> None:
     """Replaces a block's properties (all of them: the dialog sends the whole set)."""
-    locked = _locked(template, revision)
+    locked = draft_lock(template, revision)
     node, _parent = _node_or_refuse(locked.tree, name)
     activity = activities.for_node(node)
     if not activity.supported:
@@ -234,7 +236,7 @@ def tree_update(
     updated["Properties"] = dict(properties)
     _check_properties(locked, updated)
     node["Properties"] = updated["Properties"]
-    _save(locked, template, user)
+    draft_save(locked, template, user)
 
 
 def _is_kept_key(key: str, activity: Activity) -> bool:
@@ -246,18 +248,18 @@ def _is_kept_key(key: str, activity: Activity) -> bool:
 
 @transaction.atomic
 def tree_delete(*, template: Template, revision: int, name: str, user: Any) -> None:
-    locked = _locked(template, revision)
+    locked = draft_lock(template, revision)
     node, parent = _node_or_refuse(locked.tree, name)
     if parent is None:
         raise EditRefused(_("The template's root block cannot be deleted."))
     parent["Children"] = [child for child in parent["Children"] if child is not node]
-    _save(locked, template, user)
+    draft_save(locked, template, user)
 
 
 @transaction.atomic
 def tree_duplicate(*, template: Template, revision: int, name: str, user: Any) -> str:
     """Puts a copy (with new block names) right after the block; returns the copy's name."""
-    locked = _locked(template, revision)
+    locked = draft_lock(template, revision)
     tree = locked.tree
     node, parent = _node_or_refuse(tree, name)
     if parent is None:
@@ -265,7 +267,7 @@ def tree_duplicate(*, template: Template, revision: int, name: str, user: Any) -
     duplicate = renamed_copy(node, names(tree))
     index = next(i for i, child in enumerate(parent["Children"]) if child is node)
     parent["Children"].insert(index + 1, duplicate)
-    _save(locked, template, user)
+    draft_save(locked, template, user)
     return duplicate["Name"]
 
 
@@ -296,7 +298,7 @@ def template_publish(*, template: Template, user: Any, comment: str = "") -> Tem
     )
 
 
-def _check_imported_tree(tree: Any) -> Node:
+def imported_tree_check(tree: Any) -> Node:
     if not isinstance(tree, dict) or tree.get("Type") != ROOT_TYPE:
         raise EditRefused(_("The file is not a business process template (.bpt)."))
     for node in walk(tree):
@@ -323,7 +325,7 @@ def template_import_bpt(
         raise EditRefused(error.message) from None
     if not content.template:
         raise EditRefused(_("The file is not a business process template (.bpt)."))
-    tree = _check_imported_tree(content.template[0])
+    tree = imported_tree_check(content.template[0])
     template = template_create(document_type=document_type, name=name, user=user)
     template.tree = tree
     template.parameters = content.parameters or {}

@@ -306,7 +306,7 @@ def template_update(call: Call) -> int:
         raise RestError("No fields to update.", TEMPLATE_INVALID)
     data = _template_data(fields["TEMPLATE_DATA"]) if "TEMPLATE_DATA" in fields else None
     with transaction.atomic():
-        locked = services._locked(template, template.revision)
+        locked = services.draft_lock(template, template.revision)
         if "NAME" in fields:
             locked.name = _name(fields["NAME"])
         if "DESCRIPTION" in fields:
@@ -315,7 +315,7 @@ def template_update(call: Call) -> int:
             locked.auto_execute = _auto_execute(fields["AUTO_EXECUTE"])
         if data is not None:
             _replace_blocks(locked, data)
-        services._save(locked, template, call.user)
+        services.draft_save(locked, template, call.user)
         _publish(template, call)
     return template.pk
 
@@ -326,7 +326,7 @@ def _replace_blocks(template: Template, data: bytes) -> None:
         content = bpt.bpt_read(data)
         if not content.template:
             raise services.EditRefused("The file is not a business process template (.bpt).")
-        template.tree = services._check_imported_tree(content.template[0])
+        template.tree = services.imported_tree_check(content.template[0])
     except (bpt.BptError, services.EditRefused) as refused:
         raise RestError(
             f"Incorrect field TEMPLATE_DATA! {refused.message}", TEMPLATE_INVALID
