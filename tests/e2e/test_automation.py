@@ -8,6 +8,11 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import Server, log_in
 
 
+def sign_in(page: Page, server: Server, username: str | None = None) -> None:
+    log_in(page, server, username=username)
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
 def open_card(page: Page, server: Server, entity: str, index: int = 0) -> str:
     """Opens the card of the ``index``-th record of the list; returns its document id."""
     page.goto(f"{server.url}/crm/{entity}/")
@@ -30,8 +35,10 @@ def reload_until(page: Page, text: str, timeout: float = 20) -> None:
         page.wait_for_timeout(300)
 
 
-def test_a_process_with_a_pause_started_from_a_deal_card_completes(page: Page, server: Server) -> None:
-    log_in(page, server)
+def test_a_process_with_a_pause_started_from_a_deal_card_completes(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server)
     open_card(page, server, "deal")
     processes = page.locator("#processes")
     processes.get_by_role("link", name="Deal follow-up").click()
@@ -53,7 +60,7 @@ def test_a_process_with_a_pause_started_from_a_deal_card_completes(page: Page, s
 
 
 def test_a_scenario_with_parameters_runs_from_a_deal_card(page: Page, server: Server) -> None:
-    log_in(page, server)
+    sign_in(page, server)
     open_card(page, server, "deal", index=1)
     page.get_by_text("Smart scenarios", exact=True).click()
     page.get_by_role("link", name="Welcome pack").click()
@@ -70,7 +77,7 @@ def test_a_scenario_with_parameters_runs_from_a_deal_card(page: Page, server: Se
 
 
 def test_a_scenario_runs_for_three_selected_leads(page: Page, server: Server) -> None:
-    log_in(page, server)
+    sign_in(page, server)
     page.goto(f"{server.url}/crm/lead/")
     rows = page.locator("table.records tbody tr")
     for index in range(3):
@@ -78,14 +85,18 @@ def test_a_scenario_runs_for_three_selected_leads(page: Page, server: Server) ->
     page.get_by_label("Smart scenario").select_option(label="Qualify lead")
     page.get_by_role("button", name="Run for selected").click()
 
-    expect(page.get_by_text("The scenario will run for all selected items. Selected: 3")).to_be_visible()
+    expect(
+        page.get_by_text("The scenario will run for all selected items. Selected: 3")
+    ).to_be_visible()
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_text("Scenario completed")).to_be_visible(timeout=20_000)
     expect(page.locator("#run-status li")).to_have_count(3)
 
 
-def test_a_user_without_the_right_neither_sees_nor_runs_a_scenario(page: Page, server: Server) -> None:
-    log_in(page, server, username="olga")
+def test_a_user_without_the_right_neither_sees_nor_runs_a_scenario(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server, username="olga")
     document_id = open_card(page, server, "deal", index=7)
     page.get_by_text("Smart scenarios", exact=True).click()
     menu = page.locator("#scenario-menu")
