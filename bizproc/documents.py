@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from bizproc.fieldtypes import Field
@@ -89,6 +90,13 @@ class DocumentProvider(ABC):
         document_id: str | None = None,
         document_type: DocumentType | None = None,
     ) -> bool: ...
+
+    @abstractmethod
+    def readable_document_ids(self, user: Any, document_type: DocumentType) -> QuerySet | None:
+        """The ids of the documents of the type the user may read, as a one-column queryset
+        to filter by in the database (``document_id__in=…``); None when the user may read
+        every document of the type (nothing to filter). Lists of processes use it: asking
+        ``can`` per row would not scale."""
 
 
 class ProviderRegistry:

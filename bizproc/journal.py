@@ -1,18 +1,37 @@
-"""The process journal: the only module that writes journal rows.
+"""The process journal: the only module that writes journal rows, and the only one that
+tells the live pages about a change.
 
 A step of the runtime collects its rows in a ``Journal`` and writes them in one bulk insert at
 the end of the step, inside the step's transaction, so a step that fails leaves no row and a
-step that commits leaves each of its rows exactly once.
+step that commits leaves each of its rows exactly once. The same flush announces the step: one
+message per step (not per row) to the live pages of the instance's document, sent once the
+transaction commits, carrying ids only — each consumer re-reads what it shows with its own
+user's rights and language (``bizproc.consumers``; the hand-off is ``bizproc.live``).
+
+Rows of finished processes older than ``BIZPROC_JOURNAL_RETENTION_DAYS`` (0, the default: keep
+forever) are deleted by ``journal_prune``, which the worker runs daily (``daily_prune``).
 """
 
-from django.conf import settings
-from django.db.models import QuerySet
+import datetime
+import re
+import threading
+import time
+from collections.abc import Sequence
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F, Max, QuerySet
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
+
+from bizproc import live
 from bizproc.models import (
     SIMPLIFIED_TYPES,
     ExecutionResult,
     ExecutionStatus,
     Instance,
+    InstanceStatus,
     JournalEntry,
     TrackingType,
 )
@@ -99,29 +118,192 @@ class Journal:
         )
 
     def flush(self) -> list[JournalEntry]:
-        """Writes the collected rows in one insert (call inside the step's transaction)."""
+        """Writes the collected rows in one insert (call inside the step's transaction) and
+        announces the step — also a step without rows: its status or state title changed."""
         rows, self.rows = self.rows, []
         if rows:
             JournalEntry.objects.bulk_create(rows)
+        announce(
+            document_id=self.instance.document_id,
+            instance_id=self.instance.pk,
+            run_id=self.instance.state.get("run"),
+        )
+        daily_prune.maybe_enqueue()
         return rows
+
+
+def announce(
+    *, document_id: str, instance_id: str | None = None, run_id: int | None = None
+) -> None:
+    """Tells the live pages of the document, once the current transaction commits, that the
+    instance (or the smart scenario run) changed: new rows, status, state title, or deleted.
+
+    Ids only: the message crosses processes (Redis) and each page re-reads what it may show.
+    Outside a transaction it is sent at once.
+    """
+    message = {
+        "type": "bizproc.changed",
+        "document_id": document_id,
+        "instance_id": instance_id,
+        "run_id": run_id,
+    }
+    transaction.on_commit(
+        lambda: live.publish(live.document_group(document_id), message), robust=True
+    )
+
+
+# ---- reading -----------------------------------------------------------------------------
+
+PROGRESS_TYPES = (
+    TrackingType.EXECUTE,
+    TrackingType.CLOSE,
+    TrackingType.CANCEL,
+    TrackingType.FAULT,
+)
 
 
 def journal_rows(
     *,
-    instance: Instance | None = None,
+    instance_id: str | None = None,
     document_id: str | None = None,
     simplified: bool = False,
+    type_: int | None = None,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
     before_id: int | None = None,
+    after_id: int | None = None,
     limit: int = 50,
 ) -> list[JournalEntry]:
-    """Newest rows first, keyset-paged by id (no COUNT over the table)."""
-    rows: QuerySet[JournalEntry] = JournalEntry.objects.select_related("user")
-    if instance is not None:
-        rows = rows.filter(instance=instance)
+    """Newest rows first, keyset-paged by id (no COUNT over the table).
+
+    ``before_id`` pages back in time; ``after_id`` gives what is newer than a page already
+    shown (a live page catching up). The (document, -id) and (instance, id) indexes serve both.
+    """
+    rows: QuerySet[JournalEntry] = JournalEntry.objects.select_related("user").annotate(
+        process_name=F("instance__template__name")
+    )
+    if instance_id is not None:
+        rows = rows.filter(instance_id=instance_id)
     if document_id is not None:
         rows = rows.filter(document_id=document_id)
     if simplified:
         rows = rows.filter(type__in=SIMPLIFIED_TYPES)
+    if type_ is not None:
+        rows = rows.filter(type=type_)
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__lt=until)
     if before_id is not None:
         rows = rows.filter(id__lt=before_id)
-    return list(rows.order_by("-id")[:limit])
+    if after_id is not None:
+        rows = rows.filter(id__gt=after_id)
+    page = list(rows.order_by("-id")[:limit])
+    for_display(page)
+    return page
+
+
+_USER_REFERENCE = re.compile(r"\buser_(\d+)\b")
+
+
+def for_display(rows: Sequence[JournalEntry]) -> None:
+    """Sets what a journal table shows of each row: ``date_text`` (the active language and
+    time zone), ``type_label``, ``status_label``, ``result_label``, and ``note_text``: the note
+    with ``user_5`` replaced by the user's name — plain text, escaped by the template like any
+    other.
+
+    One query for the names of the whole page; labels translated and the date format looked
+    up once per page, not per row (``get_type_display`` hashes every choice's lazy label on
+    each call).
+    """
+    ids = {int(found) for row in rows for found in _USER_REFERENCE.findall(row.note)}
+    users = get_user_model().objects.filter(pk__in=ids) if ids else []
+    names = {user.pk: user.get_full_name() for user in users}
+    types, statuses, results = (
+        {value: str(label) for value, label in choices.choices}
+        for choices in (TrackingType, ExecutionStatus, ExecutionResult)
+    )
+    date_format = get_format("SHORT_DATETIME_FORMAT")
+    for row in rows:
+        row.date_text = dateformat.format(timezone.localtime(row.created_at), date_format)
+        row.type_label = types.get(row.type, row.type)
+        row.status_label = statuses.get(row.status, row.status)
+        row.result_label = results.get(row.result, row.result)
+        row.note_text = _USER_REFERENCE.sub(
+            lambda match: names.get(int(match[1]), match[0]), row.note
+        )
+
+
+def block_progress(instance_id: str) -> dict[str, JournalEntry]:
+    """The latest start / stop / cancel / fault row of each block of an instance, by name."""
+    latest = (
+        JournalEntry.objects.filter(instance_id=instance_id, type__in=PROGRESS_TYPES)
+        .values("activity_name")
+        .annotate(last=Max("id"))
+        .values("last")
+    )
+    return {row.activity_name: row for row in JournalEntry.objects.filter(pk__in=latest)}
+
+
+# ---- retention ---------------------------------------------------------------------------
+
+FINISHED = (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED)
+
+
+def retention_days() -> int:
+    return getattr(settings, "BIZPROC_JOURNAL_RETENTION_DAYS", 0)
+
+
+def journal_prune(*, days: int | None = None, batch: int = 5000) -> int:
+    """Deletes the rows of finished processes older than ``days`` (default: the retention
+    setting; 0 keeps everything); returns how many. Rows of unfinished processes stay, as in
+    Bitrix, so a process that waits for months still shows how it got there.
+
+    Deletes in batches, each its own short transaction, so a big first prune never holds
+    locks on the table for long.
+    """
+    days = retention_days() if days is None else days
+    if days <= 0:
+        return 0
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    expired = JournalEntry.objects.filter(created_at__lt=cutoff, instance__status__in=FINISHED)
+    deleted = 0
+    while ids := list(expired.values_list("pk", flat=True)[:batch]):
+        deleted += JournalEntry.objects.filter(pk__in=ids).delete()[0]
+    return deleted
+
+
+class DailyPrune:
+    """Asks a worker to prune the journal at most once a day per process.
+
+    Triggered by the journal's own flush, so it needs no bootstrap and cannot be lost: every
+    process that writes rows (servers, workers, the embedded server) enqueues one
+    ``journal_prune`` task when it first writes, then at most once every 24 hours. Several
+    processes mean several prunes a day, which is harmless: a prune with nothing expired
+    deletes nothing. A system that writes nothing adds nothing to prune.
+    """
+
+    interval = 24 * 60 * 60
+
+    def __init__(self) -> None:
+        self.next_at = 0.0
+        self._lock = threading.Lock()
+
+    def maybe_enqueue(self) -> None:
+        if retention_days() <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if now < self.next_at:
+                return
+            self.next_at = now + self.interval
+        transaction.on_commit(_enqueue_prune, robust=True)
+
+
+def _enqueue_prune() -> None:
+    from bizproc import tasks
+
+    tasks.journal_prune.enqueue()
+
+
+daily_prune = DailyPrune()

@@ -30,7 +30,7 @@ from bizproc.activities.base import Activity, ActivityFault, Status, TerminatePr
 from bizproc.documents import DocumentError, DocumentProvider, Operation, document_providers
 from bizproc.expressions import ExpressionError, display_text, evaluate, system_values
 from bizproc.fieldtypes import Field, FieldValueError
-from bizproc.journal import Journal
+from bizproc.journal import Journal, announce
 from bizproc.models import (
     UNFINISHED_RUN,
     Instance,
@@ -602,6 +602,7 @@ def instance_terminate(*, instance: Instance, user: Any | None, state_title: str
 def instance_kill(*, instance: Instance) -> None:
     """Deletes a process and its journal (Bitrix's "kill")."""
     Instance.objects.filter(pk=instance.pk).delete()
+    announce(document_id=instance.document_id, instance_id=instance.pk)
 
 
 def instance_resume(*, instance: Instance) -> None:

@@ -2,7 +2,7 @@
 
 from django.tasks import task
 
-from bizproc import runtime, scenarios
+from bizproc import journal, runtime, scenarios
 
 
 @task()
@@ -15,3 +15,9 @@ def instance_wake(instance_id: str) -> bool:
 def scenario_run_execute(run_id: int) -> None:
     """Executes a queued smart scenario run."""
     scenarios.scenario_run_execute(run_id)
+
+
+@task()
+def journal_prune() -> int:
+    """Deletes journal rows past the retention period (enqueued by ``journal.daily_prune``)."""
+    return journal.journal_prune()

@@ -1,42 +1,59 @@
-"""The processes of a document (the "Processes" tab of a CRM card) and a process's journal.
+"""A document's processes: the "Processes" tab of a CRM card, starting a process, and the
+record's journal (every process and smart scenario run of the record in one view).
 
 Rights come from the document provider: seeing a document's processes and journals needs the
-read right on it; starting, stopping and deleting processes needs the "start processes" right.
+read right on it; starting processes needs the "start processes" right. The context builders
+here are shared with the websocket consumers, which re-render the same partials live.
 """
 
+import datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import F, Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bizproc import runtime
 from bizproc.documents import DocumentError, DocumentProvider, Operation, document_providers
 from bizproc.forms import StartParametersForm
-from bizproc.journal import journal_rows
-from bizproc.models import Instance, Template
+from bizproc.journal import FINISHED, journal_rows
+from bizproc.models import (
+    Instance,
+    InstanceQuerySet,
+    ScenarioRun,
+    Template,
+    TemplateVersion,
+    TrackingType,
+)
+from bizproc.tree import find
 
 PAGE = 50
+TAB_ROWS = 10  # the latest journal rows on the Processes tab
+RECENT = 20  # processes and runs listed above a record's journal
 
 
-def _document(
-    request: HttpRequest, document_id: str, operation: Operation
-) -> tuple[DocumentProvider, str]:
+def document_for(user: Any, document_id: str, operation: Operation) -> tuple[DocumentProvider, str]:
     """The provider and normalised id of a document the user may do ``operation`` on.
 
-    A document the user may not read is a 404, as on the CRM pages.
+    A document the user may not read is a 404 (as on the CRM pages); a readable one they may
+    not do ``operation`` on is a 403.
     """
     for provider in document_providers.all():
         try:
             normalized = provider.normalize_id(document_id)
         except DocumentError:
             continue
-        if not provider.can(request.user, Operation.READ, document_id=normalized):
+        if not provider.can(user, Operation.READ, document_id=normalized):
             raise Http404
         if operation != Operation.READ and not provider.can(
-            request.user, operation, document_id=normalized
+            user, operation, document_id=normalized
         ):
             raise PermissionDenied
         return provider, normalized
@@ -49,26 +66,55 @@ def _startable(provider: DocumentProvider, document_id: str) -> list[Template]:
         Template.objects.for_document_type(document_type)
         .listed()
         .filter(active=True, versions__isnull=False)
+        .defer("tree", "parameters", "variables", "constants")
         .distinct()
     )
 
 
+# JSON columns no list shows; decoding them would cost more than everything else in a row.
+HEAVY_FIELDS = (
+    "state",
+    "parameters",
+    "variables",
+    "template__tree",
+    "template__parameters",
+    "template__variables",
+    "template__constants",
+)
+
+
+def listed(instances: InstanceQuerySet) -> InstanceQuerySet:
+    """Instances for a list: newest first, with template and starter, without the heavy JSON."""
+    return (
+        instances.select_related("template", "started_by")
+        .defer(*HEAVY_FIELDS)
+        .order_by("-started_at")  # the (document, -started) index gives the order
+    )
+
+
+def processes_live_context(document_id: str) -> dict[str, Any]:
+    """What the tab's live part shows: active and completed processes, the latest rows."""
+    instances = listed(Instance.objects.for_document(document_id))
+    active = list(instances.unfinished()[: PAGE + 1])
+    return {
+        "document_id": document_id,
+        "active": active[:PAGE],
+        "more_active": len(active) > PAGE,
+        "completed": list(instances.filter(status__in=FINISHED)[:PAGE]),
+        "rows": journal_rows(document_id=document_id, simplified=True, limit=TAB_ROWS),
+    }
+
+
 @login_required
 def document_processes(request: HttpRequest, document_id: str) -> HttpResponse:
-    """The Processes tab: start a process, the active ones and the completed ones."""
-    provider, document_id = _document(request, document_id, Operation.READ)
-    instances = (
-        Instance.objects.for_document(document_id)
-        .select_related("template", "started_by")
-        .order_by("-started_at")
-    )
+    """The Processes tab: start a process, the active ones, the completed ones, the latest
+    journal rows — live (the partial opens its own websocket)."""
+    provider, document_id = document_for(request.user, document_id, Operation.READ)
     may_start = provider.can(request.user, Operation.START_PROCESS, document_id=document_id)
-    context = {
-        "document_id": document_id,
+    context = processes_live_context(document_id) | {
         "may_start": may_start,
         "templates": _startable(provider, document_id) if may_start else [],
-        "active": [i for i in instances if not i.is_finished],
-        "completed": [i for i in instances if i.is_finished][:PAGE],
+        "document_url": provider.url(document_id),
     }
     template_name = "bizproc/document_processes.html"
     if request.htmx:
@@ -79,7 +125,7 @@ def document_processes(request: HttpRequest, document_id: str) -> HttpResponse:
 @login_required
 def process_start(request: HttpRequest, document_id: str, template_pk: int) -> HttpResponse:
     """Asks for the template's parameters (if it has any) and starts it on the document."""
-    provider, document_id = _document(request, document_id, Operation.START_PROCESS)
+    provider, document_id = document_for(request.user, document_id, Operation.START_PROCESS)
     template = get_object_or_404(Template.objects.listed().filter(active=True), pk=template_pk)
     if template not in _startable(provider, document_id):
         raise Http404
@@ -115,73 +161,177 @@ def process_start(request: HttpRequest, document_id: str, template_pk: int) -> H
     )
 
 
-def _instance(request: HttpRequest, instance_id: str, operation: Operation) -> Instance:
-    instance = get_object_or_404(
-        Instance.objects.select_related("template", "started_by", "version"), pk=instance_id
+# ---- the record's journal ----------------------------------------------------------------
+
+MODES = [("simplified", _("Simplified")), ("all", _("All records"))]
+
+
+class JournalFilterForm(forms.Form):
+    """Mode, type, process and dates of a record's journal (GET; also a live socket's query)."""
+
+    mode = forms.ChoiceField(label=_("Mode"), choices=MODES, required=False)
+    type = forms.TypedChoiceField(
+        label=_("Type"),
+        choices=[("", _("Any type")), *TrackingType.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
     )
-    _document(request, instance.document_id, operation)
-    return instance
+    process = forms.ChoiceField(label=_("Process"), required=False)
+    since = forms.DateField(
+        label=_("Date from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Date to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, data: QueryDict, *, processes: list[tuple[str, str | None]]) -> None:
+        """``processes``: (id, template name) of the record's recent processes."""
+        super().__init__(data)
+        self.fields["process"].choices = [
+            ("", _("All processes")),
+            *((pk, f"{name or pk} · {pk}") for pk, name in processes),
+        ]
+
+    def query(self) -> dict[str, Any]:
+        """``journal_rows`` arguments; a value that does not validate filters nothing."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "simplified": data.get("mode", "") != "all",
+            "type_": data.get("type"),
+            "instance_id": data.get("process") or None,
+            "since": day_start(data.get("since")),
+            "until": day_start(data.get("until"), days=1),
+        }
+
+    def live_query(self, *, after: int | None) -> str:
+        """The socket's query string: these filters, and the newest row shown on page one."""
+        keys = ("mode", "type", "process", "since", "until")
+        params = {key: self.data[key] for key in keys if self.data.get(key)}
+        if after is not None:
+            params["after"] = str(after)
+        return urlencode(params)
 
 
-@login_required
-def instance_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
-    """A process and its journal, newest rows first, in Simplified or All records mode."""
-    instance = _instance(request, instance_id, Operation.READ)
-    simplified = request.GET.get("mode", "simplified") != "all"
-    try:
-        before = int(request.GET["before"]) if request.GET.get("before") else None
-    except ValueError:
-        before = None
-    rows = journal_rows(instance=instance, simplified=simplified, before_id=before, limit=PAGE + 1)
-    context: dict[str, Any] = {
-        "instance": instance,
-        "rows": rows[:PAGE],
-        "next_before": rows[PAGE - 1].pk if len(rows) > PAGE else None,
-        "simplified": simplified,
-        "may_manage": _may_manage(request, instance),
-        "document_url": _document_url(instance),
-    }
-    template_name = "bizproc/instance_detail.html"
-    if request.htmx:
-        template_name += "#journal"
-    return render(request, template_name, context)
+def day_start(day: datetime.date | None, *, days: int = 0) -> datetime.datetime | None:
+    """Midnight of the day (plus ``days``) in the active time zone: the user's."""
+    if day is None:
+        return None
+    moment = datetime.datetime.combine(day + datetime.timedelta(days=days), datetime.time.min)
+    return timezone.make_aware(moment)
 
 
-def _may_manage(request: HttpRequest, instance: Instance) -> bool:
-    provider = document_providers.get(instance.module)
-    return provider.can(request.user, Operation.START_PROCESS, document_id=instance.document_id)
-
-
-def _document_url(instance: Instance) -> str:
-    return document_providers.get(instance.module).url(instance.document_id)
-
-
-@login_required
-def instance_stop(request: HttpRequest, instance_id: str) -> HttpResponse:
-    instance = _instance(request, instance_id, Operation.START_PROCESS)
-    if request.method == "POST":
-        try:
-            runtime.instance_terminate(instance=instance, user=request.user)
-        except runtime.ProcessRefused as refused:
-            return render(
-                request,
-                "bizproc/instance_confirm.html",
-                {"instance": instance, "action": "stop", "error": refused.message},
-                status=409,
+def record_processes(document_id: str) -> dict[str, Any]:
+    """The record's latest processes and smart scenario runs with their causal links: the run
+    that started a process and the process and block that started the run; the runs each
+    process started (on any record). A few small queries, whatever the number of rows."""
+    instances = list(listed(Instance.objects.for_document(document_id))[:RECENT])
+    ids = [instance.pk for instance in instances]
+    runs = ScenarioRun.objects.select_related("scenario").defer("parameters")
+    run_of: dict[str, ScenarioRun] = {}
+    started: dict[str, list[ScenarioRun]] = {}
+    for run in runs.filter(Q(instance__in=ids) | Q(caller__in=ids)).order_by("pk"):
+        if run.instance_id in ids:
+            run_of[run.instance_id] = run
+        if run.caller_id in ids:
+            started.setdefault(run.caller_id, []).append(run)
+    caller_ids = [run.caller_id for run in run_of.values() if run.caller_id]
+    callers = (
+        {
+            caller["pk"]: caller
+            for caller in Instance.objects.filter(pk__in=caller_ids).values(
+                "pk", "document_id", "version_id", name=F("template__name")
             )
-        return redirect("bizproc:instance-detail", instance_id=instance.pk)
-    return render(
-        request, "bizproc/instance_confirm.html", {"instance": instance, "action": "stop"}
+        }
+        if caller_ids
+        else {}
     )
+    versions = {caller["version_id"] for caller in callers.values()}
+    versions |= {instance.version_id for instance in instances if instance.pk in started}
+    trees = (
+        dict(TemplateVersion.objects.filter(pk__in=versions).values_list("pk", "tree"))
+        if versions
+        else {}
+    )
+    entries = []
+    for instance in instances:
+        run = run_of.get(instance.pk)
+        caller = callers.get(run.caller_id) if run else None
+        entries.append(
+            {
+                "instance": instance,
+                "run": run,
+                "caller": caller,
+                "caller_block": block_title(trees, caller["version_id"], run.caller_activity)
+                if caller
+                else "",
+                "started_runs": [
+                    (other, block_title(trees, instance.version_id, other.caller_activity))
+                    for other in started.get(instance.pk, [])
+                ],
+            }
+        )
+    without_process = runs.filter(document_id=document_id, instance__isnull=True)
+    return {
+        "document_id": document_id,
+        "processes": entries,
+        "runs_without_process": list(without_process.order_by("-created_at")[:RECENT]),
+    }
+
+
+def block_title(trees: dict[int, Any], version_id: int, name: str) -> str:
+    found = find(trees[version_id], name) if name and version_id in trees else None
+    if found is None:
+        return name
+    return (found[0].get("Properties") or {}).get("Title") or name
+
+
+def record_journal_page(
+    document_id: str, data: QueryDict, *, before: int | None = None, after: int | None = None
+) -> tuple[JournalFilterForm, list[Any], int | None]:
+    """The filter form, a page of rows (newest first; older than ``before`` or newer than
+    ``after``) and the cursor of the next page."""
+    processes = (
+        Instance.objects.for_document(document_id)
+        .order_by("-started_at")
+        .values_list("pk", "template__name")[:RECENT]
+    )
+    form = JournalFilterForm(data, processes=list(processes))
+    rows = journal_rows(
+        document_id=document_id, before_id=before, after_id=after, limit=PAGE + 1, **form.query()
+    )
+    return form, rows[:PAGE], rows[PAGE - 1].pk if len(rows) > PAGE else None
+
+
+def cursor(request: HttpRequest) -> int | None:
+    try:
+        return int(request.GET["before"]) if request.GET.get("before") else None
+    except ValueError:
+        return None
 
 
 @login_required
-def instance_delete(request: HttpRequest, instance_id: str) -> HttpResponse:
-    instance = _instance(request, instance_id, Operation.START_PROCESS)
-    if request.method == "POST":
-        document_url = _document_url(instance)
-        runtime.instance_kill(instance=instance)
-        return redirect(document_url or "/")
-    return render(
-        request, "bizproc/instance_confirm.html", {"instance": instance, "action": "delete"}
-    )
+def document_journal(request: HttpRequest, document_id: str) -> HttpResponse:
+    """Every journal row of the record, newest first, keyset-paged; filters; live on page one."""
+    provider, document_id = document_for(request.user, document_id, Operation.READ)
+    before = cursor(request)
+    form, rows, next_before = record_journal_page(document_id, request.GET, before=before)
+    first_page = before is None
+    context = {
+        "document_id": document_id,
+        "form": form,
+        "rows": rows,
+        "show_process": True,
+        "next_before": next_before,
+        "first_page": first_page,
+        "filters_query": form.live_query(after=None),
+        "live_query": form.live_query(after=(rows[0].pk if rows else 0) if first_page else None),
+    }
+    if request.htmx:  # a page of the journal (filters, older rows): the #journal section
+        return render(request, "bizproc/document_journal.html#journal", context)
+    context |= record_processes(document_id) | {
+        "document_url": provider.url(document_id),
+        "document_caption": provider.caption(provider.document_type_of(document_id)),
+    }
+    return render(request, "bizproc/document_journal.html", context)

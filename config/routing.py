@@ -1,3 +1,22 @@
 """Websocket routes of every app; the consumers check CRM rights on connect."""
 
-websocket_urlpatterns: list = []
+from django.urls import path, re_path
+
+from bizproc import consumers
+from bizproc.urls import InstanceIdConverter
+
+websocket_urlpatterns: list = [
+    path(
+        "ws/bizproc/documents/<str:document_id>/",
+        consumers.DocumentProcessesConsumer.as_asgi(),
+    ),
+    path(
+        "ws/bizproc/documents/<str:document_id>/journal/",
+        consumers.DocumentJournalConsumer.as_asgi(),
+    ),
+    re_path(
+        rf"^ws/bizproc/processes/(?P<instance_id>{InstanceIdConverter.regex})/$",
+        consumers.InstanceConsumer.as_asgi(),
+    ),
+    path("ws/bizproc/scenario-runs/", consumers.ScenarioRunsConsumer.as_asgi()),
+]

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,7 +16,7 @@ from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Ope
 from bizproc.fieldtypes import Field
 from crm import permissions, services
 from crm.fields import LazyRecordValues, fields_of
-from crm.models import RECORD_MODELS, Action, EntityType, Record
+from crm.models import RECORD_MODELS, Action, EntityType, Level, Record
 
 DOCUMENT_TYPES: dict[str, DocumentType] = {
     EntityType.LEAD: DocumentType("crm", "CCrmDocumentLead", "LEAD"),
@@ -144,3 +146,15 @@ class CrmDocumentProvider(DocumentProvider):
         if document_type is None:
             raise PermissionDenied
         return permissions.can_on_type(user, entity_type_of(document_type), action)
+
+    def readable_document_ids(self, user: Any, document_type: DocumentType) -> QuerySet | None:
+        """``"DEAL_5"``-style ids of the records ``permissions.readable`` gives (own level: the
+        user's records; none: no record), or None at the "all" level."""
+        entity_type = entity_type_of(document_type)
+        if permissions.level_for(user, entity_type, Action.READ) == Level.ALL:
+            return None
+        return (
+            permissions.readable(user, entity_type)
+            .annotate(document_id=Concat(Value(f"{entity_type}_"), Cast("pk", CharField())))
+            .values("document_id")
+        )
