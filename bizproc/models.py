@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bizproc.documents import DocumentType
 from bizproc.jsonfield import OrderedJSONField
@@ -249,7 +250,7 @@ SIMPLIFIED_TYPES = (
 
 class ExecutionStatus(models.IntegerChoices):
     INITIALIZED = 0, _("Initialized")
-    EXECUTING = 1, _("In progress")
+    EXECUTING = 1, pgettext_lazy("journal", "In progress")
     CANCELING = 2, _("Being canceled")
     CLOSED = 3, _("Completed")
     FAULTING = 4, _("Error")
@@ -257,7 +258,7 @@ class ExecutionStatus(models.IntegerChoices):
 
 class ExecutionResult(models.IntegerChoices):
     NONE = 0, _("None")
-    SUCCEEDED = 1, _("Success")
+    SUCCEEDED = 1, pgettext_lazy("journal", "Success")
     CANCELED = 2, _("Canceled")
     FAULTED = 3, _("Error")
     UNINITIALIZED = 4, _("Not initialized")

@@ -172,23 +172,6 @@ def scenario_start(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def run_status(request: HttpRequest) -> HttpResponse:
-    """The progress of runs the user started (polled until every run has finished)."""
-    try:
-        ids = [int(value) for value in request.GET.getlist("runs")][:500]
-    except ValueError:
-        raise Http404 from None
-    runs = list(
-        ScenarioRun.objects.filter(pk__in=ids, started_by=request.user).select_related("scenario")
-    )
-    return render(
-        request,
-        "bizproc/scenario_start.html#run-status",
-        {"runs": runs, "run_ids": ids, "finished": all(run.is_finished for run in runs)},
-    )
-
-
-@login_required
 def bulk_scenarios(request: HttpRequest, entity: str) -> HttpResponse:
     """ "Run for selected" on a list page: the active scenarios of the type the user may run.
 

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bizproc import runtime
+from bizproc import journal, runtime
 from bizproc import values as encoded
 from bizproc.activities import activities
 from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
@@ -279,9 +279,11 @@ def scenario_set_active(*, scenario: Scenario, active: bool, user: Any) -> None:
 def scenario_delete(*, scenario: Scenario, user: Any) -> None:
     """Deletes the scenario; its robots template stays, inactive, for the runs' journals."""
     Template.objects.filter(pk=scenario.template_id).update(active=False, modified_by=user)
-    ScenarioRun.objects.filter(scenario=scenario, status__in=UNFINISHED_RUN).update(
-        status=RunStatus.TERMINATED, finished_at=timezone.now()
-    )
+    unfinished = ScenarioRun.objects.filter(scenario=scenario, status__in=UNFINISHED_RUN)
+    stopped = list(unfinished.values_list("pk", "document_id"))
+    unfinished.update(status=RunStatus.TERMINATED, finished_at=timezone.now())
+    for run_id, document_id in stopped:
+        journal.announce(document_id=document_id, run_id=run_id)
     scenario.delete()
 
 
@@ -438,7 +440,7 @@ def scenario_run_execute(run_id: int) -> None:
             run.error = refused.message
             run.finished_at = timezone.now()
             run.save()
-            return
+            journal.announce(document_id=run.document_id, run_id=run.pk)
 
 
 def scenario_for_template_id(template_id: Any) -> Scenario | None:

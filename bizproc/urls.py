@@ -54,7 +54,6 @@ urlpatterns = [
     path("scenarios/", scenario_views.scenario_list, name="scenario-list"),
     path("scenarios/<int:pk>/", scenario_views.scenario_detail, name="scenario-detail"),
     path("scenarios/<int:pk>/start/", scenario_views.scenario_start, name="scenario-start"),
-    path("scenarios/runs/", scenario_views.run_status, name="scenario-run-status"),
     path(
         "scenarios/run-selected/",
         scenario_views.scenario_run_selected,

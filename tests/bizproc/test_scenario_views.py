@@ -60,11 +60,8 @@ def test_starting_from_a_card_asks_for_parameters_and_reports_completion(
     assert (run.status, run.document_id) == (RunStatus.QUEUED, deal.document_id)
 
     run_tasks()
-    status = client.get(
-        reverse("bizproc:scenario-run-status"), {"runs": [run.pk]}, headers={"HX-Request": "true"}
-    )
-    assert "Scenario completed" in status.text
-    assert "hx-get" not in status.text  # polling stops
+    history = client.get(reverse("bizproc:scenario-detail", args=[scenario.pk]))
+    assert f"{deal.document_id}</a></td>\n          <td>Completed" in history.text
 
 
 def test_running_for_selected_records_says_how_many(client, admin, scenario) -> None:

@@ -434,7 +434,8 @@ def test_the_typed_contract_fails_blocks_when_the_schema_changes(admin, deal) ->
         robots=[node("CrmTimelineCommentAdd", CommentText="x")],
     )
     assert problems() == [
-        "Action 'Start scenario': The date in field 'Points' does not match the format 'YYYY-MM-DD'."
+        "Action 'Start scenario': The date in field 'Points' does not match the format"
+        " 'YYYY-MM-DD'."
     ]
     scenarios.scenario_save(
         user=admin,
@@ -531,12 +532,12 @@ def test_starting_from_the_ui_checks_rights_parameters_and_activity(admin, deal)
             scenario=scenario, document_ids=[deal.pk], user=reader, parameters={"Points": 1}
         )
     with pytest.raises(
-        scenarios.ScenarioRefused, match="The value of field 'Points' is not an integer."
+        scenarios.ScenarioRefused, match=r"The value of field 'Points' is not an integer\."
     ):
         scenarios.scenarios_start(
             scenario=scenario, document_ids=[deal.pk], user=admin, parameters={"Points": "x"}
         )
-    with pytest.raises(scenarios.ScenarioRefused, match="No items were selected."):
+    with pytest.raises(scenarios.ScenarioRefused, match=r"No items were selected\."):
         scenarios.scenarios_start(
             scenario=scenario, document_ids=[], user=admin, parameters={"Points": 1}
         )

@@ -62,7 +62,7 @@ def test_a_process_with_a_pause_started_from_a_deal_card_completes(
 def test_a_scenario_with_parameters_runs_from_a_deal_card(page: Page, server: Server) -> None:
     sign_in(page, server)
     open_card(page, server, "deal", index=1)
-    page.get_by_text("Smart scenarios", exact=True).click()
+    page.locator("#scenario-menu").get_by_text("Smart scenarios", exact=True).click()
     page.get_by_role("link", name="Welcome pack").click()
 
     expect(page.get_by_role("heading", name="Welcome pack")).to_be_visible()
@@ -98,7 +98,7 @@ def test_a_user_without_the_right_neither_sees_nor_runs_a_scenario(
 ) -> None:
     sign_in(page, server, username="olga")
     document_id = open_card(page, server, "deal", index=7)
-    page.get_by_text("Smart scenarios", exact=True).click()
+    page.locator("#scenario-menu").get_by_text("Smart scenarios", exact=True).click()
     menu = page.locator("#scenario-menu")
     expect(menu).to_contain_text("No smart scenarios you may run here.")
     expect(menu.get_by_role("link", name="Welcome pack")).to_have_count(0)
