@@ -23,7 +23,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -61,35 +60,37 @@ def main() -> int:
         sys.exit("The benchmarks run on PostgreSQL: set DATABASE_URL=postgresql://…")
     bench_url = urllib.parse.urlparse(base_url)._replace(path=f"/{BENCH_DATABASE}").geturl()
 
-    with tempfile.TemporaryDirectory(prefix="bench-crm-") as var_dir:
-        env = {**os.environ, "DATABASE_URL": bench_url, "VAR_DIR": var_dir}
-        env |= {"EMBEDDED_WORKER": "false", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "ERROR"}
-        load_seconds = _prepare_database(bench_url, env, args.deals, args.reuse)
-        port = _free_port()
-        server = subprocess.Popen(
-            [PYTHON, "manage.py", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    # Its own var/ folder: the demo password kept there must outlive a reused database.
+    var_dir = ROOT / "var" / "bench-crm"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DATABASE_URL": bench_url, "VAR_DIR": str(var_dir)}
+    env |= {"EMBEDDED_WORKER": "false", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "ERROR"}
+    load_seconds = _prepare_database(bench_url, env, args.deals, args.reuse)
+    port = _free_port()
+    server = subprocess.Popen(
+        [PYTHON, "manage.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        username, password = _wait_for_server(server)
+        cookies = _log_in(port, username, password)
+        anna = _user_id(bench_url, "anna")
+        pages = {
+            "first page": "/crm/deal/",
+            "late page": f"/crm/deal/?page={min(1500, max(1, args.deals // 50))}",
+            "filtered": f"/crm/deal/?stage=EXECUTING&assigned={anna}&q=cloud",
+        }
+        results = _run(port, cookies, pages, args.requests, args.clients)
+    finally:
+        server.send_signal(signal.SIGINT)
         try:
-            username, password = _wait_for_server(server)
-            cookies = _log_in(port, username, password)
-            anna = _user_id(bench_url, "anna")
-            pages = {
-                "first page": "/crm/deal/",
-                "page 1500": f"/crm/deal/?page={min(1500, max(1, args.deals // 50))}",
-                "filtered": f"/crm/deal/?stage=EXECUTING&assigned={anna}&q=cloud",
-            }
-            results = _run(port, cookies, pages, args.requests, args.clients)
-        finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
     return _report(args, pages, results, load_seconds, bench_url)
 
@@ -134,6 +135,8 @@ def _wait_for_server(server: subprocess.Popen) -> tuple[str, str]:
     """The credentials the server prints once it is up."""
     assert server.stdout is not None
     output = []
+    timer = threading.Timer(120, server.kill)  # a server that never gets ready ends the wait
+    timer.start()
     while True:
         line = server.stdout.readline()
         if not line:
@@ -141,6 +144,7 @@ def _wait_for_server(server: subprocess.Popen) -> tuple[str, str]:
         output.append(line)
         found = re.search(r"Log in as: (\S+)\s+password: (\S+)", line)
         if found:
+            timer.cancel()
             # Drain the rest of its output so that the server never blocks on a full pipe.
             threading.Thread(target=server.stdout.read, daemon=True).start()
             return found[1], found[2]

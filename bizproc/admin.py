@@ -148,6 +148,12 @@ class InstanceAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Instance | None = None) -> bool:
         return False
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        # Process ids are text: one PostgreSQL cannot even compare (a NUL byte) is no process.
+        if "\x00" in object_id:
+            return None
+        return super().get_object(request, object_id, from_field)
+
     @admin.action(description=_("Terminate the selected processes"))
     def terminate(self, request: HttpRequest, queryset) -> None:
         stopped = 0

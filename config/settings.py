@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.navigation",
+                "designer.context_processors.navigation",
             ],
         },
     },
@@ -177,11 +178,19 @@ BIZPROC_SWEEP_GRACE_SECONDS = env_int(
     "BIZPROC_SWEEP_GRACE_SECONDS", 30
 )  # overdue before a re-enqueue
 BIZPROC_JOURNAL_START_STOP = env_bool("BIZPROC_JOURNAL_START_STOP", True)  # start/stop journal rows
+# Days the journal rows of finished processes are kept (0: forever); the worker prunes daily.
+BIZPROC_JOURNAL_RETENTION_DAYS = env_int("BIZPROC_JOURNAL_RETENTION_DAYS", 0)
 # Extra modules whose activities register themselves at start-up (plug-ins, test activities).
 BIZPROC_ACTIVITY_MODULES = env_list("BIZPROC_ACTIVITY_MODULES", [])
 
 # Written by `manage.py demo_data`, printed by `manage.py serve`.
 DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.json"
+DEMO_WEBHOOK_FILE = VAR_DIR / "demo-webhook.txt"  # the demo admin's inbound webhook URL path
+
+# The Bitrix24-compatible REST endpoint: a leaky bucket per webhook, like Bitrix24's (which
+# leaks 2 requests a second and holds 50); generous by default. A rate of 0 turns it off.
+REST_RATE_LIMIT_PER_SECOND = env_int("REST_RATE_LIMIT_PER_SECOND", 20)
+REST_RATE_LIMIT_BURST = env_int("REST_RATE_LIMIT_BURST", 500)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

@@ -7,5 +7,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("crm/", include("crm.urls")),
     path("bizproc/", include("bizproc.urls")),
+    path("rest/", include("rest.urls")),
+    path("designer/", include("designer.urls")),
     path("admin/", admin.site.urls),
 ]

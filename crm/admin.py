@@ -7,7 +7,16 @@ from django.http import HttpRequest
 
 from crm import services
 from crm.fields import FIELD_SPECS, Kind, field_specs
-from crm.models import Company, Contact, Deal, Lead, Role, RolePermission, Status
+from crm.models import (
+    Company,
+    Contact,
+    Deal,
+    Lead,
+    Role,
+    RolePermission,
+    Status,
+    TimelineEntry,
+)
 
 
 @admin.register(Status)
@@ -52,7 +61,9 @@ def _form_values(form: forms.ModelForm, entity_type: str, *, changed_only: bool)
         elif spec.kind == Kind.LINKS:
             value = [item.pk for item in value]
         elif spec.kind == Kind.MULTI:
-            value = [item.get("VALUE", "") if isinstance(item, dict) else item for item in value]
+            # The admin edits the column as JSON: any JSON may come, the services judge it.
+            items = value if isinstance(value, list) else [] if value is None else [value]
+            value = [item.get("VALUE", "") if isinstance(item, dict) else item for item in items]
         values[spec.code] = value
     return values
 
@@ -160,3 +171,22 @@ class CompanyAdmin(RecordAdmin):
     list_display = ["title", "company_type", "industry", "assigned_by", "created_at"]
     list_filter = ["company_type", "industry", "created_at"]
     search_fields = ["title"]
+
+
+@admin.register(TimelineEntry)
+class TimelineEntryAdmin(admin.ModelAdmin):
+    """Read-only: the timeline is written by the services and the comment form."""
+
+    list_display = ["document_id", "kind", "author", "by_process", "created_at"]
+    list_filter = ["kind", "by_process", "created_at"]
+    search_fields = ["document_id", "text"]
+    list_select_related = ["author"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -5,6 +5,7 @@ Records are written only through ``crm.services``; field codes towards the engin
 """
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -123,7 +124,11 @@ class Company(Record):
     class Meta(Record.Meta):
         verbose_name = _("company")
         verbose_name_plural = _("companies")
-        indexes = [models.Index(fields=["assigned_by", "-id"], name="crm_company_assigned_idx")]
+        indexes = [
+            models.Index(fields=["assigned_by", "-id"], name="crm_company_assigned_idx"),
+            models.Index(fields=["title", "id"], name="crm_company_title_idx"),
+            models.Index(fields=["created_at", "id"], name="crm_company_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -150,7 +155,11 @@ class Contact(Record):
     class Meta(Record.Meta):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
-        indexes = [models.Index(fields=["assigned_by", "-id"], name="crm_contact_assigned_idx")]
+        indexes = [
+            models.Index(fields=["assigned_by", "-id"], name="crm_contact_assigned_idx"),
+            models.Index(fields=["last_name", "name", "id"], name="crm_contact_name_idx"),
+            models.Index(fields=["created_at", "id"], name="crm_contact_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return " ".join(part for part in (self.name, self.last_name) if part) or f"#{self.pk}"
@@ -178,6 +187,11 @@ class Lead(Record):
         indexes = [
             models.Index(fields=["assigned_by", "-id"], name="crm_lead_assigned_idx"),
             models.Index(fields=["status", "-id"], name="crm_lead_status_idx"),
+            models.Index(
+                fields=["status", "assigned_by", "-id"], name="crm_lead_status_assigned_idx"
+            ),
+            models.Index(fields=["title", "id"], name="crm_lead_title_idx"),
+            models.Index(fields=["created_at", "id"], name="crm_lead_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -223,6 +237,11 @@ class Deal(Record):
         indexes = [
             models.Index(fields=["assigned_by", "-id"], name="crm_deal_assigned_idx"),
             models.Index(fields=["stage", "-id"], name="crm_deal_stage_idx"),
+            models.Index(
+                fields=["stage", "assigned_by", "-id"], name="crm_deal_stage_assigned_idx"
+            ),
+            models.Index(fields=["title", "id"], name="crm_deal_title_idx"),
+            models.Index(fields=["created_at", "id"], name="crm_deal_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -301,3 +320,47 @@ class RolePermission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.get_entity_type_display()} · {self.get_action_display()}"
+
+
+class TimelineKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    CHANGED = "changed", _("Fields changed")
+    COMMENT = "comment", _("Comment")
+
+
+class TimelineEntry(models.Model):
+    """One event on a record's timeline: its creation, a change of fields, or a comment.
+
+    Rows name their record by document id (``DEAL_5``), like the process journal, so one table
+    serves every entity type. Creation and change rows are written by ``crm.services`` in the
+    transaction of the write; ``version`` is the record's version after it, so the changes an
+    edit form missed can be read back from the timeline.
+    """
+
+    document_id = models.CharField(_("document"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=TimelineKind)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    by_process = models.BooleanField(_("by a business process"), default=False)
+    text = models.TextField(_("text"), blank=True)
+    # {field code: [old, new]} with typed values as JSON (dates as ISO strings).
+    changes = models.JSONField(_("changes"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    version = models.PositiveIntegerField(_("record version"), null=True, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["document_id", "-created_at", "-id"], name="crm_timeline_doc_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} · {self.get_kind_display()}"

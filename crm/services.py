@@ -2,13 +2,17 @@
 
 Values are given by Bitrix field code, raw (form or REST input) or typed; they are converted and
 validated as a whole before anything is written, so a refused write changes nothing. Each write
-calls the engine's document hooks inside its transaction.
+calls the engine's document hooks inside its transaction, and writes the record's timeline
+(creation, field changes, comments) in the same transaction.
 """
 
+import json
+from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,8 +20,19 @@ from django.utils.translation import gettext as _
 from bizproc.fieldtypes import FieldValueError, user_id_of
 from bizproc.hooks import document_hooks
 from crm import permissions
-from crm.fields import FIELD_SPECS, FieldSpec, Kind, field_specs, record_values
-from crm.models import RECORD_MODELS, Action, EntityType, Record, Status, StatusList
+from crm.fields import FIELD_SPECS, FieldSpec, Kind, LazyRecordValues, field_specs, record_values
+from crm.models import (
+    RECORD_MODELS,
+    Action,
+    EntityType,
+    Record,
+    Status,
+    StatusList,
+    TimelineEntry,
+    TimelineKind,
+)
+
+COMMENT_MAX_LENGTH = 5000
 
 
 class StaleRecord(Exception):
@@ -81,7 +96,7 @@ def _check_link(spec: FieldSpec, value: Any, user: Any | None) -> None:
         )
 
 
-def _check_whole(entity_type: str, values: dict[str, Any]) -> None:
+def _check_whole(entity_type: str, values: Mapping[str, Any]) -> None:
     if entity_type == EntityType.CONTACT and not (values.get("NAME") or values.get("LAST_NAME")):
         raise ValidationError({"NAME": [_("Enter a first name or a last name.")]})
 
@@ -126,10 +141,12 @@ def record_validate(
     """
     typed = _clean(entity_type=entity_type, values=values, user=user)
     if record is None:
-        whole = {spec.code: None for spec in FIELD_SPECS[entity_type] if not spec.read_only}
+        whole: Mapping[str, Any] = {
+            spec.code: None for spec in FIELD_SPECS[entity_type] if not spec.read_only
+        } | typed
     else:
-        whole = record_values(record)
-    whole |= typed
+        # Read lazily: a record's linked lists cost a query each and are rarely needed here.
+        whole = ChainMap(typed, LazyRecordValues(record))
     checked = typed if record is not None else whole
     for code in checked:
         spec = field_specs(entity_type)[code]
@@ -170,6 +187,13 @@ def record_create(
     record.save()
     for spec, value in deferred:
         getattr(record, spec.attr).set(value)
+    TimelineEntry.objects.create(
+        document_id=record.document_id,
+        kind=TimelineKind.CREATED,
+        author_id=user.pk if user is not None else None,
+        by_process=by_process,
+        version=record.version,
+    )
     document_hooks.created(document_id=record.document_id, user_id=author_id, by_process=by_process)
     return record
 
@@ -201,7 +225,7 @@ def record_update(
     typed = record_validate(
         entity_type=record.entity_type, values=values, user=checked_user, record=locked
     )
-    before = record_values(locked)
+    before = LazyRecordValues(locked)
     changes = {
         code: (before[code], value) for code, value in typed.items() if before[code] != value
     }
@@ -215,7 +239,17 @@ def record_update(
     locked.save()
     for spec, value in deferred:
         getattr(locked, spec.attr).set(value)
-    record.refresh_from_db()
+    TimelineEntry.objects.create(
+        document_id=locked.document_id,
+        kind=TimelineKind.CHANGED,
+        author_id=user.pk if user is not None else None,
+        by_process=by_process,
+        changes={code: [old, new] for code, (old, new) in changes.items()},
+        version=locked.version,
+    )
+    # The caller's object shows what was saved (without reading the row again).
+    for field in model._meta.concrete_fields:
+        setattr(record, field.attname, getattr(locked, field.attname))
     document_hooks.updated(
         document_id=record.document_id,
         user_id=user.pk if user is not None else None,
@@ -233,4 +267,66 @@ def record_delete(*, record: Record, user: Any | None) -> None:
         raise PermissionDenied(_("You may not delete this record."))
     document_id = record.document_id
     document_hooks.deleted(document_id=document_id, user_id=user.pk if user is not None else None)
+    TimelineEntry.objects.filter(document_id=document_id).delete()
     record.delete()
+
+
+@transaction.atomic
+def timeline_comment_add(
+    *,
+    record: Record,
+    text: str,
+    user: Any | None,
+    by_process: bool = False,
+) -> TimelineEntry:
+    """Adds a comment to the record's timeline, attributed to ``user`` (None: the system).
+
+    Commenting needs the read right on the record, not the update right: whoever may see a
+    record may discuss it, as in Bitrix24. A process (``by_process``) comments with system
+    rights. Raises ``ValidationError`` under the key ``text`` for an empty or too long text.
+    """
+    # Judged on the stored row: the record may have been reassigned or deleted meanwhile.
+    stored = type(record).objects.get(pk=record.pk)
+    checked_user = None if by_process else user
+    if checked_user is not None and not permissions.can_on_record(
+        checked_user, Action.READ, stored
+    ):
+        raise PermissionDenied(_("You may not comment on this record."))
+    text = text.strip()
+    caption = _("Comment")
+    if not text:
+        message = _("The field '%(name)s' is required.") % {"name": caption}
+        raise ValidationError({"text": [message]})
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "text": [
+                    _("The value of field '%(name)s' is too long: at most %(max)d characters.")
+                    % {"name": caption, "max": COMMENT_MAX_LENGTH}
+                ]
+            }
+        )
+    return TimelineEntry.objects.create(
+        document_id=stored.document_id,
+        kind=TimelineKind.COMMENT,
+        author_id=user.pk if user is not None else None,
+        by_process=by_process,
+        text=text,
+    )
+
+
+def timeline_changes_since(*, record: Record, version: int) -> dict[str, tuple[Any, Any]]:
+    """What changed in the record after ``version``: {code: (value then, value now)}.
+
+    Read back from the timeline, so a refused stale edit can tell its author what others
+    changed since the form was opened. Fields changed and changed back are left out.
+    """
+    then: dict[str, Any] = {}
+    rows = TimelineEntry.objects.filter(
+        document_id=record.document_id, kind=TimelineKind.CHANGED, version__gt=version
+    ).order_by("version", "id")
+    for changes in rows.values_list("changes", flat=True):
+        for code, (old, _new) in changes.items():
+            then.setdefault(code, old)
+    now = json.loads(json.dumps(record_values(record), cls=DjangoJSONEncoder))
+    return {code: (old, now[code]) for code, old in then.items() if old != now.get(code)}

@@ -756,7 +756,7 @@ def test_probability_caption_is_russian_in_russian(provider):
 def test_missing_record_is_reported_in_russian(provider):
     with translation.override("ru"), pytest.raises(DocumentError) as error:
         provider.read("DEAL_99999")
-    assert error.value.message == "Элемент с таким ID не найден"  # noqa: RUF001 (Latin "ID")
+    assert error.value.message == "Элемент с таким ID не найден"
 
 
 # --- versions and modification stamps -------------------------------------------------------------

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -113,7 +114,9 @@ def chromium_executable() -> str | None:
     )
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running in the main thread, which
+# would break later tests that call asyncio.run() (the REST client libraries).
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = chromium_executable()
     with sync_playwright() as playwright:
@@ -151,3 +154,20 @@ def log_in(
     page.get_by_label("Username").fill(username or server.username)
     page.get_by_label("Password").fill(password or server.password)
     page.get_by_role("button", name="Log in").click()
+
+
+def manage(var_dir: Path, *args: str) -> str:
+    """Runs a management command on the database of a server started with this ``var_dir``."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["VAR_DIR"] = str(var_dir)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise AssertionError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
