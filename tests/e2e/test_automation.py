@@ -96,11 +96,12 @@ def test_a_scenario_runs_for_three_selected_leads(page: Page, server: Server) ->
 def test_a_user_without_the_right_neither_sees_nor_runs_a_scenario(
     page: Page, server: Server
 ) -> None:
+    # olga, the read-only auditor, works in Russian.
     sign_in(page, server, username="olga")
     document_id = open_card(page, server, "deal", index=7)
-    page.locator("#scenario-menu").get_by_text("Smart scenarios", exact=True).click()
     menu = page.locator("#scenario-menu")
-    expect(menu).to_contain_text("No smart scenarios you may run here.")
+    menu.get_by_text("Умные сценарии", exact=True).click()
+    expect(menu).to_contain_text("Нет Умных сценариев, которые вы можете здесь запустить.")
     expect(menu.get_by_role("link", name="Welcome pack")).to_have_count(0)
 
     page.goto(f"{server.url}/bizproc/scenarios/")
@@ -114,5 +115,5 @@ def test_a_user_without_the_right_neither_sees_nor_runs_a_scenario(
     assert response.status == 403
 
     page.goto(f"{server.url}{href}")
-    expect(page.get_by_role("heading", name="Run history")).to_be_visible()
+    expect(page.get_by_role("heading", name="История запусков")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text(document_id)
