@@ -72,11 +72,11 @@ def demo_automation_create(*, admin: Any) -> None:
         template.save()
         services.template_publish(template=template, user=admin, comment="Demo")
 
-    if not Scenario.objects.filter(name="Welcome pack").exists():
+    if not Scenario.objects.filter(name="Client welcome").exists():
         scenarios.scenario_save(
             user=admin,
             document_type=DOCUMENT_TYPES["DEAL"],
-            name="Welcome pack",
+            name="Client welcome",
             description="Greets a new client: a comment on the deal and a note to a colleague.",
             parameters={
                 "Greeting": _field("Greeting", "string", required=True, default="Welcome aboard"),
@@ -101,7 +101,7 @@ def demo_automation_create(*, admin: Any) -> None:
                     "A20002_1_1_1",
                     "Tell the responsible",
                     MessageUserTo=["{=Document:ASSIGNED_BY_ID}"],
-                    MessageSite="Welcome pack sent for {=Document:TITLE}",
+                    MessageSite="Client welcome sent for {=Document:TITLE}",
                 ),
             ],
         )

@@ -63,9 +63,9 @@ def test_a_scenario_with_parameters_runs_from_a_deal_card(page: Page, server: Se
     sign_in(page, server)
     open_card(page, server, "deal", index=1)
     page.locator("#scenario-menu").get_by_text("Smart scenarios", exact=True).click()
-    page.get_by_role("link", name="Welcome pack").click()
+    page.get_by_role("link", name="Client welcome").click()
 
-    expect(page.get_by_role("heading", name="Welcome pack")).to_be_visible()
+    expect(page.get_by_role("heading", name="Client welcome")).to_be_visible()
     greeting = page.get_by_label("Greeting")
     expect(greeting).to_have_value("Welcome aboard")
     greeting.fill("Glad to have you")
@@ -102,10 +102,10 @@ def test_a_user_without_the_right_neither_sees_nor_runs_a_scenario(
     menu = page.locator("#scenario-menu")
     menu.get_by_text("Умные сценарии", exact=True).click()
     expect(menu).to_contain_text("Нет Умных сценариев, которые вы можете здесь запустить.")
-    expect(menu.get_by_role("link", name="Welcome pack")).to_have_count(0)
+    expect(menu.get_by_role("link", name="Client welcome")).to_have_count(0)
 
     page.goto(f"{server.url}/bizproc/scenarios/")
-    href = page.get_by_role("link", name="Welcome pack").get_attribute("href")
+    href = page.get_by_role("link", name="Client welcome").get_attribute("href")
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     response = page.request.post(
         f"{server.url}{href}start/",
