@@ -172,6 +172,7 @@ EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not DATABASE_URL)
 
 # The engine's limits and timings (no hidden caps: each is a setting).
 BIZPROC_LOOP_LIMIT = env_int("BIZPROC_LOOP_LIMIT", 10_000)  # turns of one While loop
+BIZPROC_SCENARIO_LAUNCH_LIMIT = env_int("BIZPROC_SCENARIO_LAUNCH_LIMIT", 1000)  # per step
 BIZPROC_LEASE_SECONDS = env_int("BIZPROC_LEASE_SECONDS", 60)  # a step's lease on its instance
 BIZPROC_SWEEP_INTERVAL_SECONDS = env_int("BIZPROC_SWEEP_INTERVAL_SECONDS", 5)
 BIZPROC_SWEEP_GRACE_SECONDS = env_int(
