@@ -29,23 +29,37 @@ def empty_tree() -> dict:
     return root_node()
 
 
-class TemplateQuerySet(models.QuerySet):
-    def for_document_type(self, document_type: DocumentType) -> "TemplateQuerySet":
+class DocumentTypeQuerySet(models.QuerySet):
+    def for_document_type(self, document_type: DocumentType) -> "DocumentTypeQuerySet":
         return self.filter(
             module=document_type.module,
             entity=document_type.entity,
             document_type=document_type.type,
         )
 
+
+class ForDocumentType(models.Model):
+    """What templates and smart scenarios work on: a Bitrix document type triple."""
+
+    module = models.CharField(_("module"), max_length=50)
+    entity = models.CharField(_("entity"), max_length=100)
+    document_type = models.CharField(_("document type"), max_length=100)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def document_type_triple(self) -> DocumentType:
+        return DocumentType(self.module, self.entity, self.document_type)
+
+
+class TemplateQuerySet(DocumentTypeQuerySet):
     def listed(self) -> "TemplateQuerySet":
         """Templates people design (not the robots templates of smart scenarios)."""
         return self.exclude(auto_execute__gte=SCRIPT_FLAG)
 
 
-class Template(models.Model):
-    module = models.CharField(_("module"), max_length=50)
-    entity = models.CharField(_("entity"), max_length=100)
-    document_type = models.CharField(_("document type"), max_length=100)
+class Template(ForDocumentType):
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     auto_execute = models.PositiveIntegerField(_("auto-start"), default=AutoExecute.NONE)
@@ -88,10 +102,6 @@ class Template(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def document_type_triple(self) -> DocumentType:
-        return DocumentType(self.module, self.entity, self.document_type)
 
     @property
     def latest_version(self) -> "TemplateVersion | None":
@@ -300,16 +310,7 @@ class JournalEntry(models.Model):
         return f"{self.get_type_display()}: {self.activity_title}"
 
 
-class ScenarioQuerySet(models.QuerySet):
-    def for_document_type(self, document_type: DocumentType) -> "ScenarioQuerySet":
-        return self.filter(
-            module=document_type.module,
-            entity=document_type.entity,
-            document_type=document_type.type,
-        )
-
-
-class Scenario(models.Model):
+class Scenario(ForDocumentType):
     """A smart scenario: a named, activatable robots template for one document type.
 
     Its start parameters and constants are its robots template's ``PARAMETERS`` and
@@ -318,9 +319,6 @@ class Scenario(models.Model):
 
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
-    module = models.CharField(_("module"), max_length=50)
-    entity = models.CharField(_("entity"), max_length=100)
-    document_type = models.CharField(_("document type"), max_length=100)
     active = models.BooleanField(_("active"), default=True)
     sort = models.PositiveIntegerField(_("sort"), default=500)
     template = models.OneToOneField(
@@ -346,7 +344,7 @@ class Scenario(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     modified_at = models.DateTimeField(_("modified"), auto_now=True)
 
-    objects = ScenarioQuerySet.as_manager()
+    objects = DocumentTypeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("smart scenario")
@@ -355,10 +353,6 @@ class Scenario(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def document_type_triple(self) -> DocumentType:
-        return DocumentType(self.module, self.entity, self.document_type)
 
 
 class RunStatus(models.IntegerChoices):
