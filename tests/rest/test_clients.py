@@ -7,6 +7,10 @@ denied method (the auditor's webhook may not write), an unknown record and a rev
 """
 
 import asyncio
+import ssl
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from aiohttp import ClientResponseError
@@ -163,6 +167,19 @@ def test_b24pysdk_over_https(https_server: RestServer) -> None:
         revoked.crm.deal.fields().response  # noqa: B018
 
 
+@pytest.fixture
+def urllib_trusts(certificate: Path) -> Iterator[None]:
+    """pybitrix24 calls urllib's global opener: make it trust our certificate explicitly, so no
+    opener or context cached earlier in the test session decides instead."""
+    context = ssl.create_default_context(cafile=str(certificate))
+    urllib.request.install_opener(
+        urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+    )
+    yield
+    urllib.request.install_opener(None)
+
+
+@pytest.mark.usefixtures("urllib_trusts")
 def test_pybitrix24_over_https(https_server: RestServer) -> None:
     """pybitrix24 has no paging of its own: the test pages with ``start`` and ``next``."""
     user_id, token = https_server.webhook.split("/rest/", 1)[1].strip("/").split("/")
