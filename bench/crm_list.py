@@ -53,7 +53,12 @@ def main() -> int:
         action="store_true",
         help=f"keep {BENCH_DATABASE} if it already holds N deals (skips the load)",
     )
+    parser.add_argument(
+        "--tiny", action="store_true", help="2,000 deals and 20 requests a page kind (CI)"
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.deals, args.requests = 2000, 20
 
     base_url = os.environ.get("DATABASE_URL", "")
     if not base_url.startswith(("postgres://", "postgresql://")):
