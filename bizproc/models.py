@@ -39,11 +39,28 @@ class DocumentTypeQuerySet(models.QuerySet):
 
 
 class ForDocumentType(models.Model):
-    """What templates and smart scenarios work on: a Bitrix document type triple."""
+    """What templates and smart scenarios share: the Bitrix document type triple they work on,
+    and who made and changed them when."""
 
     module = models.CharField(_("module"), max_length=50)
     entity = models.CharField(_("entity"), max_length=100)
     document_type = models.CharField(_("document type"), max_length=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("modified by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    modified_at = models.DateTimeField(_("modified"), auto_now=True)
 
     class Meta:
         abstract = True
@@ -71,22 +88,6 @@ class Template(ForDocumentType):
     variables = OrderedJSONField(_("variables"), default=dict, blank=True)
     constants = OrderedJSONField(_("constants"), default=dict, blank=True)
     revision = models.PositiveIntegerField(_("draft revision"), default=1)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-    )
-    modified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("modified by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    modified_at = models.DateTimeField(_("modified"), auto_now=True)
 
     objects = TemplateQuerySet.as_manager()
 
@@ -327,22 +328,6 @@ class Scenario(ForDocumentType):
         on_delete=models.PROTECT,
         related_name="scenario",
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-    )
-    modified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("modified by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    modified_at = models.DateTimeField(_("modified"), auto_now=True)
 
     objects = DocumentTypeQuerySet.as_manager()
 
