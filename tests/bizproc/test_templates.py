@@ -1,5 +1,6 @@
 """Templates: the draft's tree services, publication, validation, .bpt import and export."""
 
+import zlib
 from pathlib import Path
 
 import pytest
@@ -400,8 +401,9 @@ def test_export_then_import_gives_an_identical_tree(user) -> None:
             "The file is not a business process template (.bpt).",
         ),
         (b"x" * (50 * 1024 * 1024), "The file is larger than 10 MB."),
+        (zlib.compress(b"\0" * (60 * 1024 * 1024), 9), "The file unpacks to more than 50 MB."),
     ],
-    ids=["truncated", "not-bpt", "too-large"],
+    ids=["truncated", "not-bpt", "too-large", "zlib-bomb"],
 )
 def test_bad_files_are_refused_and_create_nothing(user, data, message) -> None:
     with pytest.raises(EditRefused) as refused:
