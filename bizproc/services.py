@@ -298,6 +298,22 @@ def template_publish(*, template: Template, user: Any, comment: str = "") -> Tem
     )
 
 
+@transaction.atomic
+def draft_restore(
+    *, template: Template, version: TemplateVersion, revision: int, user: Any
+) -> None:
+    """Makes the draft equal to a published version (its blocks, parameters, variables and
+    constants), as the next revision; the newer versions stay as they are."""
+    locked = draft_lock(template, revision)
+    if version.template_id != locked.pk:
+        raise EditRefused(_("The version belongs to another template."))
+    locked.tree = copy.deepcopy(version.tree)
+    locked.parameters = copy.deepcopy(version.parameters)
+    locked.variables = copy.deepcopy(version.variables)
+    locked.constants = copy.deepcopy(version.constants)
+    draft_save(locked, template, user)
+
+
 def imported_tree_check(tree: Any) -> Node:
     if not isinstance(tree, dict) or tree.get("Type") != ROOT_TYPE:
         raise EditRefused(_("The file is not a business process template (.bpt)."))
