@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from bizproc import consumers
 from bizproc.urls import InstanceIdConverter
+from designer.consumers import TemplatePresenceConsumer
 
 websocket_urlpatterns: list = [
     path(
@@ -19,4 +20,5 @@ websocket_urlpatterns: list = [
         consumers.InstanceConsumer.as_asgi(),
     ),
     path("ws/bizproc/scenario-runs/", consumers.ScenarioRunsConsumer.as_asgi()),
+    path("ws/designer/templates/<int:pk>/", TemplatePresenceConsumer.as_asgi()),
 ]

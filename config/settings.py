@@ -193,6 +193,9 @@ DEMO_WEBHOOK_FILE = VAR_DIR / "demo-webhook.txt"  # the demo admin's inbound web
 REST_RATE_LIMIT_PER_SECOND = env_int("REST_RATE_LIMIT_PER_SECOND", 20)
 REST_RATE_LIMIT_BURST = env_int("REST_RATE_LIMIT_BURST", 500)
 
+# Edits each user can undo per template in the designer; older ones are forgotten.
+DESIGNER_UNDO_LIMIT = env_int("DESIGNER_UNDO_LIMIT", 100)
+
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"

@@ -1,12 +1,37 @@
-"""Deleting a template from the designer (see ``designer.models`` for why some are kept)."""
+"""The designer's own services: deleting a template (see ``designer.models`` for why some are
+kept), and each user's edit log on a template, which undo and redo walk.
 
+Every edit made in the editor goes through ``draft_edit``, which records the draft before and
+after it in the same transaction. Undo and redo write the recorded state back as a new revision
+of the draft (through ``draft_lock`` and ``draft_save``, like every edit), and only when the
+draft is still exactly what the entry left: if anyone changed it since, they are refused and
+nothing changes.
+"""
+
+import copy
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from bizproc.design import template_set_active
 from bizproc.models import Instance, Template
-from designer.models import DeletedTemplate
+from bizproc.services import EditRefused, draft_lock, draft_save
+from designer.models import DeletedTemplate, EditLogEntry
+
+# What an edit in the designer can change: the draft's tree and its settings.
+DRAFT_FIELDS = (
+    "name",
+    "description",
+    "auto_execute",
+    "tree",
+    "parameters",
+    "variables",
+    "constants",
+)
 
 
 @transaction.atomic
@@ -20,3 +45,77 @@ def template_delete(*, template: Template, user: Any) -> bool:
     template_set_active(template=locked, active=False, user=user)
     DeletedTemplate.objects.get_or_create(template=locked, defaults={"deleted_by": user})
     return True
+
+
+def draft_snapshot(template: Template) -> dict[str, Any]:
+    return {field: copy.deepcopy(getattr(template, field)) for field in DRAFT_FIELDS}
+
+
+def _log(template: Template, user: Any) -> QuerySet[EditLogEntry]:
+    return EditLogEntry.objects.filter(template_id=template.pk, user_id=user.pk)
+
+
+@transaction.atomic
+def draft_edit[T](*, template: Template, revision: int, user: Any, edit: Callable[[], T]) -> T:
+    """Runs ``edit`` — a tree or settings service called for ``template`` at ``revision`` —
+    and logs it as the user's newest undoable edit, clearing what they could redo. A refused
+    edit (``EditRefused``, ``StaleRevision``) logs nothing."""
+    before = draft_snapshot(draft_lock(template, revision))
+    result = edit()
+    template.refresh_from_db()
+    log = _log(template, user)
+    log.filter(undone=True).delete()
+    limit = max(settings.DESIGNER_UNDO_LIMIT, 0)
+    if limit:
+        EditLogEntry.objects.create(
+            template=template, user=user, before=before, after=draft_snapshot(template)
+        )
+    forgotten = list(log.order_by("-pk").values_list("pk", flat=True)[limit:])
+    if forgotten:
+        EditLogEntry.objects.filter(pk__in=forgotten).delete()
+    return result
+
+
+def draft_history(*, template: Template, user: Any) -> tuple[bool, bool]:
+    """Whether the user has an edit to undo, and one to redo, on the template."""
+    undone = set(_log(template, user).values_list("undone", flat=True).distinct())
+    return False in undone, True in undone
+
+
+def _restore(
+    *, template: Template, revision: int, user: Any, entry: EditLogEntry, undo: bool
+) -> None:
+    locked = draft_lock(template, revision)
+    expected, state = (entry.after, entry.before) if undo else (entry.before, entry.after)
+    if draft_snapshot(locked) != expected:
+        who = locked.modified_by.get_full_name() if locked.modified_by else _("someone")
+        if undo:
+            message = _("Your change cannot be undone: %(who)s changed the template since.")
+        else:
+            message = _("Your change cannot be redone: %(who)s changed the template since.")
+        raise EditRefused(message % {"who": who})
+    for field in DRAFT_FIELDS:
+        setattr(locked, field, copy.deepcopy(state[field]))
+    draft_save(locked, template, user)
+    entry.undone = undo
+    entry.save(update_fields=["undone"])
+
+
+@transaction.atomic
+def draft_undo(*, template: Template, revision: int, user: Any) -> None:
+    """Puts the draft back as it was before the user's newest edit not yet undone."""
+    entry = _log(template, user).filter(undone=False).order_by("-pk").first()
+    if entry is None:
+        draft_lock(template, revision)  # a stale page hears so first
+        raise EditRefused(_("There is nothing to undo."))
+    _restore(template=template, revision=revision, user=user, entry=entry, undo=True)
+
+
+@transaction.atomic
+def draft_redo(*, template: Template, revision: int, user: Any) -> None:
+    """Applies again the user's oldest undone edit (the one undone last)."""
+    entry = _log(template, user).filter(undone=True).order_by("pk").first()
+    if entry is None:
+        draft_lock(template, revision)
+        raise EditRefused(_("There is nothing to redo."))
+    _restore(template=template, revision=revision, user=user, entry=entry, undo=False)

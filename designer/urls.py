@@ -13,6 +13,8 @@ urlpatterns = [
     path("<int:pk>/delete/", views.template_delete_view, name="template-delete"),
     path("<int:pk>/settings/", views.template_settings, name="template-settings"),
     path("<int:pk>/publish/", views.template_publish, name="template-publish"),
+    path("<int:pk>/undo/", views.template_undo, name="template-undo"),
+    path("<int:pk>/redo/", views.template_redo, name="template-redo"),
     path("<int:pk>/versions/", version_views.template_versions, name="template-versions"),
     path(
         "<int:pk>/versions/<int:number>/export/<str:fmt>/",

@@ -2,10 +2,12 @@
 settings panel and publishing.
 
 Every edit goes through the engine's services with the draft revision the page was drawn from;
-the response draws the tree again (with the new revision, and where focus goes next). A refused
-edit answers 422 with the message, a stale revision 409 with the current draft; either way
-nothing was changed. Only users with the "design automation" right on a template's document
-type get past ``access.editable_template`` (403 otherwise).
+the response draws the tree again (with the new revision, and where focus goes next). Each
+applied edit is logged for its user (``designer.services.draft_edit``), so that Undo and Redo
+survive reloads. A refused edit answers 422 with the message; a stale revision answers 409 with
+the current draft, who changed it last and when, and the refused edit kept to re-apply on it;
+either way nothing was changed. Only users with the "design automation" right on a template's
+document type get past ``access.editable_template`` (403 otherwise).
 """
 
 from functools import reduce
@@ -20,7 +22,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -47,7 +51,13 @@ from designer.access import (
     provider_of,
 )
 from designer.drawing import draw, focus_after_delete
-from designer.services import template_delete
+from designer.services import (
+    draft_edit,
+    draft_history,
+    draft_redo,
+    draft_undo,
+    template_delete,
+)
 
 PAGE = 50
 
@@ -197,8 +207,10 @@ def _palette() -> list[tuple[str, list[dict[str, str]]]]:
     ]
 
 
-def _editor_context(template: Template, **extra: Any) -> dict[str, Any]:
+def _editor_context(template: Template, user: Any = None, **extra: Any) -> dict[str, Any]:
+    """What the editor's partials draw; with ``user``, whether they can undo and redo."""
     document_type = template.document_type_triple
+    can_undo, can_redo = draft_history(template=template, user=user) if user else (False, False)
     return {
         "template": template,
         "caption": provider_of(document_type).caption(document_type),
@@ -206,6 +218,8 @@ def _editor_context(template: Template, **extra: Any) -> dict[str, Any]:
         "version": template.latest_version,
         "auto_execute": _auto_execute_label(template.auto_execute),
         "container": draw(template.tree, extra.pop("problems", None)),
+        "can_undo": can_undo,
+        "can_redo": can_redo,
         **extra,
     }
 
@@ -214,7 +228,7 @@ def _editor_context(template: Template, **extra: Any) -> dict[str, Any]:
 def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The editor: the palette, the tree, the settings and publish panels."""
     template = editable_template(request.user, pk)
-    context = _editor_context(template, palette=_palette())
+    context = _editor_context(template, request.user, palette=_palette())
     name = "designer/template_editor.html"
     if request.htmx and request.htmx.target == "tree":
         name += "#tree"
@@ -234,17 +248,23 @@ def _tree_response(
     status: int = 200,
     dialog: forms.BlockForm | None = None,
     closing_dialog: bool = False,
+    conflict: dict[str, Any] | None = None,
+    oob: bool = False,
 ) -> HttpResponse:
     """The tree partial drawn from the saved draft. With ``dialog``, that block's dialog comes
     along out of band (a newly inserted block opens at once); ``closing_dialog`` answers a
-    dialog's form: the dialog gives way to its empty slot and the tree comes out of band."""
+    dialog's form: the dialog gives way to its empty slot and the tree comes out of band.
+    ``conflict`` explains a stale revision (``_conflict``); ``oob`` sends the tree out of band
+    after a dialog answered in place."""
     template.refresh_from_db()
     context = _editor_context(
         template,
+        request.user,
         focus=focus,
         announce=announce,
         error=error,
-        oob=closing_dialog,
+        conflict=conflict,
+        oob=closing_dialog or oob,
     )
     html = render_to_string("designer/template_editor.html#tree", context, request)
     if dialog is not None:
@@ -254,13 +274,47 @@ def _tree_response(
     return HttpResponse(html, status=status)
 
 
+# Form fields of a refused edit that are not the edit itself.
+NOT_THE_EDIT = frozenset({"revision", "csrfmiddlewaretoken", "reapply"})
+
+
+def _conflict(request: HttpRequest, template: Template, *, keep: bool) -> dict[str, Any]:
+    """Who changed the draft last and when; with ``keep``, the refused edit (its URL and form
+    fields) for a "Re-apply my change" form."""
+    template.refresh_from_db()
+    return {
+        "who": template.modified_by.get_full_name() if template.modified_by else _("someone"),
+        "when": template.modified_at,
+        "url": request.path if keep else "",
+        "fields": [
+            (key, value)
+            for key, values in request.POST.lists()
+            if key not in NOT_THE_EDIT
+            for value in values
+        ],
+    }
+
+
+def _conflict_message(conflict: dict[str, Any]) -> str:
+    return _(
+        "The template was changed meanwhile by %(who)s (%(when)s): your change was not applied."
+    ) % {
+        "who": conflict["who"],
+        "when": date_format(localtime(conflict["when"]), "SHORT_DATETIME_FORMAT"),
+    }
+
+
 def _refused(request: HttpRequest, template: Template, refused: EditRefused) -> HttpResponse:
-    return _tree_response(
-        request,
-        template,
-        error=refused.message,
-        status=409 if isinstance(refused, StaleRevision) else 422,
-    )
+    """A stale revision shows the current tree with the refused edit kept to re-apply; any
+    other refusal says why (a re-applied edit that no longer fits says that it does not)."""
+    if isinstance(refused, StaleRevision):
+        return _tree_response(
+            request, template, conflict=_conflict(request, template, keep=True), status=409
+        )
+    message = refused.message
+    if request.POST.get("reapply"):
+        message = _("Your change no longer applies: %(reason)s") % {"reason": message}
+    return _tree_response(request, template, error=message, status=422)
 
 
 def _revision(request: HttpRequest) -> int:
@@ -295,15 +349,21 @@ def block_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Inserts a block where it was dropped (or chosen from an "Add block here" menu)."""
     template = editable_template(request.user, pk)
     parent, type_ = request.POST.get("parent", ""), request.POST.get("type", "")
+    revision = _revision(request)
     try:
-        name = services.tree_insert(
+        name = draft_edit(
             template=template,
-            revision=_revision(request),
-            parent=parent,
-            index=request.POST.get("index"),
-            type=type_,
-            properties=_new_properties(template.tree, parent, type_),
+            revision=revision,
             user=request.user,
+            edit=lambda: services.tree_insert(
+                template=template,
+                revision=revision,
+                parent=parent,
+                index=request.POST.get("index"),
+                type=type_,
+                properties=_new_properties(template.tree, parent, type_),
+                user=request.user,
+            ),
         )
     except EditRefused as refused:
         return _refused(request, template, refused)
@@ -348,14 +408,20 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             return _refused(request, template, EditRefused(_("The position is not valid.")))
         if target == parent["Name"] and index > position:
             index -= 1  # the service counts places once the block has left its own
+    revision = _revision(request)
     try:
-        services.tree_move(
+        draft_edit(
             template=template,
-            revision=_revision(request),
-            name=name,
-            parent=target,
-            index=index,
+            revision=revision,
             user=request.user,
+            edit=lambda: services.tree_move(
+                template=template,
+                revision=revision,
+                name=name,
+                parent=target,
+                index=index,
+                user=request.user,
+            ),
         )
     except EditRefused as refused:
         return _refused(request, template, refused)
@@ -372,9 +438,15 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 @require_POST
 def block_duplicate(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     template = editable_template(request.user, pk)
+    revision = _revision(request)
     try:
-        copy = services.tree_duplicate(
-            template=template, revision=_revision(request), name=name, user=request.user
+        copy = draft_edit(
+            template=template,
+            revision=revision,
+            user=request.user,
+            edit=lambda: services.tree_duplicate(
+                template=template, revision=revision, name=name, user=request.user
+            ),
         )
     except EditRefused as refused:
         return _refused(request, template, refused)
@@ -395,14 +467,57 @@ def block_delete(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     found = find(template.tree, name)
     title = activities.for_node(found[0]).display_title if found else name
     focus = focus_after_delete(template.tree, name)
+    revision = _revision(request)
     try:
-        services.tree_delete(
-            template=template, revision=_revision(request), name=name, user=request.user
+        draft_edit(
+            template=template,
+            revision=revision,
+            user=request.user,
+            edit=lambda: services.tree_delete(
+                template=template, revision=revision, name=name, user=request.user
+            ),
         )
     except EditRefused as refused:
         return _refused(request, template, refused)
     return _tree_response(
         request, template, focus=focus, announce=_("“%(title)s” deleted.") % {"title": title}
+    )
+
+
+@login_required
+@require_POST
+def template_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undoes the user's newest edit of this template not yet undone (Ctrl+Z)."""
+    template = editable_template(request.user, pk)
+    try:
+        draft_undo(template=template, revision=_revision(request), user=request.user)
+    except EditRefused as refused:
+        return _refused(request, template, refused)
+    return _tree_response(request, template, focus="history:undo", announce=_("Undone."))
+
+
+@login_required
+@require_POST
+def template_redo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Redoes the edit the user undid last (Ctrl+Shift+Z)."""
+    template = editable_template(request.user, pk)
+    try:
+        draft_redo(template=template, revision=_revision(request), user=request.user)
+    except EditRefused as refused:
+        return _refused(request, template, refused)
+    return _tree_response(request, template, focus="history:redo", announce=_("Redone."))
+
+
+def _tree_oob(request: HttpRequest, template: Template) -> str:
+    """The current tree, out of band: behind a dialog refused for a stale revision."""
+    context = _editor_context(template, request.user, oob=True)
+    return render_to_string("designer/template_editor.html#tree", context, request)
+
+
+def _stale_dialog_message(request: HttpRequest, template: Template) -> str:
+    return "{} {}".format(
+        _conflict_message(_conflict(request, template, keep=False)),
+        _("Your values are kept here: save them to apply them to the template as it is now."),
     )
 
 
@@ -440,10 +555,21 @@ def block_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     """A block's dialog, generated from its activity's property schema; saving replaces the
     block's properties through ``tree_update``, whose problems show next to their fields."""
     template = editable_template(request.user, pk)
+    if request.method == "POST" and find(template.tree, name) is None:
+        # Deleted meanwhile (by someone else): the dialog gives way to the tree as it is.
+        gone = _("There is no block %(name)s in this template.") % {"name": name}
+        return _tree_response(
+            request,
+            template,
+            error=_("Your change no longer applies: %(reason)s") % {"reason": gone},
+            status=422,
+            closing_dialog=True,
+        )
     activity = activities.for_node(_node(template, name))
     form = forms.BlockForm.for_block(activity=activity, template=template, user=request.user)
-    # A refused dialog keeps the revision it was opened on: a stale one stays stale.
-    revision, status = template.revision, 200
+    # A refused dialog keeps the revision it was opened on, except a stale one: it then shows
+    # the posted values on the current revision, so that saving again re-applies them.
+    revision, status, stale = template.revision, 200, False
     if request.method == "POST":
         revision = _revision(request)
         refusals = form.refusals(request.POST)
@@ -452,17 +578,25 @@ def block_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             status = 422
         else:
             try:
-                services.tree_update(
+                draft_edit(
                     template=template,
                     revision=revision,
-                    name=name,
-                    properties=form.properties(request.POST),
                     user=request.user,
+                    edit=lambda: services.tree_update(
+                        template=template,
+                        revision=revision,
+                        name=name,
+                        properties=form.properties(request.POST),
+                        user=request.user,
+                    ),
                 )
+            except StaleRevision as refused:
+                form.show_posted(request.POST, [("", _stale_dialog_message(request, template))])
+                revision, status, stale = refused.template.revision, 409, True
             except EditRefused as refused:
                 problems = [(p.parameter, p.message) for p in refused.problems]
                 form.show_posted(request.POST, problems or [("", refused.message)])
-                status = 409 if isinstance(refused, StaleRevision) else 422
+                status = 422
             else:
                 if not request.htmx:
                     return redirect(reverse("designer:template-edit", args=[pk]) + f"#block-{name}")
@@ -476,7 +610,10 @@ def block_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
                 )
     context = _dialog_context(request, template, form, revision)
     page = "designer/block_dialog.html" + ("#block-dialog" if request.htmx else "")
-    return render(request, page, context, status=status)
+    response = render(request, page, context, status=status)
+    if stale and request.htmx:
+        response.content += _tree_oob(request, template).encode()
+    return response
 
 
 @login_required
@@ -510,7 +647,7 @@ def template_settings(request: HttpRequest, pk: int) -> HttpResponse:
     }
     rows = {kind: forms.schema_rows(getattr(template, kind)) for kind in forms.SCHEMA_KINDS}
     errors: dict[str, list[str]] = {}
-    revision, status = template.revision, 200
+    revision, status, stale = template.revision, 200, False
     if request.method == "POST":
         revision = _revision(request)
         try:
@@ -530,13 +667,24 @@ def template_settings(request: HttpRequest, pk: int) -> HttpResponse:
         status = 422
         if not errors:
             try:
-                template_settings_update(
-                    template=template, revision=revision, user=request.user, **values, **schemas
+                draft_edit(
+                    template=template,
+                    revision=revision,
+                    user=request.user,
+                    edit=lambda: template_settings_update(
+                        template=template,
+                        revision=revision,
+                        user=request.user,
+                        **values,
+                        **schemas,
+                    ),
                 )
+            except StaleRevision as refused:
+                errors[""] = [_stale_dialog_message(request, template)]
+                revision, status, stale = refused.template.revision, 409, True
             except EditRefused as refused:
                 for problem in refused.problems or [Problem("", "", refused.message)]:
                     errors.setdefault(problem.parameter, []).append(problem.message)
-                status = 409 if isinstance(refused, StaleRevision) else 422
             else:
                 if not request.htmx:
                     return redirect("designer:template-edit", pk=pk)
@@ -571,7 +719,10 @@ def template_settings(request: HttpRequest, pk: int) -> HttpResponse:
         "auto_execute_choices": AutoExecute.choices,
     }
     page = "designer/settings_dialog.html" + ("#settings-dialog" if request.htmx else "")
-    return render(request, page, context, status=status)
+    response = render(request, page, context, status=status)
+    if stale and request.htmx:
+        response.content += _tree_oob(request, template).encode()
+    return response
 
 
 @login_required

@@ -29,11 +29,16 @@
   };
 
   /** "block:NAME": a block (or branch) card; "slot:PARENT:INDEX": an insertion point;
-   * "settings": the Settings button. */
+   * "settings": the Settings button; "history:undo" or "history:redo": that button, or the
+   * other one once there is nothing left to undo (or redo). */
   const focusTarget = (spec) => {
     if (!spec) return null;
     const [kind, ...rest] = spec.split(":");
     if (kind === "block") return byId(`block-${rest.join(":")}`);
+    if (kind === "history") {
+      const [first, second] = rest[0] === "undo" ? ["undo", "redo"] : ["redo", "undo"];
+      return [byId(`history-${first}`), byId(`history-${second}`)].find((button) => button && !button.disabled);
+    }
     if (kind === "slot") return document.querySelector(`[data-slot="${CSS.escape(rest.join(":"))}"]`);
     if (kind === "settings") return document.querySelector("#editor-head a[hx-get]");
     return null;
@@ -335,9 +340,29 @@
     "Alt+ArrowRight": "down",
   };
 
+  /** Ctrl+Z, Ctrl+Shift+Z (or Ctrl+Y): undo and redo, except where the browser undoes typing
+   * (a field) and inside a dialog. */
+  const historyKey = (event) => {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey) return null;
+    const key = event.key.toLowerCase();
+    if (key === "y" && !event.shiftKey) return "redo";
+    if (key !== "z") return null;
+    return event.shiftKey ? "redo" : "undo";
+  };
+
   document.addEventListener("keydown", (event) => {
     if (openMenu && openMenu.menu.contains(event.target)) {
       moveInMenu(event);
+      return;
+    }
+    const history = historyKey(event);
+    const inField = event.target instanceof Element && event.target.closest("input, textarea, select, [contenteditable], dialog");
+    if (history && !inField) {
+      const button = byId(`history-${history}`);
+      if (button) {
+        event.preventDefault();
+        if (!button.disabled) button.click();
+      }
       return;
     }
     if (moving && event.key === "Escape") {

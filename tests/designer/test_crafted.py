@@ -230,10 +230,13 @@ def test_a_block_moved_past_the_end(editor, template):
     )
 
 
-def test_a_block_that_does_not_exist_is_a_404(editor, template):
+def test_a_block_that_does_not_exist_is_a_404_and_saving_it_says_so(editor, template):
     before = draft(template)
+    url = reverse("designer:block-update", args=[template.pk, "A_missing"])
+    assert editor.get(url, headers=HTMX).status_code == 404
     response = send(editor, "block-update", template, {"Title": "x"}, "A_missing")
-    assert response.status_code == 404
+    assert response.status_code == 422
+    assert "Your change no longer applies: There is no block A_missing" in response.text
     assert draft(template) == before
 
 
