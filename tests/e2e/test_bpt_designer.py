@@ -1,0 +1,152 @@
+"""Bitrix24 templates in and out of the designer, in a real browser: a real ``.bpt`` export is
+imported (its unsupported blocks marked), exported again as a download whose tree equals the
+original's; and a template's versions are compared and an old one restored into the draft."""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from bizproc.bpt import bpt_read
+from tests.e2e.conftest import Server, log_in, manage, start_server, stop_server
+
+FIXTURE = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "bitrix" / "bp-179.bpt"
+)
+
+# A deal template with two published versions: the second adds "New note", removes "Old
+# note", renames the report (and rewrites its text) and puts the report after "Middle".
+TWO_VERSIONS = """
+from django.contrib.auth import get_user_model
+from bizproc import services
+from crm.documents import DOCUMENT_TYPES
+
+def log(name, title, text):
+    return {"Type": "LogActivity", "Name": name, "Properties": {"Title": title, "Text": text},
+            "Children": []}
+
+user = get_user_model().objects.get(username="mark")
+template = services.template_create(document_type=DOCUMENT_TYPES["DEAL"], name="Trip costs",
+                                    user=user)
+template.tree["Children"] = [log("A_log", "Report", "Cost {=Document:OPPORTUNITY}"),
+                             log("A_mid", "Middle", "m"), log("A_old", "Old note", "o")]
+template.save()
+services.template_publish(template=template, user=user, comment="First draft of the flow")
+template.tree["Children"] = [log("A_new", "New note", "n"), log("A_mid", "Middle", "m"),
+                             log("A_log", "Cost report", "Cost {=Document:OPPORTUNITY} RUB")]
+template.save()
+services.template_publish(template=template, user=user, comment="Costs in roubles")
+print(template.pk)
+"""
+
+
+@dataclass
+class Site:
+    server: Server
+    var_dir: Path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    var_dir = tmp_path_factory.mktemp("bpt-designer-var")
+    server = start_server(var_dir)
+    try:
+        yield Site(server, var_dir)
+    finally:
+        stop_server(server)
+
+
+def log_in_as_marketer(page: Page, site: Site) -> None:
+    """Mark, the marketer, designs automation for every entity type."""
+    log_in(page, site.server, "mark", site.server.password)
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def test_a_bitrix_export_imports_with_unsupported_blocks_marked_and_exports_the_same_tree(
+    page: Page, site: Site
+) -> None:
+    log_in_as_marketer(page, site)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Automation").click()
+    page.get_by_role("link", name="Import .bpt").click()
+    page.get_by_label("Template file (.bpt)").set_input_files(FIXTURE)
+    page.get_by_label("Entity type").select_option(label="Deals")
+    page.get_by_label("Name", exact=True).fill("Business trip")
+    page.get_by_role("button", name="Import and open the editor").click()
+
+    expect(page.get_by_role("heading", name="Business trip", level=1)).to_be_visible()
+    summary = page.get_by_role("status").filter(has_text="imported")
+    expect(summary).to_contain_text("50 blocks, 0 parameters, 4 variables, 3 constants")
+    unsupported = page.get_by_role("status").filter(has_text="not supported")
+    expect(unsupported).to_contain_text("8 blocks are not supported")
+    expect(unsupported).to_contain_text("Утверждение (ApproveActivity)")
+
+    approval = page.get_by_role("group", name="Утверждение", exact=True)
+    expect(approval).to_be_visible()
+    expect(approval).to_have_accessible_description(
+        "Unsupported block (ApproveActivity): kept as imported, read-only"
+    )
+    expect(approval).to_contain_text("Unsupported block (ApproveActivity)")
+    report = page.get_by_role("group", name="Запись в отчет", exact=True).first
+    expect(report).to_be_visible()
+    expect(report).not_to_have_accessible_description(re.compile("Unsupported"))
+
+    page.get_by_role("link", name="Versions").click()
+    expect(page.get_by_role("heading", name="Published versions")).to_be_visible()
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Export the draft as .bpt").click()
+    download = downloading.value
+    assert download.suggested_filename == "business-trip-draft.bpt"
+    exported = bpt_read(Path(download.path()).read_bytes())
+    original = bpt_read(FIXTURE.read_bytes())
+    assert exported.template == original.template
+    assert (exported.variables, exported.constants) == (original.variables, original.constants)
+
+
+def test_two_versions_are_compared_and_the_older_one_restored(page: Page, site: Site) -> None:
+    pk = manage(site.var_dir, "shell", "--no-imports", "-c", TWO_VERSIONS).strip()
+    log_in_as_marketer(page, site)
+    page.goto(f"{site.server.url}/designer/{pk}/")
+    expect(page.get_by_role("group", name="Cost report", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Versions").click()
+
+    versions = page.get_by_role("table", name="Published versions")
+    expect(versions.get_by_role("row").filter(has_text="Version 2")).to_contain_text(
+        "Costs in roubles"
+    )
+    expect(versions.get_by_role("row").filter(has_text="Version 1")).to_contain_text("Mark Lee")
+    comparison = page.locator("#version-diff")
+    expect(comparison).to_contain_text("No differences.")  # version 2 is the draft
+
+    page.get_by_label("From", exact=True).select_option(label="Version 1")
+    page.get_by_label("To", exact=True).select_option(label="Version 2")
+    page.get_by_role("button", name="Compare").click()
+    expect(comparison).to_contain_text("From Version 1 to Version 2")
+    expect(comparison).to_contain_text("Added: 1 · Removed: 1 · Moved: 1 · Changed: 1")
+    expect(comparison.get_by_role("listitem").filter(has_text="New note")).to_contain_text("Added")
+    expect(comparison.get_by_role("listitem").filter(has_text="Old note")).to_contain_text(
+        "Removed"
+    )
+    changed = comparison.get_by_role("table", name="Changed settings of “Cost report”")
+    expect(changed.get_by_role("row").filter(has_text="Title")).to_contain_text(
+        "Report Cost report"
+    )
+
+    page.get_by_role("link", name="Restore version 1 into the draft").click()
+    dialog = page.get_by_role("dialog", name="Restore version 1 into the draft?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Restore").click()
+
+    expect(page.get_by_role("status").filter(has_text="Version 1 was restored")).to_be_visible()
+    expect(page.get_by_role("group", name="Report", exact=True)).to_be_visible()
+    expect(page.get_by_role("group", name="Old note", exact=True)).to_be_visible()
+    expect(page.get_by_role("group", name="New note", exact=True)).to_have_count(0)
+
+    page.get_by_role("link", name="Versions").click()
+    page.get_by_label("From", exact=True).select_option(label="Version 1")
+    page.get_by_label("To", exact=True).select_option(label="Draft")
+    page.get_by_role("button", name="Compare").click()
+    expect(comparison).to_contain_text("From Version 1 to Draft")
+    expect(comparison).to_contain_text("No differences.")
