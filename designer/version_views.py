@@ -170,7 +170,7 @@ def _snapshot(template: Template, key: str) -> tuple[diff.Snapshot, str] | None:
     else:
         version = (
             template.versions.filter(number=int(key)).first()
-            if key.isdigit() and len(key) <= 9
+            if key.isascii() and key.isdigit() and len(key) <= 9
             else None
         )
         if version is None:
@@ -201,10 +201,10 @@ SCHEMA_LABELS = {
 def _comparison(template: Template, old_key: str, new_key: str) -> dict[str, Any]:
     old, new = _snapshot(template, old_key), _snapshot(template, new_key)
     if old is None or new is None:
-        wrong = old_key if old is None else new_key
-        return {
-            "error": _("There is no version %(number)s of this template.") % {"number": wrong[:20]}
-        }
+        wrong = (old_key if old is None else new_key).strip()[:20]
+        if not wrong:
+            return {"error": _("Choose the two versions to compare.")}
+        return {"error": _("There is no version %(number)s of this template.") % {"number": wrong}}
     found = diff.snapshot_diff(old[0], new[0])
     return {
         "old_label": old[1],

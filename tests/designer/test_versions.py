@@ -185,6 +185,13 @@ def test_an_unknown_version_is_reported_not_compared(editor, two_versions):
     response = editor.get(url, {"old": "7", "new": "draft"})
     assert response.status_code == 422
     assert "There is no version 7 of this template." in response.text
+    for crafted in ("²", "-1", "1" * 40):
+        response = editor.get(url, {"old": "1", "new": crafted})
+        assert response.status_code == 422, crafted
+        assert "There is no version" in response.text
+    response = editor.get(url, {"old": "", "new": "draft"})
+    assert response.status_code == 422
+    assert "Choose the two versions to compare." in response.text
 
 
 # ---- exports ------------------------------------------------------------------------------------
