@@ -94,6 +94,10 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "usages": scenario_usages(scenario),
         "runs": [(run, provider.url(run.document_id)) for run in page[:PAGE]],
         "next_before": page[PAGE - 1].pk if len(page) > PAGE else None,
+        # Whether to link to the scenario's editor: the "design automation" right on its type.
+        "editable": provider.can(
+            request.user, Operation.DESIGN, document_type=scenario.document_type_triple
+        ),
     }
     return render(request, "bizproc/scenario_detail.html", context)
 

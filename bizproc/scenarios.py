@@ -1,9 +1,16 @@
-"""Smart scenarios: create, import and export them, and run them on records.
+"""Smart scenarios: create, import and export them, edit them in the designer, and run them on
+records.
 
 A run is queued first (``ScenarioRun``, status Queued) and executed by the task worker, which
 starts the scenario's robots template — the version the run was queued with — on the record,
 as the user who started the run (``TargetUser``). A partial unique constraint allows one
 unfinished run per scenario and record.
+
+The designer edits a scenario as it edits a template: its robots template's draft (the robots
+are the root's children, its start parameters the draft's ``PARAMETERS``) changes one edit at a
+time, each naming the draft revision it was based on (``StaleRevision`` otherwise) and refused
+as a whole with a message (``EditRefused``); publishing checks everything and makes the version
+new runs use.
 """
 
 import dataclasses
@@ -20,6 +27,8 @@ from django.utils.translation import gettext as _
 from bizproc import journal, runtime
 from bizproc import values as encoded
 from bizproc.activities import activities
+from bizproc.activities.base import Activity, Problem
+from bizproc.design import RESERVED_PARAMETERS
 from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
 from bizproc.fieldtypes import FieldValueError, user_id_of
 from bizproc.models import (
@@ -30,10 +39,22 @@ from bizproc.models import (
     Scenario,
     ScenarioRun,
     Template,
+    TemplateVersion,
 )
 from bizproc.schemas import schema_fields, schema_problems
-from bizproc.services import PublishRefused, template_publish
-from bizproc.tree import new_name, root_node
+from bizproc.services import (
+    EditRefused,
+    PublishRefused,
+    draft_lock,
+    draft_save,
+    name_clean,
+    template_publish,
+    tree_delete,
+    tree_insert,
+    tree_move,
+    tree_update,
+)
+from bizproc.tree import ROOT_NAME, Node, new_name, root_node
 from bizproc.validation import block_problems, template_problems
 
 EXPORT_FORMAT = "bizproc-designer/smart-scenario"
@@ -559,3 +580,237 @@ def scenario_start_from_block(
         raise ScenarioRefused(_("This smart scenario is still running. You cannot start it again."))
     started.append([scenario.pk, document_id])
     return run
+
+
+# ---- the scenario editor ------------------------------------------------------------------
+
+
+@transaction.atomic
+def scenario_create(
+    *,
+    user: Any,
+    document_type: DocumentType,
+    name: str,
+    description: str = "",
+    active: bool = True,
+) -> Scenario:
+    """A new scenario with neither parameters nor robots, published as version 1 so that it can
+    be picked and started at once (it does nothing until robots are added and published). Its
+    document type is fixed from now on: its robots' fields and expressions depend on it."""
+    try:
+        return scenario_save(
+            user=user,
+            document_type=document_type,
+            name=name_clean(name),
+            description=description,
+            active=active,
+            robots=[],
+        )
+    except ScenarioRefused as refused:
+        raise EditRefused(refused.message) from None
+
+
+@transaction.atomic
+def scenario_settings_update(
+    *, scenario: Scenario, revision: int, user: Any, name: str, description: str, active: bool
+) -> None:
+    """Renames, describes, activates or deactivates the scenario (at once: these are not
+    versioned) as the next draft revision."""
+    locked = draft_lock(scenario.template, revision)
+    locked.name = name_clean(name)
+    draft_save(locked, scenario.template, user)
+    scenario.name, scenario.description = locked.name, description or ""
+    scenario.active, scenario.modified_by = active, user
+    scenario.save()
+
+
+def _parameter_problems(parameters: Mapping[str, Any]) -> list[Problem]:
+    problems = [
+        Problem(code="schema", parameter="parameters", message=message)
+        for message in schema_problems(parameters)
+    ]
+    problems.extend(
+        Problem(
+            code="schema",
+            parameter="parameters",
+            message=_("The ID '%(id)s' is reserved: the engine fills it in.") % {"id": code},
+        )
+        for code in parameters
+        if str(code).lower() in RESERVED_PARAMETERS
+    )
+    return problems
+
+
+def _parameter_or_refuse(parameters: Mapping[str, Any], code: str) -> None:
+    if code not in parameters:
+        raise EditRefused(
+            _("There is no parameter %(id)s in this scenario.") % {"id": str(code)[:100]}
+        )
+
+
+@transaction.atomic
+def scenario_parameter_save(
+    *,
+    scenario: Scenario,
+    revision: int,
+    user: Any,
+    code: str,
+    entry: Mapping[str, Any],
+    replaces: str = "",
+) -> None:
+    """Adds a start parameter at the end, or replaces the one with the ID ``replaces`` in its
+    place (``code`` may rename it). The whole schema must stay valid: a unique ID that is not
+    reserved, a known type, options for a list, a default of the parameter's type."""
+    locked = draft_lock(scenario.template, revision)
+    current = dict(locked.parameters or {})
+    if replaces:
+        _parameter_or_refuse(current, replaces)
+    others = {str(other).lower() for other in current if other != replaces}
+    if str(code).lower() in others:
+        raise EditRefused(_("The ID '%(id)s' is used twice.") % {"id": code})
+    if replaces:
+        parameters = {
+            (code if other == replaces else other): (dict(entry) if other == replaces else value)
+            for other, value in current.items()
+        }
+    else:
+        parameters = {**current, code: dict(entry)}
+    problems = _parameter_problems(parameters)
+    if problems:
+        raise EditRefused(" ".join(problem.message for problem in problems), problems)
+    locked.parameters = parameters
+    draft_save(locked, scenario.template, user)
+
+
+@transaction.atomic
+def scenario_parameter_move(
+    *, scenario: Scenario, revision: int, user: Any, code: str, index: int
+) -> None:
+    """Puts a start parameter at ``index`` (the order the start form asks them in)."""
+    locked = draft_lock(scenario.template, revision)
+    current = dict(locked.parameters or {})
+    _parameter_or_refuse(current, code)
+    order = [other for other in current if other != code]
+    if not isinstance(index, int) or not 0 <= index <= len(order):
+        raise EditRefused(_("The position is not valid."))
+    order.insert(index, code)
+    locked.parameters = {other: current[other] for other in order}
+    draft_save(locked, scenario.template, user)
+
+
+@transaction.atomic
+def scenario_parameter_delete(*, scenario: Scenario, revision: int, user: Any, code: str) -> None:
+    """Removes a start parameter; robots still naming it are reported when publishing."""
+    locked = draft_lock(scenario.template, revision)
+    current = dict(locked.parameters or {})
+    _parameter_or_refuse(current, code)
+    locked.parameters = {other: value for other, value in current.items() if other != code}
+    draft_save(locked, scenario.template, user)
+
+
+def robot_class(robot_type: str) -> type[Activity]:
+    """The activity class of a robot type; ``EditRefused`` for a type that is not a robot."""
+    if not activities.is_known(robot_type):
+        raise EditRefused(_("Unknown robot: %(type)s") % {"type": str(robot_type)[:100]})
+    activity_class = activities.get(robot_type)
+    if not activity_class.robot:
+        raise EditRefused(
+            _("“%(title)s” is not a robot: a smart scenario runs robots only.")
+            % {"title": activity_class.title}
+        )
+    return activity_class
+
+
+def scenario_robot(scenario: Scenario, name: str) -> Node:
+    """The robot of that name in the scenario's draft (never the root); ``EditRefused`` else."""
+    for robot in scenario.template.tree.get("Children") or []:
+        if robot.get("Name") == name:
+            return robot
+    raise EditRefused(_("There is no robot %(name)s in this scenario.") % {"name": str(name)[:100]})
+
+
+@transaction.atomic
+def scenario_robot_add(
+    *,
+    scenario: Scenario,
+    revision: int,
+    user: Any,
+    robot_type: str,
+    index: int,
+    properties: Mapping[str, Any] | None = None,
+) -> str:
+    """Puts a new robot at ``index`` in the scenario's list; returns its name."""
+    robot_class(robot_type)
+    return tree_insert(
+        template=scenario.template,
+        revision=revision,
+        parent=ROOT_NAME,
+        index=index,
+        type=robot_type,
+        properties=properties,
+        user=user,
+    )
+
+
+@transaction.atomic
+def scenario_robot_update(
+    *, scenario: Scenario, revision: int, user: Any, name: str, properties: Mapping[str, Any]
+) -> None:
+    """Replaces a robot's settings (checked as the template editor checks a block's)."""
+    robot_class(str(scenario_robot(scenario, name).get("Type")))
+    tree_update(
+        template=scenario.template, revision=revision, name=name, properties=properties, user=user
+    )
+
+
+@transaction.atomic
+def scenario_robot_move(
+    *, scenario: Scenario, revision: int, user: Any, name: str, index: int
+) -> None:
+    """Puts a robot at ``index`` among the others (counted once it has left its place)."""
+    scenario_robot(scenario, name)
+    tree_move(
+        template=scenario.template,
+        revision=revision,
+        name=name,
+        parent=ROOT_NAME,
+        index=index,
+        user=user,
+    )
+
+
+@transaction.atomic
+def scenario_robot_delete(*, scenario: Scenario, revision: int, user: Any, name: str) -> None:
+    scenario_robot(scenario, name)
+    tree_delete(template=scenario.template, revision=revision, name=name, user=user)
+
+
+@transaction.atomic
+def scenario_publish(
+    *, scenario: Scenario, revision: int, user: Any, comment: str = ""
+) -> TemplateVersion:
+    """Publishes the draft the editor shows as the version new runs use, or refuses with every
+    problem (each robot's problems name the robot)."""
+    locked = draft_lock(scenario.template, revision)
+    problems = _parameter_problems(locked.parameters or {})
+    for robot in locked.tree.get("Children") or []:
+        try:
+            robot_class(str(robot.get("Type")))
+        except EditRefused as refused:
+            problems.append(Problem("robot", "", refused.message, str(robot.get("Name"))))
+        if robot.get("Children"):
+            problems.append(
+                Problem(
+                    "structure",
+                    "",
+                    _("A robot cannot hold other blocks."),
+                    str(robot.get("Name")),
+                )
+            )
+    message = _("The scenario has problems and was not published.")
+    if problems:
+        raise PublishRefused(message, problems)
+    try:
+        return template_publish(template=locked, user=user, comment=comment)
+    except PublishRefused as refused:
+        raise PublishRefused(message, refused.problems) from None

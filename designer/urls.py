@@ -1,6 +1,6 @@
 from django.urls import path
 
-from designer import version_views, views
+from designer import scenario_views, version_views, views
 
 app_name = "designer"
 urlpatterns = [
@@ -33,4 +33,57 @@ urlpatterns = [
     path("<int:pk>/blocks/<str:name>/duplicate/", views.block_duplicate, name="block-duplicate"),
     path("<int:pk>/blocks/<str:name>/delete/", views.block_delete, name="block-delete"),
     path("<int:pk>/scenario-parameters/", views.scenario_parameters, name="scenario-parameters"),
+    # The smart scenario editor.
+    path("scenarios/", scenario_views.scenario_list, name="scenario-list"),
+    path("scenarios/new/", scenario_views.scenario_create, name="scenario-create"),
+    path("scenarios/<int:pk>/", scenario_views.scenario_edit, name="scenario-edit"),
+    path(
+        "scenarios/<int:pk>/settings/", scenario_views.scenario_settings, name="scenario-settings"
+    ),
+    path("scenarios/<int:pk>/publish/", scenario_views.scenario_publish, name="scenario-publish"),
+    path(
+        "scenarios/<int:pk>/parameters/",
+        scenario_views.scenario_parameter,
+        name="scenario-parameter-create",
+    ),
+    path(
+        "scenarios/<int:pk>/parameters/<str:code>/",
+        scenario_views.scenario_parameter,
+        name="scenario-parameter-update",
+    ),
+    path(
+        "scenarios/<int:pk>/parameters/<str:code>/move/",
+        scenario_views.scenario_parameter_move,
+        name="scenario-parameter-move",
+    ),
+    path(
+        "scenarios/<int:pk>/parameters/<str:code>/delete/",
+        scenario_views.scenario_parameter_delete,
+        name="scenario-parameter-delete",
+    ),
+    path(
+        "scenarios/<int:pk>/robots/",
+        scenario_views.scenario_robot_create,
+        name="scenario-robot-create",
+    ),
+    path(
+        "scenarios/<int:pk>/robots/<str:name>/",
+        scenario_views.scenario_robot_update,
+        name="scenario-robot-update",
+    ),
+    path(
+        "scenarios/<int:pk>/robots/<str:name>/move/",
+        scenario_views.scenario_robot_move,
+        name="scenario-robot-move",
+    ),
+    path(
+        "scenarios/<int:pk>/robots/<str:name>/delete/",
+        scenario_views.scenario_robot_delete,
+        name="scenario-robot-delete",
+    ),
+    path(
+        "scenarios/<int:pk>/start-parameters/",
+        scenario_views.scenario_robot_start_parameters,
+        name="scenario-robot-start-parameters",
+    ),
 ]

@@ -1,0 +1,729 @@
+"""The smart scenario editor: the list of scenarios by entity type, a new scenario, and the
+editor — settings, the start parameters, the robots, publishing.
+
+A scenario is edited as a template is: every edit goes to the draft of its robots template with
+the revision the page was drawn from, and the response draws the draft again (``#tree``: the
+parameters and the robots) with where focus goes next. The robots are edited with the template
+editor's markup and script (palette, "Add robot here", drag and drop, Enter / Delete /
+Alt+arrows on a card) and its block dialogs; the parameters one dialog per parameter, whose
+default value input follows the chosen type. A refused edit answers 422 with the message, a
+stale revision 409; either way nothing changed. Only users with the "design automation" right
+on a scenario's document type get past ``_editable_scenario`` (403 otherwise).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bizproc import scenarios
+from bizproc.activities import activities
+from bizproc.activities.base import Category
+from bizproc.fieldtypes import FieldType
+from bizproc.models import Scenario
+from bizproc.schemas import flag, options_of
+from bizproc.services import EditRefused, PublishRefused, StaleRevision
+from bizproc.tree import ROOT_NAME, Node
+from designer import forms
+from designer.access import designable_types, may_design, provider_of
+from designer.drawing import draw, focus_after_delete
+
+CLOSED_DIALOG = '<div id="editor-dialog" hidden></div>'
+# The parameter dialog's inputs are one row of the settings panel's schema table, so that the
+# posted row is read (and shown again) exactly as the template settings read theirs.
+ROW = "parameters-0-"
+# Types a start parameter can be given in the editor (files and linked lists have no input
+# here; imported parameters of those types keep their type).
+PARAMETER_TYPES = [t for t in FieldType if t not in (FieldType.FILE, FieldType.INTERNALSELECT)]
+
+
+def _editable_scenario(user: Any, pk: int) -> Scenario:
+    """The scenario, for a user who may design its document type (404 / 403 otherwise)."""
+    designable_types(user)
+    scenario = Scenario.objects.select_related("template").filter(pk=pk).first()
+    if scenario is None:
+        raise Http404
+    if not may_design(user, scenario.document_type_triple):
+        raise PermissionDenied
+    return scenario
+
+
+def _revision(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("revision", ""))
+    except ValueError:
+        return 0  # never a revision: answered as stale
+
+
+def _status(refused: EditRefused) -> int:
+    return 409 if isinstance(refused, StaleRevision) else 422
+
+
+# ---- the list and a new scenario ---------------------------------------------------------
+
+
+@login_required
+def scenario_list(request: HttpRequest) -> HttpResponse:
+    """Scenarios of the types the user may design, one group per type, with "New scenario"."""
+    groups = []
+    for document_type in designable_types(request.user):
+        found = (
+            Scenario.objects.for_document_type(document_type)
+            .select_related("template")
+            .annotate(published=Max("template__versions__number"))
+        )
+        groups.append(
+            {
+                "code": document_type.type,
+                "caption": provider_of(document_type).caption(document_type, plural=True),
+                "scenarios": list(found),
+            }
+        )
+    return render(request, "designer/scenario_list.html", {"groups": groups})
+
+
+class ScenarioCreateForm(forms.TemplateCreateForm):
+    """The new template form's name, description and entity type, and "active" instead of
+    auto-start (a scenario starts when a person, a list or a block starts it)."""
+
+    auto_execute = None
+    active = django_forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenario_create(request: HttpRequest) -> HttpResponse:
+    types = designable_types(request.user)
+    wanted = [t for t in types if t.type == request.GET.get("type")]
+    initial = {"name": scenarios.default_name()}
+    if wanted:
+        initial["document_type"] = forms.type_key(wanted[0])
+    form = ScenarioCreateForm(
+        request.POST if request.method == "POST" else None, document_types=types, initial=initial
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                scenario = scenarios.scenario_create(
+                    document_type=form.cleaned_document_type(),
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    active=form.cleaned_data["active"],
+                    user=request.user,
+                )
+            except EditRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                return redirect("designer:scenario-edit", pk=scenario.pk)
+        status = 422
+    return render(request, "designer/scenario_form.html", {"form": form}, status=status)
+
+
+# ---- the editor --------------------------------------------------------------------------
+
+
+def _robot_palette() -> list[tuple[str, list[dict[str, str]]]]:
+    """Activities offered as robots, by category in the categories' order."""
+    offered = [cls for cls in activities.all() if cls.robot and cls.supported]
+    return [
+        (
+            str(category.label),
+            sorted(
+                (
+                    {"type": cls.type, "title": str(cls.title), "category": str(category)}
+                    for cls in found
+                ),
+                key=lambda item: item["title"],
+            ),
+        )
+        for category in Category
+        if (found := [cls for cls in offered if cls.category == category])
+    ]
+
+
+@dataclass
+class ParameterCard:
+    code: str
+    name: str
+    summary: str
+    required: bool
+    first: bool
+    last: bool
+
+
+def _parameter_cards(parameters: dict[str, Any]) -> list[ParameterCard]:
+    labels = dict(FieldType.choices)
+    rows = forms.schema_rows(parameters)
+    cards = []
+    for row in rows:
+        facts = [row.id, str(labels.get(row.type, row.type))]
+        if row.required:
+            facts.append(_("required"))
+        if row.multiple:
+            facts.append(_("multiple"))
+        if row.default:
+            facts.append(_("default: %(value)s") % {"value": row.default})
+        cards.append(
+            ParameterCard(
+                code=row.id,
+                name=row.name or row.id,
+                summary=" · ".join(facts),
+                required=row.required,
+                first=row.index == 0,
+                last=row.index == len(rows) - 1,
+            )
+        )
+    return cards
+
+
+def _editor_context(scenario: Scenario, **extra: Any) -> dict[str, Any]:
+    template = scenario.template
+    document_type = scenario.document_type_triple
+    version = template.latest_version
+    return {
+        "scenario": scenario,
+        "template": template,
+        "caption": provider_of(document_type).caption(document_type),
+        "version": version,
+        "unpublished": version is None
+        or (version.tree, version.parameters, version.constants)
+        != (template.tree, template.parameters, template.constants),
+        "parameters": _parameter_cards(template.parameters or {}),
+        "container": draw(template.tree, extra.pop("problems", None)),
+        **extra,
+    }
+
+
+@login_required
+def scenario_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The editor: the robot palette, the parameters and robots, the settings and publishing."""
+    scenario = _editable_scenario(request.user, pk)
+    context = _editor_context(scenario, palette=_robot_palette())
+    name = "designer/scenario_editor.html"
+    if request.htmx and request.htmx.target == "tree":
+        name += "#tree"
+    return render(request, name, context)
+
+
+def _tree_response(
+    request: HttpRequest,
+    scenario: Scenario,
+    *,
+    focus: str = "",
+    announce: str = "",
+    error: str = "",
+    status: int = 200,
+    dialog: str = "",
+    closing_dialog: bool = False,
+    problems: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    """The draft drawn again (and the publish panel out of band, which tells whether the draft
+    has unpublished changes). ``dialog`` comes along out of band (a new robot's dialog opens at
+    once); ``closing_dialog`` answers a dialog's form: the dialog gives way to its empty slot
+    and the draft comes out of band."""
+    scenario.template.refresh_from_db()
+    context = _editor_context(
+        scenario,
+        focus=focus,
+        announce=announce,
+        error=error,
+        problems=problems,
+        tree_oob=closing_dialog,
+        panel_oob=True,
+    )
+    html = render_to_string("designer/scenario_editor.html#tree", context, request)
+    html += render_to_string("designer/scenario_editor.html#publish-panel", context, request)
+    html += dialog
+    if closing_dialog:
+        html = CLOSED_DIALOG + html
+    return HttpResponse(html, status=status)
+
+
+def _refused(request: HttpRequest, scenario: Scenario, refused: EditRefused) -> HttpResponse:
+    return _tree_response(request, scenario, error=refused.message, status=_status(refused))
+
+
+@login_required
+@require_POST
+def scenario_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """Name, description and active; the entity type is fixed once the scenario exists."""
+    scenario = _editable_scenario(request.user, pk)
+    values = {
+        "name": request.POST.get("name", ""),
+        "description": request.POST.get("description", ""),
+        "active": request.POST.get("active") == "1",
+    }
+    try:
+        scenarios.scenario_settings_update(
+            scenario=scenario, revision=_revision(request), user=request.user, **values
+        )
+    except EditRefused as refused:
+        context = _editor_context(scenario, settings_error=refused.message, values=values)
+        return render(
+            request,
+            "designer/scenario_editor.html#settings-panel",
+            context,
+            status=_status(refused),
+        )
+    if not request.htmx:
+        messages.success(request, _("Settings saved."))
+        return redirect("designer:scenario-edit", pk=pk)
+    context = _editor_context(scenario, settings_saved=True, tree_oob=True, head_oob=True)
+    html = "".join(
+        render_to_string(f"designer/scenario_editor.html#{part}", context, request)
+        for part in ("settings-panel", "editor-head", "tree")
+    )
+    return HttpResponse(html)
+
+
+@login_required
+@require_POST
+def scenario_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publishes the draft the page shows as the version new runs use, or lists what stops
+    it, each robot's problem linking to the robot (which is marked in the list, too)."""
+    scenario = _editable_scenario(request.user, pk)
+    try:
+        version = scenarios.scenario_publish(
+            scenario=scenario,
+            revision=_revision(request),
+            user=request.user,
+            comment=request.POST.get("comment", "").strip(),
+        )
+    except PublishRefused as refused:
+        by_robot: dict[str, list[str]] = {}
+        for problem in refused.problems:
+            if problem.node:
+                by_robot.setdefault(problem.node, []).append(problem.message)
+        context = _editor_context(scenario, problems=by_robot, refused=refused, tree_oob=True)
+        html = render_to_string("designer/scenario_editor.html#publish-panel", context, request)
+        html += render_to_string("designer/scenario_editor.html#tree", context, request)
+        return HttpResponse(html, status=422)
+    except EditRefused as refused:
+        context = _editor_context(scenario, publish_error=refused.message)
+        return render(
+            request,
+            "designer/scenario_editor.html#publish-panel",
+            context,
+            status=_status(refused),
+        )
+    scenario.template.refresh_from_db()
+    context = _editor_context(scenario, published=version)
+    return render(request, "designer/scenario_editor.html#publish-panel", context)
+
+
+# ---- start parameters --------------------------------------------------------------------
+
+
+def _posted_row(data: QueryDict) -> tuple[forms.SchemaRow | None, dict[str, Any]]:
+    """The dialog's row and the parameter it describes (``{}`` without ID and name), read as
+    the settings panel reads a row; only the dialog's own row counts."""
+    own = QueryDict(mutable=True)
+    for key in data:
+        if key.startswith(ROW):
+            own.setlist(key, data.getlist(key))
+    schema, rows, _twice = forms.posted_schema(own, "parameters")
+    if not rows:
+        return None, {}
+    entry = dict(schema.get(rows[0].id) or {})
+    if entry and flag(entry["Multiple"]) and entry["Default"]:
+        entry["Default"] = forms.split_list(entry["Default"])
+    return rows[0], entry
+
+
+def _blank_row() -> forms.SchemaRow:
+    return forms.SchemaRow(0, "", "", FieldType.STRING, False, False, "", "", "")
+
+
+def _default_input(row: forms.SchemaRow, options: dict[str, str]) -> forms.Input:
+    """The default value's input, by the parameter's type (a yes/no may stay unset)."""
+    item = forms.typed_input(
+        ROW + "default",
+        _("Default value"),
+        row.type,
+        row.default,
+        options=options,
+        multiple=row.multiple,
+        checkbox=False,
+    )
+    item.expressions = False
+    return item
+
+
+def _typed_context(
+    scenario: Scenario, code: str, row: forms.SchemaRow, entry: dict[str, Any]
+) -> dict[str, Any]:
+    """What the dialog's type-dependent part needs; ``save_url`` also fetches that part."""
+    types = list(PARAMETER_TYPES)
+    if row.type not in types and row.type in FieldType.values:
+        types.append(FieldType(row.type))
+    if code:
+        save_url = reverse("designer:scenario-parameter-update", args=[scenario.pk, code])
+    else:
+        save_url = reverse("designer:scenario-parameter-create", args=[scenario.pk])
+    return {
+        "save_url": save_url,
+        "row": row,
+        "is_list": row.type == FieldType.SELECT,
+        "default": _default_input(row, options_of(entry)),
+        "types": [(t.value, t.label) for t in types],
+    }
+
+
+def _parameter_dialog(
+    request: HttpRequest,
+    scenario: Scenario,
+    *,
+    code: str,
+    row: forms.SchemaRow,
+    entry: dict[str, Any],
+    revision: int,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "scenario": scenario,
+        "code": code,
+        "revision": revision,
+        "errors": errors or [],
+        "users": forms.users(),
+        **_typed_context(scenario, code, row, entry),
+    }
+    page = "designer/scenario_parameter_dialog.html"
+    if request.htmx:
+        page += "#parameter-dialog"
+    return render(request, page, context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenario_parameter(request: HttpRequest, pk: int, code: str = "") -> HttpResponse:
+    """A start parameter's dialog (a new one without ``code``). Changing the type, the options
+    or "multiple" fetches the default value's input again for them (``#parameter-typed``)."""
+    scenario = _editable_scenario(request.user, pk)
+    parameters = scenario.template.parameters or {}
+    if code and code not in parameters:
+        raise Http404
+    if request.method == "GET" and request.htmx and request.htmx.target == "parameter-typed":
+        data = request.GET.copy()
+        if not (data.get(ROW + "id", "").strip() or data.get(ROW + "name", "").strip()):
+            data[ROW + "id"] = "_"  # a row without ID and name is not read, but has a type
+        row, entry = _posted_row(data)
+        context = _typed_context(scenario, code, row or _blank_row(), entry)
+        return render(request, "designer/scenario_parameter_dialog.html#parameter-typed", context)
+
+    if code:
+        entry = dict(parameters[code])
+        row = forms.schema_rows({code: entry})[0]
+    else:
+        row, entry = _blank_row(), {}
+    if request.method == "GET":
+        return _parameter_dialog(
+            request,
+            scenario,
+            code=code,
+            row=row,
+            entry=entry,
+            revision=scenario.template.revision,
+        )
+
+    revision = _revision(request)
+    posted, entry = _posted_row(request.POST)
+    if posted is None:
+        return _parameter_dialog(
+            request,
+            scenario,
+            code=code,
+            row=_blank_row(),
+            entry={},
+            revision=revision,
+            errors=[_("Enter the parameter's ID and name.")],
+            status=422,
+        )
+    try:
+        scenarios.scenario_parameter_save(
+            scenario=scenario,
+            revision=revision,
+            user=request.user,
+            code=posted.id,
+            entry=entry,
+            replaces=code,
+        )
+    except EditRefused as refused:
+        return _parameter_dialog(
+            request,
+            scenario,
+            code=code,
+            row=posted,
+            entry=entry,
+            revision=revision,
+            errors=[problem.message for problem in refused.problems] or [refused.message],
+            status=_status(refused),
+        )
+    if not request.htmx:
+        url = reverse("designer:scenario-edit", args=[pk])
+        return redirect(f"{url}#block-parameter-{posted.id}")
+    return _tree_response(
+        request,
+        scenario,
+        focus=f"block:parameter-{posted.id}",
+        announce=_("“%(title)s” saved.") % {"title": posted.name or posted.id},
+        closing_dialog=True,
+    )
+
+
+@login_required
+@require_POST
+def scenario_parameter_move(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """Moves a parameter one place up or down (``direction``)."""
+    scenario = _editable_scenario(request.user, pk)
+    order = list(scenario.template.parameters or {})
+    direction = request.POST.get("direction")
+    if code not in order or direction not in ("up", "down"):
+        return _refused(request, scenario, EditRefused(_("The position is not valid.")))
+    index = order.index(code) + (-1 if direction == "up" else 1)
+    try:
+        scenarios.scenario_parameter_move(
+            scenario=scenario,
+            revision=_revision(request),
+            user=request.user,
+            code=code,
+            index=index,
+        )
+    except EditRefused as refused:
+        return _refused(request, scenario, refused)
+    return _tree_response(
+        request,
+        scenario,
+        focus=f"block:parameter-{code}",
+        announce=_("“%(title)s” moved.") % {"title": _parameter_title(scenario, code)},
+    )
+
+
+def _parameter_title(scenario: Scenario, code: str) -> str:
+    entry = (scenario.template.parameters or {}).get(code)
+    return str((entry or {}).get("Name") or code)
+
+
+@login_required
+@require_POST
+def scenario_parameter_delete(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """Deletes a parameter; focus goes to the next one, else the previous, else "Add"."""
+    scenario = _editable_scenario(request.user, pk)
+    order = list(scenario.template.parameters or {})
+    title = _parameter_title(scenario, code)
+    focus = "slot:parameters:new"
+    if code in order and len(order) > 1:
+        position = order.index(code)
+        neighbour = order[position + 1] if position + 1 < len(order) else order[position - 1]
+        focus = f"block:parameter-{neighbour}"
+    try:
+        scenarios.scenario_parameter_delete(
+            scenario=scenario, revision=_revision(request), user=request.user, code=code
+        )
+    except EditRefused as refused:
+        return _refused(request, scenario, refused)
+    return _tree_response(
+        request, scenario, focus=focus, announce=_("“%(title)s” deleted.") % {"title": title}
+    )
+
+
+# ---- robots ------------------------------------------------------------------------------
+
+
+def _robot(scenario: Scenario, name: str) -> Node:
+    try:
+        return scenarios.scenario_robot(scenario, name)
+    except EditRefused:
+        raise Http404 from None
+
+
+def _position(request: HttpRequest) -> int:
+    """The insertion point a robot was dropped on or chosen at: robots stand in one list."""
+    if request.POST.get("parent", ROOT_NAME) != ROOT_NAME:
+        raise EditRefused(_("The position is not valid."))
+    try:
+        return int(request.POST.get("index", ""))
+    except ValueError:
+        raise EditRefused(_("The position is not valid.")) from None
+
+
+def _robot_dialog_context(
+    request: HttpRequest, scenario: Scenario, form: forms.BlockForm, revision: int
+) -> dict[str, Any]:
+    node = form.activity.node
+    return {
+        "scenario": scenario,
+        "template": scenario.template,
+        "form": form,
+        "node": node,
+        "activity": form.activity,
+        "revision": revision,
+        "sources": forms.value_sources(scenario.template, str(node.get("Name"))),
+        "users": forms.users(),
+        "scenario_groups": forms.scenario_groups(request.user)
+        if form.activity.type == forms.START_SCRIPT
+        else [],
+    }
+
+
+@login_required
+@require_POST
+def scenario_robot_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Adds a robot where it was dropped, chosen from "Add robot here" or pressed in the
+    palette; its dialog opens at once."""
+    scenario = _editable_scenario(request.user, pk)
+    try:
+        name = scenarios.scenario_robot_add(
+            scenario=scenario,
+            revision=_revision(request),
+            user=request.user,
+            robot_type=request.POST.get("type", ""),
+            index=_position(request),
+        )
+    except EditRefused as refused:
+        return _refused(request, scenario, refused)
+    scenario.template.refresh_from_db()
+    activity = activities.for_node(_robot(scenario, name))
+    form = forms.BlockForm.for_block(
+        activity=activity, template=scenario.template, user=request.user
+    )
+    context = _robot_dialog_context(request, scenario, form, scenario.template.revision)
+    dialog = render_to_string(
+        "designer/scenario_robot_dialog.html#robot-dialog", context | {"oob": True}, request
+    )
+    return _tree_response(
+        request,
+        scenario,
+        focus=f"block:{name}",
+        announce=_("“%(title)s” added.") % {"title": activity.display_title},
+        dialog=dialog,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenario_robot_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """A robot's dialog: the template editor's block dialog for its activity; saving replaces
+    the robot's settings, whose problems show next to their fields."""
+    scenario = _editable_scenario(request.user, pk)
+    activity = activities.for_node(_robot(scenario, name))
+    form = forms.BlockForm.for_block(
+        activity=activity, template=scenario.template, user=request.user
+    )
+    revision, status = scenario.template.revision, 200
+    if request.method == "POST":
+        revision = _revision(request)
+        refusals = form.refusals(request.POST)
+        if refusals:
+            form.show_posted(request.POST, [(k, m) for k, ms in refusals.items() for m in ms])
+            status = 422
+        else:
+            try:
+                scenarios.scenario_robot_update(
+                    scenario=scenario,
+                    revision=revision,
+                    user=request.user,
+                    name=name,
+                    properties=form.properties(request.POST),
+                )
+            except EditRefused as refused:
+                problems = [(p.parameter, p.message) for p in refused.problems]
+                form.show_posted(request.POST, problems or [("", refused.message)])
+                status = _status(refused)
+            else:
+                if not request.htmx:
+                    return redirect(reverse("designer:scenario-edit", args=[pk]) + f"#block-{name}")
+                title = request.POST.get("Title") or activity.display_title
+                return _tree_response(
+                    request,
+                    scenario,
+                    focus=f"block:{name}",
+                    announce=_("“%(title)s” saved.") % {"title": title},
+                    closing_dialog=True,
+                )
+    context = _robot_dialog_context(request, scenario, form, revision)
+    page = "designer/scenario_robot_dialog.html" + ("#robot-dialog" if request.htmx else "")
+    return render(request, page, context, status=status)
+
+
+@login_required
+@require_POST
+def scenario_robot_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """Moves a robot one place up or down (``direction``), or to an insertion point
+    (``index`` as drawn, counting the robot where it is)."""
+    scenario = _editable_scenario(request.user, pk)
+    robot = _robot(scenario, name)
+    order = [child.get("Name") for child in scenario.template.tree.get("Children") or []]
+    position = order.index(name)
+    direction = request.POST.get("direction")
+    try:
+        if direction in ("up", "down"):
+            index = position + (-1 if direction == "up" else 1)
+        else:
+            index = _position(request)
+            if index > position:
+                index -= 1  # the service counts places once the robot has left its own
+        scenarios.scenario_robot_move(
+            scenario=scenario,
+            revision=_revision(request),
+            user=request.user,
+            name=name,
+            index=index,
+        )
+    except EditRefused as refused:
+        return _refused(request, scenario, refused)
+    return _tree_response(
+        request,
+        scenario,
+        focus=f"block:{name}",
+        announce=_("“%(title)s” moved.") % {"title": activities.for_node(robot).display_title},
+    )
+
+
+@login_required
+@require_POST
+def scenario_robot_delete(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """Deletes a robot; focus goes to the robot that took its place."""
+    scenario = _editable_scenario(request.user, pk)
+    title = activities.for_node(_robot(scenario, name)).display_title
+    focus = focus_after_delete(scenario.template.tree, name)
+    try:
+        scenarios.scenario_robot_delete(
+            scenario=scenario, revision=_revision(request), user=request.user, name=name
+        )
+    except EditRefused as refused:
+        return _refused(request, scenario, refused)
+    return _tree_response(
+        request, scenario, focus=focus, announce=_("“%(title)s” deleted.") % {"title": title}
+    )
+
+
+@login_required
+def scenario_robot_start_parameters(request: HttpRequest, pk: int) -> HttpResponse:
+    """A Start smart scenario robot's parameters section for the scenario chosen in its
+    dialog: its saved values if it has this scenario already, else the defaults."""
+    scenario = _editable_scenario(request.user, pk)
+    chosen = request.GET.get("TemplateId", "")
+    target = forms.visible_scenario(request.user, chosen)
+    robots = scenario.template.tree.get("Children") or []
+    saved = next(
+        (r.get("Properties") or {} for r in robots if r.get("Name") == request.GET.get("block")),
+        {},
+    )
+    values = None
+    if chosen and chosen == forms.display(saved.get("TemplateId")):
+        values = saved.get("TemplateParameters") or {}
+    context = {"parameters": forms.scenario_parameters(request.user, target, values)}
+    return render(request, "designer/scenario_robot_dialog.html#scenario-parameters", context)
