@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from typing import Any
 
 from bizproc.tree import Node
@@ -211,14 +210,35 @@ def _moved(before: dict[str, _Seen], after: dict[str, _Seen]) -> set[str]:
     for kept in kept_by_parent.values():
         old_order = sorted(kept, key=lambda key: before[key].place.position)
         new_order = sorted(kept, key=lambda key: after[key].place.position)
-        matcher = SequenceMatcher(None, old_order, new_order, autojunk=False)
-        stayed = {
-            key
-            for block in matcher.get_matching_blocks()
-            for key in old_order[block.a : block.a + block.size]
-        }
-        moved |= kept - stayed
+        steady = {key for key in kept if before[key].place.position == after[key].place.position}
+        moved |= kept - _longest_common_order(old_order, new_order, steady)
     return moved
+
+
+def _longest_common_order(old: list[str], new: list[str], steady: set[str]) -> set[str]:
+    """The most blocks that keep their order; of equally many, those with the most blocks
+    still at the same place (so swapping two blocks moves the one that travelled)."""
+    rows, columns = len(old), len(new)
+    best = [[(0, 0)] * (columns + 1) for _ in range(rows + 1)]
+    for i in reversed(range(rows)):
+        for j in reversed(range(columns)):
+            found = max(best[i + 1][j], best[i][j + 1])
+            if old[i] == new[j]:
+                kept, still = best[i + 1][j + 1]
+                found = max(found, (kept + 1, still + (old[i] in steady)))
+            best[i][j] = found
+    stayed: set[str] = set()
+    i = j = 0
+    while i < rows and j < columns:
+        kept, still = best[i + 1][j + 1]
+        if old[i] == new[j] and best[i][j] == (kept + 1, still + (old[i] in steady)):
+            stayed.add(old[i])
+            i, j = i + 1, j + 1
+        elif best[i + 1][j] >= best[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return stayed
 
 
 def _node_changes(old: Node, new: Node) -> Iterator[ValueChange]:

@@ -64,6 +64,19 @@ def test_blocks_that_only_shifted_because_of_an_insertion_are_not_moved():
     assert kinds(diff.tree_diff(old, new)) == {"A_new": (diff.ADDED,)}
 
 
+def test_of_two_swapped_blocks_the_one_that_travelled_is_moved():
+    old = tree(log("A_a", "A"), log("A_b", "B"), log("A_c", "C"))
+    new = tree(log("A_new", "New"), log("A_b", "B"), log("A_a", "A"))
+    found = diff.tree_diff(old, new)
+    assert kinds(found) == {
+        "A_new": (diff.ADDED,),
+        "A_a": (diff.MOVED,),
+        "A_c": (diff.REMOVED,),
+    }
+    (moved,) = (change for change in found if diff.MOVED in change.kinds)
+    assert (moved.old_place.position, moved.new_place.position) == (1, 3)
+
+
 def test_a_block_moved_into_another_branch_names_both_places():
     branch_yes = node("IfElseBranchActivity", "A_yes", [log("A_x", "X")], Title="Yes")
     branch_no = node("IfElseBranchActivity", "A_no", [], Title="No")
@@ -170,8 +183,8 @@ def test_two_versions_compare_block_by_block(editor, two_versions):
     for fragment in (
         "<strong>Ping</strong>",  # added
         "<strong>Otherwise</strong>",  # removed
-        "<strong>Size</strong>",  # moved (the report after it only shifted)
-        "From “the process”, place 2, to “the process”, place 1.",
+        "<strong>Summary</strong>",  # moved (the condition stayed) and changed
+        "From “the process”, place 1, to “the process”, place 2.",
         "<del>Report</del>",  # changed title
         "<ins>Summary</ins>",
         "<ins>Deal {=Document:TITLE} won</ins>",
