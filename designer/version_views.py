@@ -31,6 +31,7 @@ from bizproc.tree import count
 from designer import diff
 from designer.access import designable_types, editable_template, provider_of
 from designer.forms import type_key
+from designer.services import draft_edit
 
 DRAFT = "draft"
 EXPORT_FORMAT = "bizproc-designer/template"
@@ -333,8 +334,14 @@ def version_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         except ValueError:
             revision = 0  # never a revision: answered as stale
         try:
-            services.draft_restore(
-                template=template, version=version, revision=revision, user=request.user
+            # Logged like every editor edit, so Undo in the editor takes the restore back.
+            draft_edit(
+                template=template,
+                revision=revision,
+                user=request.user,
+                edit=lambda: services.draft_restore(
+                    template=template, version=version, revision=revision, user=request.user
+                ),
             )
         except EditRefused as refused:
             error = refused.message

@@ -295,6 +295,18 @@ def test_restoring_an_old_version_makes_the_draft_equal_to_it(editor, two_versio
     assert "No differences." in compared.text
 
 
+def test_a_restore_is_undone_from_the_editor(editor, two_versions):
+    before = draft(two_versions)
+    restore(editor, two_versions, 1)
+    response = editor.post(
+        reverse("designer:template-undo", args=[two_versions.pk]),
+        {"revision": draft(two_versions)[1]},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert draft(two_versions)[0] == before[0]
+
+
 def test_a_restore_on_a_stale_draft_is_refused_and_changes_nothing(editor, two_versions):
     before = draft(two_versions)
     response = restore(editor, two_versions, 1, revision=before[1] - 1)
