@@ -389,11 +389,10 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     template = editable_template(request.user, pk)
     found = find(template.tree, name)
     if found is None or found[1] is None:
-        return _refused(
-            request,
-            template,
-            EditRefused(_("There is no block %(name)s in this template.") % {"name": name}),
-        )
+        gone = EditRefused(_("There is no block %(name)s in this template.") % {"name": name})
+        # Gone since the page was drawn: that is a conflict to show, not a crafted request.
+        stale = found is None and _revision(request) != template.revision
+        return _refused(request, template, StaleRevision(template) if stale else gone)
     node, parent = found
     siblings = [child.get("Name") for child in parent.get("Children") or []]
     position = siblings.index(name)

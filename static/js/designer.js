@@ -361,7 +361,8 @@
       const button = byId(`history-${history}`);
       if (button) {
         event.preventDefault();
-        if (!button.disabled) button.click();
+        // Sent directly: a button just swapped in may not be wired by htmx yet.
+        if (!button.disabled) editTree(button.getAttribute("hx-post"), {});
       }
       return;
     }
