@@ -282,16 +282,17 @@ def _conflict(request: HttpRequest, template: Template, *, keep: bool) -> dict[s
     """Who changed the draft last and when; with ``keep``, the refused edit (its URL and form
     fields) for a "Re-apply my change" form."""
     template.refresh_from_db()
+    fields = [
+        (key, value)
+        for key, values in request.POST.lists()
+        if key not in NOT_THE_EDIT
+        for value in values
+    ]
     return {
         "who": template.modified_by.get_full_name() if template.modified_by else _("someone"),
         "when": template.modified_at,
         "url": request.path if keep else "",
-        "fields": [
-            (key, value)
-            for key, values in request.POST.lists()
-            if key not in NOT_THE_EDIT
-            for value in values
-        ],
+        "fields": fields if keep else [],
     }
 
 
@@ -304,12 +305,14 @@ def _conflict_message(conflict: dict[str, Any]) -> str:
     }
 
 
-def _refused(request: HttpRequest, template: Template, refused: EditRefused) -> HttpResponse:
-    """A stale revision shows the current tree with the refused edit kept to re-apply; any
-    other refusal says why (a re-applied edit that no longer fits says that it does not)."""
+def _refused(
+    request: HttpRequest, template: Template, refused: EditRefused, *, keep: bool = True
+) -> HttpResponse:
+    """A stale revision shows the current tree with the refused edit kept to re-apply (unless
+    not ``keep``); any other refusal says why (a re-applied edit that no longer fits says so)."""
     if isinstance(refused, StaleRevision):
         return _tree_response(
-            request, template, conflict=_conflict(request, template, keep=True), status=409
+            request, template, conflict=_conflict(request, template, keep=keep), status=409
         )
     message = refused.message
     if request.POST.get("reapply"):
@@ -491,7 +494,8 @@ def template_undo(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         draft_undo(template=template, revision=_revision(request), user=request.user)
     except EditRefused as refused:
-        return _refused(request, template, refused)
+        # Undo is of the page's state: on a newer one, press it again if it still applies.
+        return _refused(request, template, refused, keep=False)
     return _tree_response(request, template, focus="history:undo", announce=_("Undone."))
 
 
@@ -503,7 +507,7 @@ def template_redo(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         draft_redo(template=template, revision=_revision(request), user=request.user)
     except EditRefused as refused:
-        return _refused(request, template, refused)
+        return _refused(request, template, refused, keep=False)
     return _tree_response(request, template, focus="history:redo", announce=_("Redone."))
 
 
@@ -742,7 +746,9 @@ def template_publish(request: HttpRequest, pk: int) -> HttpResponse:
         for problem in refused.problems:
             if problem.node:
                 by_block.setdefault(problem.node, []).append(problem.message)
-        context = _editor_context(template, problems=by_block, refused=refused, oob=True)
+        context = _editor_context(
+            template, request.user, problems=by_block, refused=refused, oob=True
+        )
         html = render_to_string("designer/template_editor.html#publish-panel", context, request)
         html += render_to_string("designer/template_editor.html#tree", context, request)
         return HttpResponse(html, status=422)

@@ -155,6 +155,7 @@ def test_undo_and_redo_on_a_stale_page_change_nothing(editor, template, view, re
     response = send(editor, view, template, revision=given)
     assert response.status_code == 409
     assert "The template was changed meanwhile" in response.text
+    assert "Re-apply my change" not in response.text  # pressed again, if it still applies
     assert draft(template) == before
     assert list(EditLogEntry.objects.values_list("pk", "undone")) == log
 
