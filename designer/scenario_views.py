@@ -174,7 +174,7 @@ def _parameter_cards(parameters: dict[str, Any]) -> list[ParameterCard]:
         if row.multiple:
             facts.append(_("multiple"))
         if row.default:
-            facts.append(_("default: %(value)s") % {"value": row.default})
+            facts.append(_("default: %(value)s") % {"value": _default_text(row, parameters)})
         cards.append(
             ParameterCard(
                 code=row.id,
@@ -186,6 +186,16 @@ def _parameter_cards(parameters: dict[str, Any]) -> list[ParameterCard]:
             )
         )
     return cards
+
+
+def _default_text(row: forms.SchemaRow, parameters: dict[str, Any]) -> str:
+    """A default as the start form shows it: Yes or No, a list option's label."""
+    if row.type == FieldType.BOOL:
+        return str(_("Yes") if flag(row.default) else _("No"))
+    if row.type == FieldType.SELECT:
+        labels = options_of(parameters[row.id])
+        return ", ".join(labels.get(key, key) for key in forms.split_list(row.default))
+    return row.default
 
 
 def _editor_context(scenario: Scenario, **extra: Any) -> dict[str, Any]:
