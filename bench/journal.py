@@ -2,7 +2,8 @@
 
 Writes N journal rows on one deal (through ``bizproc.journal.Journal``, as steps do: execute,
 report, close; spread over N/100 processes) into a fresh PostgreSQL database, starts the real
-server (``manage.py serve``, EMBEDDED_WORKER=false, the Redis channel layer), and measures:
+server (``manage.py serve --workers W``, EMBEDDED_WORKER=false, the Redis channel layer; W
+defaults to the number of cores), and measures:
 
 * pages: the record's journal in "All records" mode at its first, middle and last keyset page,
   CLIENTS threads over keep-alive connections, REQUESTS requests a page. Server-side times:
@@ -45,6 +46,9 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--rows", type=int, default=100_000, help="N journal rows (default 100000)")
 parser.add_argument("--requests", type=int, default=200, help="per page, and live samples")
 parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
+parser.add_argument(
+    "--workers", type=int, default=os.cpu_count() or 1, help="server processes (default: cores)"
+)
 parser.add_argument("--tiny", action="store_true", help="--rows 2000 --requests 20 (CI)")
 args = parser.parse_args()
 if args.tiny:
@@ -99,7 +103,7 @@ def load() -> tuple[str, object, list, float]:
         with transaction.atomic():
             journal.flush()
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE bizproc_journalentry")
+        cursor.execute("VACUUM ANALYZE bizproc_journalentry")
     return deal.document_id, admin, processes, time.monotonic() - started
 
 
@@ -112,7 +116,7 @@ def free_port() -> int:
 def serve(port: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(args.workers)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -262,6 +266,7 @@ def main() -> int:
         N=f"{len(ids)} journal rows on {document_id}, {len(processes)} processes "
         f"(loaded in {load_seconds:.1f} s)",
         clients=f"{args.clients} concurrent, keep-alive, {args.requests} requests a page",
+        server=f"manage.py serve --workers {args.workers}",
         times="pages: server-side (Server-Timing app;dur), client-observed for reference"
         if server_side
         else "pages: client-observed (no Server-Timing header)",

@@ -1,7 +1,8 @@
 """REST under load: ``crm.deal.list`` pages and a ``batch`` of 50 ``crm.deal.get``, server time.
 
 Loads N deals into a fresh PostgreSQL database (``crm.demo.demo_records_create``), starts the
-real server (``manage.py serve``, EMBEDDED_WORKER=false, the same DATABASE_URL) and has CLIENTS
+real server (``manage.py serve --workers W``, EMBEDDED_WORKER=false, the same DATABASE_URL, the
+Redis channel layer; W defaults to the number of cores) and has CLIENTS
 threads call the demo admin's webhook concurrently over keep-alive connections: the first page,
 a late page (``start`` near the end: OFFSET over the id index, and the COUNT), a filtered page
 (stage, responsible, amount), a page without count (``start=-1`` after ``>ID``), and a batch of
@@ -49,6 +50,9 @@ def main() -> int:
     parser.add_argument("--deals", type=int, default=100_000, help="N (default 100000)")
     parser.add_argument("--requests", type=int, default=400, help="requests per kind (400)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients (default 4)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="server processes (default: cores)"
+    )
     parser.add_argument("--tiny", action="store_true", help="CI's run: --deals 2000 --requests 20")
     args = parser.parse_args()
     if args.tiny:
@@ -64,8 +68,9 @@ def main() -> int:
         port = _free_port()
         server_env = os.environ | env | {"DATABASE_URL": bench_url, "PYTHONUNBUFFERED": "1"}
         server_env |= {"REST_RATE_LIMIT_PER_SECOND": "1000000"}
+        server_env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
         server = subprocess.Popen(
-            [PYTHON, "manage.py", "serve", "--port", str(port)],
+            [PYTHON, "manage.py", "serve", "--port", str(port), "--workers", str(args.workers)],
             cwd=ROOT,
             env=server_env,
             stdout=subprocess.PIPE,
@@ -98,7 +103,7 @@ def _load(deals: int) -> tuple[int, list[int]]:
     demo_webhook_create(user=users["admin"])
     with connection.cursor() as cursor:
         for model in [*RECORD_MODELS.values(), TimelineEntry]:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     connection.close()
     return users["anna"].pk, list(Deal.objects.values_list("pk", flat=True))
 
@@ -244,6 +249,7 @@ def _report(
         database=f"PostgreSQL {version}",
         N=f"{args.deals} deals (loaded with the demo company in {load_seconds:.1f} s)",
         clients=f"{args.clients} concurrent, keep-alive, {args.requests} requests a kind",
+        server=f"manage.py serve --workers {args.workers}",
         times="server-side (Server-Timing app;dur); client-observed for reference",
     )
     print()

@@ -22,10 +22,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Max, QuerySet
-from django.utils import dateformat, timezone
-from django.utils.formats import get_format
+from django.urls import reverse
+from django.utils import timezone
 
 from bizproc import live
+from bizproc.dates import formatter
 from bizproc.models import (
     SIMPLIFIED_TYPES,
     ExecutionResult,
@@ -208,9 +209,9 @@ _USER_REFERENCE = re.compile(r"\buser_(\d+)\b")
 
 def for_display(rows: Sequence[JournalEntry]) -> None:
     """Sets what a journal table shows of each row: ``date_text`` (the active language and
-    time zone), ``type_label``, ``status_label``, ``result_label``, and ``note_text``: the note
+    time zone), ``type_label``, ``status_label``, ``result_label``, ``note_text``: the note
     with ``user_5`` replaced by the user's name — plain text, escaped by the template like any
-    other.
+    other —, and ``instance_url``, its process's page (reversed once per process, not per row).
 
     One query for the names of the whole page; labels translated and the date format looked
     up once per page, not per row (``get_type_display`` hashes every choice's lazy label on
@@ -223,9 +224,14 @@ def for_display(rows: Sequence[JournalEntry]) -> None:
         {value: str(label) for value, label in choices.choices}
         for choices in (TrackingType, ExecutionStatus, ExecutionResult)
     )
-    date_format = get_format("SHORT_DATETIME_FORMAT")
+    written = formatter("SHORT_DATETIME_FORMAT")
+    zone = timezone.get_current_timezone()
+    urls: dict[str, str] = {}
     for row in rows:
-        row.date_text = dateformat.format(timezone.localtime(row.created_at), date_format)
+        if row.instance_id not in urls:
+            urls[row.instance_id] = reverse("bizproc:instance-detail", args=[row.instance_id])
+        row.instance_url = urls[row.instance_id]
+        row.date_text = written(row.created_at.astimezone(zone))
         row.type_label = types.get(row.type, row.type)
         row.status_label = statuses.get(row.status, row.status)
         row.result_label = results.get(row.result, row.result)

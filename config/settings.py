@@ -169,6 +169,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The embedded default runs the task worker inside the server process; production runs
 # separate `manage.py db_worker` processes and sets EMBEDDED_WORKER=false.
 EMBEDDED_WORKER = env_bool("EMBEDDED_WORKER", not DATABASE_URL)
+# Server processes `manage.py serve` starts (the name other ASGI servers read too).
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1)
 
 # The engine's limits and timings (no hidden caps: each is a setting).
 BIZPROC_LOOP_LIMIT = env_int("BIZPROC_LOOP_LIMIT", 10_000)  # turns of one While loop

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from bizproc.dates import strftime_pattern
 from bizproc.fieldtypes import FieldType, user_id_of
 from crm import permissions, services
 from crm.documents import CAPTIONS
@@ -142,23 +143,6 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
 
 # --- how values read -----------------------------------------------------------------------------
 
-# Django date format characters that have a strftime equivalent: the short formats of our
-# languages use only these, and strftime is many times faster than Django's date formatter.
-_STRFTIME = {"d": "%d", "m": "%m", "Y": "%Y", "y": "%y", "H": "%H", "i": "%M", "s": "%S"}
-
-
-def _strftime_pattern(django_format: str) -> str | None:
-    """The strftime pattern for a Django date format, or None if it needs Django's."""
-    pattern = []
-    for char in django_format:
-        if char in _STRFTIME:
-            pattern.append(_STRFTIME[char])
-        elif char.isalpha() or char == "\\":
-            return None
-        else:
-            pattern.append(char.replace("%", "%%"))
-    return "".join(pattern)
-
 
 class Display:
     """Field values written as people read them, as HTML: option names, user names, titles
@@ -179,7 +163,7 @@ class Display:
         self._links: dict[tuple[str, int], str] = {}
         self._zone = timezone.get_current_timezone()
         self._formats = {
-            name: (get_format(name), _strftime_pattern(get_format(name)))
+            name: (get_format(name), strftime_pattern(get_format(name)))
             for name in ("SHORT_DATE_FORMAT", "SHORT_DATETIME_FORMAT")
         }
         self._number = (

@@ -19,6 +19,8 @@ from rest.api import PAGE_SIZE, RestError
 _FILTER_KEY_RE = re.compile(r"(>=|<=|!=|!@|@|>|<|=|!|%)?(.+)", re.DOTALL)
 _LOOKUPS = {"": "exact", "=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
 _NEGATED = {"!", "!="}
+# From this offset on, a page is read as ids first (see page_of).
+DEFERRED_JOIN_OFFSET = 1000
 _IN = {"@", "!@"}
 
 
@@ -143,7 +145,14 @@ def start_of(raw: Any) -> int:
 def page_of(queryset: QuerySet, start: int) -> tuple[list[Any], int | None, int | None]:
     """(rows, total, next) of one page; no COUNT when ``start`` is -1."""
     offset = max(start, 0)
-    rows = list(queryset[offset : offset + PAGE_SIZE])
+    if offset < DEFERRED_JOIN_OFFSET:
+        rows = list(queryset[offset : offset + PAGE_SIZE])
+    else:
+        # Deep pages: the database skips ``offset`` narrow index entries rather than whole
+        # rows, then reads the page's rows alone.
+        ids = list(queryset.values_list("pk", flat=True)[offset : offset + PAGE_SIZE])
+        position = {pk: index for index, pk in enumerate(ids)}
+        rows = sorted(queryset.filter(pk__in=ids), key=lambda row: position[row.pk])
     if start == -1:
         return rows, None, None
     if len(rows) < PAGE_SIZE and (rows or offset == 0):

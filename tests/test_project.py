@@ -61,3 +61,9 @@ def test_a_malformed_setting_is_refused_with_its_name(tmp_path) -> None:
     result = manage("check", env={"DEBUG": "maybe", "VAR_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "DEBUG must be true or false, not 'maybe'" in result.stderr
+
+
+def test_several_server_processes_are_refused_without_redis(tmp_path) -> None:
+    result = manage("serve", "--workers", "2", env={"REDIS_URL": "", "VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "Several server processes need REDIS_URL" in result.stderr

@@ -57,8 +57,8 @@ def answers(url: str) -> bool:
 
 @pytest.fixture
 def topology(tmp_path) -> Iterator[tuple[str, str]]:
-    """Two `manage.py serve` processes (no embedded worker) and one `bizproc_worker`, on the
-    test database and Redis; yields the two servers' URLs."""
+    """Two `manage.py serve` servers (no embedded worker; the second with two worker
+    processes) and one `bizproc_worker`, on the test database and Redis; yields their URLs."""
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -72,13 +72,13 @@ def topology(tmp_path) -> Iterator[tuple[str, str]]:
     log = (tmp_path / "processes.log").open("a")
     processes = [
         subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--port", str(port)],
+            [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", workers],
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        for port in ports
+        for port, workers in zip(ports, ["1", "2"], strict=True)
     ]
     processes.append(
         subprocess.Popen(

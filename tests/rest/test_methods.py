@@ -221,6 +221,35 @@ def test_lists_page_by_50_with_total_and_next_and_start_minus_one_skips_the_coun
     assert "total" not in body and "next" not in body
 
 
+@pytest.mark.parametrize("deep_from", [1000, 50])
+def test_deep_pages_keep_the_order_filter_and_total(client, base, admin, monkeypatch, deep_from):
+    """From ``DEFERRED_JOIN_OFFSET`` on, pages are read ids first: same rows, same order."""
+    monkeypatch.setattr("rest.listing.DEFERRED_JOIN_OFFSET", deep_from)
+    Deal.objects.bulk_create(
+        Deal(
+            title=f"Deal {i}",
+            opportunity=Decimal(i % 7),
+            assigned_by=admin,
+            created_by=admin,
+            modified_by=admin,
+        )
+        for i in range(130)
+    )
+    wanted = list(
+        Deal.objects.filter(opportunity__gt=1)
+        .order_by("-opportunity", "pk")
+        .values_list("pk", flat=True)
+    )
+    params = {"filter": {">OPPORTUNITY": 1}, "order": {"OPPORTUNITY": "DESC", "ID": "ASC"}}
+    seen, start = [], 0
+    while start is not None:
+        _status, body = call(client, base, "crm.deal.list", {**params, "start": start})
+        assert body["total"] == len(wanted)
+        seen += [int(row["ID"]) for row in body["result"]]
+        start = body.get("next")
+    assert seen == wanted
+
+
 # Rights -------------------------------------------------------------------------------------
 
 

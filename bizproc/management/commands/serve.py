@@ -1,7 +1,9 @@
 """Runs the ASGI server; in the embedded default also the task worker, in the same process.
 
 Production runs this (or any ASGI server on ``config.asgi:application``) with
-EMBEDDED_WORKER=false, and separate ``manage.py db_worker`` processes.
+EMBEDDED_WORKER=false, separate ``manage.py db_worker`` processes and, to use more than one core,
+``--workers N`` server processes. Those need the Redis channel layer: the in-memory layer is
+per process, so a broadcast made in one would never reach the websockets held by another.
 """
 
 import json
@@ -9,7 +11,7 @@ import threading
 
 import uvicorn
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
@@ -24,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=settings.PORT)
         parser.add_argument("--ssl-certfile", help="serve HTTPS with this PEM certificate")
         parser.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.WEB_CONCURRENCY,
+            help="server processes (default: WEB_CONCURRENCY, else 1); more than one needs REDIS_URL",
+        )
 
     def handle(
         self,
@@ -32,8 +40,16 @@ class Command(BaseCommand):
         port: int,
         ssl_certfile: str | None,
         ssl_keyfile: str | None,
+        workers: int,
         **options: object,
     ) -> None:
+        if workers < 1:
+            raise CommandError("--workers must be at least 1.")
+        if workers > 1 and not settings.REDIS_URL:
+            raise CommandError(
+                "Several server processes need REDIS_URL: the in-memory channel layer cannot "
+                "carry live updates from one process to another."
+            )
         worker = None
         if settings.EMBEDDED_WORKER:
             worker = Worker(
@@ -76,6 +92,7 @@ class Command(BaseCommand):
                 ws="websockets-sansio",
                 ssl_certfile=ssl_certfile,
                 ssl_keyfile=ssl_keyfile,
+                workers=workers,
             )
         finally:
             if worker:
