@@ -381,7 +381,40 @@ def test_settings_are_saved_and_the_head_follows(editor, scenario):
     )
 
 
+def test_a_start_smart_scenario_robot_offers_the_chosen_scenarios_parameters(
+    editor, scenario, welcome
+):
+    post(
+        editor,
+        "robot-create",
+        scenario,
+        {"parent": "Template", "index": "0", "type": "StartScriptActivity"},
+    )
+    name = robot_names(scenario)[0]
+    dialog = editor.get(url("robot-update", scenario, name), headers=HTMX).text
+    assert url("robot-start-parameters", scenario) in dialog
+    assert f'<option value="{welcome.template_id}"' in dialog
+    response = editor.get(
+        url("robot-start-parameters", scenario),
+        {"TemplateId": welcome.template_id, "block": name},
+        headers=HTMX,
+    )
+    assert "Smart scenario start parameters" in response.text
+    assert 'name="TemplateParameters-Greeting" value="Hello"' in response.text
+
+
+def test_the_scenario_list_links_designers_to_the_designer(client, editor, seller):
+    page = reverse("bizproc:scenario-list")
+    assert reverse("designer:scenario-list") in editor.get(page).text
+    client.force_login(seller)
+    assert reverse("designer:scenario-list") not in client.get(page).text
+
+
 # ---- crafted requests: a clear message, nothing saved ------------------------------------
+
+
+def test_settings_without_a_name(editor, scenario):
+    refused(editor, scenario, 422, "Enter a name.", "settings", {"name": "  ", "active": "1"})
 
 
 def refused(client, scenario, status: int, message: str, name: str, data: dict, *args, **kw):
