@@ -1,6 +1,7 @@
 """The editor's history and its sharing, in a real browser: undo and redo of mixed edits that
 survive a reload; two people editing one template — the second is shown the first's change and
-re-applies their own; each sees the other's presence come and go."""
+re-applies their own (from the tree, and from a block's dialog); each sees the other's presence
+come and go."""
 
 import re
 
@@ -140,6 +141,21 @@ def test_two_people_on_one_template(page: Page, browser: Browser, server: Server
         expect(page.get_by_role("alert")).to_have_count(0)
         irina.reload()
         expect(top_titles(irina)).to_have_text(["Condition", "Condition", "Write to report"])
+
+        # A dialog refused the same way keeps what he typed; saving again applies it.
+        block(page, "Write to report").get_by_role("button", name="Edit").click()
+        dialog = page.get_by_role("dialog", name="Write to report")
+        dialog.get_by_label("Text").fill("Mark's words")
+        block(irina, "Condition").first.get_by_role("button", name="Delete").click()
+        expect(top_titles(irina)).to_have_text(["Condition", "Write to report"])
+        dialog.get_by_role("button", name="Save").click()
+        expect(dialog.get_by_role("alert")).to_contain_text("changed meanwhile by Irina Sokolova")
+        expect(dialog.get_by_label("Text")).to_have_value("Mark's words")
+        expect(top_titles(page)).to_have_text(["Condition", "Write to report"])  # behind it
+        dialog.get_by_role("button", name="Save").click()
+        expect(dialog).to_have_count(0)
+        expect(block(page, "Write to report")).to_contain_text("Mark's words")
+        expect(top_titles(page)).to_have_text(["Condition", "Write to report"])
 
         # She leaves: he no longer sees her.
         irina.context.close()
