@@ -158,7 +158,6 @@ class ParameterCard:
     code: str
     name: str
     summary: str
-    required: bool
     first: bool
     last: bool
 
@@ -180,7 +179,6 @@ def _parameter_cards(parameters: dict[str, Any]) -> list[ParameterCard]:
                 code=row.id,
                 name=row.name or row.id,
                 summary=" · ".join(facts),
-                required=row.required,
                 first=row.index == 0,
                 last=row.index == len(rows) - 1,
             )
