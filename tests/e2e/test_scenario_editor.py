@@ -224,3 +224,62 @@ def test_a_scenario_made_by_keyboard_is_offered_to_templates_and_runs(
     expect(page.get_by_text("Scenario completed")).to_be_visible(timeout=20_000)
     page.goto(deal_card)
     expect(page.get_by_text(f"Hello, {title}! Level silver.")).to_be_visible()
+
+
+def test_with_the_mouse_a_refused_publication_links_to_the_robot_to_fix(
+    page: Page, server: Server
+) -> None:
+    log_in(page, server, "mark", server.password)
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Scenario designer"
+    ).click()
+    page.get_by_role("link", name="New scenario: Deals").click()
+    page.get_by_label("Name").fill("Mouse welcome")
+    page.get_by_role("button", name="Create and open the editor").click()
+    expect(page.get_by_role("heading", name="Mouse welcome", level=1)).to_be_visible()
+
+    page.get_by_role("button", name="Add parameter").click()
+    dialog = page.get_by_role("dialog", name="New start parameter")
+    dialog.get_by_label("ID").fill("Note")
+    dialog.get_by_label("Name").fill("Note")
+    dialog.get_by_label("Type").select_option(label="Text")
+    expect(dialog.get_by_label("Default value")).to_have_js_property("tagName", "TEXTAREA")
+    dialog.get_by_label("Default value").fill("Call back")
+    dialog.get_by_role("button", name="Save").click()
+    expect(card(page, "Note")).to_contain_text("Note · Text · default: Call back")
+
+    # A comment left without text, and a stage change dragged below it then above it.
+    palette = page.get_by_role("complementary", name="Robots to add")
+    palette.get_by_role("button", name="Add a comment").drag_to(
+        page.get_by_role("button", name="Add robot here")
+    )
+    dialog = page.get_by_role("dialog", name="Add a comment")
+    dialog.get_by_role("button", name="Cancel").click()
+    settled(page)
+    palette.get_by_role("button", name="Change stage").drag_to(
+        page.get_by_role("button", name="Add robot here").last
+    )
+    dialog = page.get_by_role("dialog", name="Change stage")
+    dialog.get_by_label("Stage").fill("EXECUTING")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+    settled(page)
+    robots = page.get_by_role("list", name="Robots").get_by_role("group")
+    card(page, "Change stage").drag_to(page.get_by_role("button", name="Add robot here").first)
+    expect(robots.first).to_have_accessible_name("Change stage")
+
+    page.get_by_role("button", name="Publish", exact=True).click()
+    problems = page.locator("#publish-panel").get_by_role("alert")
+    expect(problems).to_contain_text("The scenario has problems and was not published.")
+    problems.get_by_role(
+        "link", name="Action 'Add a comment': The field 'Comment' is required."
+    ).click()
+    comment = card(page, "Add a comment")
+    expect(comment).to_be_focused()
+    comment.dblclick()
+    dialog = page.get_by_role("dialog", name="Add a comment")
+    dialog.get_by_label("Comment").fill("{=Template:Note}")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+    page.get_by_role("button", name="Publish", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Published as version 2.")).to_be_visible()
