@@ -70,6 +70,15 @@ def _status(refused: EditRefused) -> int:
     return 409 if isinstance(refused, StaleRevision) else 422
 
 
+def _message(refused: EditRefused) -> str:
+    """The refusal in the scenario's words (the services speak of its robots template)."""
+    if isinstance(refused, StaleRevision):
+        return _(
+            "The scenario was changed meanwhile (revision %(revision)d). Reload and try again."
+        ) % {"revision": refused.template.revision}
+    return refused.message
+
+
 # ---- the list and a new scenario ---------------------------------------------------------
 
 
@@ -260,7 +269,7 @@ def _tree_response(
 
 
 def _refused(request: HttpRequest, scenario: Scenario, refused: EditRefused) -> HttpResponse:
-    return _tree_response(request, scenario, error=refused.message, status=_status(refused))
+    return _tree_response(request, scenario, error=_message(refused), status=_status(refused))
 
 
 @login_required
@@ -278,7 +287,7 @@ def scenario_settings(request: HttpRequest, pk: int) -> HttpResponse:
             scenario=scenario, revision=_revision(request), user=request.user, **values
         )
     except EditRefused as refused:
-        context = _editor_context(scenario, settings_error=refused.message, values=values)
+        context = _editor_context(scenario, settings_error=_message(refused), values=values)
         return render(
             request,
             "designer/scenario_editor.html#settings-panel",
@@ -319,7 +328,7 @@ def scenario_publish(request: HttpRequest, pk: int) -> HttpResponse:
         html += render_to_string("designer/scenario_editor.html#tree", context, request)
         return HttpResponse(html, status=422)
     except EditRefused as refused:
-        context = _editor_context(scenario, publish_error=refused.message)
+        context = _editor_context(scenario, publish_error=_message(refused))
         return render(
             request,
             "designer/scenario_editor.html#publish-panel",
@@ -476,7 +485,7 @@ def scenario_parameter(request: HttpRequest, pk: int, code: str = "") -> HttpRes
             row=posted,
             entry=entry,
             revision=revision,
-            errors=[problem.message for problem in refused.problems] or [refused.message],
+            errors=[problem.message for problem in refused.problems] or [_message(refused)],
             status=_status(refused),
         )
     if not request.htmx:
@@ -648,7 +657,7 @@ def scenario_robot_update(request: HttpRequest, pk: int, name: str) -> HttpRespo
                 )
             except EditRefused as refused:
                 problems = [(p.parameter, p.message) for p in refused.problems]
-                form.show_posted(request.POST, problems or [("", refused.message)])
+                form.show_posted(request.POST, problems or [("", _message(refused))])
                 status = _status(refused)
             else:
                 if not request.htmx:

@@ -608,7 +608,7 @@ def test_a_stale_revision_is_refused_with_409(editor, scenario, name, data, args
     before = stored(scenario)
     response = post(editor, name, scenario, data, *args, revision=scenario.template.revision - 1)
     assert response.status_code == 409, response.text
-    assert "was changed meanwhile" in response.text
+    assert "The scenario was changed meanwhile" in response.text
     assert stored(scenario) == before
 
 
