@@ -59,17 +59,19 @@ def _log(template: Template, user: Any) -> QuerySet[EditLogEntry]:
 def draft_edit[T](*, template: Template, revision: int, user: Any, edit: Callable[[], T]) -> T:
     """Runs ``edit`` — a tree or settings service called for ``template`` at ``revision`` —
     and logs it as the user's newest undoable edit, clearing what they could redo. A refused
-    edit (``EditRefused``, ``StaleRevision``) logs nothing."""
+    edit (``EditRefused``, ``StaleRevision``) logs nothing, nor one that changed nothing (a
+    dialog saved as it was): undoing it would seem to do nothing."""
     before = draft_snapshot(draft_lock(template, revision))
     result = edit()
     template.refresh_from_db()
+    after = draft_snapshot(template)
+    if after == before:
+        return result
     log = _log(template, user)
     log.filter(undone=True).delete()
     limit = max(settings.DESIGNER_UNDO_LIMIT, 0)
     if limit:
-        EditLogEntry.objects.create(
-            template=template, user=user, before=before, after=draft_snapshot(template)
-        )
+        EditLogEntry.objects.create(template=template, user=user, before=before, after=after)
     forgotten = list(log.order_by("-pk").values_list("pk", flat=True)[limit:])
     if forgotten:
         EditLogEntry.objects.filter(pk__in=forgotten).delete()

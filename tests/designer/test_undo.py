@@ -26,6 +26,11 @@ def state(template) -> tuple:
     return template.name, template.tree, template.variables
 
 
+def children_of_root(template) -> list[str]:
+    template.refresh_from_db()
+    return [child["Name"] for child in template.tree["Children"]]
+
+
 def titles(template) -> list[str]:
     template.refresh_from_db()
     return [child["Properties"].get("Title", "") for child in template.tree["Children"]]
@@ -133,6 +138,16 @@ def test_refused_edits_are_not_logged(editor, template):
     send(editor, "block-delete", template, {}, "A_log", revision=template.revision - 1)
     assert not EditLogEntry.objects.exists()
     assert "There is nothing to undo." in send(editor, "template-undo", template).text
+
+
+def test_a_dialog_saved_unchanged_is_not_an_edit_to_undo(editor, template):
+    template.tree["Children"][0]["Properties"]["SetVariable"] = "N"  # as the dialog saves it
+    template.save()
+    send(editor, "block-delete", template, {}, "A_if")
+    unchanged = {"Title": "Report", "Text": "Deal {=Document:TITLE}"}
+    assert send(editor, "block-update", template, unchanged, "A_log").status_code == 200
+    assert send(editor, "template-undo", template).status_code == 200
+    assert children_of_root(template) == ["A_log", "A_if"]  # the first undo undid the delete
 
 
 def test_undo_with_nothing_to_undo_changes_nothing(editor, template):
