@@ -403,6 +403,30 @@ def test_a_start_smart_scenario_robot_offers_the_chosen_scenarios_parameters(
     assert 'name="TemplateParameters-Greeting" value="Hello"' in response.text
 
 
+@pytest.mark.parametrize(
+    "robot_type",
+    [
+        "CrmTimelineCommentAdd",
+        "CrmChangeStatusActivity",
+        "IMNotifyActivity",
+        "DelayActivity",
+        "SetFieldActivity",
+        "StartScriptActivity",
+    ],
+)
+def test_every_robot_opens_its_dialog_as_a_fragment_and_as_a_page(editor, scenario, robot_type):
+    response = post(
+        editor, "robot-create", scenario, {"parent": "Template", "index": "0", "type": robot_type}
+    )
+    assert response.status_code == 200, response.text
+    name = robot_names(scenario)[0]
+    fragment = editor.get(url("robot-update", scenario, name), headers=HTMX)
+    page = editor.get(url("robot-update", scenario, name))
+    assert fragment.status_code == page.status_code == 200
+    assert fragment.text.lstrip().startswith('<dialog id="editor-dialog"')
+    assert "<!doctype html>" in page.text and url("edit", scenario) in page.text
+
+
 def test_the_scenario_list_links_designers_to_the_designer(client, editor, seller):
     page = reverse("bizproc:scenario-list")
     assert reverse("designer:scenario-list") in editor.get(page).text
