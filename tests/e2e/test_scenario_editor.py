@@ -9,7 +9,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests.e2e.conftest import Server, log_in
 
 NAME = "Keyboard welcome"
-WIDGETS = {"text": "text", "number": "decimal"}
+WIDGETS = {"text": ("type", "text"), "number": ("inputmode", "decimal")}
 
 
 def tab_to(page: Page, target: Locator, limit: int = 120) -> None:
@@ -30,8 +30,20 @@ def card(page: Page, title: str) -> Locator:
     return page.get_by_role("group", name=title, exact=True)
 
 
-def add_parameter(page: Page, code: str, name: str, type_: str, **options: str) -> None:
-    """Opens "Add parameter", fills the dialog by keyboard and saves it with Enter."""
+def add_parameter(
+    page: Page,
+    code: str,
+    name: str,
+    type_: str,
+    *,
+    type_value: str,
+    widget: str,
+    default: str,
+    required: bool = False,
+    options: tuple[str, ...] = (),
+) -> None:
+    """Opens "Add parameter", fills the dialog by keyboard (typing ``type_`` into the type
+    list picks it) and saves it; the default value's input is checked to be a ``widget``."""
     keyboard = page.keyboard
     settled(page)
     tab_to(page, page.get_by_role("button", name="Add parameter"))
@@ -44,31 +56,26 @@ def add_parameter(page: Page, code: str, name: str, type_: str, **options: str) 
     keyboard.press("Tab")
     expect(dialog.get_by_label("Type")).to_be_focused()
     keyboard.type(type_)
-    expect(dialog.get_by_label("Type")).to_have_value(options.pop("type_value"))
-    if options.pop("required", ""):
+    expect(dialog.get_by_label("Type")).to_have_value(type_value)
+    if required:
         tab_to(page, dialog.get_by_label("Required"))
         keyboard.press("Space")
-    default = dialog.get_by_label("Default value")
-    if "options" in options:
+    field = dialog.get_by_label("Default value")
+    if options:
         tab_to(page, dialog.get_by_label("Options"))
-        lines = options.pop("options").split("\n")
-        for number, line in enumerate(lines):
+        keyboard.type(options[0])
+        for line in options[1:]:
+            keyboard.press("Enter")
             keyboard.type(line)
-            if number < len(lines) - 1:
-                keyboard.press("Enter")
-        keyboard.press("Tab")  # the list's options reach the default value's list
-        expect(default.get_by_role("option", name=lines[-1].split("=")[-1].strip())).to_have_count(
-            1
-        )
-    widget = options.pop("widget")
+        keyboard.press("Tab")  # the options reach the default value's list
+        last = options[-1].split("=")[-1].strip()
+        expect(field.get_by_role("option", name=last)).to_have_count(1)
     if widget == "select":
-        expect(default).to_have_js_property("tagName", "SELECT")
+        expect(field).to_have_js_property("tagName", "SELECT")
     else:
-        expect(default).to_have_attribute(
-            "inputmode" if widget == "number" else "type", WIDGETS[widget]
-        )
-    tab_to(page, default)
-    keyboard.type(options.pop("default"))
+        expect(field).to_have_attribute(*WIDGETS[widget])
+    tab_to(page, field)
+    keyboard.type(default)
     tab_to(page, dialog.get_by_role("button", name="Save"))
     keyboard.press("Enter")
     expect(dialog).to_have_count(0)
@@ -123,12 +130,18 @@ def test_a_scenario_made_by_keyboard_is_offered_to_templates_and_runs(
         "Greeting",
         "String",
         type_value="string",
-        required="1",
         widget="text",
         default="Hello",
+        required=True,
     )
     add_parameter(
-        page, "Discount", "Discount, %", "Integer", type_value="int", widget="number", default="5"
+        page,
+        "Discount",
+        "Discount, %",
+        "Integer",
+        type_value="int",
+        widget="number",
+        default="5",
     )
     add_parameter(
         page,
@@ -136,12 +149,18 @@ def test_a_scenario_made_by_keyboard_is_offered_to_templates_and_runs(
         "Level",
         "List",
         type_value="select",
-        options="gold = Gold\nsilver = Silver",
         widget="select",
         default="Silver",
+        options=("gold = Gold", "silver = Silver"),
     )
     add_parameter(
-        page, "Urgent", "Urgent", "Yes", type_value="bool", widget="select", default="Yes"
+        page,
+        "Urgent",
+        "Urgent",
+        "Yes",
+        type_value="bool",
+        widget="select",
+        default="Yes",
     )
     expect(card(page, "Level")).to_contain_text("Level · List · default: Silver")
     expect(card(page, "Urgent")).to_contain_text("Urgent · Yes/No · default: Yes")
