@@ -73,7 +73,10 @@ def scenario_usages(scenario: Scenario) -> list[dict[str, Any]]:
 
 @login_required
 def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """What runs use (the latest published version's parameters and robots, not the draft's),
+    where the scenario is used, and its runs."""
     scenario = _scenario(request, pk)
+    version = scenario.template.latest_version
     provider = document_providers.get(scenario.module)
     try:
         before = int(request.GET["before"]) if request.GET.get("before") else None
@@ -89,8 +92,10 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     context = {
         "scenario": scenario,
-        "parameters": scenario.template.parameters,
-        "robots": scenarios.scenario_robots(scenario),
+        "version": version,
+        "parameters": version.parameters if version else {},
+        "robots": scenarios.scenario_robots(version) if version else [],
+        "unpublished": scenarios.scenario_has_unpublished_changes(scenario, version),
         "usages": scenario_usages(scenario),
         "runs": [(run, provider.url(run.document_id)) for run in page[:PAGE]],
         "next_before": page[PAGE - 1].pk if len(page) > PAGE else None,

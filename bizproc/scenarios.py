@@ -230,13 +230,29 @@ def scenario_save(
     return scenario
 
 
-def scenario_robots(scenario: Scenario) -> list[dict]:
-    return list(scenario.template.tree.get("Children") or [])
+def scenario_robots(source: Template | TemplateVersion) -> list[dict]:
+    """The robots of a scenario's draft or of one of its versions: its tree is one list."""
+    return list(source.tree.get("Children") or [])
+
+
+def scenario_has_unpublished_changes(scenario: Scenario, version: TemplateVersion | None) -> bool:
+    """Whether the draft differs from ``version`` (the latest published one, which runs use),
+    or nothing is published yet."""
+    template = scenario.template
+    return version is None or (version.tree, version.parameters, version.constants) != (
+        template.tree,
+        template.parameters,
+        template.constants,
+    )
 
 
 def scenario_export(*, scenario: Scenario) -> dict:
-    """The scenario as JSON: its settings, typed start parameters, constants and robots."""
-    template = scenario.template
+    """The scenario as JSON: its settings, typed start parameters, constants and robots.
+
+    The parameters and robots are those of the latest published version, which runs use and
+    which importing the file publishes again; a draft's unpublished changes are not part of
+    it (the draft only for a scenario never published)."""
+    source = scenario.template.latest_version or scenario.template
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
@@ -245,15 +261,15 @@ def scenario_export(*, scenario: Scenario) -> dict:
         "document_type": list(scenario.document_type_triple),
         "active": scenario.active,
         "sort": scenario.sort,
-        "parameters": template.parameters,
-        "constants": template.constants,
+        "parameters": source.parameters,
+        "constants": source.constants,
         "robots": [
             {
                 "Type": robot["Type"],
                 "Name": robot["Name"],
                 "Properties": robot.get("Properties", {}),
             }
-            for robot in scenario_robots(scenario)
+            for robot in scenario_robots(source)
         ],
     }
 

@@ -214,9 +214,7 @@ def _editor_context(scenario: Scenario, **extra: Any) -> dict[str, Any]:
         "template": template,
         "caption": provider_of(document_type).caption(document_type),
         "version": version,
-        "unpublished": version is None
-        or (version.tree, version.parameters, version.constants)
-        != (template.tree, template.parameters, template.constants),
+        "unpublished": scenarios.scenario_has_unpublished_changes(scenario, version),
         "parameters": _parameter_cards(template.parameters or {}),
         "container": draw(template.tree, extra.pop("problems", None)),
         **extra,

@@ -141,6 +141,77 @@ def test_the_scenario_page_lists_where_it_is_used_and_its_runs(client, admin, sc
     assert client.get(reverse("bizproc:scenario-detail", args=[scenario.pk])).status_code == 403
 
 
+def edit_the_draft(scenario, user) -> None:
+    """A designer's unpublished changes: a new parameter and a new robot in the draft."""
+    scenarios.scenario_parameter_save(
+        scenario=scenario,
+        revision=scenario.template.revision,
+        user=user,
+        code="Gift",
+        entry=field("string", "Gift wrapping"),
+    )
+    scenario.template.refresh_from_db()
+    scenarios.scenario_robot_add(
+        scenario=scenario,
+        revision=scenario.template.revision,
+        user=user,
+        robot_type="CrmTimelineCommentAdd",
+        index=1,
+        properties={"Title": "Thank the client", "CommentText": "Thanks"},
+    )
+    scenario.template.refresh_from_db()
+
+
+def test_the_scenario_page_shows_the_published_version_runs_use_not_the_draft(
+    client, admin, scenario
+) -> None:
+    edit_the_draft(scenario, admin)
+    client.force_login(admin)
+    page = client.get(reverse("bizproc:scenario-detail", args=[scenario.pk])).text
+    assert "Runs use version 1, published by Admin on" in page
+    assert "Points" in page
+    assert "CrmTimelineCommentAdd" in page
+    assert "Gift wrapping" not in page
+    assert "Thank the client" not in page
+    assert "The draft has changes that are not published yet: runs do not use them." in page
+    editor = reverse("designer:scenario-edit", args=[scenario.pk])
+    assert f'<a href="{editor}">Review and publish them in the scenario designer</a>' in page
+
+    scenarios.scenario_publish(
+        scenario=scenario, revision=scenario.template.revision, user=admin, comment="Gifts"
+    )
+    page = client.get(reverse("bizproc:scenario-detail", args=[scenario.pk])).text
+    assert "Runs use version 2, published by Admin on" in page
+    assert "Gifts" in page
+    assert "Gift wrapping" in page
+    assert "Thank the client" in page
+    assert "not published yet" not in page
+
+
+def test_only_designers_get_the_link_to_the_unpublished_draft(client, admin, scenario) -> None:
+    edit_the_draft(scenario, admin)
+    reader = user_with({("DEAL", "read"): "all"})
+    client.force_login(reader)
+    page = client.get(reverse("bizproc:scenario-detail", args=[scenario.pk])).text
+    assert "The draft has changes that are not published yet: runs do not use them." in page
+    assert "Gift wrapping" not in page
+    assert reverse("designer:scenario-edit", args=[scenario.pk]) not in page
+
+
+def test_export_gives_the_published_version_runs_use_not_the_draft(client, admin, scenario) -> None:
+    edit_the_draft(scenario, admin)
+    client.force_login(admin)
+    exported = client.post(
+        reverse("admin:bizproc_scenario_changelist"),
+        {"action": "export_json", "_selected_action": [scenario.pk]},
+    )
+    data = json.loads(exported.content)
+    assert list(data["parameters"]) == ["Points"]
+    assert [robot["Properties"]["CommentText"] for robot in data["robots"]] == [
+        "Points: {=Template:Points}"
+    ]
+
+
 def test_the_list_groups_scenarios_by_entity_type(client, admin, scenario) -> None:
     scenarios.scenario_save(
         user=admin,
