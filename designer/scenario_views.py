@@ -29,7 +29,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bizproc import scenarios
 from bizproc.activities import activities
-from bizproc.activities.base import Category
 from bizproc.fieldtypes import FieldType
 from bizproc.models import Scenario
 from bizproc.schemas import flag, options_of
@@ -38,8 +37,15 @@ from bizproc.tree import ROOT_NAME, Node
 from designer import forms
 from designer.access import designable_types, may_design, provider_of
 from designer.drawing import draw, focus_after_delete
+from designer.editing import (
+    CLOSED_DIALOG,
+    block_dialog_context,
+    palette,
+    posted_revision,
+    problems_by_block,
+    start_parameters_section,
+)
 
-CLOSED_DIALOG = '<div id="editor-dialog" hidden></div>'
 # The parameter dialog's inputs are one row of the settings panel's schema table, so that the
 # posted row is read (and shown again) exactly as the template settings read theirs.
 ROW = "parameters-0-"
@@ -57,13 +63,6 @@ def _editable_scenario(user: Any, pk: int) -> Scenario:
     if not may_design(user, scenario.document_type_triple):
         raise PermissionDenied
     return scenario
-
-
-def _revision(request: HttpRequest) -> int:
-    try:
-        return int(request.POST.get("revision", ""))
-    except ValueError:
-        return 0  # never a revision: answered as stale
 
 
 def _status(refused: EditRefused) -> int:
@@ -143,25 +142,6 @@ def scenario_create(request: HttpRequest) -> HttpResponse:
 # ---- the editor --------------------------------------------------------------------------
 
 
-def _robot_palette() -> list[tuple[str, list[dict[str, str]]]]:
-    """Activities offered as robots, by category in the categories' order."""
-    offered = [cls for cls in activities.all() if cls.robot and cls.supported]
-    return [
-        (
-            str(category.label),
-            sorted(
-                (
-                    {"type": cls.type, "title": str(cls.title), "category": str(category)}
-                    for cls in found
-                ),
-                key=lambda item: item["title"],
-            ),
-        )
-        for category in Category
-        if (found := [cls for cls in offered if cls.category == category])
-    ]
-
-
 @dataclass
 class ParameterCard:
     code: str
@@ -225,7 +205,7 @@ def _editor_context(scenario: Scenario, **extra: Any) -> dict[str, Any]:
 def scenario_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The editor: the robot palette, the parameters and robots, the settings and publishing."""
     scenario = _editable_scenario(request.user, pk)
-    context = _editor_context(scenario, palette=_robot_palette())
+    context = _editor_context(scenario, palette=palette(robots=True))
     name = "designer/scenario_editor.html"
     if request.htmx and request.htmx.target == "tree":
         name += "#tree"
@@ -282,7 +262,7 @@ def scenario_settings(request: HttpRequest, pk: int) -> HttpResponse:
     }
     try:
         scenarios.scenario_settings_update(
-            scenario=scenario, revision=_revision(request), user=request.user, **values
+            scenario=scenario, revision=posted_revision(request), user=request.user, **values
         )
     except EditRefused as refused:
         context = _editor_context(scenario, settings_error=_message(refused), values=values)
@@ -312,16 +292,14 @@ def scenario_publish(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         version = scenarios.scenario_publish(
             scenario=scenario,
-            revision=_revision(request),
+            revision=posted_revision(request),
             user=request.user,
             comment=request.POST.get("comment", "").strip(),
         )
     except PublishRefused as refused:
-        by_robot: dict[str, list[str]] = {}
-        for problem in refused.problems:
-            if problem.node:
-                by_robot.setdefault(problem.node, []).append(problem.message)
-        context = _editor_context(scenario, problems=by_robot, refused=refused, tree_oob=True)
+        context = _editor_context(
+            scenario, problems=problems_by_block(refused), refused=refused, tree_oob=True
+        )
         html = render_to_string("designer/scenario_editor.html#publish-panel", context, request)
         html += render_to_string("designer/scenario_editor.html#tree", context, request)
         return HttpResponse(html, status=422)
@@ -453,7 +431,7 @@ def scenario_parameter(request: HttpRequest, pk: int, code: str = "") -> HttpRes
             revision=scenario.template.revision,
         )
 
-    revision = _revision(request)
+    revision = posted_revision(request)
     posted, entry = _posted_row(request.POST)
     if posted is None:
         return _parameter_dialog(
@@ -511,7 +489,7 @@ def scenario_parameter_move(request: HttpRequest, pk: int, code: str) -> HttpRes
     try:
         scenarios.scenario_parameter_move(
             scenario=scenario,
-            revision=_revision(request),
+            revision=posted_revision(request),
             user=request.user,
             code=code,
             index=index,
@@ -545,7 +523,7 @@ def scenario_parameter_delete(request: HttpRequest, pk: int, code: str) -> HttpR
         focus = f"block:parameter-{neighbour}"
     try:
         scenarios.scenario_parameter_delete(
-            scenario=scenario, revision=_revision(request), user=request.user, code=code
+            scenario=scenario, revision=posted_revision(request), user=request.user, code=code
         )
     except EditRefused as refused:
         return _refused(request, scenario, refused)
@@ -577,20 +555,18 @@ def _position(request: HttpRequest) -> int:
 def _robot_dialog_context(
     request: HttpRequest, scenario: Scenario, form: forms.BlockForm, revision: int
 ) -> dict[str, Any]:
-    node = form.activity.node
-    return {
-        "scenario": scenario,
-        "template": scenario.template,
-        "form": form,
-        "node": node,
-        "activity": form.activity,
-        "revision": revision,
-        "sources": forms.value_sources(scenario.template, str(node.get("Name"))),
-        "users": forms.users(),
-        "scenario_groups": forms.scenario_groups(request.user)
-        if form.activity.type == forms.START_SCRIPT
-        else [],
-    }
+    """The template editor's block dialog, saving to the scenario and closing to its editor."""
+    name = form.activity.node["Name"]
+    context = block_dialog_context(
+        request,
+        scenario.template,
+        form,
+        revision,
+        save_url=reverse("designer:scenario-robot-update", args=[scenario.pk, name]),
+        editor_url=reverse("designer:scenario-edit", args=[scenario.pk]),
+        parameters_url=reverse("designer:scenario-robot-start-parameters", args=[scenario.pk]),
+    )
+    return context | {"scenario": scenario}
 
 
 @login_required
@@ -602,7 +578,7 @@ def scenario_robot_create(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         name = scenarios.scenario_robot_add(
             scenario=scenario,
-            revision=_revision(request),
+            revision=posted_revision(request),
             user=request.user,
             robot_type=request.POST.get("type", ""),
             index=_position(request),
@@ -616,7 +592,7 @@ def scenario_robot_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context = _robot_dialog_context(request, scenario, form, scenario.template.revision)
     dialog = render_to_string(
-        "designer/scenario_robot_dialog.html#robot-dialog", context | {"oob": True}, request
+        "designer/block_dialog.html#block-dialog", context | {"oob": True}, request
     )
     return _tree_response(
         request,
@@ -639,7 +615,7 @@ def scenario_robot_update(request: HttpRequest, pk: int, name: str) -> HttpRespo
     )
     revision, status = scenario.template.revision, 200
     if request.method == "POST":
-        revision = _revision(request)
+        revision = posted_revision(request)
         refusals = form.refusals(request.POST)
         if refusals:
             form.show_posted(request.POST, [(k, m) for k, ms in refusals.items() for m in ms])
@@ -669,7 +645,7 @@ def scenario_robot_update(request: HttpRequest, pk: int, name: str) -> HttpRespo
                     closing_dialog=True,
                 )
     context = _robot_dialog_context(request, scenario, form, revision)
-    page = "designer/scenario_robot_dialog.html" + ("#robot-dialog" if request.htmx else "")
+    page = "designer/block_dialog.html" + ("#block-dialog" if request.htmx else "")
     return render(request, page, context, status=status)
 
 
@@ -692,7 +668,7 @@ def scenario_robot_move(request: HttpRequest, pk: int, name: str) -> HttpRespons
                 index -= 1  # the service counts places once the robot has left its own
         scenarios.scenario_robot_move(
             scenario=scenario,
-            revision=_revision(request),
+            revision=posted_revision(request),
             user=request.user,
             name=name,
             index=index,
@@ -716,7 +692,7 @@ def scenario_robot_delete(request: HttpRequest, pk: int, name: str) -> HttpRespo
     focus = focus_after_delete(scenario.template.tree, name)
     try:
         scenarios.scenario_robot_delete(
-            scenario=scenario, revision=_revision(request), user=request.user, name=name
+            scenario=scenario, revision=posted_revision(request), user=request.user, name=name
         )
     except EditRefused as refused:
         return _refused(request, scenario, refused)
@@ -729,16 +705,4 @@ def scenario_robot_delete(request: HttpRequest, pk: int, name: str) -> HttpRespo
 def scenario_robot_start_parameters(request: HttpRequest, pk: int) -> HttpResponse:
     """A Start smart scenario robot's parameters section for the scenario chosen in its
     dialog: its saved values if it has this scenario already, else the defaults."""
-    scenario = _editable_scenario(request.user, pk)
-    chosen = request.GET.get("TemplateId", "")
-    target = forms.visible_scenario(request.user, chosen)
-    robots = scenario.template.tree.get("Children") or []
-    saved = next(
-        (r.get("Properties") or {} for r in robots if r.get("Name") == request.GET.get("block")),
-        {},
-    )
-    values = None
-    if chosen and chosen == forms.display(saved.get("TemplateId")):
-        values = saved.get("TemplateParameters") or {}
-    context = {"parameters": forms.scenario_parameters(request.user, target, values)}
-    return render(request, "designer/scenario_robot_dialog.html#scenario-parameters", context)
+    return start_parameters_section(request, _editable_scenario(request.user, pk).template)

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bizproc import services
 from bizproc.activities import activities
-from bizproc.activities.base import Category, Problem
+from bizproc.activities.base import Problem
 from bizproc.activities.conditions import FIELD
 from bizproc.activities.standard import IF_ELSE_BRANCH, SEQUENCE
 from bizproc.design import (
@@ -51,6 +51,14 @@ from designer.access import (
     provider_of,
 )
 from designer.drawing import draw, focus_after_delete
+from designer.editing import (
+    CLOSED_DIALOG,
+    block_dialog_context,
+    palette,
+    posted_revision,
+    problems_by_block,
+    start_parameters_section,
+)
 from designer.services import (
     draft_edit,
     draft_history,
@@ -187,26 +195,6 @@ def template_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- the editor --------------------------------------------------------------------------
 
 
-def _palette() -> list[tuple[str, list[dict[str, str]]]]:
-    """Activities offered in the designer (``type``, ``title``, ``category``), by category,
-    in the categories' order."""
-    offered = [cls for cls in activities.all() if cls.designer and cls.supported]
-    return [
-        (
-            str(category.label),
-            sorted(
-                (
-                    {"type": cls.type, "title": str(cls.title), "category": str(category)}
-                    for cls in found
-                ),
-                key=lambda item: item["title"],
-            ),
-        )
-        for category in Category
-        if (found := [cls for cls in offered if cls.category == category])
-    ]
-
-
 def _editor_context(template: Template, user: Any = None, **extra: Any) -> dict[str, Any]:
     """What the editor's partials draw; with ``user``, whether they can undo and redo."""
     document_type = template.document_type_triple
@@ -228,14 +216,11 @@ def _editor_context(template: Template, user: Any = None, **extra: Any) -> dict[
 def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The editor: the palette, the tree, the settings and publish panels."""
     template = editable_template(request.user, pk)
-    context = _editor_context(template, request.user, palette=_palette())
+    context = _editor_context(template, request.user, palette=palette())
     name = "designer/template_editor.html"
     if request.htmx and request.htmx.target == "tree":
         name += "#tree"
     return render(request, name, context)
-
-
-CLOSED_DIALOG = '<div id="editor-dialog" hidden></div>'
 
 
 def _tree_response(
@@ -320,13 +305,6 @@ def _refused(
     return _tree_response(request, template, error=message, status=422)
 
 
-def _revision(request: HttpRequest) -> int:
-    try:
-        return int(request.POST.get("revision", ""))
-    except ValueError:
-        return 0  # never a revision: answered as stale
-
-
 def _node(template: Template, name: str) -> Node:
     found = find(template.tree, name)
     if found is None:
@@ -352,7 +330,7 @@ def block_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Inserts a block where it was dropped (or chosen from an "Add block here" menu)."""
     template = editable_template(request.user, pk)
     parent, type_ = request.POST.get("parent", ""), request.POST.get("type", "")
-    revision = _revision(request)
+    revision = posted_revision(request)
     try:
         name = draft_edit(
             template=template,
@@ -394,7 +372,7 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     if found is None or found[1] is None:
         gone = EditRefused(_("There is no block %(name)s in this template.") % {"name": name})
         # Gone since the page was drawn: that is a conflict to show, not a crafted request.
-        stale = found is None and _revision(request) != template.revision
+        stale = found is None and posted_revision(request) != template.revision
         return _refused(request, template, StaleRevision(template) if stale else gone)
     node, parent = found
     siblings = [child.get("Name") for child in parent.get("Children") or []]
@@ -410,7 +388,7 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             return _refused(request, template, EditRefused(_("The position is not valid.")))
         if target == parent["Name"] and index > position:
             index -= 1  # the service counts places once the block has left its own
-    revision = _revision(request)
+    revision = posted_revision(request)
     try:
         draft_edit(
             template=template,
@@ -440,7 +418,7 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 @require_POST
 def block_duplicate(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     template = editable_template(request.user, pk)
-    revision = _revision(request)
+    revision = posted_revision(request)
     try:
         copy = draft_edit(
             template=template,
@@ -469,7 +447,7 @@ def block_delete(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     found = find(template.tree, name)
     title = activities.for_node(found[0]).display_title if found else name
     focus = focus_after_delete(template.tree, name)
-    revision = _revision(request)
+    revision = posted_revision(request)
     try:
         draft_edit(
             template=template,
@@ -492,7 +470,7 @@ def template_undo(request: HttpRequest, pk: int) -> HttpResponse:
     """Undoes the user's newest edit of this template not yet undone (Ctrl+Z)."""
     template = editable_template(request.user, pk)
     try:
-        draft_undo(template=template, revision=_revision(request), user=request.user)
+        draft_undo(template=template, revision=posted_revision(request), user=request.user)
     except EditRefused as refused:
         # Undo is of the page's state: on a newer one, press it again if it still applies.
         return _refused(request, template, refused, keep=False)
@@ -505,7 +483,7 @@ def template_redo(request: HttpRequest, pk: int) -> HttpResponse:
     """Redoes the edit the user undid last (Ctrl+Shift+Z)."""
     template = editable_template(request.user, pk)
     try:
-        draft_redo(template=template, revision=_revision(request), user=request.user)
+        draft_redo(template=template, revision=posted_revision(request), user=request.user)
     except EditRefused as refused:
         return _refused(request, template, refused, keep=False)
     return _tree_response(request, template, focus="history:redo", announce=_("Redone."))
@@ -530,19 +508,15 @@ def _stale_dialog_message(request: HttpRequest, template: Template) -> str:
 def _dialog_context(
     request: HttpRequest, template: Template, form: forms.BlockForm, revision: int
 ) -> dict[str, Any]:
-    node = form.activity.node
-    return {
-        "template": template,
-        "form": form,
-        "node": node,
-        "activity": form.activity,
-        "revision": revision,
-        "sources": forms.value_sources(template, str(node.get("Name"))),
-        "users": forms.users(),
-        "scenario_groups": forms.scenario_groups(request.user)
-        if form.activity.type == forms.START_SCRIPT
-        else [],
-    }
+    return block_dialog_context(
+        request,
+        template,
+        form,
+        revision,
+        save_url=reverse("designer:block-update", args=[template.pk, form.activity.node["Name"]]),
+        editor_url=reverse("designer:template-edit", args=[template.pk]),
+        parameters_url=reverse("designer:scenario-parameters", args=[template.pk]),
+    )
 
 
 def _dialog_html(
@@ -574,7 +548,7 @@ def block_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     # the posted values on the current revision, so that saving again re-applies them.
     revision, status, stale = template.revision, 200, False
     if request.method == "POST":
-        revision = _revision(request)
+        revision = posted_revision(request)
         refusals = form.refusals(request.POST)
         if refusals:
             form.show_posted(request.POST, [(k, m) for k, ms in refusals.items() for m in ms])
@@ -621,18 +595,8 @@ def block_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 
 @login_required
 def scenario_parameters(request: HttpRequest, pk: int) -> HttpResponse:
-    """The Start smart scenario dialog's parameters section for the chosen scenario: the
-    block's saved values if it has this scenario already, else the parameters' defaults."""
-    template = editable_template(request.user, pk)
-    chosen = request.GET.get("TemplateId", "")
-    scenario = forms.visible_scenario(request.user, chosen)
-    found = find(template.tree, request.GET.get("block", ""))
-    saved = (found[0].get("Properties") or {}) if found else {}
-    values = None
-    if chosen and chosen == forms.display(saved.get("TemplateId")):
-        values = saved.get("TemplateParameters") or {}
-    context = {"parameters": forms.scenario_parameters(request.user, scenario, values)}
-    return render(request, "designer/block_dialog.html#scenario-parameters", context)
+    """The Start smart scenario dialog's parameters section for the chosen scenario."""
+    return start_parameters_section(request, editable_template(request.user, pk))
 
 
 # ---- settings and publishing -------------------------------------------------------------
@@ -652,7 +616,7 @@ def template_settings(request: HttpRequest, pk: int) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     revision, status, stale = template.revision, 200, False
     if request.method == "POST":
-        revision = _revision(request)
+        revision = posted_revision(request)
         try:
             auto_execute = int(request.POST.get("auto_execute", ""))
         except ValueError:
@@ -737,17 +701,13 @@ def template_publish(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         version = template_publish_draft(
             template=template,
-            revision=_revision(request),
+            revision=posted_revision(request),
             user=request.user,
             comment=request.POST.get("comment", "").strip(),
         )
     except PublishRefused as refused:
-        by_block: dict[str, list[str]] = {}
-        for problem in refused.problems:
-            if problem.node:
-                by_block.setdefault(problem.node, []).append(problem.message)
         context = _editor_context(
-            template, request.user, problems=by_block, refused=refused, oob=True
+            template, request.user, problems=problems_by_block(refused), refused=refused, oob=True
         )
         html = render_to_string("designer/template_editor.html#publish-panel", context, request)
         html += render_to_string("designer/template_editor.html#tree", context, request)

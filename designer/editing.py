@@ -1,0 +1,103 @@
+"""What the template editor (``views``) and the smart scenario editor (``scenario_views``)
+share: the palette, the draft revision a form was drawn from, the block dialog (a scenario's
+robot is a block of its robots template, edited with the same dialog), the Start smart
+scenario dialog's parameters section, and a refused publication's problems by block.
+"""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from bizproc.activities import activities
+from bizproc.activities.base import Category
+from bizproc.models import Template
+from bizproc.services import PublishRefused
+from bizproc.tree import find
+from designer import forms
+
+# What answers a dialog's form once it is saved: the dialog gives way to its empty slot.
+CLOSED_DIALOG = '<div id="editor-dialog" hidden></div>'
+
+
+def posted_revision(request: HttpRequest) -> int:
+    """The draft revision the page was drawn from, as posted with an edit."""
+    try:
+        return int(request.POST.get("revision", ""))
+    except ValueError:
+        return 0  # never a revision: answered as stale
+
+
+def palette(*, robots: bool = False) -> list[tuple[str, list[dict[str, str]]]]:
+    """Activities offered in the designer, or as robots (``type``, ``title``, ``category``),
+    by category, in the categories' order."""
+    offered = [
+        cls for cls in activities.all() if (cls.robot if robots else cls.designer) and cls.supported
+    ]
+    return [
+        (
+            str(category.label),
+            sorted(
+                (
+                    {"type": cls.type, "title": str(cls.title), "category": str(category)}
+                    for cls in found
+                ),
+                key=lambda item: item["title"],
+            ),
+        )
+        for category in Category
+        if (found := [cls for cls in offered if cls.category == category])
+    ]
+
+
+def problems_by_block(refused: PublishRefused) -> dict[str, list[str]]:
+    """A refused publication's problems under the block (robot) each concerns, to mark it."""
+    by_block: dict[str, list[str]] = {}
+    for problem in refused.problems:
+        if problem.node:
+            by_block.setdefault(problem.node, []).append(problem.message)
+    return by_block
+
+
+def block_dialog_context(
+    request: HttpRequest,
+    template: Template,
+    form: forms.BlockForm,
+    revision: int,
+    *,
+    save_url: str,
+    editor_url: str,
+    parameters_url: str,
+) -> dict[str, Any]:
+    """What ``designer/block_dialog.html`` draws. The URLs say where it saves, where its
+    page form closes to, and where the Start smart scenario picker fetches the parameters."""
+    node = form.activity.node
+    return {
+        "template": template,
+        "form": form,
+        "node": node,
+        "activity": form.activity,
+        "revision": revision,
+        "save_url": save_url,
+        "editor_url": editor_url,
+        "parameters_url": parameters_url,
+        "sources": forms.value_sources(template, str(node.get("Name"))),
+        "users": forms.users(),
+        "scenario_groups": forms.scenario_groups(request.user)
+        if form.activity.type == forms.START_SCRIPT
+        else [],
+    }
+
+
+def start_parameters_section(request: HttpRequest, template: Template) -> HttpResponse:
+    """The Start smart scenario dialog's parameters section for the chosen scenario: the
+    block's saved values if it has this scenario already, else the parameters' defaults."""
+    chosen = request.GET.get("TemplateId", "")
+    scenario = forms.visible_scenario(request.user, chosen)
+    found = find(template.tree, request.GET.get("block", ""))
+    saved = (found[0].get("Properties") or {}) if found else {}
+    values = None
+    if chosen and chosen == forms.display(saved.get("TemplateId")):
+        values = saved.get("TemplateParameters") or {}
+    context = {"parameters": forms.scenario_parameters(request.user, scenario, values)}
+    return render(request, "designer/block_dialog.html#scenario-parameters", context)
