@@ -15,9 +15,23 @@ from bizproc.models import Template
 from bizproc.services import PublishRefused
 from bizproc.tree import find
 from designer import forms
+from designer.access import designable_types
 
 # What answers a dialog's form once it is saved: the dialog gives way to its empty slot.
 CLOSED_DIALOG = '<div id="editor-dialog" hidden></div>'
+
+
+def create_form[F: forms.TemplateCreateForm](
+    request: HttpRequest, form_class: type[F], **initial: Any
+) -> F:
+    """A "new template" or "new scenario" form, bound to a POST: its entity types are those
+    the user may design, the one named by ``?type=`` chosen."""
+    types = designable_types(request.user)
+    wanted = [t for t in types if t.type == request.GET.get("type")]
+    if wanted:
+        initial["document_type"] = forms.type_key(wanted[0])
+    posted = request.POST if request.method == "POST" else None
+    return form_class(posted, document_types=types, initial=initial)
 
 
 def posted_revision(request: HttpRequest) -> int:

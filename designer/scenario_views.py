@@ -40,6 +40,7 @@ from designer.drawing import draw, focus_after_delete
 from designer.editing import (
     CLOSED_DIALOG,
     block_dialog_context,
+    create_form,
     palette,
     posted_revision,
     problems_by_block,
@@ -112,14 +113,7 @@ class ScenarioCreateForm(forms.TemplateCreateForm):
 @login_required
 @require_http_methods(["GET", "POST"])
 def scenario_create(request: HttpRequest) -> HttpResponse:
-    types = designable_types(request.user)
-    wanted = [t for t in types if t.type == request.GET.get("type")]
-    initial = {"name": scenarios.default_name()}
-    if wanted:
-        initial["document_type"] = forms.type_key(wanted[0])
-    form = ScenarioCreateForm(
-        request.POST if request.method == "POST" else None, document_types=types, initial=initial
-    )
+    form = create_form(request, ScenarioCreateForm, name=scenarios.default_name())
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -54,6 +54,7 @@ from designer.drawing import draw, focus_after_delete
 from designer.editing import (
     CLOSED_DIALOG,
     block_dialog_context,
+    create_form,
     palette,
     posted_revision,
     problems_by_block,
@@ -117,14 +118,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def template_create(request: HttpRequest) -> HttpResponse:
-    types = designable_types(request.user)
-    initial = {}
-    wanted = [t for t in types if t.type == request.GET.get("type")]
-    if wanted:
-        initial["document_type"] = forms.type_key(wanted[0])
-    form = forms.TemplateCreateForm(
-        request.POST if request.method == "POST" else None, document_types=types, initial=initial
-    )
+    form = create_form(request, forms.TemplateCreateForm)
     status = 200
     if request.method == "POST":
         if form.is_valid():
