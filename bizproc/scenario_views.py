@@ -144,9 +144,10 @@ def scenario_start(request: HttpRequest, pk: int) -> HttpResponse:
     scenario = _scenario(request, pk)
     data = request.POST if request.method == "POST" else request.GET
     document_ids = data.getlist("documents")
-    if not scenario.active:
+    version = scenario.template.latest_version
+    if not scenario.active or version is None:  # nothing a run could use
         raise Http404
-    schema = scenario.template.latest_version.parameters
+    schema = version.parameters
     form = StartParametersForm(schema, request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {"scenario": scenario, "documents": document_ids, "form": form}
     if request.method == "POST":

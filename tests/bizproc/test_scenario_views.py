@@ -88,6 +88,21 @@ def test_bad_parameters_are_refused_and_nothing_is_queued(client, admin, scenari
     assert not ScenarioRun.objects.exists()
 
 
+def test_a_scenario_never_published_cannot_be_started_and_queues_nothing(
+    client, admin, scenario
+) -> None:
+    scenario.template.versions.all().delete()
+    deal = DealFactory(assigned_by=admin)
+    client.force_login(admin)
+    assert client.get(start_url(scenario, deal.document_id)).status_code == 404
+    crafted = client.post(
+        reverse("bizproc:scenario-start", args=[scenario.pk]),
+        {"documents": [deal.document_id], "Points": "1"},
+    )
+    assert crafted.status_code == 404
+    assert not ScenarioRun.objects.exists()
+
+
 def test_a_user_without_the_right_does_not_see_it_and_gets_403(client, admin, scenario) -> None:
     deal = DealFactory(assigned_by=admin)
     reader = user_with({("DEAL", "read"): "all"})
