@@ -361,6 +361,9 @@ def run(port: int, sessions: list[str], templates: list[Template], clients: int)
         try:
             editor.cycle(lambda *_: None)  # warm-up, not measured
             warm.wait()  # all clients measure together
+            # A fresh connection: the server closes one left idle for 5 s (uvicorn's keep-alive
+            # timeout), as the slowest client's warm-up may have taken.
+            editor.close()
             while not stop.is_set():
                 with lock:
                     if remaining[0] <= 0:
