@@ -14,8 +14,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
+from uvicorn.supervisors import Multiprocess
 
 from bizproc.sweeper import Sweeper
+from config.asgi_server import ServerConfig
 
 
 class Command(BaseCommand):
@@ -30,7 +32,7 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=settings.WEB_CONCURRENCY,
-            help="server processes (default: WEB_CONCURRENCY, else 1); more than one needs REDIS_URL",
+            help="server processes (default: WEB_CONCURRENCY, else 1); several need REDIS_URL",
         )
 
     def handle(
@@ -82,18 +84,24 @@ class Command(BaseCommand):
                 "The task worker and the sweeper run inside this process. Press Ctrl-C to stop."
             )
         self.stdout.flush()
+        config = ServerConfig(
+            "config.asgi:application",
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            ws="websockets-sansio",
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
+            workers=workers,
+        )
         try:
-            uvicorn.run(
-                "config.asgi:application",
-                host=host,
-                port=port,
-                log_level="warning",
-                lifespan="off",
-                ws="websockets-sansio",
-                ssl_certfile=ssl_certfile,
-                ssl_keyfile=ssl_keyfile,
-                workers=workers,
-            )
+            if workers > 1:
+                Multiprocess(config, sockets=[config.bind_socket()]).run()
+            else:
+                uvicorn.Server(config).run()
+        except KeyboardInterrupt:
+            pass
         finally:
             if worker:
                 worker.running = False
