@@ -199,7 +199,7 @@ def _editor_context(template: Template, user: Any = None, **extra: Any) -> dict[
         "caption_plural": provider_of(document_type).caption(document_type, plural=True),
         "version": template.latest_version,
         "auto_execute": _auto_execute_label(template.auto_execute),
-        "container": draw(template.tree, extra.pop("problems", None)),
+        "container": draw(template.tree, extra.pop("problems", None), template_pk=template.pk),
         "can_undo": can_undo,
         "can_redo": can_redo,
         **extra,

@@ -1,0 +1,87 @@
+"""A template of 200 blocks in the editor: the page and each edit's answer draw every block,
+and the cards' icons refer to the one icon sprite the page defines (the tree an edit answers
+with stays small enough to draw again after every edit)."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from bizproc import services
+from bizproc.tree import root_node, walk
+from tests.bizproc.builders import node
+from tests.designer.conftest import DEAL, HTMX
+
+pytestmark = pytest.mark.django_db
+
+ICONS = ("edit", "up", "down", "move", "duplicate", "delete")
+
+
+@pytest.fixture
+def big_template(admin):
+    """200 blocks: reports, and conditions whose two branches hold a report each."""
+    template = services.template_create(document_type=DEAL, name="Big flow", user=admin)
+    tree = root_node()
+    for number in range(40):
+        tree["Children"].append(node("LogActivity", f"A_log{number}", Title=f"Report {number}"))
+        tree["Children"].append(
+            node(
+                "IfElseActivity",
+                f"A_if{number}",
+                Title=f"Check {number}",
+                children=[
+                    node(
+                        "IfElseBranchActivity",
+                        f"A_yes{number}",
+                        Title="Yes",
+                        children=[node("LogActivity", f"A_in{number}", Title="Inner")],
+                    ),
+                    node("IfElseBranchActivity", f"A_no{number}", Title="No"),
+                ],
+            )
+        )
+    template.tree = tree
+    template.save()
+    return template
+
+
+def block_names(template) -> list[str]:
+    return [child["Name"] for child in walk(template.tree)][1:]
+
+
+def assert_draws_every_block_with_sprite_icons(html: str, names: list[str]) -> None:
+    for name in names:
+        card = re.search(rf'id="block-{name}".*?</div>\s*</div>', html, re.S)
+        assert card, name
+        branch = "branch-head" in html[html.rindex("<div", 0, card.start()) : card.start()]
+        icons = ("edit", "left", "right", "duplicate", "delete") if branch else ICONS
+        for icon in icons:
+            assert f'<use href="#icon-{icon}"></use>' in card.group(), (name, icon)
+        assert "<path" not in card.group()  # referred to, not drawn again
+
+
+def test_the_editor_page_draws_200_blocks_and_defines_their_icons_once(client, admin, big_template):
+    client.force_login(admin)
+    page = client.get(reverse("designer:template-edit", args=[big_template.pk])).text
+    names = block_names(big_template)
+    assert len(names) == 200
+    assert_draws_every_block_with_sprite_icons(page, names)
+    for icon in (*ICONS, "left", "right"):
+        assert page.count(f'<symbol id="icon-{icon}"') == 1
+
+
+def test_an_edit_answers_with_every_block_whose_icons_the_page_defines(client, admin, big_template):
+    client.force_login(admin)
+    response = client.post(
+        reverse("designer:block-move", args=[big_template.pk, "A_log3"]),
+        {"revision": big_template.revision, "direction": "down"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="tree"')
+    assert "<symbol" not in response.text  # the page's sprite, outside #tree, stays
+    assert_draws_every_block_with_sprite_icons(response.text, block_names(big_template))
+    moved = response.text.index('id="block-A_log3"')
+    assert (
+        response.text.index('id="block-A_if3"') < moved < response.text.index('id="block-A_log4"')
+    )
