@@ -13,7 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from bizproc.activities import activities
@@ -62,6 +65,7 @@ class Block:
     is_slot: bool = False
     card: dict[str, str] = field(default_factory=dict)  # ``card_texts`` of its kind
     links: dict[str, str] = field(default_factory=dict)  # edit, move, duplicate, delete
+    actions: str = ""  # its buttons, safe (``_Drawing.actions``)
 
     @property
     def description(self) -> str:
@@ -134,6 +138,7 @@ class _Drawing:
         self.problems = problems
         self.cards: dict[tuple[bool, bool], dict[str, str]] = {}
         self.routes: dict[str, tuple[str, str]] = {}
+        self.buttons: dict[tuple[bool, bool, bool, bool], str] = {}
         if template_pk is not None:
             self.cards = {
                 (branch, supported): card_texts(branch=branch, supported=supported)
@@ -148,6 +153,19 @@ class _Drawing:
     def links(self, name: str) -> dict[str, str]:
         quoted = quote(name, safe=NAME_SAFE)
         return {action: before + quoted + after for action, (before, after) in self.routes.items()}
+
+    def actions(self, block: Block) -> SafeString:
+        """A card's buttons. They differ between blocks only by their kind, place and the name
+        in their URLs, so each kind and place is drawn once (``block_card.html#block-actions``,
+        with a placeholder name) and each block's quoted, escaped name put in."""
+        shape = (block.branch, block.supported, block.first, block.last)
+        if shape not in self.buttons:
+            model = Block(**{**vars(block), "name": PLACEHOLDER, "links": self.links(PLACEHOLDER)})
+            html = render_to_string("designer/block_card.html#block-actions", {"block": model})
+            self.buttons[shape] = html
+        return mark_safe(  # noqa: S308 - the name is quoted and escaped, the rest drawn escaped
+            self.buttons[shape].replace(PLACEHOLDER, escape(quote(block.name, safe=NAME_SAFE)))
+        )
 
     def container(self, node: Node, label: str, header: Block | None) -> Container:
         children = list(node.get("Children") or [])
@@ -177,6 +195,7 @@ class _Drawing:
         if self.routes:
             drawn.card = self.cards[branch, drawn.supported]
             drawn.links = self.links(drawn.name)
+            drawn.actions = self.actions(drawn)
         children = list(node.get("Children") or [])
         if not activity.supported:
             drawn.children = list(_read_only(children))
