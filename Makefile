@@ -16,5 +16,5 @@ lint: bootstrap
 	.venv/bin/python manage.py makemigrations --check --dry-run
 
 messages: bootstrap
-	.venv/bin/python manage.py makemessages -l ru --ignore=.venv --ignore=static --ignore=staticfiles
+	.venv/bin/python manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=static --ignore=staticfiles --ignore=tests
 	.venv/bin/python manage.py compilemessages --ignore=.venv
