@@ -15,7 +15,7 @@ import time
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest, Now
 from django.db.models.lookups import LessThanOrEqual
@@ -92,25 +92,12 @@ def webhook_throttle(*, webhook: Webhook) -> bool:
     # from its future: it leaks nothing (rather than a negative amount) and keeps the later time.
     elapsed = Greatest(Value(0.0), Value(now) - F("bucket_at"))
     leaked = Greatest(Value(0.0), F("bucket_level") - elapsed * Value(float(rate)))
-    with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        return bool(
-            updated.filter(
-                LessThanOrEqual(leaked + Value(1.0), Value(float(settings.REST_RATE_LIMIT_BURST)))
-            ).update(
-                bucket_level=leaked + Value(1.0),
-                bucket_at=Greatest(F("bucket_at"), Value(now)),
-                last_used_at=Now(),
-            )
+    return bool(
+        updated.filter(
+            LessThanOrEqual(leaked + Value(1.0), Value(float(settings.REST_RATE_LIMIT_BURST)))
+        ).update(
+            bucket_level=leaked + Value(1.0),
+            bucket_at=Greatest(F("bucket_at"), Value(now)),
+            last_used_at=Now(),
         )
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """On PostgreSQL, lets the current transaction commit before its WAL reaches the disk.
-
-    Only for the rate-limit bucket, which every request updates: a crash may forget its last
-    few updates, which costs nothing, while waiting for the disk on every request would.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    )
