@@ -2,21 +2,23 @@
 insertion point before, between and after the blocks of every list.
 
 Only the shape is decided here; the markup is in ``templates/designer/tree_container.html``
-and ``block_card.html``. What every card repeats (its URLs, labels, titles and shortcuts) is
-worked out here once per drawing rather than by template tags once per block: a template of
-200 blocks is drawn again after every edit.
+and ``block_card.html``. A template of 200 blocks is drawn again after every edit, and cards
+and insertion points differ from one another only by a few values: for the template editor,
+each kind of card (and the insertion point) is drawn once per drawing from its template with
+placeholders (a ``_Stamp``), and each block's values, escaped, are put in.
 """
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from bizproc.activities import activities
@@ -31,6 +33,12 @@ BRANCHING = {IF_ELSE: IF_ELSE_BRANCH, PARALLEL: SEQUENCE}
 # and a "/" as well, so that no name makes the URL of another route.
 NAME_SAFE = "!$&'()*+,;=~:@"
 PLACEHOLDER = "BLOCK-NAME"
+# A stamp's placeholders: noncharacters, which neither escaping nor translations produce.
+FIELD = re.compile("\ufdd0(\\w+)\ufdd1")
+
+
+def _field(name: str) -> str:
+    return f"\ufdd0{name}\ufdd1"
 
 
 @dataclass
@@ -40,6 +48,7 @@ class Slot:
     parent: str
     index: int
     is_slot: bool = True
+    html: str = ""  # drawn, safe (the template editor's)
 
     @property
     def key(self) -> str:
@@ -63,21 +72,10 @@ class Block:
     children: list[Block] = field(default_factory=list)  # of an unsupported block, read-only
     problems: list[str] = field(default_factory=list)
     is_slot: bool = False
+    description: str = ""  # the line under the title (``_description``)
     card: dict[str, str] = field(default_factory=dict)  # ``card_texts`` of its kind
     links: dict[str, str] = field(default_factory=dict)  # edit, move, duplicate, delete
-    actions: str = ""  # its buttons, safe (``_Drawing.actions``)
-
-    @property
-    def description(self) -> str:
-        """The line under the title: the activity's own title when the block was renamed,
-        then what it does; what an unsupported block is."""
-        if not self.supported:
-            return _("Unsupported block (%(type)s): kept as imported, read-only") % {
-                "type": self.kind
-            }
-        if self.title != self.kind and not self.branch:
-            return f"{self.kind} · {self.summary}" if self.summary else self.kind
-        return self.summary
+    html: str = ""  # its card drawn, safe (the template editor's)
 
 
 @dataclass
@@ -133,12 +131,29 @@ def card_texts(*, branch: bool, supported: bool) -> dict[str, str]:
     }
 
 
+class _Stamp:
+    """A template drawn once with a placeholder for each value, then filled in many times.
+
+    Values are escaped as they are put in, and what was put in is never read again, so a value
+    holding a placeholder stays text."""
+
+    def __init__(self, template_name: str, context: dict[str, object]) -> None:
+        self.parts = FIELD.split(render_to_string(template_name, context))
+
+    def fill(self, **values: str) -> str:
+        escaped = {name: html.escape(value) for name, value in values.items()}  # as Django does
+        parts = self.parts.copy()
+        parts[1::2] = [escaped[name] for name in parts[1::2]]
+        return mark_safe("".join(parts))  # noqa: S308 - drawn escaped, values escaped above
+
+
 class _Drawing:
     def __init__(self, problems: dict[str, list[str]], template_pk: int | None) -> None:
         self.problems = problems
         self.cards: dict[tuple[bool, bool], dict[str, str]] = {}
         self.routes: dict[str, tuple[str, str]] = {}
-        self.buttons: dict[tuple[bool, bool, bool, bool], str] = {}
+        self.stamps: dict[tuple[bool, bool, bool, bool], _Stamp] = {}
+        self.slot_stamp: _Stamp | None = None
         if template_pk is not None:
             self.cards = {
                 (branch, supported): card_texts(branch=branch, supported=supported)
@@ -149,22 +164,31 @@ class _Drawing:
                 url = reverse(f"designer:block-{action}", args=[template_pk, PLACEHOLDER])
                 before, after = url.split(PLACEHOLDER)
                 self.routes["edit" if action == "update" else action] = (before, after)
+            model = Slot(_field("parent"), _field("index"))  # type: ignore[arg-type]
+            self.slot_stamp = _Stamp("designer/tree_container.html#slot", {"item": model})
 
-    def links(self, name: str) -> dict[str, str]:
-        quoted = quote(name, safe=NAME_SAFE)
+    def links(self, name: str, *, quoted: str = "") -> dict[str, str]:
+        quoted = quoted or quote(name, safe=NAME_SAFE)
         return {action: before + quoted + after for action, (before, after) in self.routes.items()}
 
-    def actions(self, block: Block) -> SafeString:
-        """A card's buttons. They differ between blocks only by their kind, place and the name
-        in their URLs, so each kind and place is drawn once (``block_card.html#block-actions``,
-        with a placeholder name) and each block's quoted, escaped name put in."""
+    def card(self, block: Block) -> str:
+        """A card drawn from the stamp of its kind and place; with problems (after a refused
+        publish, a few blocks), from ``block_card.html`` itself."""
+        if block.problems:
+            return render_to_string("designer/block_card.html", {"block": block})
         shape = (block.branch, block.supported, block.first, block.last)
-        if shape not in self.buttons:
-            model = Block(**{**vars(block), "name": PLACEHOLDER, "links": self.links(PLACEHOLDER)})
-            html = render_to_string("designer/block_card.html#block-actions", {"block": model})
-            self.buttons[shape] = html
-        return mark_safe(  # noqa: S308 - the name is quoted and escaped, the rest drawn escaped
-            self.buttons[shape].replace(PLACEHOLDER, escape(quote(block.name, safe=NAME_SAFE)))
+        if shape not in self.stamps:
+            values = {name: _field(name) for name in ("name", "title", "category", "description")}
+            model = Block(
+                **(vars(block) | values | {"links": self.links("", quoted=_field("url"))})
+            )
+            self.stamps[shape] = _Stamp("designer/block_card.html", {"block": model})
+        return self.stamps[shape].fill(
+            name=block.name,
+            url=quote(block.name, safe=NAME_SAFE),
+            title=block.title,
+            category=block.category,
+            description=block.description,
         )
 
     def container(self, node: Node, label: str, header: Block | None) -> Container:
@@ -172,10 +196,16 @@ class _Drawing:
         name = str(node.get("Name"))
         items: list[Slot | Block] = []
         for index, child in enumerate(children):
-            items.append(Slot(name, index))
+            items.append(self.slot(name, index))
             items.append(self.block(child, index, len(children)))
-        items.append(Slot(name, len(children)))
+        items.append(self.slot(name, len(children)))
         return Container(name, label, header, items)
+
+    def slot(self, parent: str, index: int) -> Slot:
+        slot = Slot(parent, index)
+        if self.slot_stamp is not None:
+            slot.html = self.slot_stamp.fill(parent=parent, index=str(index))
+        return slot
 
     def block(self, node: Node, index: int, count: int, *, branch: bool = False) -> Block:
         activity = activities.for_node(node)
@@ -193,9 +223,10 @@ class _Drawing:
             problems=self.problems.get(str(node.get("Name")), []),
         )
         if self.routes:
+            drawn.description = _description(drawn)
             drawn.card = self.cards[branch, drawn.supported]
             drawn.links = self.links(drawn.name)
-            drawn.actions = self.actions(drawn)
+            drawn.html = self.card(drawn)
         children = list(node.get("Children") or [])
         if not activity.supported:
             drawn.children = list(_read_only(children))
@@ -209,6 +240,16 @@ class _Drawing:
         elif activity.composite:
             drawn.branches = [self.container(node, drawn.title, None)]
         return drawn
+
+
+def _description(block: Block) -> str:
+    """The line under a card's title: the activity's own title when the block was renamed,
+    then what it does; what an unsupported block is."""
+    if not block.supported:
+        return _("Unsupported block (%(type)s): kept as imported, read-only") % {"type": block.kind}
+    if block.title != block.kind and not block.branch:
+        return f"{block.kind} · {block.summary}" if block.summary else block.kind
+    return block.summary
 
 
 def _read_only(nodes: Iterable[Node]) -> Iterable[Block]:
