@@ -17,16 +17,19 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bizproc import runtime
+from bizproc.dates import formatter
 from bizproc.documents import DocumentError, DocumentProvider, Operation, document_providers
 from bizproc.forms import StartParametersForm
 from bizproc.journal import FINISHED, journal_rows
 from bizproc.models import (
     Instance,
     InstanceQuerySet,
+    InstanceStatus,
     ScenarioRun,
     Template,
     TemplateVersion,
@@ -255,12 +258,20 @@ def record_processes(document_id: str) -> dict[str, Any]:
         else {}
     )
     entries = []
+    statuses = {value: str(label) for value, label in InstanceStatus.choices}
+    written = formatter("SHORT_DATETIME_FORMAT")
+    zone = timezone.get_current_timezone()
     for instance in instances:
         run = run_of.get(instance.pk)
         caller = callers.get(run.caller_id) if run else None
         entries.append(
             {
                 "instance": instance,
+                # Written here, once per page, rather than by template filters row by row.
+                "url": reverse("bizproc:instance-detail", args=[instance.pk]),
+                "status": statuses.get(instance.status, instance.status),
+                "started": written(instance.started_at.astimezone(zone)),
+                "started_by": str(instance.started_by) if instance.started_by else "",
                 "run": run,
                 "caller": caller,
                 "caller_block": block_title(trees, caller["version_id"], run.caller_activity)
