@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from bizproc.activities import activities
@@ -35,6 +35,7 @@ NAME_SAFE = "!$&'()*+,;=~:@"
 PLACEHOLDER = "BLOCK-NAME"
 # A stamp's placeholders: noncharacters, which neither escaping nor translations produce.
 FIELD = re.compile("\ufdd0(\\w+)\ufdd1")
+INDENT = re.compile(r"\n\s*")
 
 
 def _field(name: str) -> str:
@@ -79,6 +80,15 @@ class Block:
 
 
 @dataclass
+class Run:
+    """Insertion points and blocks holding no others, drawn, then the block after them that
+    holds others (which the template draws around its branches), if any."""
+
+    html: str
+    composite: Block | None
+
+
+@dataclass
 class Container:
     """The blocks of one list (the process, a branch, a loop body) with insertion points."""
 
@@ -86,6 +96,7 @@ class Container:
     label: str
     header: Block | None
     items: list[Slot | Block]
+    runs: list[Run] = field(default_factory=list)  # the items as runs (the template editor's)
 
 
 def draw(
@@ -134,14 +145,20 @@ def card_texts(*, branch: bool, supported: bool) -> dict[str, str]:
 class _Stamp:
     """A template drawn once with a placeholder for each value, then filled in many times.
 
-    Values are escaped as they are put in, and what was put in is never read again, so a value
-    holding a placeholder stays text."""
+    Values are escaped as they are put in (but markup already drawn, as Django's autoescape
+    does), and what was put in is never read again, so a value holding a placeholder stays
+    text."""
 
     def __init__(self, template_name: str, context: dict[str, object]) -> None:
-        self.parts = FIELD.split(render_to_string(template_name, context))
+        # The templates' indentation goes: a page holds hundreds of stamps.
+        drawn = INDENT.sub("\n", render_to_string(template_name, context)).strip()
+        self.parts = FIELD.split(drawn)
 
     def fill(self, **values: str) -> str:
-        escaped = {name: html.escape(value) for name, value in values.items()}  # as Django does
+        escaped = {
+            name: value if isinstance(value, SafeString) else html.escape(value)
+            for name, value in values.items()
+        }
         parts = self.parts.copy()
         parts[1::2] = [escaped[name] for name in parts[1::2]]
         return mark_safe("".join(parts))  # noqa: S308 - drawn escaped, values escaped above
@@ -154,6 +171,7 @@ class _Drawing:
         self.routes: dict[str, tuple[str, str]] = {}
         self.stamps: dict[tuple[bool, bool, bool, bool], _Stamp] = {}
         self.slot_stamp: _Stamp | None = None
+        self.leaf_stamp: _Stamp | None = None
         if template_pk is not None:
             self.cards = {
                 (branch, supported): card_texts(branch=branch, supported=supported)
@@ -166,6 +184,8 @@ class _Drawing:
                 self.routes["edit" if action == "update" else action] = (before, after)
             model = Slot(_field("parent"), _field("index"))  # type: ignore[arg-type]
             self.slot_stamp = _Stamp("designer/tree_container.html#slot", {"item": model})
+            leaf = {"item": {"html": _field("card")}}
+            self.leaf_stamp = _Stamp("designer/tree_container.html#leaf", leaf)
 
     def links(self, name: str, *, quoted: str = "") -> dict[str, str]:
         quoted = quoted or quote(name, safe=NAME_SAFE)
@@ -175,6 +195,7 @@ class _Drawing:
         """A card drawn from the stamp of its kind and place; with problems (after a refused
         publish, a few blocks), from ``block_card.html`` itself."""
         if block.problems:
+            block.links = self.links(block.name)
             return render_to_string("designer/block_card.html", {"block": block})
         shape = (block.branch, block.supported, block.first, block.last)
         if shape not in self.stamps:
@@ -199,7 +220,23 @@ class _Drawing:
             items.append(self.slot(name, index))
             items.append(self.block(child, index, len(children)))
         items.append(self.slot(name, len(children)))
-        return Container(name, label, header, items)
+        drawn = Container(name, label, header, items)
+        if self.leaf_stamp is not None:
+            drawn.runs = list(self.runs(items, self.leaf_stamp))
+        return drawn
+
+    @staticmethod
+    def runs(items: list[Slot | Block], leaf: _Stamp) -> Iterable[Run]:
+        html: list[str] = []
+        for item in items:
+            if isinstance(item, Slot):
+                html.append(item.html)
+            elif item.branches or item.children:
+                yield Run(mark_safe("".join(html)), item)  # noqa: S308 - drawn escaped
+                html = []
+            else:
+                html.append(leaf.fill(card=item.html))
+        yield Run(mark_safe("".join(html)), None)  # noqa: S308 - drawn escaped
 
     def slot(self, parent: str, index: int) -> Slot:
         slot = Slot(parent, index)
@@ -225,7 +262,6 @@ class _Drawing:
         if self.routes:
             drawn.description = _description(drawn)
             drawn.card = self.cards[branch, drawn.supported]
-            drawn.links = self.links(drawn.name)
             drawn.html = self.card(drawn)
         children = list(node.get("Children") or [])
         if not activity.supported:

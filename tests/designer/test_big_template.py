@@ -85,3 +85,33 @@ def test_an_edit_answers_with_every_block_whose_icons_the_page_defines(client, a
     assert (
         response.text.index('id="block-A_if3"') < moved < response.text.index('id="block-A_log4"')
     )
+
+
+def test_cards_show_titles_and_imported_names_as_text(client, admin):
+    """Cards are drawn once per kind and filled in: what a user typed, or a file named, stays
+    text, and an odd block name still leads to the block."""
+    template = services.template_create(document_type=DEAL, name="Odd names", user=admin)
+    tree = root_node()
+    title = '<b>Bold</b> & "quoted" \ufdd0name\ufdd1'
+    tree["Children"] = [
+        node("LogActivity", "A_plain", Title=title),
+        node("LogActivity", "Odd name&<x>", Title="Imported"),
+        node("NoSuchActivity", "A_unknown", Title="From elsewhere"),
+    ]
+    template.tree = tree
+    template.save()
+    client.force_login(admin)
+    page = client.get(reverse("designer:template-edit", args=[template.pk])).text
+    assert (
+        '<span class="block-title" id="title-A_plain">&lt;b&gt;Bold&lt;/b&gt; &amp; '
+        "&quot;quoted&quot; \ufdd0name\ufdd1</span>"
+    ) in page
+    assert "<b>Bold</b>" not in page
+    assert 'id="block-Odd name&amp;&lt;x&gt;"' in page
+    edit_url = reverse("designer:block-update", args=[template.pk, "Odd name&<x>"])
+    assert f'hx-get="{edit_url.replace("&", "&amp;")}"' in page
+    dialog = client.get(edit_url, headers=HTMX)
+    assert dialog.status_code == 200 and '<dialog id="editor-dialog"' in dialog.text
+    assert 'value="Imported"' in dialog.text
+    assert "Unsupported block (NoSuchActivity): kept as imported, read-only" in page
+    assert '<use href="#icon-info"></use>' in page  # details, not edit, for an unknown block
