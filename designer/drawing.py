@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from bizproc.activities import activities
@@ -76,7 +76,8 @@ class Block:
     description: str = ""  # the line under the title (``_description``)
     card: dict[str, str] = field(default_factory=dict)  # ``card_texts`` of its kind
     links: dict[str, str] = field(default_factory=dict)  # edit, move, duplicate, delete
-    html: str = ""  # its card drawn, safe (the template editor's)
+    # Drawn, safe (the template editor's): its card, in its list item if it holds no others.
+    html: str = ""
 
 
 @dataclass
@@ -145,9 +146,8 @@ def card_texts(*, branch: bool, supported: bool) -> dict[str, str]:
 class _Stamp:
     """A template drawn once with a placeholder for each value, then filled in many times.
 
-    Values are escaped as they are put in (but markup already drawn, as Django's autoescape
-    does), and what was put in is never read again, so a value holding a placeholder stays
-    text."""
+    Values are escaped as they are put in (as Django's autoescape does), and what was put in
+    is never read again, so a value holding a placeholder stays text."""
 
     def __init__(self, template_name: str, context: dict[str, object]) -> None:
         # The templates' indentation goes: a page holds hundreds of stamps.
@@ -155,10 +155,7 @@ class _Stamp:
         self.parts = FIELD.split(drawn)
 
     def fill(self, **values: str) -> str:
-        escaped = {
-            name: value if isinstance(value, SafeString) else html.escape(value)
-            for name, value in values.items()
-        }
+        escaped = {name: html.escape(value) for name, value in values.items()}
         parts = self.parts.copy()
         parts[1::2] = [escaped[name] for name in parts[1::2]]
         return mark_safe("".join(parts))  # noqa: S308 - drawn escaped, values escaped above
@@ -169,9 +166,9 @@ class _Drawing:
         self.problems = problems
         self.cards: dict[tuple[bool, bool], dict[str, str]] = {}
         self.routes: dict[str, tuple[str, str]] = {}
-        self.stamps: dict[tuple[bool, bool, bool, bool], _Stamp] = {}
+        self.stamps: dict[tuple[bool, bool, bool, bool, bool], _Stamp] = {}
         self.slot_stamp: _Stamp | None = None
-        self.leaf_stamp: _Stamp | None = None
+        self.kinds: dict[str, str] = {}  # the activity's own title, by type
         if template_pk is not None:
             self.cards = {
                 (branch, supported): card_texts(branch=branch, supported=supported)
@@ -184,26 +181,26 @@ class _Drawing:
                 self.routes["edit" if action == "update" else action] = (before, after)
             model = Slot(_field("parent"), _field("index"))  # type: ignore[arg-type]
             self.slot_stamp = _Stamp("designer/tree_container.html#slot", {"item": model})
-            leaf = {"item": {"html": _field("card")}}
-            self.leaf_stamp = _Stamp("designer/tree_container.html#leaf", leaf)
 
     def links(self, name: str, *, quoted: str = "") -> dict[str, str]:
         quoted = quoted or quote(name, safe=NAME_SAFE)
         return {action: before + quoted + after for action, (before, after) in self.routes.items()}
 
-    def card(self, block: Block) -> str:
-        """A card drawn from the stamp of its kind and place; with problems (after a refused
-        publish, a few blocks), from ``block_card.html`` itself."""
+    def card(self, block: Block, *, leaf: bool) -> str:
+        """A card drawn from the stamp of its kind and place (a block holding no others comes
+        in its list item); with problems (after a refused publish, a few blocks), from the
+        templates themselves."""
+        template = "designer/tree_container.html#leaf" if leaf else "designer/block_card.html"
         if block.problems:
             block.links = self.links(block.name)
-            return render_to_string("designer/block_card.html", {"block": block})
-        shape = (block.branch, block.supported, block.first, block.last)
+            return render_to_string(template, {"item": block, "block": block})
+        shape = (leaf, block.branch, block.supported, block.first, block.last)
         if shape not in self.stamps:
             values = {name: _field(name) for name in ("name", "title", "category", "description")}
             model = Block(
                 **(vars(block) | values | {"links": self.links("", quoted=_field("url"))})
             )
-            self.stamps[shape] = _Stamp("designer/block_card.html", {"block": model})
+            self.stamps[shape] = _Stamp(template, {"item": model, "block": model})
         return self.stamps[shape].fill(
             name=block.name,
             url=quote(block.name, safe=NAME_SAFE),
@@ -221,22 +218,9 @@ class _Drawing:
             items.append(self.block(child, index, len(children)))
         items.append(self.slot(name, len(children)))
         drawn = Container(name, label, header, items)
-        if self.leaf_stamp is not None:
-            drawn.runs = list(self.runs(items, self.leaf_stamp))
+        if self.routes:
+            drawn.runs = list(_runs(items))
         return drawn
-
-    @staticmethod
-    def runs(items: list[Slot | Block], leaf: _Stamp) -> Iterable[Run]:
-        html: list[str] = []
-        for item in items:
-            if isinstance(item, Slot):
-                html.append(item.html)
-            elif item.branches or item.children:
-                yield Run(mark_safe("".join(html)), item)  # noqa: S308 - drawn escaped
-                html = []
-            else:
-                html.append(leaf.fill(card=item.html))
-        yield Run(mark_safe("".join(html)), None)  # noqa: S308 - drawn escaped
 
     def slot(self, parent: str, index: int) -> Slot:
         slot = Slot(parent, index)
@@ -246,11 +230,14 @@ class _Drawing:
 
     def block(self, node: Node, index: int, count: int, *, branch: bool = False) -> Block:
         activity = activities.for_node(node)
+        type_ = str(node.get("Type"))
+        if type_ not in self.kinds:
+            self.kinds[type_] = str(activity.title) if activity.supported else type_
         drawn = Block(
             name=str(node.get("Name")),
-            type=str(node.get("Type")),
+            type=type_,
             title=activity.display_title,
-            kind=str(activity.title) if activity.supported else str(node.get("Type")),
+            kind=self.kinds[type_],
             category=str(activity.category),
             summary=activity.summary() if activity.supported else "",
             supported=activity.supported,
@@ -259,10 +246,6 @@ class _Drawing:
             branch=branch,
             problems=self.problems.get(str(node.get("Name")), []),
         )
-        if self.routes:
-            drawn.description = _description(drawn)
-            drawn.card = self.cards[branch, drawn.supported]
-            drawn.html = self.card(drawn)
         children = list(node.get("Children") or [])
         if not activity.supported:
             drawn.children = list(_read_only(children))
@@ -275,7 +258,22 @@ class _Drawing:
             drawn.branches = [self.container(child, _("Loop body"), None) for child in children]
         elif activity.composite:
             drawn.branches = [self.container(node, drawn.title, None)]
+        if self.routes:
+            drawn.description = _description(drawn)
+            drawn.card = self.cards[branch, drawn.supported]
+            drawn.html = self.card(drawn, leaf=not (branch or drawn.branches or drawn.children))
         return drawn
+
+
+def _runs(items: list[Slot | Block]) -> Iterable[Run]:
+    html: list[str] = []
+    for item in items:
+        if isinstance(item, Block) and (item.branches or item.children):
+            yield Run(mark_safe("".join(html)), item)  # noqa: S308 - drawn escaped
+            html = []
+        else:
+            html.append(item.html)
+    yield Run(mark_safe("".join(html)), None)  # noqa: S308 - drawn escaped
 
 
 def _description(block: Block) -> str:
