@@ -247,7 +247,9 @@ class _Drawing:
             problems=self.problems.get(str(node.get("Name")), []),
         )
         children = list(node.get("Children") or [])
-        if not activity.supported:
+        if branch:
+            pass  # a branch header: its blocks are the branch's list, which the caller draws
+        elif not activity.supported:
             drawn.children = list(_read_only(children))
         elif drawn.type in BRANCHING:
             drawn.branch_type = BRANCHING[drawn.type]
