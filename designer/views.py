@@ -189,21 +189,28 @@ def template_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- the editor --------------------------------------------------------------------------
 
 
-def _editor_context(template: Template, user: Any = None, **extra: Any) -> dict[str, Any]:
-    """What the editor's partials draw; with ``user``, whether they can undo and redo."""
-    document_type = template.document_type_triple
+def _tree_context(template: Template, user: Any = None, **extra: Any) -> dict[str, Any]:
+    """What the tree partial draws (all an edit answers with); with ``user``, whether they can
+    undo and redo."""
     can_undo, can_redo = draft_history(template=template, user=user) if user else (False, False)
     return {
         "template": template,
-        "caption": provider_of(document_type).caption(document_type),
-        "caption_plural": provider_of(document_type).caption(document_type, plural=True),
-        "version": template.latest_version,
-        "auto_execute": _auto_execute_label(template.auto_execute),
         "container": draw(template.tree, extra.pop("problems", None), template_pk=template.pk),
         "can_undo": can_undo,
         "can_redo": can_redo,
         **extra,
     }
+
+
+def _editor_context(template: Template, user: Any = None, **extra: Any) -> dict[str, Any]:
+    """What the editor's partials draw: the tree's, the head's and the publish panel's."""
+    document_type = template.document_type_triple
+    return {
+        "caption": provider_of(document_type).caption(document_type),
+        "caption_plural": provider_of(document_type).caption(document_type, plural=True),
+        "version": template.latest_version,
+        "auto_execute": _auto_execute_label(template.auto_execute),
+    } | _tree_context(template, user, **extra)
 
 
 @login_required
@@ -236,7 +243,7 @@ def _tree_response(
     ``conflict`` explains a stale revision (``_conflict``); ``oob`` sends the tree out of band
     after a dialog answered in place."""
     template.refresh_from_db()
-    context = _editor_context(
+    context = _tree_context(
         template,
         request.user,
         focus=focus,
@@ -485,7 +492,7 @@ def template_redo(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _tree_oob(request: HttpRequest, template: Template) -> str:
     """The current tree, out of band: behind a dialog refused for a stale revision."""
-    context = _editor_context(template, request.user, oob=True)
+    context = _tree_context(template, request.user, oob=True)
     return render_to_string("designer/template_editor.html#tree", context, request)
 
 
