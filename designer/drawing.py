@@ -103,8 +103,9 @@ class Container:
 def draw(
     tree: Node, problems: dict[str, list[str]] | None = None, *, template_pk: int | None = None
 ) -> Container:
-    """The drawing of ``tree``; with ``template_pk``, each block's card texts and links (the
-    template editor's cards; the smart scenario editor draws its own)."""
+    """The drawing of ``tree``; with ``template_pk``, the template editor's: every card and
+    insertion point drawn (``html``) and each list as runs (the smart scenario editor draws its
+    own cards from the shape)."""
     return _Drawing(problems or {}, template_pk).container(tree, _("Process"), header=None)
 
 
@@ -268,14 +269,14 @@ class _Drawing:
 
 
 def _runs(items: list[Slot | Block]) -> Iterable[Run]:
-    html: list[str] = []
+    drawn: list[str] = []
     for item in items:
         if isinstance(item, Block) and (item.branches or item.children):
-            yield Run(mark_safe("".join(html)), item)  # noqa: S308 - drawn escaped
-            html = []
+            yield Run(mark_safe("".join(drawn)), item)  # noqa: S308 - drawn escaped
+            drawn = []
         else:
-            html.append(item.html)
-    yield Run(mark_safe("".join(html)), None)  # noqa: S308 - drawn escaped
+            drawn.append(item.html)
+    yield Run(mark_safe("".join(drawn)), None)  # noqa: S308 - drawn escaped
 
 
 def _description(block: Block) -> str:
