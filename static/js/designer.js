@@ -131,6 +131,7 @@
     menu.style.top = `${below >= height ? box.bottom + 4 : box.top - height - 4}px`;
     opener.setAttribute("aria-expanded", "true");
     openMenu = { menu, opener, choose };
+    typed = "";
     menuItems(menu)[0]?.focus();
   };
 
@@ -159,14 +160,14 @@
     event.stopPropagation();
   };
 
-  // Type-ahead: the letters typed in quick succession pick the next item they start.
+  // Type-ahead: the letters typed in quick succession pick the next item they start; each menu
+  // starts afresh, however soon it opens after the last one.
   let typed = "";
-  let typedTimer = 0;
+  let typedAt = 0;
   const typeAhead = (items, index, letter) => {
-    window.clearTimeout(typedTimer);
-    typedTimer = window.setTimeout(() => {
-      typed = "";
-    }, 700);
+    const now = performance.now();
+    if (now - typedAt > 700) typed = "";
+    typedAt = now;
     typed += letter.toLowerCase();
     const from = typed.length > 1 ? index : index + 1;
     const order = [...items.slice(from), ...items.slice(0, from)];
