@@ -111,11 +111,13 @@ def draft_lock(template: Template, revision: int) -> Template:
 
 
 def draft_save(locked: Template, original: Template, user: Any) -> None:
-    """Saves an edited draft as the next revision; ``original`` is refreshed to it."""
+    """Saves an edited draft as the next revision; ``original`` is brought up to it (from the
+    saved row itself: reading a big tree back from the database costs as much as the edit)."""
     locked.revision += 1
     locked.modified_by = user
     locked.save()
-    original.refresh_from_db()
+    for field in locked._meta.concrete_fields:
+        setattr(original, field.attname, getattr(locked, field.attname))
 
 
 def _node_or_refuse(tree: Node, name: str) -> tuple[Node, Node | None]:

@@ -48,7 +48,8 @@ def template_delete(*, template: Template, user: Any) -> bool:
 
 
 def draft_snapshot(template: Template) -> dict[str, Any]:
-    return {field: copy.deepcopy(getattr(template, field)) for field in DRAFT_FIELDS}
+    """The draft's fields as they are (not copied: whoever writes them back copies them)."""
+    return {field: getattr(template, field) for field in DRAFT_FIELDS}
 
 
 def _log(template: Template, user: Any) -> QuerySet[EditLogEntry]:
@@ -61,9 +62,10 @@ def draft_edit[T](*, template: Template, revision: int, user: Any, edit: Callabl
     and logs it as the user's newest undoable edit, clearing what they could redo. A refused
     edit (``EditRefused``, ``StaleRevision``) logs nothing, nor one that changed nothing (a
     dialog saved as it was): undoing it would seem to do nothing."""
+    # The locked row is read only here; ``template`` is brought up to the saved draft by the
+    # edit (``draft_save``) and only drawn afterwards.
     before = draft_snapshot(draft_lock(template, revision))
     result = edit()
-    template.refresh_from_db()
     after = draft_snapshot(template)
     if after == before:
         return result

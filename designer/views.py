@@ -241,8 +241,8 @@ def _tree_response(
     along out of band (a newly inserted block opens at once); ``closing_dialog`` answers a
     dialog's form: the dialog gives way to its empty slot and the tree comes out of band.
     ``conflict`` explains a stale revision (``_conflict``); ``oob`` sends the tree out of band
-    after a dialog answered in place."""
-    template.refresh_from_db()
+    after a dialog answered in place. ``template`` is the saved draft: an edit brings it up to
+    date, and a refusal (``_refused``) reads it again."""
     context = _tree_context(
         template,
         request.user,
@@ -300,6 +300,7 @@ def _refused(
         return _tree_response(
             request, template, conflict=_conflict(request, template, keep=keep), status=409
         )
+    template.refresh_from_db()
     message = refused.message
     if request.POST.get("reapply"):
         message = _("Your change no longer applies: %(reason)s") % {"reason": message}
