@@ -10,6 +10,14 @@ from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Each request goes on a new connection, as a reverse proxy in front of the server processes
+# sends them by default (nginx speaks HTTP/1.0 to its upstreams). Over one long-lived
+# connection per client, the kernel gives every connection to whichever worker process wakes
+# first: four clients can all land on one process while the other idles, and the figures
+# measure that lottery rather than the application.
+NEW_CONNECTION = {"Connection": "close"}
+CONNECTIONS = "a new connection per request (Connection: close, as a reverse proxy sends them)"
+
 
 def fresh_database(name: str) -> str:
     """Drops and creates database ``name`` next to DATABASE_URL's; returns its URL."""

@@ -5,9 +5,10 @@ Builds one deal template of N blocks a client (a realistic tree: set-variable, r
 blocks, conditions whose branches hold blocks of their own, a parallel block and a loop; it is
 published once, which proves it valid) into a fresh PostgreSQL database, starts the real server
 (``manage.py serve --workers W``, EMBEDDED_WORKER=false, the Redis channel layer; W defaults to
-the number of cores), and has CLIENTS threads, each over its own keep-alive connection and
-session of a CRM admin, each on its own template (so that clients never conflict on the draft's
-revision), repeat a cycle the way a person works in the editor:
+the number of cores), and has CLIENTS threads, each request on a new connection
+(``bench.common.NEW_CONNECTION``), each client with its own session of a CRM admin and its
+own template (so that clients never conflict on the draft's revision), repeat a cycle the way
+a person works in the editor:
 
 * page: GET the editor (the full page);
 * dialog: open a block's dialog (the htmx GET the editor makes when a block is opened);
@@ -50,7 +51,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, django_setup, fresh_database, header
+from bench.common import CONNECTIONS, NEW_CONNECTION, ROOT, django_setup, fresh_database, header
 
 PAGE_TARGET_P50_MS, EDIT_TARGET_P99_MS, TARGET_CLIENTS = 40.0, 50.0, 4
 OPERATIONS = ("page", "dialog", "insert", "move", "delete")
@@ -235,7 +236,7 @@ class Failed(Exception):
 
 
 class Editor:
-    """One person in the editor: a keep-alive connection, a session, one template."""
+    """One person in the editor: a session, one template, a new connection per request."""
 
     def __init__(self, port: int, session: str, template: Template) -> None:
         self.port = port
@@ -267,7 +268,7 @@ class Editor:
                 "X-CSRFToken": self.csrf,
                 "Origin": f"http://127.0.0.1:{self.port}",
             }
-        self.conn.request(method, path, body=body, headers=headers)
+        self.conn.request(method, path, body=body, headers=headers | NEW_CONNECTION)
         response = self.conn.getresponse()
         text = response.read().decode()
         jar = SimpleCookie()
@@ -361,9 +362,6 @@ def run(port: int, sessions: list[str], templates: list[Template], clients: int)
         try:
             editor.cycle(lambda *_: None)  # warm-up, not measured
             warm.wait()  # all clients measure together
-            # A fresh connection: the server closes one left idle for 5 s (uvicorn's keep-alive
-            # timeout), as the slowest client's warm-up may have taken.
-            editor.close()
             while not stop.is_set():
                 with lock:
                     if remaining[0] <= 0:
@@ -447,10 +445,11 @@ def main() -> int:
         database=f"PostgreSQL {version}; channel layer Redis ({redis_url})",
         N=f"{args.blocks} blocks a template ({top} at the top level; conditions with branches, "
         f"a parallel block, a loop), {len(templates)} templates (built in {load_seconds:.1f} s)",
-        clients=f"{', then '.join(map(str, args.clients))} concurrent, keep-alive, one session "
+        clients=f"{', then '.join(map(str, args.clients))} concurrent, one session "
         f"and one template each (no revision conflicts); {args.cycles} cycles at each count "
         "(page, dialog, insert, move, delete), after one warm-up cycle per client",
         user="a CRM admin (design right on deals)",
+        connections=CONNECTIONS,
         server=f"manage.py serve --workers {args.workers}",
         times="server-side (Server-Timing app;dur); client-observed for reference",
         python=f"10^6 additions in {speed:.0f} ms at the start, {python_speed():.0f} ms at the end "

@@ -6,7 +6,8 @@ server (``manage.py serve --workers W``, EMBEDDED_WORKER=false, the Redis channe
 defaults to the number of cores), and measures:
 
 * pages: the record's journal in "All records" mode at its first, middle and last keyset page,
-  CLIENTS threads over keep-alive connections, REQUESTS requests a page. Server-side times:
+  CLIENTS threads, each request on a new connection (``bench.common.NEW_CONNECTION``),
+  REQUESTS requests a page. Server-side times:
   the ``Server-Timing: app;dur=…`` header (client-observed printed for reference).
   Target: p99 ≤ 100 ms on each page.
 * live: a websocket client on the journal page (``after`` = its newest row); this process
@@ -38,7 +39,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, django_setup, fresh_database, header, percentiles
+from bench.common import (
+    CONNECTIONS,
+    NEW_CONNECTION,
+    ROOT,
+    django_setup,
+    fresh_database,
+    header,
+    percentiles,
+)
 
 PAGE_TARGET_MS, LIVE_TARGET_MS = 100.0, 250.0
 
@@ -135,7 +144,7 @@ def serve(port: int) -> subprocess.Popen:
 
 
 def get(conn: http.client.HTTPConnection, path: str, cookie: str) -> tuple[int, float | None]:
-    conn.request("GET", path, headers={"Cookie": cookie})
+    conn.request("GET", path, headers={"Cookie": cookie, **NEW_CONNECTION})
     response = conn.getresponse()
     response.read()
     timing = re.search(r"app;dur=([\d.]+)", response.headers.get("Server-Timing", ""))
@@ -265,7 +274,8 @@ def main() -> int:
         database=f"PostgreSQL {version}; channel layer Redis ({redis_url})",
         N=f"{len(ids)} journal rows on {document_id}, {len(processes)} processes "
         f"(loaded in {load_seconds:.1f} s)",
-        clients=f"{args.clients} concurrent, keep-alive, {args.requests} requests a page",
+        clients=f"{args.clients} concurrent, {args.requests} requests a page",
+        connections=CONNECTIONS,
         server=f"manage.py serve --workers {args.workers}",
         times="pages: server-side (Server-Timing app;dur), client-observed for reference"
         if server_side

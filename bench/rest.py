@@ -3,7 +3,8 @@
 Loads N deals into a fresh PostgreSQL database (``crm.demo.demo_records_create``), starts the
 real server (``manage.py serve --workers W``, EMBEDDED_WORKER=false, the same DATABASE_URL, the
 Redis channel layer; W defaults to the number of cores) and has CLIENTS
-threads call the demo admin's webhook concurrently over keep-alive connections: the first page,
+threads call the demo admin's webhook concurrently, each request on a new connection
+(``bench.common.NEW_CONNECTION``): the first page,
 a late page (``start`` near the end: OFFSET over the id index, and the COUNT), a filtered page
 (stage, responsible, amount), a page without count (``start=-1`` after ``>ID``), and a batch of
 50 ``crm.deal.get`` of random deals — the list pages in one phase, then the batches in another
@@ -39,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ROOT, django_setup, fresh_database, header
+from bench.common import CONNECTIONS, NEW_CONNECTION, ROOT, django_setup, fresh_database, header
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 BENCH_DATABASE = "bizproc_bench_rest"
@@ -177,7 +178,10 @@ def _call(
     connection: http.client.HTTPConnection, path: str, method: str, params: dict
 ) -> tuple[int, float | None, dict]:
     connection.request(
-        "POST", path + method, json.dumps(params), {"Content-Type": "application/json"}
+        "POST",
+        path + method,
+        json.dumps(params),
+        {"Content-Type": "application/json", **NEW_CONNECTION},
     )
     response = connection.getresponse()
     body = json.loads(response.read())
@@ -256,7 +260,8 @@ def _report(
         "REST: server time per request kind (bench/rest.py)",
         database=f"PostgreSQL {version}",
         N=f"{args.deals} deals (loaded with the demo company in {load_seconds:.1f} s)",
-        clients=f"{args.clients} concurrent, keep-alive, {args.requests} requests a kind",
+        clients=f"{args.clients} concurrent, {args.requests} requests a kind",
+        connections=CONNECTIONS,
         server=f"manage.py serve --workers {args.workers}",
         times="server-side (Server-Timing app;dur); client-observed for reference",
     )

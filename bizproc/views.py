@@ -299,16 +299,23 @@ def block_title(trees: dict[int, Any], version_id: int, name: str) -> str:
 
 
 def record_journal_page(
-    document_id: str, data: QueryDict, *, before: int | None = None, after: int | None = None
+    document_id: str,
+    data: QueryDict,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    processes: list[tuple[str, str | None]] | None = None,
 ) -> tuple[JournalFilterForm, list[Any], int | None]:
     """The filter form, a page of rows (newest first; older than ``before`` or newer than
-    ``after``) and the cursor of the next page."""
-    processes = (
-        Instance.objects.for_document(document_id)
-        .order_by("-started_at")
-        .values_list("pk", "template__name")[:RECENT]
-    )
-    form = JournalFilterForm(data, processes=list(processes))
+    ``after``) and the cursor of the next page. ``processes``: the record's recent processes
+    (id, template name) when the caller has read them already."""
+    if processes is None:
+        processes = list(
+            Instance.objects.for_document(document_id)
+            .order_by("-started_at")
+            .values_list("pk", "template__name")[:RECENT]
+        )
+    form = JournalFilterForm(data, processes=processes)
     rows = journal_rows(
         document_id=document_id, before_id=before, after_id=after, limit=PAGE + 1, **form.query()
     )
@@ -327,7 +334,19 @@ def document_journal(request: HttpRequest, document_id: str) -> HttpResponse:
     """Every journal row of the record, newest first, keyset-paged; filters; live on page one."""
     provider, document_id = document_for(request.user, document_id, Operation.READ)
     before = cursor(request)
-    form, rows, next_before = record_journal_page(document_id, request.GET, before=before)
+    # The whole page lists the recent processes above the journal: the filter offers the same.
+    recent = None if request.htmx else record_processes(document_id)
+    processes = (
+        [
+            (entry["instance"].pk, getattr(entry["instance"].template, "name", None))
+            for entry in recent["processes"]
+        ]
+        if recent
+        else None
+    )
+    form, rows, next_before = record_journal_page(
+        document_id, request.GET, before=before, processes=processes
+    )
     first_page = before is None
     context = {
         "document_id": document_id,
@@ -341,7 +360,7 @@ def document_journal(request: HttpRequest, document_id: str) -> HttpResponse:
     }
     if request.htmx:  # a page of the journal (filters, older rows): the #journal section
         return render(request, "bizproc/document_journal.html#journal", context)
-    context |= record_processes(document_id) | {
+    context |= recent | {
         "document_url": provider.url(document_id),
         "document_caption": provider.caption(provider.document_type_of(document_id)),
     }
