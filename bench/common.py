@@ -2,9 +2,11 @@
 
 import os
 import platform
+import socket
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -72,3 +74,32 @@ def percentiles(samples_ms: list[float]) -> str:
     ordered = sorted(samples_ms)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return f"p50 {statistics.median(ordered):.1f} ms · p99 {p99:.1f} ms · n={len(ordered)}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(port: int, *, database_url: str, workers: int) -> subprocess.Popen:
+    """``manage.py serve`` on ``port``, once it accepts connections (this process's
+    environment, with ``database_url``)."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                sys.exit("The server did not start.")
+            time.sleep(0.1)

@@ -22,7 +22,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,7 +35,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import CONNECTIONS, NEW_CONNECTION, ROOT, fresh_database, header
+from bench.common import CONNECTIONS, NEW_CONNECTION, ROOT, free_port, fresh_database, header
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 BENCH_DATABASE = "bizproc_bench_crm"
@@ -80,7 +79,7 @@ def main() -> int:
     env |= {"EMBEDDED_WORKER": "false", "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "ERROR"}
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     load_seconds = _prepare_database(bench_url, env, args.deals, args.reuse)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [PYTHON, "manage.py", "serve", "--port", str(port), "--workers", str(args.workers)],
         cwd=ROOT,
@@ -139,12 +138,6 @@ def _user_id(bench_url: str, username: str) -> int:
             "SELECT id FROM accounts_user WHERE username = %s", [username]
         ).fetchone()
     return row[0]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_for_server(server: subprocess.Popen) -> tuple[str, str]:

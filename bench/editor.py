@@ -39,7 +39,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -51,7 +50,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import CONNECTIONS, NEW_CONNECTION, ROOT, django_setup, fresh_database, header
+from bench.common import (
+    CONNECTIONS,
+    NEW_CONNECTION,
+    ROOT,
+    django_setup,
+    free_port,
+    fresh_database,
+    header,
+    serve,
+)
 
 PAGE_TARGET_P50_MS, EDIT_TARGET_P99_MS, TARGET_CLIENTS = 40.0, 50.0, 4
 OPERATIONS = ("page", "dialog", "insert", "move", "delete")
@@ -202,33 +210,6 @@ def openable(tree: dict) -> list[str]:
 
 
 # ---- the server and the clients ----------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(args.workers)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                sys.exit("The server did not start.")
-            time.sleep(0.1)
 
 
 class Failed(Exception):
@@ -421,7 +402,7 @@ def main() -> int:
         client.force_login(admin)
         sessions.append(client.cookies["sessionid"].value)
     port = free_port()
-    server = serve(port)
+    server = serve(port, database_url=database_url, workers=args.workers)
     runs = {}
     try:
         for clients in args.clients:

@@ -29,7 +29,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -44,9 +43,11 @@ from bench.common import (
     NEW_CONNECTION,
     ROOT,
     django_setup,
+    free_port,
     fresh_database,
     header,
     percentiles,
+    serve,
 )
 
 PAGE_TARGET_MS, LIVE_TARGET_MS = 100.0, 250.0
@@ -114,33 +115,6 @@ def load() -> tuple[str, object, list, float]:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE bizproc_journalentry")
     return deal.document_id, admin, processes, time.monotonic() - started
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(args.workers)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                sys.exit("The server did not start.")
-            time.sleep(0.1)
 
 
 def get(conn: http.client.HTTPConnection, path: str, cookie: str) -> tuple[int, float | None]:
@@ -254,7 +228,7 @@ def main() -> int:
     }
     sql = {name: sql_time(document_id, before) for name, before in cursors.items()}
     port = free_port()
-    server = serve(port)
+    server = serve(port, database_url=database_url, workers=args.workers)
     try:
         results = pages_run(port, cookie, pages)
         live = live_run(port, cookie, document_id, processes[0], admin)

@@ -28,7 +28,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import CONNECTIONS, NEW_CONNECTION, ROOT, django_setup, fresh_database, header
+from bench.common import (
+    CONNECTIONS,
+    NEW_CONNECTION,
+    ROOT,
+    django_setup,
+    free_port,
+    fresh_database,
+    header,
+)
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 BENCH_DATABASE = "bizproc_bench_rest"
@@ -67,7 +74,7 @@ def main() -> int:
         django_setup(bench_url, **env)
         anna, deal_ids = _load(args.deals)
         load_seconds = time.monotonic() - started
-        port = _free_port()
+        port = free_port()
         server_env = os.environ | env | {"DATABASE_URL": bench_url, "PYTHONUNBUFFERED": "1"}
         server_env |= {"REST_RATE_LIMIT_PER_SECOND": "1000000"}
         server_env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -140,12 +147,6 @@ def _kinds(deals: int, anna: int, deal_ids: list[int]) -> dict[str, Any]:
         "start=-1, >ID": ("crm.deal.list", {"start": -1, "filter": {">ID": middle}}),
         "batch 50 get": ("batch", batch),
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_for_webhook(server: subprocess.Popen) -> str:
