@@ -16,8 +16,7 @@ from bizproc.phpserial import dumps, loads
 from tests.bizproc.test_phpserial import run_php
 
 # The shared folder sits beside the repository, here and in CI's clone alike.
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FIXTURE = SHARED / "fixtures" / "bitrix" / "bp-179.bpt"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "bitrix" / "bp-179.bpt"
 MB = 1024 * 1024
 
 DAMAGED = "The file is damaged or incomplete."

@@ -14,8 +14,7 @@ from bizproc.tree import count, find
 from crm.documents import DOCUMENT_TYPES
 from tests.crm.factories import UserFactory
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FIXTURE = SHARED / "fixtures" / "bitrix" / "bp-179.bpt"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "bitrix" / "bp-179.bpt"
 DEAL = DOCUMENT_TYPES["DEAL"]
 
 pytestmark = pytest.mark.django_db

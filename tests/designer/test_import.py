@@ -14,9 +14,7 @@ from bizproc.models import Template
 
 pytestmark = pytest.mark.django_db
 
-FIXTURE = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "bitrix" / "bp-179.bpt"
-)
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "bitrix" / "bp-179.bpt"
 DEAL_KEY = "crm.CCrmDocumentDeal.DEAL"
 
 

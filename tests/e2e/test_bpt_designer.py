@@ -13,9 +13,7 @@ from playwright.sync_api import Page, expect
 from bizproc.bpt import bpt_read
 from tests.e2e.conftest import Server, log_in, manage, start_server, stop_server
 
-FIXTURE = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "bitrix" / "bp-179.bpt"
-)
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "bitrix" / "bp-179.bpt"
 
 # A deal template with two published versions: the second adds "New note", removes "Old
 # note", renames the report (and rewrites its text) and puts the report after "Middle".
