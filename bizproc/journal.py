@@ -163,6 +163,22 @@ PROGRESS_TYPES = (
 )
 
 
+# What a journal table shows of a row (see ``for_display``): a page reads only these.
+SHOWN_FIELDS = (
+    "instance",
+    "type",
+    "status",
+    "result",
+    "activity_title",
+    "note",
+    "created_at",
+    "user__full_name",
+    "user__first_name",
+    "user__last_name",
+    "user__username",
+)
+
+
 def journal_rows(
     *,
     instance_id: str | None = None,
@@ -180,8 +196,10 @@ def journal_rows(
     ``before_id`` pages back in time; ``after_id`` gives what is newer than a page already
     shown (a live page catching up). The (document, -id) and (instance, id) indexes serve both.
     """
-    rows: QuerySet[JournalEntry] = JournalEntry.objects.select_related("user").annotate(
-        process_name=F("instance__template__name")
+    rows: QuerySet[JournalEntry] = (
+        JournalEntry.objects.select_related("user")
+        .only(*SHOWN_FIELDS)
+        .annotate(process_name=F("instance__template__name"))
     )
     if instance_id is not None:
         rows = rows.filter(instance_id=instance_id)

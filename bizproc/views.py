@@ -86,6 +86,22 @@ HEAVY_FIELDS = (
 )
 
 
+# What the record's processes list shows of an instance: the list reads only these.
+LISTED_FIELDS = (
+    "document_id",
+    "version_id",
+    "status",
+    "state_title",
+    "error",
+    "started_at",
+    "template__name",
+    "started_by__full_name",
+    "started_by__first_name",
+    "started_by__last_name",
+    "started_by__username",
+)
+
+
 def listed(instances: InstanceQuerySet) -> InstanceQuerySet:
     """Instances for a list: newest first, with template and starter, without the heavy JSON."""
     return (
@@ -229,7 +245,12 @@ def record_processes(document_id: str) -> dict[str, Any]:
     """The record's latest processes and smart scenario runs with their causal links: the run
     that started a process and the process and block that started the run; the runs each
     process started (on any record). A few small queries, whatever the number of rows."""
-    instances = list(listed(Instance.objects.for_document(document_id))[:RECENT])
+    instances = list(
+        Instance.objects.for_document(document_id)
+        .select_related("template", "started_by")
+        .only(*LISTED_FIELDS)
+        .order_by("-started_at")[:RECENT]
+    )
     ids = [instance.pk for instance in instances]
     runs = ScenarioRun.objects.select_related("scenario").defer("parameters")
     run_of: dict[str, ScenarioRun] = {}
