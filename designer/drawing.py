@@ -2,10 +2,15 @@
 insertion point before, between and after the blocks of every list.
 
 Only the shape is decided here; the markup is in ``templates/designer/tree_container.html``
-and ``block_card.html``. A template of 200 blocks is drawn again after every edit, and cards
-and insertion points differ from one another only by a few values: for the template editor,
-each kind of card (and the insertion point) is drawn once per drawing from its template with
-placeholders (a ``_Stamp``), and each block's values, escaped, are put in.
+and ``block_card.html``. Cards and insertion points differ from one another only by a few
+values: for the template editor, each kind of card (and the insertion point) is drawn once per
+drawing from its template with placeholders (a ``_Stamp``), and each block's values, escaped,
+are put in.
+
+An edit that inserts, moves or deletes one block in a list is answered with its changes only
+(``draw_changes``): the block taken out, the block put in with an insertion point, and the
+cards of its neighbours whose first or last place changed. Insertion points carry no index, so
+that nothing after the change has to be drawn again; the editor counts them where it needs one.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ class Block:
     branches: list[Container] = field(default_factory=list)
     branch_type: str = ""  # the branch type an "Add branch" button inserts
     children: list[Block] = field(default_factory=list)  # of an unsupported block, read-only
+    add_url: str = ""  # where "Add branch" posts
     problems: list[str] = field(default_factory=list)
     is_slot: bool = False
     description: str = ""  # the line under the title (``_description``)
@@ -107,6 +113,118 @@ def draw(
     insertion point drawn (``html``) and each list as runs (the smart scenario editor draws its
     own cards from the shape)."""
     return _Drawing(problems or {}, template_pk).container(tree, _("Process"), header=None)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a block stands in a list the editor draws: the list's name and its blocks' names."""
+
+    parent: str
+    siblings: tuple[str, ...]
+
+
+def place_of(tree: Node, name: str) -> Place | None:
+    """Where block ``name`` stands; None for a branch (drawn side by side, not in a list) and
+    for a block inside an unsupported one (drawn read-only)."""
+    found = find(tree, name)
+    if found is None or found[1] is None or found[1].get("Name") not in _lists(tree):
+        return None
+    children = found[1].get("Children") or []
+    return Place(str(found[1].get("Name")), tuple(str(child.get("Name")) for child in children))
+
+
+def _lists(tree: Node) -> set[str]:
+    """The names of the lists drawn with insertion points (``_Drawing.container``'s)."""
+    drawn: set[str] = set()
+    pending = [tree]
+    while pending:
+        listed = pending.pop()
+        drawn.add(str(listed.get("Name")))
+        for child in listed.get("Children") or []:
+            activity = activities.for_node(child)
+            if not activity.supported:
+                continue
+            if child.get("Type") in BRANCHING or child.get("Type") == WHILE:
+                pending += child.get("Children") or []
+            elif activity.composite:
+                pending.append(child)
+    return drawn
+
+
+def draw_changes(
+    tree: Node, *, template_pk: int, name: str, before: Place | None, removed: bool = False
+) -> str | None:
+    """Out-of-band swaps that bring the editor's drawing up to ``tree`` after an edit of block
+    ``name`` alone: ``before`` is where it stood (None when it is new) and, unless
+    ``removed``, it stands in a list of ``tree`` now. None when the edit is not of one list's
+    blocks (a branch, say): the editor then draws the whole tree again."""
+    drawing = _Drawing({}, template_pk)
+    swaps: list[str] = []
+    lists: dict[str, tuple[str, ...]] = {}  # each list changed, with its names before the edit
+    if before is not None:
+        # Out goes its list item and the insertion point after it.
+        swaps.append(_swap("delete", f"#node-{_css(name)} + .slot", ""))
+        swaps.append(_swap("delete", f"#node-{_css(name)}", ""))
+        lists[before.parent] = before.siblings
+    if not removed:
+        place = place_of(tree, name)
+        if place is None:
+            return None
+        index = place.siblings.index(name)
+        lists.setdefault(place.parent, tuple(other for other in place.siblings if other != name))
+        block = drawing.block(find(tree, name)[0], index, len(place.siblings))  # type: ignore[index]
+        drawn = drawing.slot(place.parent, index).html + drawing.item(block)
+        if index == 0:
+            swaps.append(_swap("afterbegin", f"#list-{_css(place.parent)}", drawn, tag="ol"))
+        else:
+            after = f"#node-{_css(place.siblings[index - 1])}"
+            swaps.append(_swap("afterend", after, drawn, tag="ol"))
+    for parent, names_before in lists.items():
+        found = find(tree, parent)
+        if found is None:
+            return None
+        children = found[0].get("Children") or []
+        for index, child in enumerate(children):
+            other = str(child.get("Name"))
+            if other == name or other not in names_before:
+                continue
+            was = names_before.index(other)
+            if (was == 0, was == len(names_before) - 1) != (index == 0, index == len(children) - 1):
+                swaps.append(drawing.card_oob(drawing.block(child, index, len(children))))
+    return mark_safe("".join(swaps))  # noqa: S308 - drawn escaped, selectors escaped
+
+
+def draw_card(tree: Node, *, template_pk: int, name: str) -> str | None:
+    """Block ``name``'s card as ``tree`` has it, to replace the one drawn after its dialog was
+    saved; None for a block that holds others, whose title also names their lists."""
+    place = place_of(tree, name)
+    found = find(tree, name)
+    if place is None or found is None:
+        return None
+    drawing = _Drawing({}, template_pk)
+    block = drawing.block(found[0], place.siblings.index(name), len(place.siblings))
+    if block.branches or block.children:
+        return None
+    return drawing.card_oob(block)
+
+
+def _swap(style: str, selector: str, content: str, *, tag: str = "div") -> str:
+    """An out-of-band swap of ``content`` (drawn, safe) at ``selector``; list items come in an
+    ``ol``, as only the children of the swapped element are put in."""
+    return f'<{tag} hx-swap-oob="{html.escape(f"{style}:{selector}")}">{content}</{tag}>'
+
+
+def _css(name: str) -> str:
+    """``name`` as a CSS identifier's characters (what ``CSS.escape`` does for them): block
+    names come from imported files too."""
+    return "".join(
+        f"\\{ord(char):x} "
+        if ord(char) < 0x20 or ord(char) == 0x7F
+        else char
+        if char.isalnum() or char in "-_" or not char.isascii()
+        else f"\\{char}"
+        for char in name
+    )
 
 
 def card_texts(*, branch: bool, supported: bool) -> dict[str, str]:
@@ -170,12 +288,14 @@ class _Drawing:
         self.stamps: dict[tuple[bool, bool, bool, bool, bool], _Stamp] = {}
         self.slot_stamp: _Stamp | None = None
         self.kinds: dict[str, str] = {}  # the activity's own title, by type
+        self.insert_url = ""
         if template_pk is not None:
             self.cards = {
                 (branch, supported): card_texts(branch=branch, supported=supported)
                 for branch in (False, True)
                 for supported in (False, True)
             }
+            self.insert_url = reverse("designer:block-create", args=[template_pk])
             for action in ("update", "move", "duplicate", "delete"):
                 url = reverse(f"designer:block-{action}", args=[template_pk, PLACEHOLDER])
                 before, after = url.split(PLACEHOLDER)
@@ -210,6 +330,18 @@ class _Drawing:
             description=block.description,
         )
 
+    def item(self, block: Block) -> str:
+        """A block's list item: its card, and the branches of a block that holds others."""
+        if block.branches or block.children:
+            return render_to_string("designer/tree_container.html#composite", {"item": block})
+        return block.html
+
+    def card_oob(self, block: Block) -> str:
+        """A block's card alone, to replace the one drawn (out of band)."""
+        block.links = self.links(block.name)
+        context = {"block": block, "card_oob": True}
+        return render_to_string("designer/block_card.html", context)
+
     def container(self, node: Node, label: str, header: Block | None) -> Container:
         children = list(node.get("Children") or [])
         name = str(node.get("Name"))
@@ -226,7 +358,7 @@ class _Drawing:
     def slot(self, parent: str, index: int) -> Slot:
         slot = Slot(parent, index)
         if self.slot_stamp is not None:
-            slot.html = self.slot_stamp.fill(parent=parent, index=str(index))
+            slot.html = self.slot_stamp.fill(parent=parent)
         return slot
 
     def block(self, node: Node, index: int, count: int, *, branch: bool = False) -> Block:
@@ -254,6 +386,7 @@ class _Drawing:
             drawn.children = list(_read_only(children))
         elif drawn.type in BRANCHING:
             drawn.branch_type = BRANCHING[drawn.type]
+            drawn.add_url = self.insert_url
             for position, child in enumerate(children):
                 header = self.block(child, position, len(children), branch=True)
                 drawn.branches.append(self.container(child, header.title, header))

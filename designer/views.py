@@ -2,7 +2,8 @@
 settings panel and publishing.
 
 Every edit goes through the engine's services with the draft revision the page was drawn from;
-the response draws the tree again (with the new revision, and where focus goes next). Each
+the response draws the tree again (with the new revision, and where focus goes next) — or, for
+an edit of one block in a list, only what changed (``drawing.draw_changes``). Each
 applied edit is logged for its user (``designer.services.draft_edit``), so that Undo and Redo
 survive reloads. A refused edit answers 422 with the message; a stale revision answers 409 with
 the current draft, who changed it last and when, and the refused edit kept to re-apply on it;
@@ -27,6 +28,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from bizproc import services
 from bizproc.activities import activities
@@ -50,7 +52,7 @@ from designer.access import (
     editable_template,
     provider_of,
 )
-from designer.drawing import draw, focus_after_delete
+from designer.drawing import draw, draw_card, draw_changes, focus_after_delete, place_of
 from designer.editing import (
     CLOSED_DIALOG,
     block_dialog_context,
@@ -189,17 +191,18 @@ def template_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- the editor --------------------------------------------------------------------------
 
 
-def _tree_context(template: Template, user: Any = None, **extra: Any) -> dict[str, Any]:
-    """What the tree partial draws (all an edit answers with); with ``user``, whether they can
+def _state_context(template: Template, user: Any = None, **extra: Any) -> dict[str, Any]:
+    """What the tree's state partial draws: the revision and, with ``user``, whether they can
     undo and redo."""
     can_undo, can_redo = draft_history(template=template, user=user) if user else (False, False)
-    return {
-        "template": template,
-        "container": draw(template.tree, extra.pop("problems", None), template_pk=template.pk),
-        "can_undo": can_undo,
-        "can_redo": can_redo,
-        **extra,
-    }
+    return {"template": template, "can_undo": can_undo, "can_redo": can_redo, **extra}
+
+
+def _tree_context(template: Template, user: Any = None, **extra: Any) -> dict[str, Any]:
+    """What the tree partial draws: its state and every block."""
+    problems = extra.pop("problems", None)
+    container = draw(template.tree, problems, template_pk=template.pk)
+    return _state_context(template, user, container=container, **extra)
 
 
 def _editor_context(template: Template, user: Any = None, **extra: Any) -> dict[str, Any]:
@@ -236,28 +239,34 @@ def _tree_response(
     closing_dialog: bool = False,
     conflict: dict[str, Any] | None = None,
     oob: bool = False,
+    changes: str | None = None,
 ) -> HttpResponse:
     """The tree partial drawn from the saved draft. With ``dialog``, that block's dialog comes
     along out of band (a newly inserted block opens at once); ``closing_dialog`` answers a
     dialog's form: the dialog gives way to its empty slot and the tree comes out of band.
     ``conflict`` explains a stale revision (``_conflict``); ``oob`` sends the tree out of band
     after a dialog answered in place. ``template`` is the saved draft: an edit brings it up to
-    date, and a refusal (``_refused``) reads it again."""
-    context = _tree_context(
-        template,
-        request.user,
-        focus=focus,
-        announce=announce,
-        error=error,
-        conflict=conflict,
-        oob=closing_dialog or oob,
-    )
-    html = render_to_string("designer/template_editor.html#tree", context, request)
+    date, and a refusal (``_refused``) reads it again. ``changes`` (``drawing.draw_changes``)
+    stand for the tree in the editor's requests: only the tree's state is drawn again."""
+    state = {"focus": focus, "announce": announce, "error": error, "conflict": conflict}
+    partial = changes is not None and request.htmx
+    if partial:
+        context = _state_context(template, request.user, state_oob=closing_dialog, **state)
+        html = changes + render_to_string(
+            "designer/template_editor.html#tree-state", context, request
+        )
+    else:
+        context = _tree_context(template, request.user, oob=closing_dialog or oob, **state)
+        html = render_to_string("designer/template_editor.html#tree", context, request)
     if dialog is not None:
         html += _dialog_html(request, template, dialog, oob=True)
     if closing_dialog:
-        html = CLOSED_DIALOG + html
-    return HttpResponse(html, status=status)
+        return HttpResponse(CLOSED_DIALOG + html, status=status)
+    response = HttpResponse(html, status=status)
+    if partial:
+        # The changes come out of band; the state takes the place of its own.
+        return reswap(retarget(response, "#tree-state"), "outerHTML")
+    return response
 
 
 # Form fields of a refused edit that are not the edit itself.
@@ -361,6 +370,7 @@ def block_create(request: HttpRequest, pk: int) -> HttpResponse:
         dialog=forms.BlockForm.for_block(activity=activity, template=template, user=request.user)
         if configurable
         else None,
+        changes=draw_changes(template.tree, template_pk=template.pk, name=name, before=None),
     )
 
 
@@ -390,6 +400,7 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             return _refused(request, template, EditRefused(_("The position is not valid.")))
         if target == parent["Name"] and index > position:
             index -= 1  # the service counts places once the block has left its own
+    before = place_of(template.tree, name)
     revision = posted_revision(request)
     try:
         draft_edit(
@@ -408,11 +419,15 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     except EditRefused as refused:
         return _refused(request, template, refused)
     title = activities.for_node(node).display_title
+    changes = None
+    if before is not None:
+        changes = draw_changes(template.tree, template_pk=template.pk, name=name, before=before)
     return _tree_response(
         request,
         template,
         focus=f"block:{name}",
         announce=_("“%(title)s” moved.") % {"title": title},
+        changes=changes,
     )
 
 
@@ -438,6 +453,7 @@ def block_duplicate(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         template,
         focus=f"block:{copy}",
         announce=_("“%(title)s” duplicated.") % {"title": title},
+        changes=draw_changes(template.tree, template_pk=template.pk, name=copy, before=None),
     )
 
 
@@ -449,6 +465,7 @@ def block_delete(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     found = find(template.tree, name)
     title = activities.for_node(found[0]).display_title if found else name
     focus = focus_after_delete(template.tree, name)
+    before = place_of(template.tree, name)
     revision = posted_revision(request)
     try:
         draft_edit(
@@ -461,8 +478,17 @@ def block_delete(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         )
     except EditRefused as refused:
         return _refused(request, template, refused)
+    changes = None
+    if before is not None:
+        changes = draw_changes(
+            template.tree, template_pk=template.pk, name=name, before=before, removed=True
+        )
     return _tree_response(
-        request, template, focus=focus, announce=_("“%(title)s” deleted.") % {"title": title}
+        request,
+        template,
+        focus=focus,
+        announce=_("“%(title)s” deleted.") % {"title": title},
+        changes=changes,
     )
 
 
@@ -586,6 +612,7 @@ def block_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
                     focus=f"block:{name}",
                     announce=_("“%(title)s” saved.") % {"title": title},
                     closing_dialog=True,
+                    changes=draw_card(template.tree, template_pk=template.pk, name=name),
                 )
     context = _dialog_context(request, template, form, revision)
     page = "designer/block_dialog.html" + ("#block-dialog" if request.htmx else "")

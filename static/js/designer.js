@@ -1,6 +1,7 @@
 // The process designer. Every edit is one htmx request that the server answers with the tree
-// drawn again (and the place focus goes next); this file decides what to send, opens dialogs
-// and menus, and puts focus where a person expects it. No framework: htmx and the DOM.
+// drawn again, or only with what changed, out of band (and, either way, the tree's state: the
+// revision, and the place focus goes next); this file decides what to send, opens dialogs and
+// menus, and puts focus where a person expects it. No framework: htmx and the DOM.
 (() => {
   "use strict";
 
@@ -11,7 +12,7 @@
   let moving = null; // { name, url }: the block picked up with "Move to…"
   let dragged = null; // { type } dragged from the palette, or { url } of a dragged block
 
-  /** One edit of the draft: the response replaces the tree. */
+  /** One edit of the draft: the response replaces the tree, or its state and what changed. */
   const editTree = (url, values) =>
     htmx.ajax("POST", url, {
       target: "#tree",
@@ -39,7 +40,11 @@
       const [first, second] = rest[0] === "undo" ? ["undo", "redo"] : ["redo", "undo"];
       return [byId(`history-${first}`), byId(`history-${second}`)].find((button) => button && !button.disabled);
     }
-    if (kind === "slot") return document.querySelector(`[data-slot="${CSS.escape(rest.join(":"))}"]`);
+    if (kind === "slot") {
+      const marked = document.querySelector(`[data-slot="${CSS.escape(rest.join(":"))}"]`);
+      const index = Number(rest.pop());
+      return marked || byId(`list-${rest.join(":")}`)?.querySelectorAll(":scope > .slot .add")[index];
+    }
     if (kind === "settings") return document.querySelector("#editor-head a[hx-get]");
     return null;
   };
@@ -50,18 +55,28 @@
     element.scrollIntoView({ block: "nearest", inline: "nearest" });
   };
 
+  /** An insertion point's list, and how many come before it there: the drawing carries no
+   * index, so that an edit need not draw the rest of the list again. */
+  const placeOf = (slot) => ({
+    parent: slot.dataset.parent,
+    index: String([...slot.parentElement.children].filter((item) => item.matches(".slot")).indexOf(slot)),
+  });
+
   // ---- the tree: after each swap ------------------------------------------------------------
 
-  const treeLoaded = (tree) => {
-    moving = null;
-    announce(tree.dataset.announce);
-    const alert = tree.querySelector(":scope > [role=alert]");
+  /** The template editor's tree keeps its state apart (``#tree-state``), the scenario editor's
+   * on itself. */
+  const treeLoaded = () => {
+    const state = byId("tree-state") ?? byId("tree");
+    if (moving) setMoving(null);
+    announce(state.dataset.announce);
+    const alert = state.querySelector(":scope > [role=alert]");
     if (alert) {
       alert.tabIndex = -1;
       focusElement(alert);
       return;
     }
-    focusElement(focusTarget(tree.dataset.focus));
+    focusElement(focusTarget(state.dataset.focus));
   };
 
   // ---- dialogs ----------------------------------------------------------------------------------
@@ -88,7 +103,7 @@
   document.addEventListener("htmx:load", (event) => {
     const element = event.detail.elt;
     if (!(element instanceof Element)) return;
-    if (element.id === "tree") treeLoaded(element);
+    if (element.id === "tree" || element.id === "tree-state") treeLoaded();
     if (element.matches("dialog[data-modal]")) dialogLoaded(element);
   });
 
@@ -248,7 +263,7 @@
 
     const slot = target.closest(".slot .add");
     if (slot) {
-      const place = slot.closest(".slot").dataset;
+      const place = placeOf(slot.closest(".slot"));
       if (moving) {
         editTree(moving.url, { parent: place.parent, index: place.index });
         return;
@@ -276,11 +291,7 @@
     if (paletteItem) {
       // Pressed rather than dragged: the block goes to the end of the process.
       const last = byId("tree").querySelector('[data-container="Template"] > .slot:last-child');
-      editTree(byId("tree").dataset.insertUrl, {
-        parent: last.dataset.parent,
-        index: last.dataset.index,
-        type: paletteItem.dataset.type,
-      });
+      editTree(byId("tree").dataset.insertUrl, { ...placeOf(last), type: paletteItem.dataset.type });
       return;
     }
 
@@ -438,7 +449,7 @@
     const slot = dragged && event.target instanceof Element ? event.target.closest(".slot") : null;
     if (!slot) return;
     event.preventDefault();
-    const { parent, index } = slot.dataset;
+    const { parent, index } = placeOf(slot);
     if (dragged.type) {
       editTree(byId("tree").dataset.insertUrl, { parent, index, type: dragged.type });
     } else {

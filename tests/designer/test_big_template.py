@@ -1,6 +1,6 @@
-"""A template of 200 blocks in the editor: the page and each edit's answer draw every block,
-and the cards' icons refer to the one icon sprite the page defines (the tree an edit answers
-with stays small enough to draw again after every edit)."""
+"""A template of 200 blocks in the editor: the page draws every block, an edit of one block
+answers with its changes only, and undo with the tree drawn again; the cards' icons refer to
+the one icon sprite the page defines."""
 
 import re
 
@@ -70,21 +70,49 @@ def test_the_editor_page_draws_200_blocks_and_defines_their_icons_once(client, a
         assert page.count(f'<symbol id="icon-{icon}"') == 1
 
 
-def test_an_edit_answers_with_every_block_whose_icons_the_page_defines(client, admin, big_template):
+def test_an_edit_of_one_block_answers_with_its_changes_not_the_tree(client, admin, big_template):
     client.force_login(admin)
+    page = client.get(reverse("designer:template-edit", args=[big_template.pk])).text
     response = client.post(
         reverse("designer:block-move", args=[big_template.pk, "A_log3"]),
         {"revision": big_template.revision, "direction": "down"},
         headers=HTMX,
     )
     assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#tree-state"
+    assert 'id="tree"' not in response.text and "<symbol" not in response.text
+    assert len(response.text) < len(page) / 50
+    # Out of its place (its list item and the insertion point after it), in after A_if3.
+    assert '<div hx-swap-oob="delete:#node-A_log3 + .slot"></div>' in response.text
+    assert '<div hx-swap-oob="delete:#node-A_log3"></div>' in response.text
+    moved = response.text.index('<ol hx-swap-oob="afterend:#node-A_if3">')
+    assert response.text.index('<li class="slot"', moved) < response.text.index(
+        'id="node-A_log3"', moved
+    )
+    assert_draws_every_block_with_sprite_icons(response.text, ["A_log3"])
+    assert 'id="block-A_log4"' not in response.text  # nothing else is drawn again
+    assert 'data-focus="block:A_log3"' in response.text
+
+
+def test_undo_answers_with_every_block(client, admin, big_template):
+    client.force_login(admin)
+    moved = client.post(
+        reverse("designer:block-move", args=[big_template.pk, "A_log3"]),
+        {"revision": big_template.revision, "direction": "down"},
+        headers=HTMX,
+    )
+    revision = re.search(r'id="draft-revision" name="revision" value="(\d+)"', moved.text)[1]
+    response = client.post(
+        reverse("designer:template-undo", args=[big_template.pk]),
+        {"revision": revision},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="tree"')
     assert "<symbol" not in response.text  # the page's sprite, outside #tree, stays
     assert_draws_every_block_with_sprite_icons(response.text, block_names(big_template))
-    moved = response.text.index('id="block-A_log3"')
-    assert (
-        response.text.index('id="block-A_if3"') < moved < response.text.index('id="block-A_log4"')
-    )
+    back = response.text.index('id="block-A_log3"')
+    assert response.text.index('id="block-A_in2"') < back < response.text.index('id="block-A_if3"')
 
 
 def test_cards_show_titles_and_imported_names_as_text(client, admin):

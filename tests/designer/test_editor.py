@@ -1,6 +1,7 @@
 """The editor: the tree drawn top to bottom with insertion points, and every edit saved at once
-through the tree services, answered with the tree drawn again (its new revision, where focus
-goes next) — by a user with "design automation" on deals."""
+through the tree services, answered with the tree's new state (its revision, where focus goes
+next) and the tree drawn again or only its changes (test_changes.py) — by a user with "design
+automation" on deals."""
 
 import re
 
@@ -149,13 +150,18 @@ def test_a_reload_shows_exactly_the_saved_draft(editor, template):
     assert find(tree, "A_log")[0]["Properties"]["Text"] == "Deal {=Document:TITLE} is won"
 
 
-def test_saving_a_dialog_closes_it_and_draws_the_tree_out_of_band(editor, template):
-    response = post(editor, "block-update", template, {"Title": "Report", "Text": "Hi"}, "A_log")
+def test_saving_a_dialog_closes_it_and_draws_the_card_out_of_band(editor, template):
+    response = post(editor, "block-update", template, {"Title": "Hello", "Text": "Hi"}, "A_log")
     assert response.status_code == 200
     assert response.text.startswith('<div id="editor-dialog" hidden></div>')
-    assert 'id="tree" class="tree"' in response.text
-    assert 'hx-swap-oob="true"' in response.text
-    assert 'data-focus="block:A_log"' in response.text
+    assert 'id="tree" class="tree"' not in response.text  # the card, not the whole tree
+    card = re.search(r'<div class="block"[^>]*id="block-A_log"[^>]*>', response.text)
+    assert card and 'hx-swap-oob="true"' in card.group()
+    assert '<span class="block-title" id="title-A_log">Hello</span>' in response.text
+    state = re.search(r'<div id="tree-state"[^>]*>', response.text)
+    assert state and 'hx-swap-oob="true"' in state.group()
+    assert 'data-focus="block:A_log"' in state.group()
+    assert f'value="{draft(template)[1]}"' in response.text  # the new revision
 
 
 def test_a_dialog_keeps_what_it_does_not_edit(editor, template):
@@ -291,7 +297,10 @@ def test_composite_blocks_nest_with_insertion_points_in_every_branch(editor, tem
         assert f'data-container="{branch["Name"]}"' in page
         assert f'id="block-{branch["Name"]}"' in page
     (body,) = loop["Children"]
-    assert f'<ol class="blocks" aria-label="Loop body" data-container="{body["Name"]}">' in page
+    assert (
+        f'<ol class="blocks" id="list-{body["Name"]}" aria-label="Loop body" '
+        f'data-container="{body["Name"]}">'
+    ) in page
     assert f'id="block-{body["Name"]}"' not in page
     assert page.count("Add branch") == 2  # the parallel block and the condition
     # 4 root blocks → 5 points; 2 + 2 branches and 1 loop body → 5 more.

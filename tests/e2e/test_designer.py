@@ -302,6 +302,93 @@ def test_with_the_keyboard_only(page: Page, site: Site) -> None:
     expect(page.get_by_role("status").filter(has_text="Published as version 1.")).to_be_visible()
 
 
+# Every list of the tree as drawn: its name and label, then its items in order — an insertion
+# point, or a block with its title and whether it may move up and down.
+DRAWN_LISTS = """() => [...document.querySelectorAll("#tree ol.blocks")].map((list) => [
+  list.id, list.getAttribute("aria-label"),
+  [...list.children].map((item) => {
+    if (item.matches(".slot")) return "+";
+    const card = item.querySelector(":scope > .block");
+    const movable = (action) => !card.querySelector(`[data-action=${action}]`).disabled;
+    const title = card.querySelector(".block-title").textContent;
+    return [item.id, title, movable("up"), movable("down")];
+  }),
+])"""
+
+
+def test_edits_answered_with_their_changes_draw_what_a_reload_draws(page: Page, site: Site):
+    """Inserting, moving, duplicating and deleting blocks answer with the changes only; the
+    page then shows the very tree a reload draws, and goes on editing it without conflicts."""
+    log_in_as_marketer(page, site)
+    create_deal_template(page, "Changes flow")
+    answered_with_changes = []
+    page.on(
+        "response",
+        lambda response: (
+            answered_with_changes.append(response.url)
+            if response.headers.get("hx-retarget") == "#tree-state"
+            else None
+        ),
+    )
+    tree = page.locator("#tree")
+    palette = page.get_by_role("complementary", name="Blocks")
+    menu = page.get_by_role("menu", name="Add block")
+
+    def add_from_palette(title: str, *, dialog: bool = True) -> None:
+        palette.get_by_role("button", name=title, exact=True).click()
+        if dialog:
+            opened = page.get_by_role("dialog", name=title)
+            opened.get_by_role("button", name="Cancel").click()
+            expect(opened).to_have_count(0)
+        expect(block(page, title).first).to_be_focused()  # (a condition's branch comes after)
+
+    def same_as_reloaded() -> None:
+        drawn = page.evaluate(DRAWN_LISTS)
+        page.reload()
+        expect(tree.get_by_role("alert")).to_have_count(0)
+        assert page.evaluate(DRAWN_LISTS) == drawn
+
+    add_from_palette("Pause execution")
+    add_from_palette("Write to report")
+    # Before the pause, from the first "Add block here".
+    tree.get_by_role("button", name="Add block here").first.click()
+    menu.get_by_role("menuitem", name="Set variables").click()
+    page.get_by_role("dialog", name="Set variables").get_by_role("button", name="Cancel").click()
+    setter = block(page, "Set variables")
+    expect(setter).to_be_focused()
+    titles = page.locator('[data-container="Template"] > .node > .block .block-title')
+    expect(titles).to_have_text(["Set variables", "Pause execution", "Write to report"])
+    page.keyboard.press("Alt+ArrowDown")  # below the pause
+    expect(titles).to_have_text(["Pause execution", "Set variables", "Write to report"])
+    expect(setter).to_be_focused()
+    block(page, "Write to report").get_by_role("button", name="Duplicate").click()
+    expect(block(page, "Write to report").nth(1)).to_be_focused()  # the copy, after it
+    pause = block(page, "Pause execution")
+    pause.focus()
+    page.keyboard.press("Delete")
+    expect(pause).to_have_count(0)
+    expect(setter).to_be_focused()  # first now: it cannot move up
+    expect(setter.get_by_role("button", name="Move up")).to_be_disabled()
+    same_as_reloaded()
+
+    # A condition; a report moved into its "Otherwise" branch with "Move to…", and back.
+    add_from_palette("Condition", dialog=False)
+    otherwise = page.get_by_role("list", name="Otherwise")
+    report = block(page, "Write to report").first
+    report.get_by_role("button", name="Move to…").click()
+    otherwise.get_by_role("button", name="Move here").click()
+    expect(otherwise.get_by_role("group", name="Write to report")).to_have_count(1)
+    expect(tree.get_by_role("button", name="Move here")).to_have_count(0)
+    moved = otherwise.get_by_role("group", name="Write to report")
+    expect(moved).to_be_focused()
+    page.keyboard.press("Delete")
+    expect(moved).to_have_count(0)
+    expect(otherwise.get_by_role("button", name="Add block here")).to_be_focused()
+    expect(tree.get_by_role("alert")).to_have_count(0)
+    same_as_reloaded()
+    assert len(answered_with_changes) == 9  # every edit above
+
+
 def test_publish_is_refused_with_linked_problems_until_they_are_fixed(
     page: Page, site: Site
 ) -> None:

@@ -1,0 +1,185 @@
+"""An edit of one block in a list answers with its changes only (``drawing.draw_changes``): the
+block out of its old place, in at its new one with an insertion point, and the cards of the
+neighbours whose first or last place changed — out of band, around the tree's new state. Edits
+of branches, and requests without htmx, answer with the whole tree."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from bizproc.tree import find, root_node
+from tests.bizproc.builders import node
+from tests.designer.conftest import DEAL, HTMX, draft
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def editor(client, designer_user):
+    client.force_login(designer_user)
+    return client
+
+
+def post(client, name: str, template, data: dict, *args, headers=HTMX):
+    return client.post(
+        reverse(f"designer:{name}", args=[template.pk, *args]),
+        {"revision": draft(template)[1], **data},
+        headers=headers,
+    )
+
+
+def insert(client, template, parent: str, index: int, type_: str = "DelayActivity"):
+    data = {"parent": parent, "index": str(index), "type": type_}
+    return post(client, "block-create", template, data)
+
+
+def resent_cards(text: str) -> dict[str, str]:
+    """The cards sent to replace drawn ones, by block name."""
+    return {
+        found[1]: found[0]
+        for found in re.finditer(
+            r'<div class="block[^"]*"\s+id="block-([^"]+)"[^>]*hx-swap-oob="true">.*?'
+            r'<div class="block-actions">.*?</div>',
+            text,
+            re.S,
+        )
+    }
+
+
+def disabled(card: str, action: str) -> bool:
+    button = re.search(rf'<button[^>]*data-action="{action}"[^>]*>', card)
+    return " disabled" in button.group()
+
+
+def inserted_name(text: str) -> str:
+    return re.search(r'data-focus="block:([^"]+)"', text)[1]
+
+
+def test_a_block_put_first_comes_at_the_list_start_and_frees_the_old_first(editor, template):
+    response = insert(editor, template, "Template", 0)
+    assert response.status_code == 200
+    assert response.headers["HX-Retarget"] == "#tree-state"
+    assert response.headers["HX-Reswap"] == "outerHTML"
+    name = inserted_name(response.text)
+    swap = re.search(r'<ol hx-swap-oob="afterbegin:#list-Template">(.*?)</ol>', response.text, re.S)
+    assert swap and swap[1].lstrip().startswith('<li class="slot" data-parent="Template">')
+    assert f'<li class="node" id="node-{name}">' in swap[1]
+    cards = resent_cards(response.text)
+    assert set(cards) == {"A_log"}  # it is no longer first: it may move up now
+    assert not disabled(cards["A_log"], "up") and not disabled(cards["A_log"], "down")
+    assert 'id="tree"' not in response.text
+    assert [child["Name"] for child in draft(template)[0]["Children"]] == [name, "A_log", "A_if"]
+
+
+def test_a_block_put_between_two_sends_no_neighbour(editor, template):
+    response = insert(editor, template, "Template", 1)
+    assert '<ol hx-swap-oob="afterend:#node-A_log">' in response.text
+    assert resent_cards(response.text) == {}
+
+
+def test_a_block_put_last_frees_the_old_last(editor, template):
+    response = insert(editor, template, "Template", 2)
+    assert '<ol hx-swap-oob="afterend:#node-A_if">' in response.text
+    cards = resent_cards(response.text)
+    assert set(cards) == {"A_if"} and not disabled(cards["A_if"], "down")
+
+
+def test_a_block_put_in_a_branch_changes_that_list(editor, template):
+    response = insert(editor, template, "A_yes", 0)
+    assert '<ol hx-swap-oob="afterbegin:#list-A_yes">' in response.text
+    assert find(draft(template)[0], "A_yes")[0]["Children"][0]["Type"] == "DelayActivity"
+
+
+def test_deleting_the_last_block_makes_the_one_before_last(editor, template):
+    response = post(editor, "block-delete", template, {}, "A_if")
+    assert response.status_code == 200
+    assert '<div hx-swap-oob="delete:#node-A_if + .slot"></div>' in response.text
+    assert '<div hx-swap-oob="delete:#node-A_if"></div>' in response.text
+    cards = resent_cards(response.text)
+    assert set(cards) == {"A_log"} and disabled(cards["A_log"], "down")
+    assert 'data-focus="block:A_log"' in response.text
+
+
+def test_moving_down_swaps_the_first_and_last_places(editor, template):
+    response = post(editor, "block-move", template, {"direction": "down"}, "A_log")
+    assert '<ol hx-swap-oob="afterend:#node-A_if">' in response.text
+    cards = resent_cards(response.text)
+    assert set(cards) == {"A_if"}  # now first, and last no more
+    assert disabled(cards["A_if"], "up") and not disabled(cards["A_if"], "down")
+    moved = response.text[response.text.index('id="node-A_log"') :]
+    assert disabled(moved, "down") and not disabled(moved, "up")
+
+
+def test_moving_into_another_list_changes_both(editor, template):
+    response = post(editor, "block-move", template, {"parent": "A_no", "index": "0"}, "A_log")
+    assert '<div hx-swap-oob="delete:#node-A_log"></div>' in response.text
+    assert '<ol hx-swap-oob="afterbegin:#list-A_no">' in response.text
+    assert set(resent_cards(response.text)) == {"A_if"}  # first in the process now
+    assert [child["Name"] for child in find(draft(template)[0], "A_no")[0]["Children"]] == ["A_log"]
+
+
+def test_a_duplicate_comes_after_its_original(editor, template):
+    response = post(editor, "block-duplicate", template, {}, "A_log")
+    copy = inserted_name(response.text)
+    assert copy != "A_log"
+    assert '<ol hx-swap-oob="afterend:#node-A_log">' in response.text
+    assert resent_cards(response.text) == {}  # the original stays first, the condition last
+    assert [child["Name"] for child in draft(template)[0]["Children"]] == ["A_log", copy, "A_if"]
+
+
+def test_a_block_that_holds_others_comes_with_its_branches(editor, template):
+    response = insert(editor, template, "Template", 1, "IfElseActivity")
+    name = inserted_name(response.text)
+    item = response.text[response.text.index(f'<li class="node composite" id="node-{name}">') :]
+    branches = find(draft(template)[0], name)[0]["Children"]
+    for branch in branches:
+        assert f'id="list-{branch["Name"]}"' in item
+    assert "Add branch" in item
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "name"),
+    [
+        ("block-create", {"parent": "A_if", "index": "2", "type": "IfElseBranchActivity"}, ()),
+        ("block-delete", {}, ("A_no",)),
+        ("block-move", {"direction": "up"}, ("A_no",)),
+    ],
+)
+def test_edits_of_branches_answer_with_the_whole_tree(editor, template, action, data, name):
+    response = post(editor, action, template, data, *name)
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="tree"')
+    assert "HX-Retarget" not in response.headers
+
+
+def test_without_htmx_an_edit_answers_with_the_whole_tree(editor, template):
+    response = post(editor, "block-delete", template, {}, "A_log", headers={})
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="tree"')
+
+
+def test_odd_block_names_make_escaped_selectors(editor, admin):
+    from bizproc import services
+
+    template = services.template_create(document_type=DEAL, name="Odd", user=admin)
+    tree = root_node()
+    tree["Children"] = [
+        node("LogActivity", 'Odd name&<x>"1', Title="Odd"),
+        node("LogActivity", "A_last", Title="Last"),
+    ]
+    template.tree = tree
+    template.save()
+    response = post(editor, "block-delete", template, {}, 'Odd name&<x>"1')
+    assert response.status_code == 200
+    # CSS.escape('Odd name&<x>"1'), in an attribute.
+    assert 'hx-swap-oob="delete:#node-Odd\\ name\\&amp;\\&lt;x\\&gt;\\&quot;1"' in response.text
+    cards = resent_cards(response.text)
+    assert set(cards) == {"A_last"} and disabled(cards["A_last"], "up")
+
+
+def test_a_saved_dialog_of_a_block_holding_others_draws_the_tree(editor, template):
+    response = post(editor, "block-update", template, {"Title": "Sizes"}, "A_if")
+    assert response.status_code == 200
+    assert response.text.startswith('<div id="editor-dialog" hidden></div>')
+    assert 'id="tree" class="tree"' in response.text  # its title names its lists, too
