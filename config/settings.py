@@ -1,8 +1,13 @@
 """The one settings module, driven by environment variables.
 
 Without any variables set, the project runs in the embedded default: SQLite, the in-memory
-channel layer, the task worker inside the server process. Production sets ``DATABASE_URL``,
-``REDIS_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS`` and ``HTTPS=true``.
+channel layer and cache, the task worker inside the server process. Production sets
+``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS`` and ``HTTPS=true``.
+
+The cache holds the exact counts of CRM record lists (``crm.counts``), valid until a record
+changes. With ``REDIS_URL`` it is that Redis (keys under ``bizproc:``), shared by every
+server and worker process, so that a write in any of them makes the counts of all stale;
+without, it is the memory of the one process — hence several server processes need Redis.
 """
 
 import os
@@ -163,6 +168,23 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# The cache (see the module's docstring): Redis when configured, else the process's memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "bizproc",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
 
 # Background work goes through django.tasks; django-tasks-db stores tasks in the database.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

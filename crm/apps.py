@@ -8,7 +8,10 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from bizproc.documents import document_providers
-        from crm import activities  # noqa: F401  (registers the CRM robots)
+        from crm import (
+            activities,  # noqa: F401  (registers the CRM robots)
+            counts,  # noqa: F401  (record writes make cached list counts stale)
+        )
         from crm.documents import CrmDocumentProvider
 
         document_providers.register(CrmDocumentProvider())

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crm.counts import counts_invalidate
 from crm.models import (
     Action,
     Company,
@@ -381,6 +382,7 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
                 )
             )
     TimelineEntry.objects.bulk_create(timeline)
+    counts_invalidate()  # bulk inserts send no signals
 
 
 def _created_entries_insert(model: type[Record], ids: list[int]) -> None:

@@ -4,7 +4,8 @@ A filter key is a field code with an optional operator prefix (``>=OPPORTUNITY``
 converted by the field's own converter, so a wrong value is refused with the field's message.
 Pages hold 50 rows, fetched with LIMIT/OFFSET over an indexed order (the id breaks ties);
 ``start=-1`` asks for the first page without counting, as Bitrix24's clients do when they page
-by ``>ID`` themselves.
+by ``>ID`` themselves. The ``total`` of a CRM record list comes from ``crm.counts``, which keeps
+exact counts until a record changes.
 """
 
 import re
@@ -14,6 +15,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from crm.counts import record_count
+from crm.models import Record
 from rest.api import PAGE_SIZE, RestError
 
 _FILTER_KEY_RE = re.compile(r"(>=|<=|!=|!@|@|>|<|=|!|%)?(.+)", re.DOTALL)
@@ -157,6 +160,8 @@ def page_of(queryset: QuerySet, start: int) -> tuple[list[Any], int | None, int 
         return rows, None, None
     if len(rows) < PAGE_SIZE and (rows or offset == 0):
         total = offset + len(rows)
+    elif issubclass(queryset.model, Record):
+        total = record_count(queryset=queryset)
     else:
         total = queryset.order_by().count()
     following = offset + PAGE_SIZE

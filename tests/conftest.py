@@ -45,3 +45,16 @@ def pytest_terminal_summary(terminalreporter) -> None:
             f"{count} test(s) marked '{name}' were left out: set {hint} to run them.",
             yellow=True,
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_record_counts() -> None:
+    """Each test starts without cached list counts: between tests the database is rolled back
+    or flushed without any signal, while the cache (memory, or a Redis that earlier runs used
+    too) keeps what it held. Dropping the generation makes every stored count unreachable,
+    without clearing a Redis others may share."""
+    from django.core.cache import cache
+
+    from crm.counts import GENERATION_KEY
+
+    cache.delete(GENERATION_KEY)
