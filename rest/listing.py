@@ -154,8 +154,8 @@ def page_of(queryset: QuerySet, start: int) -> tuple[list[Any], int | None, int 
         # Deep pages: the database skips ``offset`` narrow index entries rather than whole
         # rows, then reads the page's rows alone.
         ids = list(queryset.values_list("pk", flat=True)[offset : offset + PAGE_SIZE])
-        position = {pk: index for index, pk in enumerate(ids)}
-        rows = sorted(queryset.filter(pk__in=ids), key=lambda row: position[row.pk])
+        by_pk = queryset.in_bulk(ids)
+        rows = [by_pk[pk] for pk in ids if pk in by_pk]
     if start == -1:
         return rows, None, None
     if len(rows) < PAGE_SIZE and (rows or offset == 0):

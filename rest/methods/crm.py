@@ -17,13 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from bizproc.fieldtypes import FieldType, FieldValueError
 from crm import permissions, services
 from crm.fields import FIELD_SPECS, FieldSpec, Kind, field_specs
-from crm.models import RECORD_MODELS, Action, Contact, EntityType, Record
+from crm.models import RECORD_MODELS, Action, EntityType, Record
 from rest.api import Call, Page, RestError, method, not_found
 from rest.listing import FilterField, filter_q, mapping, ordering, page_of, selection, start_of
 
@@ -108,41 +107,74 @@ def _text_or_none(value: Any) -> str | None:
     return str(value) if value is not None else None
 
 
-@functools.cache
-def _reader(spec: FieldSpec) -> Callable[[Record], Any]:
-    """How a field's value goes out, chosen once per field rather than per value: a list page
-    writes hundreds of values."""
-    attr = spec.attr
+def _column(spec: FieldSpec) -> str:
+    """Where a field's value is read from: its column, or for a linked list (``CONTACT_IDS``),
+    which has none, its name (``_records_out`` adds it to the rows)."""
     if spec.kind == Kind.ID:
-        return lambda record: str(record.pk)
+        return "id"
     if spec.kind in (Kind.USER, Kind.LINK):
-        attname = f"{attr}_id"
-        return lambda record: _text_or_none(getattr(record, attname))
+        return f"{spec.attr}_id"
+    return spec.attr
+
+
+def _columns(entity_type: str, codes: list[str]) -> list[str]:
+    """The columns that fields ``codes`` are read from, the id first."""
+    specs = field_specs(entity_type)
+    wanted = [_column(specs[code]) for code in codes if specs[code].kind != Kind.LINKS]
+    return list(dict.fromkeys(["id", *wanted]))
+
+
+@functools.cache
+def _writer(spec: FieldSpec) -> Callable[[Any], Any]:
+    """How a field's stored value goes out, chosen once per field rather than per value: a list
+    page writes hundreds of values."""
+    if spec.kind == Kind.ID:
+        return str
+    if spec.kind in (Kind.USER, Kind.LINK):
+        return _text_or_none
     if spec.kind == Kind.LINKS:
-        return lambda record: [str(linked.pk) for linked in getattr(record, attr).all()]
+        return lambda ids: [str(pk) for pk in ids]
     if spec.kind == Kind.MULTI:
-        return lambda record: _multi_out(spec.code, getattr(record, attr))
+        return functools.partial(_multi_out, spec.code)
     if spec.kind == Kind.DECIMAL:
-        return lambda record: (
-            f"{value:.2f}" if (value := getattr(record, attr)) is not None else None
-        )
+        return lambda value: f"{value:.2f}" if value is not None else None
     if spec.type == FieldType.INT:
-        return lambda record: _text_or_none(getattr(record, attr))
+        return _text_or_none
     if spec.type == FieldType.DATETIME:
-        return lambda record: (
-            timezone.localtime(value).isoformat(timespec="seconds")
-            if (value := getattr(record, attr))
-            else ""
+        return lambda value: (
+            timezone.localtime(value).isoformat(timespec="seconds") if value else ""
         )
     if spec.type == FieldType.DATE:
-        return lambda record: _date_text(getattr(record, attr))
-    return lambda record: value if (value := getattr(record, attr)) is not None else ""
+        return _date_text
+    return lambda value: value if value is not None else ""
 
 
-def _records_out(records: list[Record], entity_type: str, codes: list[str]) -> list[dict]:
+def _linked_ids(model: type[Record], attr: str, ids: list[int]) -> dict[int, list[int]]:
+    """{record id: ids of the records its many-to-many field ``attr`` links}, read from the
+    link table alone; the highest first, as records are ordered."""
+    field = model._meta.get_field(attr)
+    source, target = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+    links = field.remote_field.through.objects.filter(**{f"{source}__in": ids})
+    linked: dict[int, list[int]] = {}
+    for pk, other in links.order_by(f"-{target}").values_list(source, target):
+        linked.setdefault(pk, []).append(other)
+    return linked
+
+
+def _records_out(rows: list[tuple], entity_type: str, codes: list[str]) -> list[dict]:
+    """Rows of ``values_list(*_columns(entity_type, codes))`` as Bitrix24 sends them; a linked
+    list is read for all the rows at once."""
     specs = field_specs(entity_type)
-    readers = [(code, _reader(specs[code])) for code in codes]
-    return [{code: read(record) for code, read in readers} for record in records]
+    columns = _columns(entity_type, codes)
+    readers = []
+    for code in codes:
+        spec = specs[code]
+        if spec.kind == Kind.LINKS:
+            linked = _linked_ids(RECORD_MODELS[entity_type], spec.attr, [row[0] for row in rows])
+            rows = [(*row, linked.get(row[0], [])) for row in rows]
+            columns.append(spec.attr)
+        readers.append((code, columns.index(_column(spec)), _writer(spec)))
+    return [{code: write(row[at]) for code, at, write in readers} for row in rows]
 
 
 # Values in --------------------------------------------------------------------------------
@@ -225,7 +257,9 @@ def record_get(call: Call, *, entity_type: str) -> dict[str, Any]:
     ``list`` with that field selected gives them."""
     record = _readable_record(call, entity_type)
     codes = [spec.code for spec in FIELD_SPECS[entity_type] if spec.kind != Kind.LINKS]
-    return _records_out([record], entity_type, codes)[0]
+    # The row a list reads (for one record, the model's own query is the cheaper one).
+    row = tuple(getattr(record, column) for column in _columns(entity_type, codes))
+    return _records_out([row], entity_type, codes)[0]
 
 
 def record_update(call: Call, *, entity_type: str) -> bool:
@@ -308,17 +342,7 @@ def record_list(call: Call, *, entity_type: str) -> Page:
         .filter(filter_q(call.param("filter"), fields))
         .order_by(*ordering(call.param("order"), {c: f.path for c, f in fields.items()}, ["id"]))
     )
-    by_code = field_specs(entity_type)
-    columns = {
-        "id" if by_code[code].kind == Kind.ID else by_code[code].attr
-        for code in codes
-        if by_code[code].kind != Kind.LINKS
-    }
-    queryset = queryset.only(*columns)
-    if "CONTACT_IDS" in codes:
-        queryset = queryset.prefetch_related(
-            Prefetch("contacts", queryset=Contact.objects.only("pk"))
-        )
+    queryset = queryset.values_list(*_columns(entity_type, codes))
     rows, total, following = page_of(queryset, start_of(call.param("start")))
     return Page(_records_out(rows, entity_type, codes), total, following)
 

@@ -250,6 +250,30 @@ def test_deep_pages_keep_the_order_filter_and_total(client, base, admin, monkeyp
     assert seen == wanted
 
 
+def test_linked_contacts_are_listed_highest_first_in_one_query(
+    client, base, admin, monkeypatch, django_assert_max_num_queries
+) -> None:
+    monkeypatch.setattr("rest.listing.DEFERRED_JOIN_OFFSET", 50)
+    contacts = [ContactFactory() for _ in range(3)]
+    deals = [DealFactory(assigned_by=admin) for _ in range(60)]
+    for index, deal in enumerate(deals):
+        deal.contacts.set(contacts[: index % 4])
+    expected = {
+        str(deal.pk): [str(contact.pk) for contact in reversed(contacts[: index % 4])]
+        for index, deal in enumerate(deals)
+    }
+    for start in (0, 50):  # the deep page reads ids first
+        # The webhook, its bucket, the page (ids first when deep), the count, the links.
+        with django_assert_max_num_queries(6):
+            _status, body = call(
+                client, base, "crm.deal.list", {"select": ["CONTACT_IDS"], "start": start}
+            )
+        assert {row["ID"]: row["CONTACT_IDS"] for row in body["result"]} == {
+            row["ID"]: expected[row["ID"]] for row in body["result"]
+        }
+        assert len(body["result"]) == (50 if start == 0 else 10)
+
+
 # Rights -------------------------------------------------------------------------------------
 
 
