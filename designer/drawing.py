@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escapejs
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -87,15 +88,6 @@ class Block:
 
 
 @dataclass
-class Run:
-    """Insertion points and blocks holding no others, drawn, then the block after them that
-    holds others (which the template draws around its branches), if any."""
-
-    html: str
-    composite: Block | None
-
-
-@dataclass
 class Container:
     """The blocks of one list (the process, a branch, a loop body) with insertion points."""
 
@@ -103,15 +95,15 @@ class Container:
     label: str
     header: Block | None
     items: list[Slot | Block]
-    runs: list[Run] = field(default_factory=list)  # the items as runs (the template editor's)
+    html: str = ""  # drawn, safe (the template editor's)
 
 
 def draw(
     tree: Node, problems: dict[str, list[str]] | None = None, *, template_pk: int | None = None
 ) -> Container:
-    """The drawing of ``tree``; with ``template_pk``, the template editor's: every card and
-    insertion point drawn (``html``) and each list as runs (the smart scenario editor draws its
-    own cards from the shape)."""
+    """The drawing of ``tree``; with ``template_pk``, the template editor's: every list, card
+    and insertion point drawn (``html``; the smart scenario editor draws its own cards from
+    the shape)."""
     return _Drawing(problems or {}, template_pk).container(tree, _("Process"), header=None)
 
 
@@ -273,8 +265,9 @@ class _Stamp:
         drawn = INDENT.sub("\n", render_to_string(template_name, context)).strip()
         self.parts = FIELD.split(drawn)
 
-    def fill(self, **values: str) -> str:
-        escaped = {name: html.escape(value) for name, value in values.items()}
+    def fill(self, raw: dict[str, str] | None = None, **values: str) -> str:
+        """The stamp with ``values`` escaped and ``raw`` ones (drawn, safe) as they are."""
+        escaped = {name: html.escape(value) for name, value in values.items()} | (raw or {})
         parts = self.parts.copy()
         parts[1::2] = [escaped[name] for name in parts[1::2]]
         return mark_safe("".join(parts))  # noqa: S308 - drawn escaped, values escaped above
@@ -285,9 +278,11 @@ class _Drawing:
         self.problems = problems
         self.cards: dict[tuple[bool, bool], dict[str, str]] = {}
         self.routes: dict[str, tuple[str, str]] = {}
-        self.stamps: dict[tuple[bool, bool, bool, bool, bool], _Stamp] = {}
+        self.stamps: dict[tuple[object, ...], _Stamp] = {}
         self.slot_stamp: _Stamp | None = None
+        self.slots: dict[str, str] = {}  # an insertion point drawn, by list
         self.kinds: dict[str, str] = {}  # the activity's own title, by type
+        self.categories: dict[str, str] = {}  # the activity's category, by type
         self.insert_url = ""
         if template_pk is not None:
             self.cards = {
@@ -330,11 +325,42 @@ class _Drawing:
             description=block.description,
         )
 
+    def stamp(self, key: tuple[object, ...], part: str, context: dict[str, object]) -> _Stamp:
+        if key not in self.stamps:
+            self.stamps[key] = _Stamp(f"designer/tree_container.html#{part}", context)
+        return self.stamps[key]
+
+    def list_html(self, container: Container) -> str:
+        model = Container(_field("name"), _field("label"), None, [])
+        stamp = self.stamp(("list",), "list", {"container": model, "items": _field("items")})
+        items = "".join(
+            item.html if isinstance(item, Slot) else self.item(item) for item in container.items
+        )
+        return stamp.fill(name=container.name, label=container.label, raw={"items": items})
+
     def item(self, block: Block) -> str:
         """A block's list item: its card, and the branches of a block that holds others."""
-        if block.branches or block.children:
-            return render_to_string("designer/tree_container.html#composite", {"item": block})
-        return block.html
+        if block.children:
+            return render_to_string("designer/tree_container.html#read-only", {"item": block})
+        if not block.branches:
+            return block.html
+        model = Block(**(vars(block) | {"name": _field("name")}))
+        context = {name: _field(name) for name in ("name_js", "count", "card", "branches")}
+        stamp = self.stamp(("composite", block.branch_type), "composite", {"item": model} | context)
+        parts = {"header": _field("header"), "list": _field("list")}
+        branch = self.stamp(("branch",), "branch", parts)
+        branches = "".join(
+            branch.fill(
+                raw={"header": drawn.header.html if drawn.header else "", "list": drawn.html}
+            )
+            for drawn in block.branches
+        )
+        return stamp.fill(
+            name=block.name,
+            name_js=escapejs(block.name),
+            count=str(len(block.branches)),
+            raw={"card": block.html, "branches": branches},
+        )
 
     def card_oob(self, block: Block) -> str:
         """A block's card alone, to replace the one drawn (out of band)."""
@@ -352,13 +378,16 @@ class _Drawing:
         items.append(self.slot(name, len(children)))
         drawn = Container(name, label, header, items)
         if self.routes:
-            drawn.runs = list(_runs(items))
+            drawn.html = self.list_html(drawn)
         return drawn
 
     def slot(self, parent: str, index: int) -> Slot:
+        """An insertion point; drawn once per list, as they carry no index."""
         slot = Slot(parent, index)
         if self.slot_stamp is not None:
-            slot.html = self.slot_stamp.fill(parent=parent)
+            if parent not in self.slots:
+                self.slots[parent] = self.slot_stamp.fill(parent=parent)
+            slot.html = self.slots[parent]
         return slot
 
     def block(self, node: Node, index: int, count: int, *, branch: bool = False) -> Block:
@@ -366,12 +395,13 @@ class _Drawing:
         type_ = str(node.get("Type"))
         if type_ not in self.kinds:
             self.kinds[type_] = str(activity.title) if activity.supported else type_
+            self.categories[type_] = str(activity.category)
         drawn = Block(
             name=str(node.get("Name")),
             type=type_,
             title=activity.display_title,
             kind=self.kinds[type_],
-            category=str(activity.category),
+            category=self.categories[type_],
             summary=activity.summary() if activity.supported else "",
             supported=activity.supported,
             first=index == 0,
@@ -399,17 +429,6 @@ class _Drawing:
             drawn.card = self.cards[branch, drawn.supported]
             drawn.html = self.card(drawn, leaf=not (branch or drawn.branches or drawn.children))
         return drawn
-
-
-def _runs(items: list[Slot | Block]) -> Iterable[Run]:
-    drawn: list[str] = []
-    for item in items:
-        if isinstance(item, Block) and (item.branches or item.children):
-            yield Run(mark_safe("".join(drawn)), item)  # noqa: S308 - drawn escaped
-            drawn = []
-        else:
-            drawn.append(item.html)
-    yield Run(mark_safe("".join(drawn)), None)  # noqa: S308 - drawn escaped
 
 
 def _description(block: Block) -> str:
