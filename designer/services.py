@@ -62,9 +62,14 @@ def draft_edit[T](*, template: Template, revision: int, user: Any, edit: Callabl
     and logs it as the user's newest undoable edit, clearing what they could redo. A refused
     edit (``EditRefused``, ``StaleRevision``) logs nothing, nor one that changed nothing (a
     dialog saved as it was): undoing it would seem to do nothing."""
-    # The locked row is read only here; ``template`` is brought up to the saved draft by the
-    # edit (``draft_save``) and only drawn afterwards.
-    before = draft_snapshot(draft_lock(template, revision))
+    # ``template`` at the revision posted is the draft the edit locks (every change of the
+    # draft makes a new revision; a newer one is refused by the edit's own lock), so it need
+    # not be read again; at another revision, the locked row tells. The edit brings
+    # ``template`` up to the saved draft (``draft_save``) with fields of its own.
+    if template.revision == revision:
+        before = draft_snapshot(template)
+    else:
+        before = draft_snapshot(draft_lock(template, revision))
     result = edit()
     after = draft_snapshot(template)
     if after == before:

@@ -224,3 +224,25 @@ def test_only_designers_may_undo(client, seller, template):
     assert send(client, "template-undo", template).status_code == 403
     assert send(client, "template-redo", template).status_code == 403
     assert draft(template) == before
+
+
+def test_an_edit_logs_the_draft_it_was_applied_to(admin, template):
+    """The view's copy of the template stands for the draft only at the revision posted; an
+    edit posted at a newer one (the draft changed after the view read it) logs the locked
+    draft, so undo brings back what the edit changed, not what the view had read."""
+    from bizproc import services
+    from designer.services import draft_edit, draft_undo
+
+    read = type(template).objects.get(pk=template.pk)
+    services.tree_delete(template=template, revision=template.revision, name="A_log", user=admin)
+    template.refresh_from_db()
+    newer = template.revision
+    draft_edit(
+        template=read,
+        revision=newer,
+        user=admin,
+        edit=lambda: services.tree_delete(template=read, revision=newer, name="A_if", user=admin),
+    )
+    assert read.tree["Children"] == []
+    draft_undo(template=read, revision=read.revision, user=admin)
+    assert children_of_root(template) == ["A_if"]  # A_log was gone before the edit
