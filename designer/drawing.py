@@ -15,6 +15,7 @@ that nothing after the change has to be drawn again; the editor counts them wher
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escapejs
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from bizproc.activities import activities
@@ -273,13 +275,19 @@ class _Stamp:
         return mark_safe("".join(parts))  # noqa: S308 - drawn escaped, values escaped above
 
 
+@functools.lru_cache(maxsize=256)
+def _stamps(language: str | None, template_pk: int) -> dict[tuple[object, ...], _Stamp]:
+    """The stamps of a template's drawings in a language, kept for its next drawings: their
+    texts are translations and their links the template's, which a running process keeps."""
+    return {}
+
+
 class _Drawing:
     def __init__(self, problems: dict[str, list[str]], template_pk: int | None) -> None:
         self.problems = problems
         self.cards: dict[tuple[bool, bool], dict[str, str]] = {}
         self.routes: dict[str, tuple[str, str]] = {}
         self.stamps: dict[tuple[object, ...], _Stamp] = {}
-        self.slot_stamp: _Stamp | None = None
         self.slots: dict[str, str] = {}  # an insertion point drawn, by list
         self.kinds: dict[str, str] = {}  # the activity's own title, by type
         self.categories: dict[str, str] = {}  # the activity's category, by type
@@ -295,8 +303,7 @@ class _Drawing:
                 url = reverse(f"designer:block-{action}", args=[template_pk, PLACEHOLDER])
                 before, after = url.split(PLACEHOLDER)
                 self.routes["edit" if action == "update" else action] = (before, after)
-            model = Slot(_field("parent"), _field("index"))  # type: ignore[arg-type]
-            self.slot_stamp = _Stamp("designer/tree_container.html#slot", {"item": model})
+            self.stamps = _stamps(get_language(), template_pk)
 
     def links(self, name: str, *, quoted: str = "") -> dict[str, str]:
         quoted = quoted or quote(name, safe=NAME_SAFE)
@@ -384,9 +391,11 @@ class _Drawing:
     def slot(self, parent: str, index: int) -> Slot:
         """An insertion point; drawn once per list, as they carry no index."""
         slot = Slot(parent, index)
-        if self.slot_stamp is not None:
+        if self.routes:
             if parent not in self.slots:
-                self.slots[parent] = self.slot_stamp.fill(parent=parent)
+                model = Slot(_field("parent"), 0)
+                stamp = self.stamp(("slot",), "slot", {"item": model})
+                self.slots[parent] = stamp.fill(parent=parent)
             slot.html = self.slots[parent]
         return slot
 
