@@ -79,9 +79,7 @@ def draft_edit[T](*, template: Template, revision: int, user: Any, edit: Callabl
     limit = max(settings.DESIGNER_UNDO_LIMIT, 0)
     if limit:
         EditLogEntry.objects.create(template=template, user=user, before=before, after=after)
-    forgotten = list(log.order_by("-pk").values_list("pk", flat=True)[limit:])
-    if forgotten:
-        EditLogEntry.objects.filter(pk__in=forgotten).delete()
+    EditLogEntry.objects.filter(pk__in=log.order_by("-pk").values("pk")[limit:]).delete()
     return result
 
 
