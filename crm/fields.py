@@ -55,7 +55,7 @@ class FieldSpec:
             required=self.required,
             multiple=self.multiple,
             read_only=self.read_only,
-            options=self.options() if self.options else {},
+            options=LazyOptions(self.options) if self.options else {},
             max_length=max_length,
         )
 
@@ -132,6 +132,30 @@ def _column_range(attr: str, code: str) -> tuple[int, int]:
     internal_type = model._meta.get_field(attr).get_internal_type()
     low, high = connection.ops.integer_field_range(internal_type)
     return (low if low is not None else -_MAX_ID - 1, high if high is not None else _MAX_ID)
+
+
+class LazyOptions(Mapping[str, str]):
+    """A select field's options, read when first asked for: most who take a record's fields
+    (an edit's validation, a dialog's list of values to insert) never look at them."""
+
+    def __init__(self, load: Callable[[], dict[str, str]]) -> None:
+        self._load = load
+        self._options: dict[str, str] | None = None
+
+    @property
+    def _loaded(self) -> dict[str, str]:
+        if self._options is None:
+            self._options = self._load()
+        return self._options
+
+    def __getitem__(self, key: str) -> str:
+        return self._loaded[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded)
+
+    def __len__(self) -> int:
+        return len(self._loaded)
 
 
 def status_options(status_list: str) -> Callable[[], dict[str, str]]:

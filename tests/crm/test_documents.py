@@ -14,7 +14,7 @@ from accounts.models import User
 from bizproc.documents import DocumentError, DocumentType
 from bizproc.fieldtypes import FieldType
 from crm.documents import DOCUMENT_TYPES, CrmDocumentProvider
-from crm.models import RECORD_MODELS, Company, Contact, Deal, Lead, Record
+from crm.models import RECORD_MODELS, Company, Contact, Deal, Lead, Record, Status, StatusList
 from tests.crm.factories import (
     CompanyFactory,
     ContactFactory,
@@ -478,6 +478,17 @@ def test_deal_fields_describe_stage_probability_amount_and_contacts(provider):
     assert fields["BEGINDATE"].type == FieldType.DATE
     assert set(fields["CURRENCY_ID"].options) == {"RUB", "USD", "EUR"}
     assert not fields["PROBABILITY"].required
+
+
+def test_a_lists_options_are_read_when_asked_for_and_then_kept(provider, django_assert_num_queries):
+    """An edit's validation and a dialog's list of values take a record's fields without ever
+    looking at the stages: they cost no query."""
+    with django_assert_num_queries(0):
+        stage = fields_by_code(provider, DEAL)["STAGE_ID"]
+    Status.objects.filter(list=StatusList.DEAL_STAGE, code="WON").update(name="Closed, won")
+    with django_assert_num_queries(1):
+        assert stage.options["WON"] == "Closed, won"
+        assert "LOSE" in stage.options and len(stage.options) == 7
 
 
 def test_lead_fields_describe_status_and_multiple_phones(provider):
