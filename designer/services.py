@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from bizproc.design import template_set_active
@@ -75,12 +75,21 @@ def draft_edit[T](*, template: Template, revision: int, user: Any, edit: Callabl
     if after == before:
         return result
     log = _log(template, user)
-    log.filter(undone=True).delete()
     limit = max(settings.DESIGNER_UNDO_LIMIT, 0)
-    if limit:
-        EditLogEntry.objects.create(template=template, user=user, before=before, after=after)
-    EditLogEntry.objects.filter(pk__in=log.order_by("-pk").values("pk")[limit:]).delete()
+    if not limit:
+        log.delete()
+        return result
+    # In one statement: what the user could redo, and what falls off the end of the log.
+    kept = log.filter(undone=False).order_by("-pk").values("pk")[: limit - 1]
+    log.filter(Q(undone=True) | ~Q(pk__in=kept)).delete()
+    EditLogEntry.objects.create(template=template, user=user, before=before, after=after)
     return result
+
+
+def draft_history_after_edit() -> tuple[bool, bool]:
+    """``draft_history`` right after ``draft_edit`` changed the draft, without asking the log:
+    the edit can be undone (when the log keeps any), and nothing can be redone."""
+    return settings.DESIGNER_UNDO_LIMIT > 0, False
 
 
 def draft_history(*, template: Template, user: Any) -> tuple[bool, bool]:

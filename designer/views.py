@@ -65,6 +65,7 @@ from designer.editing import (
 from designer.services import (
     draft_edit,
     draft_history,
+    draft_history_after_edit,
     draft_redo,
     draft_undo,
     template_delete,
@@ -191,10 +192,18 @@ def template_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- the editor --------------------------------------------------------------------------
 
 
-def _state_context(template: Template, user: Any = None, **extra: Any) -> dict[str, Any]:
+def _state_context(
+    template: Template,
+    user: Any = None,
+    *,
+    history: tuple[bool, bool] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """What the tree's state partial draws: the revision and, with ``user``, whether they can
-    undo and redo."""
-    can_undo, can_redo = draft_history(template=template, user=user) if user else (False, False)
+    undo and redo (``history``, when known already)."""
+    if history is None:
+        history = draft_history(template=template, user=user) if user else (False, False)
+    can_undo, can_redo = history
     return {"template": template, "can_undo": can_undo, "can_redo": can_redo, **extra}
 
 
@@ -240,6 +249,7 @@ def _tree_response(
     conflict: dict[str, Any] | None = None,
     oob: bool = False,
     changes: str | None = None,
+    edited: bool = False,
 ) -> HttpResponse:
     """The tree partial drawn from the saved draft. With ``dialog``, that block's dialog comes
     along out of band (a newly inserted block opens at once); ``closing_dialog`` answers a
@@ -247,8 +257,11 @@ def _tree_response(
     ``conflict`` explains a stale revision (``_conflict``); ``oob`` sends the tree out of band
     after a dialog answered in place. ``template`` is the saved draft: an edit brings it up to
     date, and a refusal (``_refused``) reads it again. ``changes`` (``drawing.draw_changes``)
-    stand for the tree in the editor's requests: only the tree's state is drawn again."""
+    stand for the tree in the editor's requests: only the tree's state is drawn again.
+    ``edited``: the user's edit (``draft_edit``) changed the draft just now."""
     state = {"focus": focus, "announce": announce, "error": error, "conflict": conflict}
+    if edited:
+        state["history"] = draft_history_after_edit()
     partial = changes is not None and request.htmx
     if partial:
         context = _state_context(template, request.user, state_oob=closing_dialog, **state)
@@ -371,6 +384,7 @@ def block_create(request: HttpRequest, pk: int) -> HttpResponse:
         if configurable
         else None,
         changes=draw_changes(template.tree, template_pk=template.pk, name=name, before=None),
+        edited=True,
     )
 
 
@@ -428,6 +442,7 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         focus=f"block:{name}",
         announce=_("“%(title)s” moved.") % {"title": title},
         changes=changes,
+        edited=True,
     )
 
 
@@ -454,6 +469,7 @@ def block_duplicate(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         focus=f"block:{copy}",
         announce=_("“%(title)s” duplicated.") % {"title": title},
         changes=draw_changes(template.tree, template_pk=template.pk, name=copy, before=None),
+        edited=True,
     )
 
 
@@ -489,6 +505,7 @@ def block_delete(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         focus=focus,
         announce=_("“%(title)s” deleted.") % {"title": title},
         changes=changes,
+        edited=True,
     )
 
 

@@ -117,10 +117,16 @@ def test_the_history_survives_a_reload_and_shows_on_the_buttons(editor, template
     assert "disabled" not in redo_button
 
 
+def enabled(html: str, button: str) -> bool:
+    return "disabled" not in html[html.index(f'id="history-{button}"') :].split(">")[0]
+
+
 def test_a_new_edit_clears_what_could_be_redone(editor, template):
     send(editor, "block-delete", template, {}, "A_log")
-    send(editor, "template-undo", template)
-    send(editor, "block-duplicate", template, {}, "A_if")
+    undone = send(editor, "template-undo", template).text
+    assert enabled(undone, "redo")
+    edited = send(editor, "block-duplicate", template, {}, "A_if").text
+    assert enabled(edited, "undo") and not enabled(edited, "redo")
     before = draft(template)
     response = send(editor, "template-redo", template)
     assert response.status_code == 422
@@ -216,6 +222,13 @@ def test_the_log_keeps_as_many_edits_as_the_setting_says(editor, template, setti
     assert send(editor, "template-undo", template).status_code == 200
     assert len(titles(template)) == 3  # the first copy stays: its undo was forgotten
     assert "There is nothing to undo." in send(editor, "template-undo", template).text
+
+
+def test_with_no_log_kept_nothing_can_be_undone(editor, template, settings):
+    settings.DESIGNER_UNDO_LIMIT = 0
+    edited = send(editor, "block-duplicate", template, {}, "A_log").text
+    assert not enabled(edited, "undo") and not enabled(edited, "redo")
+    assert not EditLogEntry.objects.exists()
 
 
 def test_only_designers_may_undo(client, seller, template):
