@@ -220,7 +220,8 @@ def _editor_context(template: Template, user: Any = None, **extra: Any) -> dict[
     return {
         "caption": provider_of(document_type).caption(document_type),
         "caption_plural": provider_of(document_type).caption(document_type, plural=True),
-        "version": template.latest_version,
+        # Only what the publish panel says: a version's blocks are as big as the draft's.
+        "version": template.versions.order_by("-number").only("number", "published_at").first(),
         "auto_execute": _auto_execute_label(template.auto_execute),
     } | _tree_context(template, user, **extra)
 
