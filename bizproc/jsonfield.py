@@ -19,7 +19,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
-
 # Keys as json.dumps writes them; datetimes and dataclasses refused as json.dumps refuses them.
 _ORJSON_OPTIONS = (
     orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
