@@ -52,9 +52,10 @@ def designed_templates() -> Any:
 def editable_template(user: Any, pk: int) -> Template:
     """The template, for a user who may design its document type (404 / 403 otherwise)."""
     designable_types(user)
-    template = designed_templates().filter(pk=pk).first()
-    if template is None:
-        raise Http404
+    try:
+        template = designed_templates().get(pk=pk)
+    except Template.DoesNotExist:
+        raise Http404 from None
     if not may_design(user, template.document_type_triple):
         raise PermissionDenied
     return template

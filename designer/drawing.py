@@ -44,6 +44,7 @@ PLACEHOLDER = "BLOCK-NAME"
 # A stamp's placeholders: noncharacters, which neither escaping nor translations produce.
 FIELD = re.compile("\ufdd0(\\w+)\ufdd1")
 INDENT = re.compile(r"\n\s*")
+ESCAPED = re.compile("[&<>\"']")
 
 
 def _field(name: str) -> str:
@@ -57,7 +58,7 @@ class Slot:
     parent: str
     index: int
     is_slot: bool = True
-    html: str = ""  # drawn, safe (the template editor's)
+    html: str = ""  # drawn, escaped (the template editor's)
 
     @property
     def key(self) -> str:
@@ -85,7 +86,7 @@ class Block:
     description: str = ""  # the line under the title (``_description``)
     card: dict[str, str] = field(default_factory=dict)  # ``card_texts`` of its kind
     links: dict[str, str] = field(default_factory=dict)  # edit, move, duplicate, delete
-    # Drawn, safe (the template editor's): its card, in its list item if it holds no others.
+    # Drawn, escaped (the template editor's): its card, in its list item if it holds no others.
     html: str = ""
 
 
@@ -97,7 +98,7 @@ class Container:
     label: str
     header: Block | None
     items: list[Slot | Block]
-    html: str = ""  # drawn, safe (the template editor's)
+    html: str = ""  # drawn, escaped (the template editor's; the whole tree's marked safe)
 
 
 def draw(
@@ -106,7 +107,9 @@ def draw(
     """The drawing of ``tree``; with ``template_pk``, the template editor's: every list, card
     and insertion point drawn (``html``; the smart scenario editor draws its own cards from
     the shape)."""
-    return _Drawing(problems or {}, template_pk).container(tree, _("Process"), header=None)
+    drawn = _Drawing(problems or {}, template_pk).container(tree, _("Process"), header=None)
+    drawn.html = mark_safe(drawn.html)  # noqa: S308 - drawn escaped
+    return drawn
 
 
 @dataclass(frozen=True)
@@ -120,29 +123,50 @@ class Place:
 def place_of(tree: Node, name: str) -> Place | None:
     """Where block ``name`` stands; None for a branch (drawn side by side, not in a list) and
     for a block inside an unsupported one (drawn read-only)."""
-    found = find(tree, name)
-    if found is None or found[1] is None or found[1].get("Name") not in _lists(tree):
+    path = _path(tree, name)
+    if path is None or len(path) < 2 or not _drawn_as_list(path[:-1]):
         return None
-    children = found[1].get("Children") or []
-    return Place(str(found[1].get("Name")), tuple(str(child.get("Name")) for child in children))
+    children = path[-2].get("Children") or []
+    return Place(str(path[-2].get("Name")), tuple(str(child.get("Name")) for child in children))
 
 
-def _lists(tree: Node) -> set[str]:
-    """The names of the lists drawn with insertion points (``_Drawing.container``'s)."""
-    drawn: set[str] = set()
-    pending = [tree]
-    while pending:
-        listed = pending.pop()
-        drawn.add(str(listed.get("Name")))
-        for child in listed.get("Children") or []:
-            activity = activities.for_node(child)
-            if not activity.supported:
-                continue
-            if child.get("Type") in BRANCHING or child.get("Type") == WHILE:
-                pending += child.get("Children") or []
-            elif activity.composite:
-                pending.append(child)
-    return drawn
+def _path(tree: Node, name: str) -> list[Node] | None:
+    """The nodes from the root down to block ``name``, or None."""
+    stack: list[tuple[Node, int]] = [(tree, 0)]
+    path: list[Node] = []
+    while stack:
+        node, depth = stack.pop()
+        del path[depth:]
+        path.append(node)
+        if node.get("Name") == name:
+            return path
+        stack.extend((child, depth + 1) for child in reversed(node.get("Children") or []))
+    return None
+
+
+def _drawn_as_list(path: list[Node]) -> bool:
+    """Whether the last node of ``path`` (from the root) is drawn as a list with insertion
+    points (``_Drawing.container``'s): the root; in a list, a supported block that holds
+    others (not as branches); each branch, or loop body, of a supported block in a list."""
+    listed = [True]
+    for index, node in enumerate(path[1:], start=1):
+        parent = path[index - 1]
+        if listed[index - 1]:
+            activity = activities.for_node(node)
+            listed.append(
+                activity.supported
+                and activity.composite
+                and node.get("Type") not in BRANCHING
+                and node.get("Type") != WHILE
+            )
+        else:
+            listed.append(
+                index >= 2
+                and listed[index - 2]
+                and (parent.get("Type") in BRANCHING or parent.get("Type") == WHILE)
+                and activities.for_node(parent).supported
+            )
+    return listed[-1]
 
 
 def draw_changes(
@@ -203,7 +227,7 @@ def draw_card(tree: Node, *, template_pk: int, name: str) -> str | None:
 
 
 def _swap(style: str, selector: str, content: str, *, tag: str = "div") -> str:
-    """An out-of-band swap of ``content`` (drawn, safe) at ``selector``; list items come in an
+    """An out-of-band swap of ``content`` (drawn, escaped) at ``selector``; list items come in an
     ``ol``, as only the children of the swapped element are put in."""
     return f'<{tag} hx-swap-oob="{html.escape(f"{style}:{selector}")}">{content}</{tag}>'
 
@@ -268,18 +292,50 @@ class _Stamp:
         self.parts = FIELD.split(drawn)
 
     def fill(self, raw: dict[str, str] | None = None, **values: str) -> str:
-        """The stamp with ``values`` escaped and ``raw`` ones (drawn, safe) as they are."""
-        escaped = {name: html.escape(value) for name, value in values.items()} | (raw or {})
+        """The stamp with ``values`` escaped and ``raw`` ones (drawn, escaped) as they are: plain
+        text, which only the whole drawing is marked safe as (marking each part would copy it
+        once more)."""
+        escaped = {name: _escape(value) for name, value in values.items()}
+        if raw:
+            escaped.update(raw)
         parts = self.parts.copy()
         parts[1::2] = [escaped[name] for name in parts[1::2]]
-        return mark_safe("".join(parts))  # noqa: S308 - drawn escaped, values escaped above
+        return "".join(parts)
+
+
+def _escape(text: str) -> str:
+    """``html.escape``, once a search in C found something to escape (most names and titles
+    hold nothing to)."""
+    return html.escape(text) if ESCAPED.search(text) else text
+
+
+@dataclass
+class _Kept:
+    """What every drawing of a template in a language shares, kept for its next drawings: the
+    stamps and card texts are translations, the links the template's."""
+
+    cards: dict[tuple[bool, bool], dict[str, str]]
+    routes: dict[str, tuple[str, str]]
+    insert_url: str
+    stamps: dict[tuple[object, ...], _Stamp] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=256)
-def _stamps(language: str | None, template_pk: int) -> dict[tuple[object, ...], _Stamp]:
-    """The stamps of a template's drawings in a language, kept for its next drawings: their
-    texts are translations and their links the template's, which a running process keeps."""
-    return {}
+def _kept(language: str | None, template_pk: int) -> _Kept:
+    routes = {}
+    for action in ("update", "move", "duplicate", "delete"):
+        url = reverse(f"designer:block-{action}", args=[template_pk, PLACEHOLDER])
+        before, after = url.split(PLACEHOLDER)
+        routes["edit" if action == "update" else action] = (before, after)
+    return _Kept(
+        cards={
+            (branch, supported): card_texts(branch=branch, supported=supported)
+            for branch in (False, True)
+            for supported in (False, True)
+        },
+        routes=routes,
+        insert_url=reverse("designer:block-create", args=[template_pk]),
+    )
 
 
 class _Drawing:
@@ -293,17 +349,9 @@ class _Drawing:
         self.categories: dict[str, str] = {}  # the activity's category, by type
         self.insert_url = ""
         if template_pk is not None:
-            self.cards = {
-                (branch, supported): card_texts(branch=branch, supported=supported)
-                for branch in (False, True)
-                for supported in (False, True)
-            }
-            self.insert_url = reverse("designer:block-create", args=[template_pk])
-            for action in ("update", "move", "duplicate", "delete"):
-                url = reverse(f"designer:block-{action}", args=[template_pk, PLACEHOLDER])
-                before, after = url.split(PLACEHOLDER)
-                self.routes["edit" if action == "update" else action] = (before, after)
-            self.stamps = _stamps(get_language(), template_pk)
+            kept = _kept(get_language(), template_pk)
+            self.cards, self.routes, self.stamps = kept.cards, kept.routes, kept.stamps
+            self.insert_url = kept.insert_url
 
     def links(self, name: str, *, quoted: str = "") -> dict[str, str]:
         quoted = quoted or quote(name, safe=NAME_SAFE)
@@ -348,6 +396,7 @@ class _Drawing:
     def item(self, block: Block) -> str:
         """A block's list item: its card, and the branches of a block that holds others."""
         if block.children:
+            block.html = mark_safe(block.html)  # noqa: S308 - drawn escaped
             return render_to_string("designer/tree_container.html#read-only", {"item": block})
         if not block.branches:
             return block.html

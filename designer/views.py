@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -234,7 +235,23 @@ def template_edit(request: HttpRequest, pk: int) -> HttpResponse:
     name = "designer/template_editor.html"
     if request.htmx and request.htmx.target == "tree":
         name += "#tree"
-    return render(request, name, context)
+    return _render_around_tree(request, name, context)
+
+
+# Where the drawn tree goes in the page drawn around it.
+TREE_MARK = "\ufdd0tree\ufdd1"
+
+
+def _render_around_tree(request: HttpRequest, name: str, context: dict[str, Any]) -> HttpResponse:
+    """The page with its tree put in once, at the end: each level of the templates the tree
+    stands in would copy it again (half a megabyte for 200 blocks, a fifth of the page's time)."""
+    container = context["container"]
+    tree, container.html = container.html, mark_safe(TREE_MARK)  # noqa: S308 - a constant
+    try:
+        head, tail = render_to_string(name, context, request).split(TREE_MARK)
+    finally:
+        container.html = tree
+    return HttpResponse([head, tree, tail])
 
 
 def _tree_response(

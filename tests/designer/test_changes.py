@@ -183,3 +183,64 @@ def test_a_saved_dialog_of_a_block_holding_others_draws_the_tree(editor, templat
     assert response.status_code == 200
     assert response.text.startswith('<div id="editor-dialog" hidden></div>')
     assert 'id="tree" class="tree"' in response.text  # its title names its lists, too
+
+
+def named(type_: str, name: str, *children: dict) -> dict:
+    block = node(type_, children=list(children))
+    block["Name"] = name
+    return block
+
+
+def test_a_block_has_a_place_where_the_editor_draws_a_list_around_it():
+    """Changes are drawn for blocks in the lists the editor draws with insertion points: the
+    process, a branch, a loop body, a block holding others — not for a branch itself (drawn
+    side by side) nor a block inside one the editor does not know (drawn read-only)."""
+    from designer.drawing import place_of
+
+    tree = root_node()
+    tree["Children"] = [
+        named(
+            "IfElseActivity",
+            "choice",
+            named("IfElseBranchActivity", "yes", named("LogActivity", "in_yes")),
+            named("IfElseBranchActivity", "no"),
+        ),
+        named(
+            "WhileActivity",
+            "loop",
+            named("SequenceActivity", "body", named("LogActivity", "in_body")),
+        ),
+        named("SomeVendorActivity", "unknown", named("LogActivity", "in_unknown")),
+        named(
+            "ParallelActivity",
+            "together",
+            # Imported as it came: a parallel block as a branch is still drawn as a list.
+            named(
+                "ParallelActivity",
+                "odd",
+                named("SequenceActivity", "seq", named("LogActivity", "deep")),
+            ),
+        ),
+    ]
+    places = {
+        name: place_of(tree, name)
+        for name in (
+            "choice",
+            "yes",
+            "in_yes",
+            "loop",
+            "body",
+            "in_body",
+            "unknown",
+            "in_unknown",
+            "seq",
+            "deep",
+        )
+    }
+    assert places["choice"].parent == "Template"
+    assert places["choice"].siblings == ("choice", "loop", "unknown", "together")
+    assert places["in_yes"].parent == "yes" and places["in_body"].parent == "body"
+    assert places["seq"].parent == "odd" and places["deep"].parent == "seq"
+    assert places["yes"] is None and places["body"] is None
+    assert places["in_unknown"] is None
+    assert place_of(tree, "no such block") is None
