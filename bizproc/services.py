@@ -110,12 +110,19 @@ def draft_lock(template: Template, revision: int) -> Template:
     return locked
 
 
-def draft_save(locked: Template, original: Template, user: Any) -> None:
+def draft_save(
+    locked: Template, original: Template, user: Any, *, changed: tuple[str, ...] | None = None
+) -> None:
     """Saves an edited draft as the next revision; ``original`` is brought up to it (from the
-    saved row itself: reading a big tree back from the database costs as much as the edit)."""
+    saved row itself: reading a big tree back from the database costs as much as the edit).
+    ``changed``: the only fields the edit changed (an edit of blocks changes the tree alone),
+    so that the others are not written again."""
     locked.revision += 1
     locked.modified_by = user
-    locked.save()
+    if changed is None:
+        locked.save()
+    else:
+        locked.save(update_fields=[*changed, "revision", "modified_by", "modified_at"])
     for field in locked._meta.concrete_fields:
         setattr(original, field.attname, getattr(locked, field.attname))
 
@@ -194,7 +201,7 @@ def tree_insert(
     }
     _check_properties(locked, node)
     parent_node["Children"].insert(position, node)
-    draft_save(locked, template, user)
+    draft_save(locked, template, user, changed=("tree",))
     return node["Name"]
 
 
@@ -215,7 +222,7 @@ def tree_move(
     # ``index`` counts among the new parent's children once the block has left its old place.
     parent_node, position = _check_placement(tree, parent, index, str(node.get("Type")))
     parent_node["Children"].insert(position, node)
-    draft_save(locked, template, user)
+    draft_save(locked, template, user, changed=("tree",))
 
 
 @transaction.atomic
@@ -238,7 +245,7 @@ def tree_update(
     updated["Properties"] = dict(properties)
     _check_properties(locked, updated)
     node["Properties"] = updated["Properties"]
-    draft_save(locked, template, user)
+    draft_save(locked, template, user, changed=("tree",))
 
 
 def _is_kept_key(key: str, activity: Activity) -> bool:
@@ -255,7 +262,7 @@ def tree_delete(*, template: Template, revision: int, name: str, user: Any) -> N
     if parent is None:
         raise EditRefused(_("The template's root block cannot be deleted."))
     parent["Children"] = [child for child in parent["Children"] if child is not node]
-    draft_save(locked, template, user)
+    draft_save(locked, template, user, changed=("tree",))
 
 
 @transaction.atomic
@@ -269,7 +276,7 @@ def tree_duplicate(*, template: Template, revision: int, name: str, user: Any) -
     duplicate = renamed_copy(node, names(tree))
     index = next(i for i, child in enumerate(parent["Children"]) if child is node)
     parent["Children"].insert(index + 1, duplicate)
-    draft_save(locked, template, user)
+    draft_save(locked, template, user, changed=("tree",))
     return duplicate["Name"]
 
 

@@ -1,12 +1,18 @@
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from bizproc.documents import Operation
 from designer.access import types_where
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Whether the top navigation links to the designer: the user may design some type."""
+    """Whether the top navigation links to the designer: the user may design some type (worked
+    out when a page draws its navigation)."""
     user = request.user
-    return {"may_design": user.is_authenticated and bool(types_where(user, Operation.DESIGN))}
+    return {
+        "may_design": SimpleLazyObject(
+            lambda: user.is_authenticated and bool(types_where(user, Operation.DESIGN))
+        )
+    }

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from bizproc.activities import activities
 from bizproc.activities.standard import IF_ELSE, IF_ELSE_BRANCH, SEQUENCE
+from bizproc.jsonfield import json_dumps, json_loads
 from bizproc.tree import Node, find
 
 PARALLEL = "ParallelActivity"
@@ -318,9 +319,17 @@ class _Kept:
     routes: dict[str, tuple[str, str]]
     insert_url: str
     stamps: dict[tuple[object, ...], _Stamp] = field(default_factory=dict)
+    # Blocks that hold no others, drawn, by name and first and last place: with a copy of the
+    # node they were drawn from, so that an unchanged block is not drawn again.
+    leaves: dict[tuple[str, bool, bool], tuple[Node, Block]] = field(default_factory=dict)
 
 
-@functools.lru_cache(maxsize=256)
+# Drawn blocks kept per template and language: about the blocks of a big template, and room for
+# the places they leave as they move (beyond it, they are all forgotten and drawn anew).
+LEAVES_KEPT = 2000
+
+
+@functools.lru_cache(maxsize=64)
 def _kept(language: str | None, template_pk: int) -> _Kept:
     routes = {}
     for action in ("update", "move", "duplicate", "delete"):
@@ -348,10 +357,13 @@ class _Drawing:
         self.kinds: dict[str, str] = {}  # the activity's own title, by type
         self.categories: dict[str, str] = {}  # the activity's category, by type
         self.insert_url = ""
+        self.leaves: dict[tuple[str, bool, bool], tuple[Node, Block]] = {}
         if template_pk is not None:
             kept = _kept(get_language(), template_pk)
             self.cards, self.routes, self.stamps = kept.cards, kept.routes, kept.stamps
-            self.insert_url = kept.insert_url
+            self.insert_url, self.leaves = kept.insert_url, kept.leaves
+            if len(self.leaves) > LEAVES_KEPT:
+                self.leaves.clear()
 
     def links(self, name: str, *, quoted: str = "") -> dict[str, str]:
         quoted = quoted or quote(name, safe=NAME_SAFE)
@@ -449,6 +461,14 @@ class _Drawing:
         return slot
 
     def block(self, node: Node, index: int, count: int, *, branch: bool = False) -> Block:
+        name = str(node.get("Name"))
+        key = (name, index == 0, index == count - 1)
+        keep = self.routes and not branch and name not in self.problems
+        if keep:
+            kept = self.leaves.get(key)
+            if kept is not None and kept[0] == node:
+                return kept[1]
+            copied = json_loads(json_dumps(node))  # as it is before drawing reads it
         activity = activities.for_node(node)
         type_ = str(node.get("Type"))
         if type_ not in self.kinds:
@@ -483,9 +503,12 @@ class _Drawing:
         elif activity.composite:
             drawn.branches = [self.container(node, drawn.title, None)]
         if self.routes:
+            leaf = not (branch or drawn.branches or drawn.children)
             drawn.description = _description(drawn)
             drawn.card = self.cards[branch, drawn.supported]
-            drawn.html = self.card(drawn, leaf=not (branch or drawn.branches or drawn.children))
+            drawn.html = self.card(drawn, leaf=leaf)
+            if keep and leaf and activity.summary_from_node:
+                self.leaves[key] = (copied, drawn)
         return drawn
 
 

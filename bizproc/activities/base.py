@@ -176,6 +176,9 @@ class Activity:
     designer: ClassVar[bool] = True
     robot: ClassVar[bool] = False
     supported: ClassVar[bool] = True
+    # Whether ``summary`` reads the node alone: the designer keeps such blocks' cards drawn
+    # for as long as their nodes stay the same.
+    summary_from_node: ClassVar[bool] = True
 
     def __init__(self, node: Node) -> None:
         self.node = node

@@ -34,6 +34,7 @@ class StartScriptActivity(Activity):
     title = gettext_lazy("Start smart scenario")
     category = Category.DOCUMENT
     robot = True
+    summary_from_node = False  # it names the scenario
     properties = (
         Property("Title", gettext_lazy("Title"), PropertyType.STRING),
         Property(

@@ -244,3 +244,41 @@ def test_a_block_has_a_place_where_the_editor_draws_a_list_around_it():
     assert places["yes"] is None and places["body"] is None
     assert places["in_unknown"] is None
     assert place_of(tree, "no such block") is None
+
+
+def editor_page(client, template) -> str:
+    return client.get(reverse("designer:template-edit", args=[template.pk])).text
+
+
+def test_a_block_changed_since_the_last_drawing_is_drawn_as_it_is_now(editor, template):
+    """Cards drawn before are kept for blocks that did not change; one changed by anyone
+    (here straight in the database) is drawn anew, in its place as it is now."""
+    assert "Deal {=Document:TITLE}" in editor_page(editor, template)
+    template.refresh_from_db()
+    template.tree["Children"][0]["Properties"]["Text"] = "Changed behind the editor's back"
+    template.tree["Children"].append(node("LogActivity", "A_last", Title="Last", Text="x"))
+    template.save()
+    page = editor_page(editor, template)
+    assert "Changed behind the editor&#x27;s back" in page
+    assert "Deal {=Document:TITLE}" not in page
+    # The report is no longer last: its "Move down" button is enabled now.
+    card = page[page.index('id="block-A_log"') :]
+    assert not disabled(card[: card.index("</div>\n</div>")], "down")
+
+
+def test_a_start_smart_scenario_block_names_the_scenario_as_it_is_called_now(
+    editor, template, admin
+):
+    from tests.designer.conftest import make_scenario
+
+    scenario = make_scenario(admin, name="Welcome call")
+    template.tree["Children"].insert(
+        0,
+        node("StartScriptActivity", "A_start", Title="Start", TemplateId=str(scenario.template_id)),
+    )
+    template.save()
+    assert "“Welcome call”" in editor_page(editor, template)
+    scenario.name = "Greeting call"
+    scenario.save()
+    page = editor_page(editor, template)
+    assert "“Greeting call”" in page and "“Welcome call”" not in page
