@@ -6,7 +6,8 @@ bumps the revision. The designer and the importers use the same services.
 """
 
 import copy
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -102,6 +103,24 @@ def template_create(
     )
 
 
+def _tree_edit[**P, R](edit: Callable[P, R]) -> Callable[P, R]:
+    """A tree edit runs in the caller's transaction when there is one, else in one of its own.
+
+    Unlike a nested ``transaction.atomic``, it sets no savepoint (two round trips an edit): an
+    edit refuses before it writes, and writing the draft is its last step, so a refused edit
+    leaves the caller's transaction as it found it.
+    """
+
+    @functools.wraps(edit)
+    def in_transaction(*args: P.args, **kwargs: P.kwargs) -> R:
+        if transaction.get_connection().in_atomic_block:
+            return edit(*args, **kwargs)
+        with transaction.atomic():
+            return edit(*args, **kwargs)
+
+    return in_transaction
+
+
 def draft_lock(template: Template, revision: int) -> Template:
     """The template's row, locked for an edit of the draft at ``revision`` (else StaleRevision)."""
     locked = Template.objects.select_for_update().get(pk=template.pk)
@@ -168,7 +187,7 @@ def _check_properties(template: Template, node: Node) -> None:
         raise EditRefused(" ".join(problem.message for problem in problems), problems)
 
 
-@transaction.atomic
+@_tree_edit
 def tree_insert(
     *,
     template: Template,
@@ -205,7 +224,7 @@ def tree_insert(
     return node["Name"]
 
 
-@transaction.atomic
+@_tree_edit
 def tree_move(
     *, template: Template, revision: int, name: str, parent: str, index: int, user: Any
 ) -> None:
@@ -225,7 +244,7 @@ def tree_move(
     draft_save(locked, template, user, changed=("tree",))
 
 
-@transaction.atomic
+@_tree_edit
 def tree_update(
     *, template: Template, revision: int, name: str, properties: Mapping[str, Any], user: Any
 ) -> None:
@@ -255,7 +274,7 @@ def _is_kept_key(key: str, activity: Activity) -> bool:
     )
 
 
-@transaction.atomic
+@_tree_edit
 def tree_delete(*, template: Template, revision: int, name: str, user: Any) -> None:
     locked = draft_lock(template, revision)
     node, parent = _node_or_refuse(locked.tree, name)
@@ -265,7 +284,7 @@ def tree_delete(*, template: Template, revision: int, name: str, user: Any) -> N
     draft_save(locked, template, user, changed=("tree",))
 
 
-@transaction.atomic
+@_tree_edit
 def tree_duplicate(*, template: Template, revision: int, name: str, user: Any) -> str:
     """Puts a copy (with new block names) right after the block; returns the copy's name."""
     locked = draft_lock(template, revision)

@@ -4,6 +4,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from bizproc import services
@@ -292,6 +293,31 @@ def test_a_stale_revision_says_so(template, user) -> None:
         services.tree_insert(
             template=template, revision=1, parent="Template", index=0, type="LogActivity", user=user
         )
+
+
+def test_a_refused_edit_leaves_the_callers_transaction_as_it_was(template, user) -> None:
+    """Edits in a caller's transaction set no savepoint of their own: a refused one has
+    written nothing, and the caller goes on (and decides) as if it had not been asked."""
+    with transaction.atomic():
+        name = insert(template, user, "LogActivity", Text="kept")
+        with pytest.raises(EditRefused):
+            services.tree_delete(
+                template=template, revision=template.revision, name="nothing", user=user
+            )
+        insert(template, user, "DelayActivity", index=1)
+    revision, tree = snapshot(template)
+    assert revision == 3
+    assert [child["Type"] for child in tree["Children"]] == ["LogActivity", "DelayActivity"]
+    assert tree["Children"][0]["Name"] == name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_called_alone_runs_in_a_transaction_of_its_own(user) -> None:
+    """Outside any transaction, the edit opens one (its row lock needs it) and commits."""
+    template = services.template_create(document_type=DEAL, name="Alone", user=user)
+    assert not transaction.get_connection().in_atomic_block
+    name = insert(template, user, "LogActivity", Text="committed")
+    assert find(Template.objects.get(pk=template.pk).tree, name) is not None
 
 
 def test_publishing_a_valid_draft_creates_an_immutable_version(template, user) -> None:
