@@ -32,7 +32,6 @@ The bench creates (and re-creates) its own database, ``bizproc_bench_editor``.
 
 import argparse
 import http.client
-import itertools
 import math
 import os
 import random
@@ -63,7 +62,6 @@ from bench.common import (
 
 PAGE_TARGET_P50_MS, EDIT_TARGET_P99_MS, TARGET_CLIENTS = 40.0, 50.0, 4
 OPERATIONS = ("page", "dialog", "insert", "move", "delete")
-INSERTED_TYPES = ("LogActivity", "DelayActivity", "SetVariableActivity")
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--blocks", type=int, default=200, help="N blocks a template (default 200)")
@@ -98,116 +96,14 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from bizproc import services  # noqa: E402
+from bench.editor_tree import (  # noqa: E402
+    INSERTED_TYPES,
+    openable,
+    size,
+    templates_create,
+)
 from bizproc.models import Template  # noqa: E402
-from bizproc.tree import root_node  # noqa: E402
-from crm.documents import DOCUMENT_TYPES  # noqa: E402
-from tests.bizproc.builders import field, node  # noqa: E402
 from tests.crm.factories import UserFactory  # noqa: E402
-
-# ---- the templates -----------------------------------------------------------------------
-
-
-def report(text: str) -> dict:
-    return node("LogActivity", Title="Report", Text=text)
-
-
-def set_note(text: str) -> dict:
-    return node("SetVariableActivity", Title="Note", VariableValue={"Note": text})
-
-
-def pause(minutes: int) -> dict:
-    return node(
-        "DelayActivity", Title="Pause", TimeoutDuration=str(minutes), TimeoutDurationType="m"
-    )
-
-
-def section(number: int) -> list[dict]:
-    """Nine blocks: note, report, pause, then a condition whose two branches hold three more."""
-    big = node(
-        "IfElseBranchActivity",
-        children=[report(f"Big deal {number}: {{=Document:TITLE}}"), set_note("big")],
-        Title="Big",
-        fieldcondition=[["OPPORTUNITY", ">", str(1000 * number)]],
-    )
-    otherwise = node(
-        "IfElseBranchActivity", children=[pause(number)], Title="Otherwise", truecondition="1"
-    )
-    return [
-        set_note(f"Step {number}"),
-        report(f"Step {number} of {{=Document:TITLE}}"),
-        pause(5),
-        node("IfElseActivity", children=[big, otherwise], Title=f"Size {number}"),
-    ]
-
-
-def size(nodes: list[dict]) -> int:
-    return sum(1 + size(item["Children"]) for item in nodes)
-
-
-def blocks_tree(count: int) -> list[dict]:
-    """The root's children: exactly ``count`` (≥ 17) nodes under the root, branches and the
-    loop's body included; a parallel block and a loop after the first section."""
-    parallel = node(
-        "ParallelActivity",
-        children=[
-            node(
-                "SequenceActivity",
-                children=[report(f"Branch {n} of {{=Document:TITLE}}")],
-                Title=f"Branch {n}",
-            )
-            for n in (1, 2)
-        ],
-        Title="Together",
-    )
-    loop = node(
-        "WhileActivity",
-        children=[
-            node(
-                "SequenceActivity",
-                children=[node("SetVariableActivity", VariableValue={"Counter": "3"})],
-                Title="Loop body",
-            )
-        ],
-        Title="Until counted",
-        propertyvariablecondition=[["Counter", "<", "3"]],
-    )
-    children = [*section(1), parallel, loop]
-    number = 1
-    while size(children) + 9 <= count:
-        number += 1
-        children += section(number)
-    singles = itertools.cycle([report, set_note, lambda text: pause(1)])
-    while size(children) < count:
-        children.append(next(singles)(f"Last steps of {{=Document:TITLE}} ({size(children)})"))
-    return children
-
-
-def templates_create(count: int, user) -> list[Template]:
-    made = []
-    for number in range(1, count + 1):
-        template = services.template_create(
-            document_type=DOCUMENT_TYPES["DEAL"], name=f"Editor bench {number}", user=user
-        )
-        tree = root_node()
-        tree["Children"] = blocks_tree(args.blocks)
-        template.tree = tree
-        template.variables = {"Note": field("string", "Note"), "Counter": field("int", "Counter")}
-        template.save()
-        services.template_publish(template=template, user=user)  # refuses an invalid tree
-        made.append(template)
-    return made
-
-
-def openable(tree: dict) -> list[str]:
-    """Blocks the editor draws with an Edit button: all but the loops' bodies."""
-    found = []
-    for child in tree["Children"]:
-        if tree["Type"] != "WhileActivity":
-            found.append(child["Name"])
-        found += openable(child)
-    return found
-
 
 # ---- the server and the clients ----------------------------------------------------------
 
@@ -394,7 +290,7 @@ def main() -> int:
     speed = python_speed()
     started = time.monotonic()
     admin = UserFactory(username="bench", is_crm_admin=True, full_name="Bench Admin")
-    templates = templates_create(max(args.clients), admin)
+    templates = templates_create(max(args.clients), admin, args.blocks)
     load_seconds = time.monotonic() - started
     sessions = []
     for _ in range(max(args.clients)):
