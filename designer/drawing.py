@@ -319,9 +319,10 @@ class _Kept:
     routes: dict[str, tuple[str, str]]
     insert_url: str
     stamps: dict[tuple[object, ...], _Stamp] = field(default_factory=dict)
-    # Blocks that hold no others, drawn, by name and first and last place: with a copy of the
-    # node they were drawn from, so that an unchanged block is not drawn again.
-    leaves: dict[tuple[str, bool, bool], tuple[Node, Block]] = field(default_factory=dict)
+    # Blocks that hold no others and branch headers, drawn, by name, first and last place and
+    # whether a branch: with a copy of the node they were drawn from, so that an unchanged
+    # block is not drawn again.
+    leaves: dict[tuple[str, bool, bool, bool], tuple[Node, Block]] = field(default_factory=dict)
 
 
 # Drawn blocks kept per template and language: about the blocks of a big template, and room for
@@ -357,7 +358,7 @@ class _Drawing:
         self.kinds: dict[str, str] = {}  # the activity's own title, by type
         self.categories: dict[str, str] = {}  # the activity's category, by type
         self.insert_url = ""
-        self.leaves: dict[tuple[str, bool, bool], tuple[Node, Block]] = {}
+        self.leaves: dict[tuple[str, bool, bool, bool], tuple[Node, Block]] = {}
         if template_pk is not None:
             kept = _kept(get_language(), template_pk)
             self.cards, self.routes, self.stamps = kept.cards, kept.routes, kept.stamps
@@ -462,8 +463,8 @@ class _Drawing:
 
     def block(self, node: Node, index: int, count: int, *, branch: bool = False) -> Block:
         name = str(node.get("Name"))
-        key = (name, index == 0, index == count - 1)
-        keep = self.routes and not branch and name not in self.problems
+        key = (name, index == 0, index == count - 1, branch)
+        keep = self.routes and name not in self.problems
         if keep:
             kept = self.leaves.get(key)
             if kept is not None and kept[0] == node:
@@ -507,7 +508,7 @@ class _Drawing:
             drawn.description = _description(drawn)
             drawn.card = self.cards[branch, drawn.supported]
             drawn.html = self.card(drawn, leaf=leaf)
-            if keep and leaf and activity.summary_from_node:
+            if keep and (leaf or branch) and activity.summary_from_node:
                 self.leaves[key] = (copied, drawn)
         return drawn
 

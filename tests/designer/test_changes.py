@@ -257,10 +257,13 @@ def test_a_block_changed_since_the_last_drawing_is_drawn_as_it_is_now(editor, te
     template.refresh_from_db()
     template.tree["Children"][0]["Properties"]["Text"] = "Changed behind the editor's back"
     template.tree["Children"].append(node("LogActivity", "A_last", Title="Last", Text="x"))
+    branch = template.tree["Children"][1]["Children"][0]
+    branch["Properties"]["Title"] = "Huge"
     template.save()
     page = editor_page(editor, template)
     assert "Changed behind the editor&#x27;s back" in page
     assert "Deal {=Document:TITLE}" not in page
+    assert 'id="title-A_yes">Huge<' in page  # a branch's header too
     # The report is no longer last: its "Move down" button is enabled now.
     card = page[page.index('id="block-A_log"') :]
     assert not disabled(card[: card.index("</div>\n</div>")], "down")
