@@ -311,7 +311,7 @@ def test_a_refused_edit_leaves_the_callers_transaction_as_it_was(template, user)
     assert tree["Children"][0]["Name"] == name
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_edit_called_alone_runs_in_a_transaction_of_its_own(user) -> None:
     """Outside any transaction, the edit opens one (its row lock needs it) and commits."""
     template = services.template_create(document_type=DEAL, name="Alone", user=user)
