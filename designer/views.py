@@ -283,9 +283,8 @@ def _tree_response(
     partial = changes is not None and request.htmx
     if partial:
         context = _state_context(template, request.user, state_oob=closing_dialog, **state)
-        html = changes + render_to_string(
-            "designer/template_editor.html#tree-state", context, request
-        )
+        # Drawn without the request: the state needs none of what the context processors add.
+        html = changes + render_to_string("designer/template_editor.html#tree-state", context)
     else:
         context = _tree_context(template, request.user, oob=closing_dialog or oob, **state)
         html = render_to_string("designer/template_editor.html#tree", context, request)
