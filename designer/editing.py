@@ -96,7 +96,7 @@ def block_dialog_context(
         "editor_url": editor_url,
         "parameters_url": parameters_url,
         "sources": forms.value_sources(template, str(node.get("Name"))),
-        "users": forms.users(),
+        "users": forms.users() if form.picks_users else None,
         "scenario_groups": forms.scenario_groups(request.user)
         if form.activity.type == forms.START_SCRIPT
         else [],

@@ -391,6 +391,14 @@ class BlockForm:
             )
         return form
 
+    @property
+    def picks_users(self) -> bool:
+        """Whether an input offers users from the dialog's list (a smart scenario's start
+        parameters, fetched once one is chosen, may)."""
+        return self.activity.type == START_SCRIPT or any(
+            item.widget == "user" for item in self.inputs
+        )
+
     # -- building inputs
     def _is_unit(self, prop: Property) -> bool:
         """The unit select of a duration (``TimeoutDurationType``) is drawn inside it."""

@@ -192,6 +192,26 @@ def test_the_dialog_is_generated_from_the_property_schema(editor, template):
     assert 'data-token="{=System:Now}"' in text
 
 
+def test_a_dialog_lists_the_users_only_when_a_field_picks_one(editor, template, admin):
+    def dialog(name: str) -> str:
+        url = reverse("designer:block-update", args=[template.pk, name])
+        return editor.get(url, headers=HTMX).text
+
+    assert 'id="user-list"' not in dialog("A_log")  # a report picks no user
+    post(
+        editor,
+        "block-create",
+        template,
+        {"parent": "Template", "index": "0", "type": "IMNotifyActivity"},
+    )
+    notify = children(template)[0]
+    text = dialog(notify)
+    assert 'list="user-list"' in text
+    users = text[text.index('<datalist id="user-list">') :]
+    assert '<option value="author">Responsible for the item</option>' in users
+    assert f'<option value="user_{admin.pk}">Irina Admin</option>' in users
+
+
 def test_condition_rows_are_stored_as_bitrix_stores_them(editor, template):
     def save(rows, kind="rows"):
         data = {"Title": "Big", "Condition-kind": kind}
