@@ -319,15 +319,22 @@ class _Kept:
     routes: dict[str, tuple[str, str]]
     insert_url: str
     stamps: dict[tuple[object, ...], _Stamp] = field(default_factory=dict)
-    # Blocks that hold no others and branch headers, drawn, by name, first and last place and
-    # whether a branch: with a copy of the node they were drawn from, so that an unchanged
-    # block is not drawn again.
-    leaves: dict[tuple[str, bool, bool, bool], tuple[Node, Block]] = field(default_factory=dict)
 
+
+type Leaves = dict[tuple[str, bool, bool, bool], tuple[Node, Block]]
 
 # Drawn blocks kept per template and language: about the blocks of a big template, and room for
-# the places they leave as they move (beyond it, they are all forgotten and drawn anew).
-LEAVES_KEPT = 2000
+# the places they leave as they move (beyond it, they are all forgotten and drawn anew). About
+# 6 kB each (1 MB for a 200-block template): kept for the templates drawn last (``_leaves``).
+LEAVES_KEPT = 1000
+
+
+@functools.lru_cache(maxsize=8)
+def _leaves(language: str | None, template_pk: int) -> Leaves:
+    """Blocks that hold no others and branch headers, drawn, by name, first and last place and
+    whether a branch: with a copy of the node they were drawn from, so that an unchanged block
+    is not drawn again."""
+    return {}
 
 
 @functools.lru_cache(maxsize=64)
@@ -358,11 +365,12 @@ class _Drawing:
         self.kinds: dict[str, str] = {}  # the activity's own title, by type
         self.categories: dict[str, str] = {}  # the activity's category, by type
         self.insert_url = ""
-        self.leaves: dict[tuple[str, bool, bool, bool], tuple[Node, Block]] = {}
+        self.leaves: Leaves = {}
         if template_pk is not None:
             kept = _kept(get_language(), template_pk)
             self.cards, self.routes, self.stamps = kept.cards, kept.routes, kept.stamps
-            self.insert_url, self.leaves = kept.insert_url, kept.leaves
+            self.insert_url = kept.insert_url
+            self.leaves = _leaves(get_language(), template_pk)
             if len(self.leaves) > LEAVES_KEPT:
                 self.leaves.clear()
 
