@@ -68,10 +68,14 @@ class DocumentProvider(ABC):
         """Every field's typed value, by field code; DocumentError when there is none."""
 
     @abstractmethod
-    def write(self, document_id: str, values: Mapping[str, Any], *, user_id: int | None) -> None:
+    def write(
+        self, document_id: str, values: Mapping[str, Any], *, user_id: int | None
+    ) -> Mapping[str, Any] | None:
         """Converts, validates and saves, all or nothing, with system rights (a process's write).
 
-        ``user_id`` is whom the change is attributed to (None: nobody in particular).
+        ``user_id`` is whom the change is attributed to (None: nobody in particular). Returns
+        the document as saved when the provider has it at hand (as ``read`` would), so that the
+        process need not read it again; None otherwise.
         """
 
     @abstractmethod

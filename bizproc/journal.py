@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -48,7 +48,7 @@ class Journal:
     def __init__(self, instance: Instance, user_id: int | None) -> None:
         self.instance = instance
         self.user_id = user_id
-        self.rows: list[JournalEntry] = []
+        self.rows: list[tuple] = []  # values of ROW_FIELDS
 
     def _add(
         self,
@@ -61,16 +61,17 @@ class Journal:
         result: ExecutionResult = ExecutionResult.NONE,
     ) -> None:
         self.rows.append(
-            JournalEntry(
-                instance_id=self.instance.pk,
-                document_id=self.instance.document_id,
-                type=type_,
-                status=status,
-                result=result,
-                activity_name=name[:64],
-                activity_title=title[:255],
-                note=note,
-                user_id=self.user_id,
+            (
+                self.instance.pk,
+                self.instance.document_id,
+                int(type_),
+                int(status),
+                int(result),
+                name[:64],
+                title[:255],
+                note,
+                self.user_id,
+                timezone.now(),
             )
         )
 
@@ -118,19 +119,55 @@ class Journal:
             result=ExecutionResult.FAULTED,
         )
 
-    def flush(self) -> list[JournalEntry]:
+    def flush(self) -> None:
         """Writes the collected rows in one insert (call inside the step's transaction) and
         announces the step — also a step without rows: its status or state title changed."""
         rows, self.rows = self.rows, []
         if rows:
-            JournalEntry.objects.bulk_create(rows)
+            _insert(rows)
         announce(
             document_id=self.instance.document_id,
             instance_id=self.instance.pk,
             run_id=self.instance.state.get("run"),
         )
         daily_prune.maybe_enqueue()
-        return rows
+
+
+# What ``Journal`` collects of a row, in this order.
+ROW_FIELDS = (
+    "instance",
+    "document_id",
+    "type",
+    "status",
+    "result",
+    "activity_name",
+    "activity_title",
+    "note",
+    "user",
+    "created_at",
+)
+
+
+def _insert(rows: list[tuple]) -> None:
+    """One multi-row INSERT of plain values: every step of every process writes here, and
+    ``bulk_create`` would build a model object per row and compile each of its fields (and
+    read back ids nobody uses) — two fifths of an engine step's time in the ORM."""
+    fields = [JournalEntry._meta.get_field(name) for name in ROW_FIELDS]
+    quote = connection.ops.quote_name
+    created_at = fields[-1]
+    values = [
+        value
+        for row in rows
+        for value in (*row[:-1], created_at.get_db_prep_value(row[-1], connection))
+    ]
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = "INSERT INTO {} ({}) VALUES {}".format(  # noqa: S608 - names from the model
+        quote(JournalEntry._meta.db_table),
+        ", ".join(quote(field.column) for field in fields),
+        ", ".join([placeholders] * len(rows)),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
 
 
 def announce(

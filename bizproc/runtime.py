@@ -115,10 +115,12 @@ class Runner:
 
     def document_write(self, values: Mapping[str, Any]) -> None:
         try:
-            self.provider.write(self.instance.document_id, values, user_id=self.starter_id)
+            self._document = self.provider.write(
+                self.instance.document_id, values, user_id=self.starter_id
+            )
         except DocumentError as error:
+            self._document = None
             raise ActivityFault(error.message) from None
-        self._document = None
 
     def set_variable(self, name: str, value: Any) -> None:
         target = next(

@@ -98,16 +98,24 @@ class CrmDocumentProvider(DocumentProvider):
     def read(self, document_id: str) -> Mapping[str, Any]:
         return LazyRecordValues(self._record(document_id))
 
-    def write(self, document_id: str, values: Mapping[str, Any], *, user_id: int | None) -> None:
-        """A process's write: system rights; ``user_id`` is whom the change is attributed to."""
-        record = self._record(document_id)
+    def write(
+        self, document_id: str, values: Mapping[str, Any], *, user_id: int | None
+    ) -> Mapping[str, Any]:
+        """A process's write: system rights; ``user_id`` is whom the change is attributed to.
+        The update reads (and locks) the row itself, and leaves the saved values in ``record``."""
+        entity_type, pk = parse_document_id(document_id)
+        model = RECORD_MODELS[entity_type]
+        record = model(pk=pk)
         # Only the id is needed to attribute the change: no query for the user.
         user = get_user_model()(pk=user_id) if user_id else None
         try:
             services.record_update(record=record, values=values, user=user, by_process=True)
+        except model.DoesNotExist:
+            raise DocumentError(_("Cannot find item with this ID.")) from None
         except ValidationError as error:
             messages = {code: " ".join(msgs) for code, msgs in error.message_dict.items()}
             raise DocumentError(" ".join(messages.values()), messages) from None
+        return LazyRecordValues(record)
 
     def url(self, document_id: str) -> str:
         try:

@@ -198,6 +198,12 @@ def record_create(
     return record
 
 
+def _show_saved(record: Record, saved: Record) -> None:
+    """The caller's object shows the row as it is now, without reading it again."""
+    for field in type(record)._meta.concrete_fields:
+        setattr(record, field.attname, getattr(saved, field.attname))
+
+
 @transaction.atomic
 def record_update(
     *,
@@ -207,7 +213,8 @@ def record_update(
     expected_version: int | None = None,
     by_process: bool = False,
 ) -> dict[str, tuple[Any, Any]]:
-    """Updates a record; returns the changes as {code: (old, new)}.
+    """Updates a record; returns the changes as {code: (old, new)}. Afterwards ``record`` shows
+    the row as saved: an object holding only its ``pk`` will do.
 
     ``user`` is whom the change is attributed to (None: the system). A person's rights are
     checked; a process (``by_process``) writes with system rights. With ``expected_version``,
@@ -230,13 +237,18 @@ def record_update(
         code: (before[code], value) for code, value in typed.items() if before[code] != value
     }
     if not changes:
+        _show_saved(record, locked)
         return {}
     deferred = _apply(locked, {code: new for code, (_old, new) in changes.items()})
     locked.version += 1
     locked.modified_at = timezone.now()
+    written = ["version", "modified_at"]
     if user is not None:
         locked.modified_by_id = user.pk
-    locked.save()
+        written.append("modified_by")
+    specs = field_specs(record.entity_type)
+    written += [specs[code].attr for code in changes if specs[code].kind != Kind.LINKS]
+    locked.save(update_fields=written)
     for spec, value in deferred:
         getattr(locked, spec.attr).set(value)
     TimelineEntry.objects.create(
@@ -247,9 +259,7 @@ def record_update(
         changes={code: [old, new] for code, (old, new) in changes.items()},
         version=locked.version,
     )
-    # The caller's object shows what was saved (without reading the row again).
-    for field in model._meta.concrete_fields:
-        setattr(record, field.attname, getattr(locked, field.attname))
+    _show_saved(record, locked)
     document_hooks.updated(
         document_id=record.document_id,
         user_id=user.pk if user is not None else None,

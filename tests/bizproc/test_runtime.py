@@ -3,6 +3,8 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bizproc import runtime
@@ -75,6 +77,43 @@ def test_a_process_runs_to_completion_at_once_and_journals_every_block(user, dea
         (CLOSE, "Sequential business process", ""),
     ]
     assert JournalEntry.objects.filter(instance=instance).first().document_id == deal.document_id
+
+
+def test_a_block_after_a_write_sees_the_saved_values_without_reading_the_record_again(
+    user, deal
+) -> None:
+    template = published(
+        log("Before: {=Document:COMMENTS}", title="Before"),
+        node("SetFieldActivity", FieldValue={"COMMENTS": "Called {=Document:TITLE}"}),
+        log("After: {=Document:COMMENTS}", title="After"),
+        user=user,
+    )
+    with CaptureQueriesContext(connection) as queries:
+        instance = start(template, deal, user)
+
+    assert notes(instance, REPORT) == [
+        "Before: ",
+        "After: Called Big deal",
+    ]
+    deal_reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "crm_deal"')]
+    # The start right, the first block's read, and the write's own locked read: no more.
+    assert len(deal_reads) == 3, deal_reads
+
+
+def test_each_journal_row_keeps_the_moment_it_was_written(user, deal) -> None:
+    template = published(log("one"), log("two"), user=user)
+    before = timezone.now()
+    instance = start(template, deal, user)
+    after = timezone.now()
+
+    moments = list(
+        JournalEntry.objects.filter(instance=instance)
+        .order_by("id")
+        .values_list("created_at", flat=True)
+    )
+    assert len(moments) == 8
+    assert before <= moments[0] and moments[-1] <= after
+    assert moments == sorted(moments)
 
 
 def test_start_and_stop_rows_can_be_switched_off(user, deal, settings) -> None:

@@ -271,6 +271,20 @@ def test_reading_a_missing_record_is_refused(provider):
 # --- writing --------------------------------------------------------------------------------------
 
 
+def test_a_write_returns_the_values_as_saved_and_a_missing_record_is_refused(provider):
+    deal = DealFactory(title="Old", comments="")
+    missing = f"DEAL_{deal.pk + 1000}"
+
+    saved = provider.write(deal.document_id, {"TITLE": "New"}, user_id=None)
+    with pytest.raises(DocumentError) as error:
+        provider.write(missing, {"TITLE": "New"}, user_id=None)
+
+    assert (saved["TITLE"], saved["COMMENTS"]) == ("New", "")
+    assert dict(saved) == dict(provider.read(deal.document_id))
+    assert error.value.message == "Cannot find item with this ID."
+    assert not provider.exists(missing)
+
+
 def user_ref(name: str, as_value: bool = True):
     """A raw or expected value naming one of the world's users."""
 
