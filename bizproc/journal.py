@@ -155,19 +155,21 @@ def _insert(rows: list[tuple]) -> None:
     fields = [JournalEntry._meta.get_field(name) for name in ROW_FIELDS]
     quote = connection.ops.quote_name
     created_at = fields[-1]
-    values = [
-        value
-        for row in rows
-        for value in (*row[:-1], created_at.get_db_prep_value(row[-1], connection))
-    ]
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = "INSERT INTO {} ({}) VALUES {}".format(  # noqa: S608 - names from the model
-        quote(JournalEntry._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join([placeholders] * len(rows)),
+    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - names from the model
+        quote(JournalEntry._meta.db_table), ", ".join(quote(field.column) for field in fields)
     )
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # As many rows a statement as the database takes parameters (a long loop writes thousands).
+    size = max(connection.ops.bulk_batch_size(fields, rows), 1)
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            values = [
+                value
+                for row in batch
+                for value in (*row[:-1], created_at.get_db_prep_value(row[-1], connection))
+            ]
+            cursor.execute(head + ", ".join([placeholders] * len(batch)), values)
 
 
 def announce(

@@ -175,6 +175,9 @@ class Runner:
             )
         except ProcessRefused as refused:
             raise ActivityFault(refused.message) from None
+        finally:
+            # The child ran in this transaction and may have written the document.
+            self._document = None
 
     def persist(self) -> None:
         """Inserts a new instance's row now (before something that points at it)."""

@@ -1,6 +1,7 @@
 """The runtime: every standard activity and operator, waits, children, faults, auto-start."""
 
 import datetime
+import sqlite3
 
 import pytest
 from django.db import connection
@@ -261,6 +262,45 @@ def test_a_loop_runs_while_its_condition_holds(user, deal) -> None:
     assert instance.status == InstanceStatus.COMPLETED
 
 
+@pytest.fixture
+def few_parameters_a_statement():
+    """SQLite's own limit on a statement's parameters, lowered to 45 (four journal rows of ten
+    values) for the test; PostgreSQL binds them in the client and has no such limit."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    limit = sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
+    before = connection.connection.setlimit(limit, 45)
+    try:
+        yield
+    finally:
+        connection.connection.setlimit(limit, before)
+
+
+def test_a_step_writes_more_journal_rows_than_one_statement_can_carry(
+    user, deal, few_parameters_a_statement
+) -> None:
+    template = published(
+        node(
+            "WhileActivity",
+            children=[
+                sequence(
+                    log("turn {=Variable:N}"),
+                    node("SetVariableActivity", VariableValue={"N": "={=Variable:N}+1"}),
+                )
+            ],
+            propertyvariablecondition=[["N", "<", "5"]],
+        ),
+        user=user,
+        variables={"N": field("int", default="0")},
+    )
+    instance = start(template, deal, user)
+    assert notes(instance, REPORT) == [f"turn {n}" for n in range(5)]
+    assert len(rows(instance)) > 4 * 4
+    assert instance.status == InstanceStatus.COMPLETED
+
+
 def test_a_loop_past_its_budget_writes_an_error_and_terminates(user, deal, settings) -> None:
     settings.BIZPROC_LOOP_LIMIT = 5
     template = published(
@@ -355,6 +395,24 @@ def test_a_child_process_without_waiting(user, deal) -> None:
     assert notes(child_instance, REPORT) == [f"child on {deal.pk} got hi"]
     assert notes(instance, REPORT) == [f"parent started {child_instance.pk}"]
     assert instance.status == child_instance.status == InstanceStatus.COMPLETED
+
+
+def test_after_a_child_process_the_parent_reads_what_the_child_wrote(user, deal) -> None:
+    child = published(
+        node("SetFieldActivity", FieldValue={"TITLE": "by child"}), user=user, name="Child"
+    )
+    parent = published(
+        node("SetFieldActivity", FieldValue={"TITLE": "by parent"}),
+        node(
+            "StartWorkflowActivity",
+            DocumentId="{=Document:ID}",
+            TemplateId=str(child.pk),
+            UseSubscription="N",
+        ),
+        log("now {=Document:TITLE}"),
+        user=user,
+    )
+    assert notes(start(parent, deal, user), REPORT) == ["now by child"]
 
 
 def test_a_child_process_with_waiting_resumes_the_parent_when_it_finishes(user, deal) -> None:
