@@ -3,7 +3,7 @@
 The template: SetVariable → IfElse (two branches) → SetField → Log → Log. Each start runs the
 whole process in the caller's transaction (there is no wait), so completed = started.
 
-* throughput: N starts from C concurrent clients (threads, each its own connection); prints
+* throughput: N starts from C concurrent clients (processes, each its own connection); prints
   completed instances/s. In the same run, the floor: the same rows the engine writes (the
   instance, its journal rows, the deal update, the timeline row, the final instance update)
   issued as raw SQL through psycopg, one transaction per instance, same concurrency; and the
@@ -17,8 +17,10 @@ Times are measured in the process that calls the engine (no HTTP), i.e. the serv
 
 import argparse
 import json
+import multiprocessing
+import os
+import queue
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -82,26 +84,51 @@ template = published(
 header(
     "Engine benchmark (PostgreSQL)",
     N=args.n,
-    clients=args.clients,
+    clients=f"{args.clients} processes (as the server and the workers run), one connection each",
     times="in-process, the server's own work (no HTTP)",
 )
 
 
-def run_clients(work, items: list, clients: int) -> float:
+FORK = multiprocessing.get_context("fork")
+
+
+def run_clients(work, items: list, clients: int) -> tuple[float, list]:
+    """Runs ``work(chunk)`` for each client's share of ``items`` in a process of its own, as the
+    server processes and the workers run the engine (threads of one process would share one
+    interpreter); returns the seconds from the common start to the last one done, and what the
+    clients' ``work`` returned, joined."""
     chunks = [items[i::clients] for i in range(clients)]
-    threads = [threading.Thread(target=work, args=(chunk,)) for chunk in chunks]
+    # Each process opens its own connections: none may be inherited, pooled ones included.
+    connections.close_all()
+    connection.close_pool()
+    results = FORK.Queue()
+    ready = FORK.Barrier(clients + 1)
+
+    def client(chunk: list) -> None:
+        ready.wait()
+        results.put(work(chunk) or [])
+        connections.close_all()
+
+    processes = [FORK.Process(target=client, args=(chunk,)) for chunk in chunks]
+    for process in processes:
+        process.start()
+    ready.wait()
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started
+    try:
+        returned = [results.get(timeout=600) for _ in processes]
+    except queue.Empty:
+        sys.exit("A client process did not finish.")
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    if any(process.exitcode for process in processes):
+        sys.exit("A client process failed.")
+    return elapsed, [item for part in returned for item in part]
 
 
 def engine_work(chunk: list[int]) -> None:
     for deal_id in chunk:
         workflow_start(template=template, document_id=f"DEAL_{deal_id}", user=admin)
-    connections.close_all()
 
 
 # Warm-up (imports, caches, the connection pool), not counted.
@@ -119,7 +146,7 @@ def timeline_count() -> int:
 
 
 timeline_before = timeline_count() if timeline_table else 0
-elapsed = run_clients(engine_work, engine_ids, args.clients)
+elapsed, _ = run_clients(engine_work, engine_ids, args.clients)
 completed = Instance.objects.filter(status=InstanceStatus.COMPLETED).count() - 5
 engine_rate = completed / elapsed
 rows_per_instance = (JournalEntry.objects.count() - journal_before) / max(completed, 1)
@@ -156,7 +183,7 @@ journal_sql = (
 def floor_work(chunk: list[int]) -> None:
     with psycopg.connect(conninfo) as conn:
         for number, deal_id in enumerate(chunk):
-            instance_id = f"floor{threading.get_ident() % 100000:05d}.{number:08d}"
+            instance_id = f"floor{os.getpid():07d}.{number:08d}"
             document = f"DEAL_{deal_id}"
             with conn.transaction():
                 conn.execute(
@@ -199,7 +226,7 @@ def floor_work(chunk: list[int]) -> None:
 
 floor_ids = deal_ids[: args.n]
 try:
-    floor_elapsed = run_clients(floor_work, floor_ids, args.clients)
+    floor_elapsed, _ = run_clients(floor_work, floor_ids, args.clients)
     floor_rate = args.n / floor_elapsed
     print(
         f"floor (raw SQL via psycopg): {args.n} in {floor_elapsed:.2f} s"
@@ -210,13 +237,12 @@ except psycopg.Error as error:
     print(f"floor: could not replay the engine's rows ({error}); no ratio")
 
 # Latency at a steady rate.
-latencies: list[float] = []
-lock = threading.Lock()
 latency_ids = deal_ids[args.n : args.n + int(args.rate * args.seconds)]
 
 
-def paced_work(chunk: list[int]) -> None:
+def paced_work(chunk: list[int]) -> list[float]:
     interval = args.clients / args.rate
+    latencies = []
     next_at = time.perf_counter()
     for deal_id in chunk:
         delay = next_at - time.perf_counter()
@@ -226,11 +252,10 @@ def paced_work(chunk: list[int]) -> None:
         instance = workflow_start(template=template, document_id=f"DEAL_{deal_id}", user=admin)
         duration = (time.perf_counter() - started) * 1000
         assert instance.status == InstanceStatus.COMPLETED
-        with lock:
-            latencies.append(duration)
+        latencies.append(duration)
         next_at += interval
-    connections.close_all()
+    return latencies
 
 
-run_clients(paced_work, latency_ids, args.clients)
+_, latencies = run_clients(paced_work, latency_ids, args.clients)
 print(f"latency at {args.rate:.0f} starts/s, start→completed: {percentiles(latencies)}")
