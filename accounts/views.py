@@ -7,20 +7,58 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.forms import ProfileForm
+from accounts.services import notification_list, notification_mark_all_read
 from rest.models import Webhook
 from rest.services import webhook_create, webhook_path, webhook_revoke
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def profile(request: HttpRequest) -> HttpResponse:
+    """The profile form, the user's notifications and webhooks.
+
+    ``?before=<notification id>`` lists the notifications older than that one (with htmx:
+    only them, to be appended under those shown).
+    """
+    before = _cursor(request)
+    if request.htmx and before is not None:
+        return render(
+            request, "accounts/profile.html#notification-items", _notifications(request, before)
+        )
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Your profile was saved."))
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, **_webhooks(request)})
+    context = {"form": form, **_notifications(request, before), **_webhooks(request)}
+    return render(request, "accounts/profile.html", context)
+
+
+def _cursor(request: HttpRequest) -> int | None:
+    """The ``before`` id of a page of older notifications; anything else is the first page."""
+    raw = request.GET.get("before", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
+def _notifications(request: HttpRequest, before: int | None = None) -> dict[str, Any]:
+    rows, older = notification_list(user=request.user, before_id=before)
+    return {"notifications": rows, "older_notifications": older}
+
+
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Marks the signed-in user's notifications read (it takes no id: no one else's can be)."""
+    notification_mark_all_read(user=request.user)
+    notice = _("All notifications are marked as read.")
+    if request.htmx:
+        context = {**_notifications(request), "notifications_notice": notice}
+        return render(request, "accounts/profile.html#notifications", context)
+    messages.success(request, notice)
+    return redirect("accounts:profile")
 
 
 def _webhooks(request: HttpRequest, **extra: Any) -> dict[str, Any]:
@@ -33,7 +71,7 @@ def _webhook_section(
     """The webhooks section alone for htmx, else the whole profile page around it."""
     if request.htmx:
         return render(request, "accounts/profile.html#webhooks", context, status=status)
-    context["form"] = ProfileForm(instance=request.user)
+    context |= {"form": ProfileForm(instance=request.user), **_notifications(request)}
     return render(request, "accounts/profile.html", context, status=status)
 
 

@@ -117,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.navigation",
                 "designer.context_processors.navigation",
+                "accounts.context_processors.notifications",
             ],
         },
     },

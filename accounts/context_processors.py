@@ -1,0 +1,20 @@
+import functools
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def notifications(request: HttpRequest) -> dict[str, Any]:
+    """How many of the user's notifications are unread, for the navigation: counted when a page
+    draws it, not for each fragment."""
+    user = request.user
+
+    # A callable rather than a lazy object: a template calls it and gets a real int, which the
+    # plural forms of a translation can compute with (a lazy object has no ``%``).
+    @functools.cache
+    def unread_notifications() -> int:
+        if not user.is_authenticated:
+            return 0
+        return user.notifications.filter(read_at__isnull=True).count()
+
+    return {"unread_notifications": unread_notifications}
