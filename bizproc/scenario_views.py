@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from bizproc import scenarios
 from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
@@ -137,16 +138,36 @@ def _document(request: HttpRequest, raw: str) -> tuple[Any, str]:
     raise Http404
 
 
+def _start_refused(
+    request: HttpRequest, scenario: Scenario | None, message: str, *, status: int
+) -> HttpResponse:
+    """The start page saying why the scenario cannot run (Bitrix's messages), with no form."""
+    context = {"scenario": scenario, "refusal": message}
+    return render(request, "bizproc/scenario_start.html", context, status=status)
+
+
 @login_required
 def scenario_start(request: HttpRequest, pk: int) -> HttpResponse:
     """Asks for the parameters (title: the scenario's name, button: Send), then queues a run
     per selected record and shows their progress until the scenario has completed."""
-    scenario = _scenario(request, pk)
+    try:
+        scenario = _scenario(request, pk)
+    except Http404:
+        scenario = None
+    version = scenario.template.latest_version if scenario is not None else None
+    if scenario is None or version is None:  # nothing a run could use
+        return _start_refused(
+            request, None, _("The smart scenario you requested was not found."), status=404
+        )
+    if not scenario.active:
+        return _start_refused(
+            request,
+            scenario,
+            _("Cannot run the smart scenario because it is deactivated."),
+            status=409,
+        )
     data = request.POST if request.method == "POST" else request.GET
     document_ids = data.getlist("documents")
-    version = scenario.template.latest_version
-    if not scenario.active or version is None:  # nothing a run could use
-        raise Http404
     schema = version.parameters
     form = StartParametersForm(schema, request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {"scenario": scenario, "documents": document_ids, "form": form}

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from bizproc import journal, runtime
 from bizproc import values as encoded
 from bizproc.activities import activities
-from bizproc.activities.base import Activity, Problem
+from bizproc.activities.base import Activity, Problem, is_empty
 from bizproc.design import RESERVED_PARAMETERS
 from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
 from bizproc.fieldtypes import FieldValueError, user_id_of
@@ -345,7 +345,8 @@ def scenarios_start(
     parameters: Mapping[str, Any] | None = None,
 ) -> list[StartOutcome]:
     """Queues a run per record (from a card, a list or REST). Refuses the whole request for a
-    deactivated scenario, no records, a record the user may not run it on, or bad parameters;
+    deactivated scenario, no records, a record the user may not run it on, no parameters at all
+    where some are required and have no default, or bad parameters;
     a record that has an unfinished run of this scenario is reported and skipped."""
     if not scenario.active:
         raise ScenarioRefused(_("Cannot run the smart scenario because it is deactivated."))
@@ -366,6 +367,11 @@ def scenarios_start(
                 _("Insufficient permission to run smart scenario."), forbidden=True
             )
     version = scenario.template.latest_version
+    if not parameters and any(
+        field.required and is_empty(version.parameters[code].get("Default"))
+        for code, field in schema_fields(version.parameters).items()
+    ):
+        raise ScenarioRefused(_("Smart scenario parameters are missing."))
     typed = _typed_parameters(version.parameters, parameters or {})
     outcomes = []
     with transaction.atomic():

@@ -94,13 +94,51 @@ def test_a_scenario_never_published_cannot_be_started_and_queues_nothing(
     scenario.template.versions.all().delete()
     deal = DealFactory(assigned_by=admin)
     client.force_login(admin)
-    assert client.get(start_url(scenario, deal.document_id)).status_code == 404
+    page = client.get(start_url(scenario, deal.document_id))
+    assert page.status_code == 404
+    assert "The smart scenario you requested was not found." in page.text
     crafted = client.post(
         reverse("bizproc:scenario-start", args=[scenario.pk]),
         {"documents": [deal.document_id], "Points": "1"},
     )
     assert crafted.status_code == 404
     assert not ScenarioRun.objects.exists()
+
+
+def test_a_deactivated_or_missing_scenario_says_why_it_cannot_run(client, admin, scenario) -> None:
+    deal = DealFactory(assigned_by=admin)
+    scenario.active = False
+    scenario.save(update_fields=["active"])
+    client.force_login(admin)
+
+    deactivated = client.get(start_url(scenario, deal.document_id))
+    crafted = client.post(
+        reverse("bizproc:scenario-start", args=[scenario.pk]),
+        {"documents": [deal.document_id], "Points": "1"},
+    )
+    missing = client.get(reverse("bizproc:scenario-start", args=[scenario.pk + 1000]))
+
+    assert deactivated.status_code == crafted.status_code == 409
+    assert "Cannot run the smart scenario because it is deactivated." in deactivated.text
+    assert '<h1 id="scenario-title">Welcome pack</h1>' in deactivated.text
+    assert ">Send</button>" not in deactivated.text
+    assert missing.status_code == 404
+    assert "The smart scenario you requested was not found." in missing.text
+    assert not ScenarioRun.objects.exists()
+
+
+def test_a_russian_user_is_told_in_russian(client, admin, scenario) -> None:
+    admin.language = "ru"
+    admin.save(update_fields=["language"])
+    scenario.active = False
+    scenario.save(update_fields=["active"])
+    client.force_login(admin)
+
+    deactivated = client.get(reverse("bizproc:scenario-start", args=[scenario.pk]))
+    missing = client.get(reverse("bizproc:scenario-start", args=[scenario.pk + 1000]))
+
+    assert "Умный сценарий деактивирован. Запуск невозможен" in deactivated.text
+    assert "Запрашиваемый Умный сценарий не найден" in missing.text
 
 
 def test_a_user_without_the_right_does_not_see_it_and_gets_403(client, admin, scenario) -> None:

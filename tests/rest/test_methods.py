@@ -22,6 +22,7 @@ from crm.documents import DOCUMENT_TYPES
 from crm.models import Deal
 from rest.models import Webhook
 from rest.services import webhook_create, webhook_path, webhook_revoke
+from tests.bizproc.builders import field
 from tests.crm.factories import ContactFactory, DealFactory, LeadFactory, UserFactory, user_with
 
 pytestmark = pytest.mark.django_db
@@ -745,3 +746,34 @@ def test_smart_scenarios_are_listed_and_started_over_rest(client, base, admin) -
         "The smart scenario you requested was not found.",
     )
     assert ScenarioRun.objects.count() == 2
+
+
+def test_a_scenario_with_required_parameters_started_without_any_says_they_are_missing(
+    client, base, admin
+) -> None:
+    scenario = scenarios.scenario_save(
+        user=admin,
+        document_type=DOCUMENT_TYPES["DEAL"],
+        name="Points",
+        parameters={
+            "Points": field("int", "Points", required=True),
+            "Note": field("string", "Note"),
+        },
+        robots=[
+            {"Type": "CrmTimelineCommentAdd", "Name": "R1", "Properties": {"CommentText": "hi"}}
+        ],
+    )
+    deal = DealFactory(assigned_by=admin)
+    start = {"scriptId": scenario.pk, "documentIds": [deal.pk]}
+
+    answers = [
+        call(client, base, "bizproc.script.start", start | extra)
+        for extra in ({}, {"parameters": {}}, {"parameters": {"Note": "hi"}})
+    ]
+
+    assert [(status, body["error_description"]) for status, body in answers] == [
+        (400, "Smart scenario parameters are missing."),
+        (400, "Smart scenario parameters are missing."),
+        (400, "The required parameter is empty: Points."),
+    ]
+    assert not ScenarioRun.objects.exists()
