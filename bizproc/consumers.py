@@ -164,11 +164,12 @@ class DocumentProcessesConsumer(LiveConsumer):
 
     def render(self, user: Any) -> list[str]:
         (document_id,) = self.documents
-        document_for(user, document_id, Operation.READ)
+        provider, document_id = document_for(user, document_id, Operation.READ)
+        may_manage = provider.can(user, Operation.START_PROCESS, document_id=document_id)
         return [
             render_to_string(
                 "bizproc/document_processes.html#processes-live",
-                processes_live_context(document_id),
+                processes_live_context(document_id, may_manage=may_manage),
             )
         ]
 

@@ -111,12 +111,15 @@ def listed(instances: InstanceQuerySet) -> InstanceQuerySet:
     )
 
 
-def processes_live_context(document_id: str) -> dict[str, Any]:
-    """What the tab's live part shows: active and completed processes, the latest rows."""
+def processes_live_context(document_id: str, *, may_manage: bool) -> dict[str, Any]:
+    """What the tab's live part shows: active and completed processes, the latest rows;
+    ``may_manage``: each process links to stopping and deleting it (the "start processes"
+    right on the record, as on the process's own page)."""
     instances = listed(Instance.objects.for_document(document_id))
     active = list(instances.unfinished()[: PAGE + 1])
     return {
         "document_id": document_id,
+        "may_manage": may_manage,
         "active": active[:PAGE],
         "more_active": len(active) > PAGE,
         "completed": list(instances.filter(status__in=FINISHED)[:PAGE]),
@@ -130,7 +133,7 @@ def document_processes(request: HttpRequest, document_id: str) -> HttpResponse:
     journal rows — live (the partial opens its own websocket)."""
     provider, document_id = document_for(request.user, document_id, Operation.READ)
     may_start = provider.can(request.user, Operation.START_PROCESS, document_id=document_id)
-    context = processes_live_context(document_id) | {
+    context = processes_live_context(document_id, may_manage=may_start) | {
         "may_start": may_start,
         "templates": _startable(provider, document_id) if may_start else [],
         "document_url": provider.url(document_id),

@@ -63,6 +63,32 @@ def test_the_tab_offers_published_templates_and_lists_processes(
     assert reverse("bizproc:instance-detail", args=[instance.pk]) in page.text
 
 
+def test_each_process_on_the_tab_links_to_its_journal_and_to_stopping_and_deleting_it(
+    client, admin, deal, template
+) -> None:
+    client.force_login(admin)
+    start_url = reverse("bizproc:process-start", args=[deal.document_id, template.pk])
+    client.post(start_url, {"Count": "3"})
+    instance = Instance.objects.get()
+    journal = reverse("bizproc:instance-detail", args=[instance.pk]) + "#journal"
+    stop = reverse("bizproc:instance-stop", args=[instance.pk])
+    delete = reverse("bizproc:instance-delete", args=[instance.pk])
+
+    running = tab(client, deal).text
+    client.post(stop)
+    stopped = tab(client, deal).text
+    client.force_login(user_with({("DEAL", "read"): "all"}))
+    as_reader = tab(client, deal).text
+
+    for link in (journal, stop, delete):
+        assert f'href="{link}">' in running, link
+    assert 'Stop<span class="visually-hidden">: Greeting</span>' in running
+    assert f'href="{journal}">' in stopped and f'href="{delete}">' in stopped
+    assert f'href="{stop}">' not in stopped  # a finished process cannot be stopped again
+    assert f'href="{journal}">' in as_reader
+    assert f'href="{stop}">' not in as_reader and f'href="{delete}">' not in as_reader
+
+
 def test_the_tab_as_an_htmx_partial(client, admin, deal, template) -> None:
     client.force_login(admin)
     response = client.get(
