@@ -263,7 +263,7 @@ class ExecutionStatus(models.IntegerChoices):
     INITIALIZED = 0, _("Initialized")
     EXECUTING = 1, pgettext_lazy("journal", "In progress")
     CANCELING = 2, _("Being canceled")
-    CLOSED = 3, _("Completed")
+    CLOSED = 3, pgettext_lazy("journal", "Completed")  # «Завершено», not a process's «Завершен»
     FAULTING = 4, _("Error")
 
 
@@ -344,7 +344,7 @@ class RunStatus(models.IntegerChoices):
     QUEUED = 0, _("Queued")
     EXECUTING = 1, _("Executing")
     FAULT = 2, _("Error")
-    TERMINATED = 3, _("Terminated")
+    TERMINATED = 3, pgettext_lazy("scenario run", "Terminated")  # «Прерван»
     COMPLETED = 4, _("Completed")
 
 

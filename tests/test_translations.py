@@ -4,6 +4,10 @@ import ast
 import gettext
 from pathlib import Path
 
+from django.utils import translation
+
+from bizproc.models import ExecutionStatus, InstanceStatus, RunStatus
+
 PO = Path(__file__).resolve().parents[1] / "locale" / "ru" / "LC_MESSAGES" / "django.po"
 
 
@@ -53,3 +57,14 @@ def test_the_compiled_catalogue_matches_the_po_file() -> None:
         if found != expected:
             stale.append(message)
     assert stale == []
+
+
+def test_status_words_read_as_bitrix_has_them_where_they_differ() -> None:
+    """One English word, three Russian ones (DOMAIN.md §3, §6): a journal row is «Завершено», a
+    process «Завершен»; a scenario run stopped is «Прерван», a process «Выполнение прервано»."""
+    with translation.override("ru"):
+        assert str(ExecutionStatus.CLOSED.label) == "Завершено"
+        assert str(InstanceStatus.COMPLETED.label) == "Завершен"
+        assert str(RunStatus.COMPLETED.label) == "Завершен"
+        assert str(RunStatus.TERMINATED.label) == "Прерван"
+        assert str(InstanceStatus.TERMINATED.label) == "Выполнение прервано"
