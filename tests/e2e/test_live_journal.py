@@ -74,10 +74,10 @@ def test_a_second_viewer_sees_the_process_appear_run_and_complete(
         starter.get_by_role("link", name="Pause demo").click()
         starter.get_by_role("button", name="Start").click()
 
-        expect(active.get_by_role("link", name="Pause demo")).to_be_visible()
+        expect(active.get_by_role("link", name="Pause demo", exact=True)).to_be_visible()
         expect(active).to_contain_text("Pausing")
         expect(latest).to_contain_text("Pausing for 2 s")
-        expect(completed.get_by_role("link", name="Pause demo")).to_be_visible()
+        expect(completed.get_by_role("link", name="Pause demo", exact=True)).to_be_visible()
         expect(latest).to_contain_text("The pause is over")
         expect(active).to_contain_text("There are no active processes at the moment.")
 
