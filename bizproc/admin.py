@@ -16,7 +16,16 @@ from django.utils.translation import ngettext
 from bizproc import runtime, scenarios
 from bizproc.activities import activities
 from bizproc.documents import DocumentType, document_providers
-from bizproc.models import Instance, JournalEntry, Scenario, ScenarioRun, Template, TemplateVersion
+from bizproc.models import (
+    Instance,
+    JournalEntry,
+    ProcessTask,
+    ProcessTaskUser,
+    Scenario,
+    ScenarioRun,
+    Template,
+    TemplateVersion,
+)
 from bizproc.tree import Node
 
 
@@ -198,6 +207,32 @@ class JournalEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: JournalEntry | None = None) -> bool:
+        return False
+
+
+class ProcessTaskUserInline(admin.TabularInline):
+    model = ProcessTaskUser
+    fields = ["user", "status", "comment", "answered_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(ProcessTask)
+class ProcessTaskAdmin(admin.ModelAdmin):
+    """Read-only: tasks are given by processes and answered on their users' Tasks page."""
+
+    list_display = ["name", "kind", "document_id", "status", "created_at", "completed_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["name", "document_id", "instance__id"]
+    list_select_related = ["instance"]
+    inlines = [ProcessTaskUserInline]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ProcessTask | None = None) -> bool:
         return False
 
 

@@ -11,7 +11,12 @@ class BizprocConfig(AppConfig):
 
     def ready(self) -> None:
         from bizproc import runtime
-        from bizproc.activities import notify, standard, start_script  # noqa: F401 (registers them)
+        from bizproc.activities import (  # noqa: F401 (registers them)
+            notify,
+            standard,
+            start_script,
+            tasks,
+        )
         from bizproc.hooks import document_hooks
 
         for module in settings.BIZPROC_ACTIVITY_MODULES:

@@ -413,3 +413,92 @@ class ScenarioRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status not in UNFINISHED_RUN
+
+
+class TaskStatus(models.IntegerChoices):
+    WAITING = 0, pgettext_lazy("task", "Waiting")
+    YES = 1, pgettext_lazy("task", "Approved")
+    NO = 2, pgettext_lazy("task", "Rejected")
+    CANCELED = 3, pgettext_lazy("task", "Canceled")
+
+
+class ProcessTask(models.Model):
+    """A task a process gives people (the Approve and Review blocks, Bitrix's ``b_bp_task``):
+    they answer it on their Tasks page, and the answer wakes the block that waits for it.
+
+    The decision rule is kept on the task (``approve_type``, ``min_percent``, ``wait_for_all``)
+    so that an answer settles the task at once: it then leaves the others' lists."""
+
+    instance = models.ForeignKey(
+        Instance, verbose_name=_("process"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    activity_name = models.CharField(_("block"), max_length=64)
+    document_id = models.CharField(_("document"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16)  # the block's kind: approve, review
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    yes_label = models.CharField(_("button to approve"), max_length=255)
+    no_label = models.CharField(_("button to reject"), max_length=255, blank=True)
+    comment_label = models.CharField(_("comment label"), max_length=255, blank=True)
+    show_comment = models.BooleanField(_("ask for a comment"), default=False)
+    approve_type = models.CharField(_("who decides"), max_length=8, default="any")
+    min_percent = models.PositiveSmallIntegerField(_("minimum percent"), default=50)
+    wait_for_all = models.BooleanField(_("wait for every vote"), default=False)
+    status = models.PositiveSmallIntegerField(
+        _("status"), choices=TaskStatus, default=TaskStatus.WAITING
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def status_label(self) -> str:
+        if self.status == TaskStatus.YES and self.kind == "review":
+            return str(pgettext_lazy("task", "Reviewed"))
+        return self.get_status_display()
+
+
+class ProcessTaskUser(models.Model):
+    """One person a task is given to, and their answer."""
+
+    task = models.ForeignKey(
+        ProcessTask, verbose_name=_("task"), on_delete=models.CASCADE, related_name="assignees"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="process_tasks",
+    )
+    status = models.PositiveSmallIntegerField(
+        _("answer"), choices=TaskStatus, default=TaskStatus.WAITING
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("task assignee")
+        verbose_name_plural = _("task assignees")
+        constraints = [
+            models.UniqueConstraint(fields=["task", "user"], name="bizproc_task_user_once")
+        ]
+        indexes = [models.Index(fields=["user", "status"], name="bizproc_task_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task} · {self.user}"
+
+    @property
+    def answer_label(self) -> str:
+        """The answer as its button said it (“Approve the trip”)."""
+        if self.status == TaskStatus.YES:
+            return self.task.yes_label
+        if self.status == TaskStatus.NO:
+            return self.task.no_label
+        return self.get_status_display()

@@ -35,8 +35,10 @@ from bizproc.models import (
     UNFINISHED_RUN,
     Instance,
     InstanceStatus,
+    ProcessTask,
     RunStatus,
     ScenarioRun,
+    TaskStatus,
     Template,
     TemplateVersion,
 )
@@ -210,6 +212,16 @@ class Runner:
     def wait_for_child(self, name: str, child_id: str) -> None:
         self.state.setdefault("waits", {})[name] = {"child": child_id}
 
+    def wait_for_task(
+        self, name: str, task_id: int, *, until: datetime.datetime | None = None
+    ) -> None:
+        """Waits for the task to be settled (``task_settled``), or until ``until`` at most."""
+        wait: dict[str, Any] = {"task": task_id}
+        if until is not None:
+            wait["until"] = until.isoformat()
+        self.state.setdefault("waits", {})[name] = wait
+        self.state["tasks"] = True
+
     # ---- the loop --------------------------------------------------------------------------
     def run(self) -> None:
         queue = self.state.setdefault("queue", [])
@@ -297,6 +309,8 @@ class Runner:
             _notify_parent(instance)
         if instance.is_finished and self.state.get("run"):
             run_sync(instance)
+        if instance.is_finished and self.state.get("tasks"):
+            tasks_cancel(instance_id=instance.pk)
         if instance.is_finished and self.state.get("children"):
             for child in Instance.objects.filter(parent=instance).unfinished():
                 instance_terminate(instance=child, user=None)
@@ -582,6 +596,27 @@ def _notify_parent(child: Instance) -> None:
     instance_enqueue(parent.pk)
 
 
+def task_settled(*, instance_id: str, name: str, task_id: int) -> None:
+    """A settled task wakes the block of its process that waits for it."""
+    instance = Instance.objects.select_for_update().filter(pk=instance_id).first()
+    if instance is None or instance.is_finished:
+        return
+    wait = instance.state.get("waits", {}).get(name)
+    if not wait or wait.get("task") != task_id:
+        return
+    instance.state.setdefault("queue", []).append([RESUME, name])
+    instance.wake_at = timezone.now()
+    instance.save(update_fields=["state", "wake_at", "modified_at"])
+    instance_enqueue(instance.pk)
+
+
+def tasks_cancel(*, instance_id: str) -> None:
+    """The open tasks of a process that has finished are no one's to answer any more."""
+    ProcessTask.objects.filter(instance_id=instance_id, status=TaskStatus.WAITING).update(
+        status=TaskStatus.CANCELED, completed_at=timezone.now()
+    )
+
+
 @transaction.atomic
 def instance_terminate(*, instance: Instance, user: Any | None, state_title: str = "") -> None:
     """Stops an unfinished process; its journal stays."""
@@ -598,6 +633,7 @@ def instance_terminate(*, instance: Instance, user: Any | None, state_title: str
         locked.owned_until = None
         locked.save()
         journal.flush()
+    tasks_cancel(instance_id=locked.pk)
     for child in Instance.objects.filter(parent=locked).unfinished():
         instance_terminate(instance=child, user=user)
     instance.refresh_from_db()

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from bizproc import process_views, scenario_views, views
+from bizproc import process_views, scenario_views, task_views, views
 
 
 class InstanceIdConverter:
@@ -51,6 +51,8 @@ urlpatterns = [
         process_views.instance_resume,
         name="instance-resume",
     ),
+    path("tasks/", task_views.task_list, name="task-list"),
+    path("tasks/<int:pk>/", task_views.task_detail, name="task-detail"),
     path("scenarios/", scenario_views.scenario_list, name="scenario-list"),
     path("scenarios/<int:pk>/", scenario_views.scenario_detail, name="scenario-detail"),
     path("scenarios/<int:pk>/start/", scenario_views.scenario_start, name="scenario-start"),

@@ -118,6 +118,7 @@ TEMPLATES = [
                 "crm.context_processors.navigation",
                 "designer.context_processors.navigation",
                 "accounts.context_processors.notifications",
+                "bizproc.context_processors.tasks",
             ],
         },
     },

@@ -72,6 +72,71 @@ def demo_automation_create(*, admin: Any) -> None:
         template.save()
         services.template_publish(template=template, user=admin, comment="Demo")
 
+    if not Template.objects.filter(name="Discount approval").exists():
+        template = services.template_create(
+            document_type=DOCUMENT_TYPES["DEAL"],
+            name="Discount approval",
+            description="Asks the head of sales to approve a discount on the deal.",
+            user=admin,
+        )
+        approval = _block(
+            "ApproveActivity",
+            "A10011_1_1_1",
+            "Head of sales approves",
+            Users=[f"user_{admin.pk}"],
+            ApproveType="any",
+            Name="Discount of {=Template:Discount}% on {=Document:TITLE}",
+            Description="{=Template:TargetUser > printable} asks for a discount of "
+            "{=Template:Discount}% on “{=Document:TITLE}”.",
+            TaskButton1Message="Approve the discount",
+            TaskButton2Message="Turn it down",
+            ShowComment="Y",
+            CommentLabelMessage="Comment",
+            SetStatusMessage="Y",
+            StatusMessage="Waiting for the head of sales",
+        )
+        approval["Children"] = [
+            {
+                "Type": "SequenceActivity",
+                "Name": "A10012_1_1_1",
+                "Properties": {"Title": "Approved"},
+                "Children": [
+                    _block(
+                        "LogActivity",
+                        "A10013_1_1_1",
+                        "Report",
+                        Text="Discount approved by {=A10011_1_1_1:Approvers}. "
+                        "{=A10011_1_1_1:Comments}",
+                    ),
+                    _block(
+                        "SetStateTitleActivity",
+                        "A10014_1_1_1",
+                        "State",
+                        TargetStateTitle="Discount approved",
+                    ),
+                ],
+            },
+            {
+                "Type": "SequenceActivity",
+                "Name": "A10015_1_1_1",
+                "Properties": {"Title": "Rejected"},
+                "Children": [
+                    _block(
+                        "SetStateTitleActivity",
+                        "A10016_1_1_1",
+                        "State",
+                        TargetStateTitle="Discount turned down",
+                    ),
+                ],
+            },
+        ]
+        tree = root_node()
+        tree["Children"] = [approval]
+        template.tree = tree
+        template.parameters = {"Discount": _field("Discount, %", "int", required=True, default=10)}
+        template.save()
+        services.template_publish(template=template, user=admin, comment="Demo")
+
     if not Scenario.objects.filter(name="Client welcome").exists():
         scenarios.scenario_save(
             user=admin,

@@ -20,6 +20,19 @@ from bizproc.expressions import display_text
 from bizproc.fieldtypes import user_id_of
 
 
+def user_ids(runner: Any, value: Any) -> list[int]:
+    """User ids of a user property's evaluated ``user_5`` values, once each; ``author`` is the
+    document's responsible."""
+    ids = []
+    for item in value if isinstance(value, list) else [value]:
+        if item == "author":
+            item = runner.document().get("ASSIGNED_BY_ID")
+        user_id = user_id_of(str(item)) if item else None
+        if user_id is not None and user_id not in ids:
+            ids.append(user_id)
+    return ids
+
+
 @activities.register
 class IMNotifyActivity(Activity):
     type = "IMNotifyActivity"
@@ -44,24 +57,13 @@ class IMNotifyActivity(Activity):
         ),
     )
 
-    def _users(self, runner: Any, value: Any) -> list[int]:
-        """User ids of ``user_5`` values; ``author`` is the document's responsible."""
-        ids = []
-        for item in value if isinstance(value, list) else [value]:
-            if item == "author":
-                item = runner.document().get("ASSIGNED_BY_ID")
-            user_id = user_id_of(str(item)) if item else None
-            if user_id is not None:
-                ids.append(user_id)
-        return ids
-
     def execute(self, runner: Any) -> Status:
         values = self.properties_values
-        recipients = self._users(runner, runner.evaluate(values.get("MessageUserTo")))
+        recipients = user_ids(runner, runner.evaluate(values.get("MessageUserTo")))
         users = list(get_user_model().objects.filter(pk__in=recipients, is_active=True))
         if not users:
             raise ActivityFault(_("The notification has no recipient."))
-        senders = self._users(runner, runner.evaluate(values.get("MessageUserFrom")))
+        senders = user_ids(runner, runner.evaluate(values.get("MessageUserFrom")))
         text = display_text(runner.evaluate(values.get("MessageSite")))
         link = runner.provider.url(runner.instance.document_id)
         Notification.objects.bulk_create(

@@ -78,15 +78,18 @@ def test_a_bitrix_export_imports_with_unsupported_blocks_marked_and_exports_the_
     summary = page.get_by_role("status").filter(has_text="imported")
     expect(summary).to_contain_text("50 blocks, 0 parameters, 4 variables, 3 constants")
     unsupported = page.get_by_role("status").filter(has_text="not supported")
-    expect(unsupported).to_contain_text("8 blocks are not supported")
-    expect(unsupported).to_contain_text("Утверждение (ApproveActivity)")
+    expect(unsupported).to_contain_text("5 blocks are not supported")
+    expect(unsupported).to_contain_text("Выбор начальника (GetUserActivity)")
 
+    chooser = page.get_by_role("group", name="Выбор начальника", exact=True)
+    expect(chooser).to_be_visible()
+    expect(chooser).to_have_accessible_description(
+        "Unsupported block (GetUserActivity): kept as imported, read-only"
+    )
+    expect(chooser).to_contain_text("Unsupported block (GetUserActivity)")
     approval = page.get_by_role("group", name="Утверждение", exact=True)
     expect(approval).to_be_visible()
-    expect(approval).to_have_accessible_description(
-        "Unsupported block (ApproveActivity): kept as imported, read-only"
-    )
-    expect(approval).to_contain_text("Unsupported block (ApproveActivity)")
+    expect(approval).not_to_have_accessible_description(re.compile("Unsupported"))
     report = page.get_by_role("group", name="Запись в отчет", exact=True).first
     expect(report).to_be_visible()
     expect(report).not_to_have_accessible_description(re.compile("Unsupported"))

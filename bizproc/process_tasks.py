@@ -1,0 +1,146 @@
+"""Tasks processes give people (the Approve and Review blocks): creating them, the rule that
+settles them, and answering them. The answer that settles a task wakes the block waiting for
+it (``runtime.task_settled``); the others' copies of the task leave their lists."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bizproc import runtime
+from bizproc.models import Instance, ProcessTask, ProcessTaskUser, TaskStatus
+
+
+class TaskRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def task_create(
+    *,
+    instance: Instance,
+    activity_name: str,
+    kind: str,
+    user_ids: Sequence[int],
+    name: str,
+    description: str,
+    yes_label: str,
+    no_label: str,
+    comment_label: str,
+    show_comment: bool,
+    approve_type: str,
+    min_percent: int,
+    wait_for_all: bool,
+) -> ProcessTask | None:
+    """The task, given to those of ``user_ids`` who are active users; None when none is."""
+    active = get_user_model().objects.filter(pk__in=user_ids, is_active=True)
+    users = list(active.values_list("pk", flat=True))
+    if not users:
+        return None
+    task = ProcessTask.objects.create(
+        instance=instance,
+        activity_name=activity_name,
+        document_id=instance.document_id,
+        kind=kind,
+        name=name[:255],
+        description=description,
+        yes_label=yes_label[:255],
+        no_label=no_label[:255],
+        comment_label=comment_label[:255],
+        show_comment=show_comment,
+        approve_type=approve_type,
+        min_percent=min_percent,
+        wait_for_all=wait_for_all,
+    )
+    ProcessTaskUser.objects.bulk_create(ProcessTaskUser(task=task, user_id=pk) for pk in users)
+    return task
+
+
+def task_decision(task: ProcessTask, answers: Sequence[int]) -> TaskStatus | None:
+    """How the task stands given each assignee's answer (``TaskStatus``); None: undecided.
+
+    Any one: the first answer decides. All: one rejection rejects, every approval approves.
+    By vote: approved once the approvals reach ``min_percent`` of the assignees, rejected once
+    they no longer can; with ``wait_for_all``, only when everyone has voted.
+    """
+    total = len(answers)
+    yes = sum(1 for answer in answers if answer == TaskStatus.YES)
+    no = sum(1 for answer in answers if answer == TaskStatus.NO)
+    waiting = total - yes - no
+    if task.approve_type == "all":
+        if no:
+            return TaskStatus.NO
+        return TaskStatus.YES if not waiting else None
+    if task.approve_type == "vote":
+        if task.wait_for_all and waiting:
+            return None
+        if yes * 100 >= task.min_percent * total:
+            return TaskStatus.YES
+        if (yes + waiting) * 100 < task.min_percent * total or not waiting:
+            return TaskStatus.NO
+        return None
+    if yes:
+        return TaskStatus.YES
+    return TaskStatus.NO if no else None
+
+
+@transaction.atomic
+def task_answer(*, task: ProcessTask, user: Any, approve: bool, comment: str = "") -> ProcessTask:
+    """Records the user's answer; when it settles the task, wakes the waiting block."""
+    locked = ProcessTask.objects.select_for_update().get(pk=task.pk)
+    mine = locked.assignees.filter(user=user).first()
+    if mine is None:
+        raise TaskRefused(_("This task is not yours."))
+    if locked.status != TaskStatus.WAITING:
+        raise TaskRefused(_("This task has been completed already."))
+    if mine.status != TaskStatus.WAITING:
+        raise TaskRefused(_("You have answered this task already."))
+    now = timezone.now()
+    mine.status = TaskStatus.YES if approve or locked.kind == "review" else TaskStatus.NO
+    mine.comment = comment.strip()
+    mine.answered_at = now
+    mine.save(update_fields=["status", "comment", "answered_at"])
+    decided = task_decision(locked, list(locked.assignees.values_list("status", flat=True)))
+    if decided is not None:
+        locked.status = decided
+        locked.completed_at = now
+        locked.save(update_fields=["status", "completed_at"])
+        runtime.task_settled(
+            instance_id=locked.instance_id, name=locked.activity_name, task_id=locked.pk
+        )
+    return locked
+
+
+def task_time_out(*, task: ProcessTask) -> ProcessTask:
+    """The time limit passed with the task open: it counts as not approved."""
+    ProcessTask.objects.filter(pk=task.pk, status=TaskStatus.WAITING).update(
+        status=TaskStatus.NO, completed_at=timezone.now()
+    )
+    task.refresh_from_db()
+    return task
+
+
+def task_answers(*, task: ProcessTask) -> list[ProcessTaskUser]:
+    return list(task.assignees.select_related("user", "task").order_by("pk"))
+
+
+def tasks_open(*, user: Any) -> QuerySet[ProcessTask]:
+    """The tasks waiting for the user's answer, oldest first."""
+    return ProcessTask.objects.filter(
+        status=TaskStatus.WAITING,
+        assignees__user=user,
+        assignees__status=TaskStatus.WAITING,
+    ).order_by("created_at", "pk")
+
+
+def tasks_done(*, user: Any) -> QuerySet[ProcessTask]:
+    """The user's tasks no longer waiting for them (answered, settled by others, canceled)."""
+    mine = ProcessTaskUser.objects.filter(user=user).exclude(
+        status=TaskStatus.WAITING, task__status=TaskStatus.WAITING
+    )
+    return ProcessTask.objects.filter(pk__in=mine.values("task")).order_by("-created_at", "-pk")

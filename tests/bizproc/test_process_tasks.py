@@ -1,0 +1,260 @@
+"""Tasks for people: the Approve and Review blocks give tasks, people answer them on their
+Tasks page, and the answer that settles a task wakes the process — with rights and bad input."""
+
+import pytest
+from django.urls import reverse
+
+from bizproc.models import Instance, InstanceStatus, ProcessTask, TaskStatus
+from bizproc.process_tasks import task_decision
+from bizproc.runtime import instance_terminate, workflow_start
+from tests.bizproc.builders import node, notes, published, rows, run_tasks, sequence
+from tests.crm.factories import DealFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+CUSTOM, REPORT = 5, 6
+
+
+@pytest.fixture
+def boss():
+    return UserFactory(is_crm_admin=True, full_name="Olga Boss")
+
+
+@pytest.fixture
+def deputy():
+    return UserFactory(full_name="Pavel Deputy")
+
+
+@pytest.fixture
+def deal(boss):
+    return DealFactory(title="Trip to Kazan", assigned_by=boss)
+
+
+def log(text: str) -> dict:
+    return node("LogActivity", Text=text, Title="Report")
+
+
+def approval(*users, approve_type="any", **properties) -> dict:
+    return node(
+        "ApproveActivity",
+        "A_ok",
+        children=[
+            sequence(log("approved: {=A_ok:ApprovedCount} of {=A_ok:TotalCount}")),
+            sequence(log("rejected: {=A_ok:Rejecters}")),
+        ],
+        Title="Approval",
+        Users=[f"user_{user.pk}" for user in users],
+        ApproveType=approve_type,
+        Name="Approve {=Document:TITLE}",
+        Description="Please look at the trip.",
+        TaskButton1Message="Approve the trip",
+        TaskButton2Message="Turn it down",
+        ShowComment="Y",
+        CommentLabelMessage="Why",
+        StatusMessage="Waiting for approval",
+        SetStatusMessage="Y",
+        **properties,
+    )
+
+
+def start(template, deal, user) -> Instance:
+    instance = workflow_start(template=template, document_id=deal.document_id, user=user)
+    instance.refresh_from_db()
+    return instance
+
+
+def answer(client, user, task, value, comment=""):
+    client.force_login(user)
+    return client.post(
+        reverse("bizproc:task-detail", args=[task.pk]), {"answer": value, "comment": comment}
+    )
+
+
+def test_the_first_answer_decides_and_the_process_takes_the_approved_branch(
+    client, boss, deputy, deal
+) -> None:
+    template = published(approval(boss, deputy), log("after"), user=boss)
+    instance = start(template, deal, boss)
+    task = ProcessTask.objects.get()
+
+    assert instance.status == InstanceStatus.RUNNING
+    assert instance.state_title == "Waiting for approval"
+    client.force_login(deputy)
+    tasks_page = client.get(reverse("bizproc:task-list")).text
+    assert "Approve Trip to Kazan" in tasks_page
+    assert "(1)" in client.get(reverse("bizproc:task-list")).text  # the navigation's count
+    detail = client.get(reverse("bizproc:task-detail", args=[task.pk])).text
+    assert "Please look at the trip." in detail
+    assert 'value="yes" class="primary">Approve the trip</button>' in detail
+    assert '<label for="task-comment">Why</label>' in detail
+
+    sent = answer(client, deputy, task, "yes", "Fine by me")
+    assert sent.status_code == 302
+    run_tasks()
+
+    instance.refresh_from_db()
+    assert instance.status == InstanceStatus.COMPLETED
+    assert notes(instance, REPORT) == ["approved: 1 of 2", "after"]
+    assert notes(instance, CUSTOM) == ["Pavel Deputy: Approve the trip. Fine by me"]
+    late = answer(client, boss, task, "no")
+    assert late.status_code == 409
+    assert "This task has been completed already." in late.text
+    client.force_login(boss)
+    assert (
+        "Approve Trip to Kazan"
+        not in client.get(reverse("bizproc:task-list")).text.split("Done lately")[0]
+    )
+
+
+def test_all_must_approve_and_one_rejection_takes_the_rejected_branch(
+    client, boss, deputy, deal
+) -> None:
+    template = published(approval(boss, deputy, approve_type="all"), user=boss)
+    instance = start(template, deal, boss)
+    task = ProcessTask.objects.get()
+
+    answer(client, boss, task, "yes")
+    run_tasks()
+    instance.refresh_from_db()
+    assert instance.status == InstanceStatus.RUNNING
+    answer(client, deputy, task, "no", "Too expensive")
+    run_tasks()
+
+    instance.refresh_from_db()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.NO
+    assert notes(instance, REPORT) == ["rejected: Pavel Deputy"]
+    assert instance.status == InstanceStatus.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("approve_type", "percent", "wait_for_all", "answers", "expected"),
+    [
+        ("any", 50, False, [0, 0, 0], None),
+        ("any", 50, False, [2, 0, 0], TaskStatus.NO),
+        ("all", 50, False, [1, 1, 0], None),
+        ("all", 50, False, [1, 1, 1], TaskStatus.YES),
+        ("all", 50, False, [1, 2, 0], TaskStatus.NO),
+        ("vote", 50, False, [1, 0, 0], None),  # a third: not yet half
+        ("vote", 50, False, [1, 1, 0], TaskStatus.YES),  # two thirds
+        ("vote", 50, False, [2, 2, 0], TaskStatus.NO),  # half can no longer be reached
+        ("vote", 50, True, [1, 1, 0], None),  # waits for every vote
+        ("vote", 50, True, [1, 1, 2], TaskStatus.YES),
+        ("vote", 100, False, [1, 1, 2], TaskStatus.NO),
+    ],
+)
+def test_how_answers_settle_a_task(approve_type, percent, wait_for_all, answers, expected):
+    task = ProcessTask(
+        kind="approve", approve_type=approve_type, min_percent=percent, wait_for_all=wait_for_all
+    )
+    assert task_decision(task, answers) == expected
+
+
+def test_a_review_goes_on_once_reviewed(client, boss, deputy, deal) -> None:
+    review = node(
+        "ReviewActivity",
+        "A_seen",
+        Title="Review",
+        Users=[f"user_{deputy.pk}"],
+        Name="Read about {=Document:TITLE}",
+        TaskButtonMessage="I have read it",
+    )
+    template = published(review, log("read by {=A_seen:ReviewedCount}"), user=boss)
+    instance = start(template, deal, boss)
+    task = ProcessTask.objects.get()
+
+    client.force_login(deputy)
+    detail = client.get(reverse("bizproc:task-detail", args=[task.pk])).text
+    assert ">I have read it</button>" in detail
+    assert 'value="no"' not in detail
+    answer(client, deputy, task, "yes")
+    run_tasks()
+
+    instance.refresh_from_db()
+    assert notes(instance, REPORT) == ["read by 1"]
+    assert "Reviewed" in client.get(reverse("bizproc:task-list")).text
+
+
+def test_an_unanswered_task_past_its_time_limit_counts_as_rejected(boss, deal) -> None:
+    template = published(approval(boss, TimeoutDuration="1", TimeoutDurationType="s"), user=boss)
+    instance = start(template, deal, boss)
+    run_tasks()
+
+    instance.refresh_from_db()
+    assert instance.status == InstanceStatus.COMPLETED
+    assert notes(instance, REPORT) == ["rejected: "]
+    assert ProcessTask.objects.get().status == TaskStatus.NO
+
+
+def test_only_the_tasks_people_see_and_answer_it(client, boss, deputy, deal) -> None:
+    template = published(approval(deputy), user=boss)
+    instance = start(template, deal, boss)
+    task = ProcessTask.objects.get()
+    stranger = UserFactory(is_crm_admin=True)
+
+    client.force_login(stranger)
+    assert client.get(reverse("bizproc:task-detail", args=[task.pk])).status_code == 404
+    assert answer(client, stranger, task, "yes").status_code == 404
+    assert "Approve Trip to Kazan" not in client.get(reverse("bizproc:task-list")).text
+    client.logout()
+    assert client.get(reverse("bizproc:task-detail", args=[task.pk])).status_code == 302
+
+    task.refresh_from_db()
+    instance.refresh_from_db()
+    assert (task.status, instance.status) == (TaskStatus.WAITING, InstanceStatus.RUNNING)
+
+
+def test_bad_answers_are_refused_and_change_nothing(client, boss, deal) -> None:
+    template = published(approval(boss), user=boss)
+    start(template, deal, boss)
+    task = ProcessTask.objects.get()
+
+    for data in ({"answer": "maybe"}, {}, {"answer": "yes", "comment": "x" * 5001}):
+        client.force_login(boss)
+        refused = client.post(reverse("bizproc:task-detail", args=[task.pk]), data)
+        assert refused.status_code == 422, data
+        assert 'role="alert"' in refused.text
+    task.refresh_from_db()
+    assert task.status == TaskStatus.WAITING
+    assert not task.assignees.exclude(answered_at=None).exists()
+
+
+def test_a_stopped_process_takes_its_open_tasks_back(client, boss, deal) -> None:
+    template = published(approval(boss), user=boss)
+    instance = start(template, deal, boss)
+    task = ProcessTask.objects.get()
+
+    instance_terminate(instance=instance, user=boss)
+
+    task.refresh_from_db()
+    assert task.status == TaskStatus.CANCELED
+    refused = answer(client, boss, task, "yes")
+    assert refused.status_code == 409
+    assert (
+        "Approve Trip to Kazan"
+        not in client.get(reverse("bizproc:task-list")).text.split("Done lately")[0]
+    )
+
+
+def test_a_task_for_no_one_faults_the_process(boss, deal) -> None:
+    gone = UserFactory()
+    template = published(approval(gone), user=boss)
+    gone.is_active = False  # left the company after the template was published
+    gone.save(update_fields=["is_active"])
+    instance = start(template, deal, boss)
+
+    assert instance.status == InstanceStatus.TERMINATED
+    assert "The task has no one to do it." in [note for _t, _title, note in rows(instance)]
+    assert not ProcessTask.objects.exists()
+
+
+def test_a_russian_user_answers_in_russian(client, boss, deal) -> None:
+    boss.language = "ru"
+    boss.save(update_fields=["language"])
+    template = published(approval(boss), user=boss)
+    start(template, deal, boss)
+
+    client.force_login(boss)
+    page = client.get(reverse("bizproc:task-list")).text
+    assert "<h1>Задания</h1>" in page
+    assert "Ждут вашего ответа" in page
