@@ -416,10 +416,14 @@ class ScenarioRun(models.Model):
 
 
 class TaskStatus(models.IntegerChoices):
+    """A task's status and a person's answer, numbered as Bitrix24 numbers them (0–4)."""
+
     WAITING = 0, pgettext_lazy("task", "Waiting")
     YES = 1, pgettext_lazy("task", "Approved")
     NO = 2, pgettext_lazy("task", "Rejected")
-    CANCELED = 3, pgettext_lazy("task", "Canceled")
+    OK = 3, pgettext_lazy("task", "Done")  # a review's answer
+    TIMEOUT = 4, pgettext_lazy("task", "Time limit reached")
+    CANCELED = 5, pgettext_lazy("task", "Canceled")  # ours: the process stopped
 
 
 class ProcessTask(models.Model):
@@ -458,12 +462,6 @@ class ProcessTask(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def status_label(self) -> str:
-        if self.status == TaskStatus.YES and self.kind == "review":
-            return str(pgettext_lazy("task", "Reviewed"))
-        return self.get_status_display()
-
 
 class ProcessTaskUser(models.Model):
     """One person a task is given to, and their answer."""
@@ -497,7 +495,7 @@ class ProcessTaskUser(models.Model):
     @property
     def answer_label(self) -> str:
         """The answer as its button said it (“Approve the trip”)."""
-        if self.status == TaskStatus.YES:
+        if self.status in (TaskStatus.YES, TaskStatus.OK):
             return self.task.yes_label
         if self.status == TaskStatus.NO:
             return self.task.no_label

@@ -65,13 +65,16 @@ def task_decision(task: ProcessTask, answers: Sequence[int]) -> TaskStatus | Non
     """How the task stands given each assignee's answer (``TaskStatus``); None: undecided.
 
     Any one: the first answer decides. All: one rejection rejects, every approval approves.
+    A review is done when any one (or all) of its people have read it.
     By vote: approved once the approvals reach ``min_percent`` of the assignees, rejected once
     they no longer can; with ``wait_for_all``, only when everyone has voted.
     """
     total = len(answers)
-    yes = sum(1 for answer in answers if answer == TaskStatus.YES)
+    yes = sum(1 for answer in answers if answer in (TaskStatus.YES, TaskStatus.OK))
     no = sum(1 for answer in answers if answer == TaskStatus.NO)
     waiting = total - yes - no
+    if task.kind == "review":
+        return TaskStatus.OK if yes and (task.approve_type != "all" or not waiting) else None
     if task.approve_type == "all":
         if no:
             return TaskStatus.NO
@@ -101,7 +104,10 @@ def task_answer(*, task: ProcessTask, user: Any, approve: bool, comment: str = "
     if mine.status != TaskStatus.WAITING:
         raise TaskRefused(_("You have answered this task already."))
     now = timezone.now()
-    mine.status = TaskStatus.YES if approve or locked.kind == "review" else TaskStatus.NO
+    if locked.kind == "review":
+        mine.status = TaskStatus.OK
+    else:
+        mine.status = TaskStatus.YES if approve else TaskStatus.NO
     mine.comment = comment.strip()
     mine.answered_at = now
     mine.save(update_fields=["status", "comment", "answered_at"])
@@ -117,9 +123,9 @@ def task_answer(*, task: ProcessTask, user: Any, approve: bool, comment: str = "
 
 
 def task_time_out(*, task: ProcessTask) -> ProcessTask:
-    """The time limit passed with the task open: it counts as not approved."""
+    """The time limit passed with the task open (an approval counts as not approved)."""
     ProcessTask.objects.filter(pk=task.pk, status=TaskStatus.WAITING).update(
-        status=TaskStatus.NO, completed_at=timezone.now()
+        status=TaskStatus.TIMEOUT, completed_at=timezone.now()
     )
     task.refresh_from_db()
     return task

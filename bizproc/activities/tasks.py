@@ -170,7 +170,7 @@ class TaskActivity(Activity):
             runner.set_result(name, "IsTimeout", 0)
         answers = process_tasks.task_answers(task=task)
         for answer in answers:
-            if answer.status in (TaskStatus.YES, TaskStatus.NO):
+            if answer.answered_at is not None:
                 runner.journal.custom(name, self.display_title, self._answer_note(task, answer))
         self._results(runner, task, answers)
         return task
@@ -180,8 +180,7 @@ class TaskActivity(Activity):
         return datetime.datetime.fromisoformat(deadline) if deadline else None
 
     def _answer_note(self, task: ProcessTask, answer: Any) -> str:
-        label = task.yes_label if answer.status == TaskStatus.YES else task.no_label
-        note = f"{answer.user.get_full_name()}: {label}"
+        note = f"{answer.user.get_full_name()}: {answer.answer_label}"
         return f"{note}. {answer.comment}" if answer.comment else note
 
     def _results(self, runner: Any, task: ProcessTask, answers: list[Any]) -> None:
@@ -342,7 +341,7 @@ class ReviewActivity(TaskActivity):
     def _results(self, runner: Any, task: ProcessTask, answers: list[Any]) -> None:
         name = self.node["Name"]
         reviewed = sorted(
-            (a for a in answers if a.status == TaskStatus.YES), key=lambda a: a.answered_at
+            (a for a in answers if a.status == TaskStatus.OK), key=lambda a: a.answered_at
         )
         last = reviewed[-1] if reviewed else None
         for result, value in {

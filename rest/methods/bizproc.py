@@ -1,9 +1,11 @@
-"""``bizproc.workflow.*`` and ``bizproc.workflow.template.*`` over the engine's services.
+"""``bizproc.workflow.*``, ``bizproc.workflow.template.*`` and ``bizproc.task.*`` over the
+engine's services.
 
 Rights are the ones the pages use, asked of the document provider: starting, stopping and
 deleting a process needs "start processes" on its document; adding, changing and deleting a
 template needs "design automation" on its document type. ``bizproc.workflow.instances`` is for
-CRM administrators, as in Bitrix24 (no page lists every process). Error codes and texts are
+CRM administrators, as in Bitrix24 (no page lists every process); tasks are their people's own
+(a CRM administrator may list everyone's). Error codes and texts are
 Bitrix24's where it has them.
 """
 
@@ -18,14 +20,30 @@ from django.db import transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
-from bizproc import bpt, runtime, services
+from bizproc import bpt, process_tasks, runtime, services
 from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
 from bizproc.documents import document_providers as providers
 from bizproc.fieldtypes import Field, FieldType, FieldValueError
-from bizproc.models import AutoExecute, Instance, Template
+from bizproc.models import (
+    AutoExecute,
+    Instance,
+    ProcessTask,
+    ProcessTaskUser,
+    TaskStatus,
+    Template,
+)
 from crm.permissions import is_crm_admin
 from rest.api import Call, Page, RestError, method, not_found
-from rest.listing import FilterField, filter_q, mapping, ordering, page_of, selection, start_of
+from rest.listing import (
+    FilterField,
+    filter_q,
+    invalid,
+    mapping,
+    ordering,
+    page_of,
+    selection,
+    start_of,
+)
 
 WRONG_WORKFLOW = "ERROR_WRONG_WORKFLOW_ID"
 TEMPLATE_INVALID = "ERROR_TEMPLATE_VALIDATION_FAILURE"
@@ -425,3 +443,103 @@ def template_list(call: Call) -> Page:
     )
     rows, total, following = page_of(queryset, start_of(call.param("start")))
     return Page([_template_out(row, codes) for row in rows], total, following)
+
+
+# Tasks ------------------------------------------------------------------------------------
+
+_TASK_FIELDS = {
+    "ID": FilterField("task_id", _integer),
+    "WORKFLOW_ID": FilterField("task__instance_id", _text),
+    "DOCUMENT_NAME": FilterField("task__document_id", _text, text=True),
+    "NAME": FilterField("task__name", _text, text=True),
+    "DESCRIPTION": FilterField("task__description", _text, text=True),
+    "MODIFIED": FilterField("task__completed_at", _moment),
+    "WORKFLOW_STARTED": FilterField("task__instance__started_at", _moment),
+    "WORKFLOW_STARTED_BY": FilterField("task__instance__started_by_id", _integer),
+    "WORKFLOW_TEMPLATE_ID": FilterField("task__instance__template_id", _integer),
+    "WORKFLOW_TEMPLATE_NAME": FilterField("task__instance__template__name", _text, text=True),
+    "WORKFLOW_STATE": FilterField("task__instance__state_title", _text, text=True),
+    "STATUS": FilterField("task__status", _integer),
+    "USER_ID": FilterField("user_id", _integer),
+    "USER_STATUS": FilterField("status", _integer),
+    "MODULE_ID": FilterField("task__instance__module", _text),
+    "ENTITY": FilterField("task__instance__entity", _text),
+    "DOCUMENT_ID": FilterField("task__document_id", _text),
+}
+# Answers by name, as ``bizproc.task.complete`` takes them: 1 yes, 2 no, 3 ok.
+_TASK_ANSWERS = {"1": TaskStatus.YES, "yes": TaskStatus.YES, "2": TaskStatus.NO}
+_TASK_ANSWERS |= {"no": TaskStatus.NO, "3": TaskStatus.OK, "ok": TaskStatus.OK}
+
+
+def _task_out(row: ProcessTaskUser, codes: list[str]) -> dict[str, Any]:
+    task, instance = row.task, row.task.instance
+    values = {
+        "ID": str(task.pk),
+        "WORKFLOW_ID": instance.pk,
+        "DOCUMENT_NAME": task.document_id,
+        "NAME": task.name,
+        "DESCRIPTION": task.description,
+        "MODIFIED": _datetime(row.answered_at or task.completed_at or task.created_at),
+        "WORKFLOW_STARTED": _datetime(instance.started_at),
+        "WORKFLOW_STARTED_BY": _id_or_none(instance.started_by_id),
+        "OVERDUE_DATE": None,
+        "WORKFLOW_TEMPLATE_ID": _id_or_none(instance.template_id),
+        "WORKFLOW_TEMPLATE_NAME": instance.template.name if instance.template else "",
+        "WORKFLOW_STATE": instance.state_title,
+        "STATUS": str(task.status),
+        "USER_ID": str(row.user_id),
+        "USER_STATUS": str(row.status),
+        "MODULE_ID": instance.module,
+        "ENTITY": instance.entity,
+        "DOCUMENT_ID": [instance.module, instance.entity, task.document_id],
+    }
+    return {code: values[code] for code in codes}
+
+
+@method("bizproc.task.list")
+def task_list(call: Call) -> Page:
+    """Tasks given by processes, one row per task and person: the caller's own; a CRM
+    administrator sees everyone's (``FILTER: {USER_ID: …}`` narrows them down)."""
+    filters = mapping(call.param("FILTER"), "filter")
+    asked_user = next((v for k, v in filters.items() if str(k).strip().upper() == "USER_ID"), None)
+    rows = ProcessTaskUser.objects.select_related("task__instance__template")
+    if not is_crm_admin(call.user):
+        if asked_user is not None and _text(asked_user) != str(call.user.pk):
+            raise PermissionDenied
+        rows = rows.filter(user=call.user)
+    known = [*_TASK_FIELDS, "OVERDUE_DATE"]
+    codes = selection(call.param("SELECT"), known, known)
+    paths = {code: field.path for code, field in _TASK_FIELDS.items()}
+    queryset = rows.filter(filter_q(filters, _TASK_FIELDS)).order_by(
+        *ordering(call.param("ORDER"), paths, ["task_id"])
+    )
+    page, total, following = page_of(queryset, start_of(call.param("start")))
+    return Page([_task_out(row, codes) for row in page], total, following)
+
+
+@method("bizproc.task.complete")
+def task_complete(call: Call) -> bool:
+    """Answers one of the caller's own tasks that is still open: 1/yes or 2/no for an approval,
+    3/ok for a review; ``COMMENT`` is kept with the answer."""
+    task_id = _text(call.param("TASK_ID"))
+    task = (
+        ProcessTask.objects.filter(pk=int(task_id), assignees__user=call.user).first()
+        if task_id.isdigit() and len(task_id) <= 18
+        else None
+    )
+    if task is None:
+        raise RestError("Task not found.", "ERROR_TASK_NOT_FOUND")
+    answer = _TASK_ANSWERS.get(_text(call.param("STATUS")).lower())
+    fits = {"approve": (TaskStatus.YES, TaskStatus.NO), "review": (TaskStatus.OK,)}
+    if answer not in fits.get(task.kind, ()):
+        raise RestError("Incorrect task status.", "ERROR_TASK_STATUS")
+    comment = _text(call.param("COMMENT"))
+    if len(comment) > 5000:
+        raise invalid("The comment is longer than 5000 characters.")
+    try:
+        process_tasks.task_answer(
+            task=task, user=call.user, approve=answer != TaskStatus.NO, comment=comment
+        )
+    except process_tasks.TaskRefused as refused:
+        raise RestError(refused.message, "ERROR_TASK_COMPLETED") from None
+    return True

@@ -143,10 +143,24 @@ def test_all_must_approve_and_one_rejection_takes_the_rejected_branch(
         ("vote", 100, False, [1, 1, 2], TaskStatus.NO),
     ],
 )
-def test_how_answers_settle_a_task(approve_type, percent, wait_for_all, answers, expected):
+def test_how_answers_settle_an_approval(approve_type, percent, wait_for_all, answers, expected):
     task = ProcessTask(
         kind="approve", approve_type=approve_type, min_percent=percent, wait_for_all=wait_for_all
     )
+    assert task_decision(task, answers) == expected
+
+
+@pytest.mark.parametrize(
+    ("approve_type", "answers", "expected"),
+    [
+        ("any", [0, 0], None),
+        ("any", [3, 0], TaskStatus.OK),
+        ("all", [3, 0], None),
+        ("all", [3, 3], TaskStatus.OK),
+    ],
+)
+def test_how_answers_settle_a_review(approve_type, answers, expected):
+    task = ProcessTask(kind="review", approve_type=approve_type)
     assert task_decision(task, answers) == expected
 
 
@@ -172,7 +186,8 @@ def test_a_review_goes_on_once_reviewed(client, boss, deputy, deal) -> None:
 
     instance.refresh_from_db()
     assert notes(instance, REPORT) == ["read by 1"]
-    assert "Reviewed" in client.get(reverse("bizproc:task-list")).text
+    assert ProcessTask.objects.get().status == TaskStatus.OK
+    assert "Done" in client.get(reverse("bizproc:task-list")).text
 
 
 def test_an_unanswered_task_past_its_time_limit_counts_as_rejected(boss, deal) -> None:
@@ -183,7 +198,7 @@ def test_an_unanswered_task_past_its_time_limit_counts_as_rejected(boss, deal) -
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.COMPLETED
     assert notes(instance, REPORT) == ["rejected: "]
-    assert ProcessTask.objects.get().status == TaskStatus.NO
+    assert ProcessTask.objects.get().status == TaskStatus.TIMEOUT
 
 
 def test_only_the_tasks_people_see_and_answer_it(client, boss, deputy, deal) -> None:
