@@ -235,6 +235,9 @@ class ProcessTaskAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: ProcessTask | None = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: ProcessTask | None = None) -> bool:
+        return False  # its process's block waits for it: stop the process instead
+
 
 def _document_type_choices() -> list[tuple[str, str]]:
     return [

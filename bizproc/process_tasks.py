@@ -94,7 +94,11 @@ def task_decision(task: ProcessTask, answers: Sequence[int]) -> TaskStatus | Non
 
 @transaction.atomic
 def task_answer(*, task: ProcessTask, user: Any, approve: bool, comment: str = "") -> ProcessTask:
-    """Records the user's answer; when it settles the task, wakes the waiting block."""
+    """Records the user's answer; when it settles the task, wakes the waiting block.
+
+    The process's row is locked before the task's, in the order a step and a stop take them:
+    the other order deadlocks with a step timing the task out or a stop cancelling it."""
+    Instance.objects.select_for_update().filter(pk=task.instance_id).first()
     locked = ProcessTask.objects.select_for_update().get(pk=task.pk)
     mine = locked.assignees.filter(user=user).first()
     if mine is None:
@@ -120,6 +124,20 @@ def task_answer(*, task: ProcessTask, user: Any, approve: bool, comment: str = "
             instance_id=locked.instance_id, name=locked.activity_name, task_id=locked.pk
         )
     return locked
+
+
+COMMENT_LENGTH = 5000
+
+
+def comment_problem(comment: str) -> str | None:
+    """Why an answer's comment cannot be kept, if it cannot."""
+    if len(comment) > COMMENT_LENGTH:
+        return _("The comment is too long (at most %(count)d characters).") % {
+            "count": COMMENT_LENGTH
+        }
+    if "\x00" in comment:
+        return _("The comment contains a character that cannot be saved.")
+    return None
 
 
 def task_time_out(*, task: ProcessTask) -> ProcessTask:

@@ -10,10 +10,16 @@ from django.views.decorators.http import require_http_methods
 
 from bizproc.documents import document_providers
 from bizproc.models import ProcessTask, TaskStatus
-from bizproc.process_tasks import TaskRefused, task_answer, task_answers, tasks_done, tasks_open
+from bizproc.process_tasks import (
+    TaskRefused,
+    comment_problem,
+    task_answer,
+    task_answers,
+    tasks_done,
+    tasks_open,
+)
 
 SHOWN = 100
-COMMENT_LENGTH = 5000
 
 
 @login_required
@@ -42,11 +48,8 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         comment = request.POST.get("comment", "")
         if answer not in ("yes", "no") or (answer == "no" and not task.no_label):
             error, status = _("Choose one of the answers."), 422
-        elif len(comment) > COMMENT_LENGTH:
-            error = _("The comment is too long (at most %(count)d characters).") % {
-                "count": COMMENT_LENGTH
-            }
-            status = 422
+        elif problem := comment_problem(comment):
+            error, status = problem, 422
         else:
             try:
                 task_answer(task=task, user=request.user, approve=answer == "yes", comment=comment)

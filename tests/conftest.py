@@ -58,3 +58,15 @@ def _fresh_record_counts() -> None:
     from crm.counts import GENERATION_KEY
 
     cache.delete(GENERATION_KEY)
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """Each test ends in the language it started in: a request of a user
+    who reads Russian activates Russian in the test's thread (as each request does in a
+    server's), and it would otherwise stay for the tests after it."""
+    from django.utils import translation
+
+    language = translation.get_language()
+    yield
+    translation.activate(language)

@@ -25,6 +25,8 @@ from bizproc.activities.base import (
     Status,
     ValidationContext,
     activities,
+    has_expression,
+    is_empty,
 )
 from bizproc.activities.notify import user_ids
 from bizproc.activities.standard import (
@@ -118,6 +120,7 @@ class TaskActivity(Activity):
         approve_type = str(runner.evaluate(values.get("ApproveType")) or "any")
         percent = runner.evaluate(values.get("ApproveMinPercent"))
         min_percent = int(_as_float(percent, str(_("Percent of votes needed to approve")))) or 50
+        min_percent = max(1, min(min_percent, 100))  # 0 would approve on a single "no"
         deadline = self._deadline(runner)
         runner.persist()  # the task points at the instance's row
         task = process_tasks.task_create(
@@ -132,7 +135,7 @@ class TaskActivity(Activity):
             comment_label=display_text(runner.evaluate(values.get("CommentLabelMessage"))),
             show_comment=_truthy(values.get("ShowComment")),
             approve_type=approve_type if approve_type in APPROVE_TYPES else "any",
-            min_percent=max(0, min(min_percent, 100)),
+            min_percent=min_percent,
             wait_for_all=_truthy(values.get("ApproveWaitForAll")),
         )
         if task is None:
@@ -256,6 +259,16 @@ class ApproveActivity(TaskActivity):
                 self.problem(
                     "", _("Approval needs two branches: approved and rejected."), "structure"
                 )
+            )
+        percent = self.properties_values.get("ApproveMinPercent")
+        checkable = not (
+            is_empty(percent)
+            or has_expression(percent)
+            or any(problem.parameter == "ApproveMinPercent" for problem in problems)
+        )
+        if checkable and not 1 <= float(str(percent).replace(",", ".")) <= 100:
+            problems.append(
+                self.problem("ApproveMinPercent", _("The percent must be from 1 to 100."), "type")
             )
         return problems
 

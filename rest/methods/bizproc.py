@@ -534,8 +534,8 @@ def task_complete(call: Call) -> bool:
     if answer not in fits.get(task.kind, ()):
         raise RestError("Incorrect task status.", "ERROR_TASK_STATUS")
     comment = _text(call.param("COMMENT"))
-    if len(comment) > 5000:
-        raise invalid("The comment is longer than 5000 characters.")
+    if problem := process_tasks.comment_problem(comment):
+        raise invalid(problem)
     try:
         process_tasks.task_answer(
             task=task, user=call.user, approve=answer != TaskStatus.NO, comment=comment

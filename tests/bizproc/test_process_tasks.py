@@ -1,11 +1,15 @@
 """Tasks for people: the Approve and Review blocks give tasks, people answer them on their
 Tasks page, and the answer that settles a task wakes the process — with rights and bad input."""
 
+import threading
+import time
+
 import pytest
+from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from bizproc.models import Instance, InstanceStatus, ProcessTask, TaskStatus
-from bizproc.process_tasks import task_decision
+from bizproc.process_tasks import TaskRefused, task_answer, task_decision
 from bizproc.runtime import instance_terminate, workflow_start
 from tests.bizproc.builders import node, notes, published, rows, run_tasks, sequence
 from tests.crm.factories import DealFactory, UserFactory
@@ -224,7 +228,12 @@ def test_bad_answers_are_refused_and_change_nothing(client, boss, deal) -> None:
     start(template, deal, boss)
     task = ProcessTask.objects.get()
 
-    for data in ({"answer": "maybe"}, {}, {"answer": "yes", "comment": "x" * 5001}):
+    for data in (
+        {"answer": "maybe"},
+        {},
+        {"answer": "yes", "comment": "x" * 5001},
+        {"answer": "yes", "comment": "a\x00b"},  # PostgreSQL cannot keep it
+    ):
         client.force_login(boss)
         refused = client.post(reverse("bizproc:task-detail", args=[task.pk]), data)
         assert refused.status_code == 422, data
@@ -273,3 +282,69 @@ def test_a_russian_user_answers_in_russian(client, boss, deal) -> None:
     page = client.get(reverse("bizproc:task-list")).text
     assert "<h1>Задания</h1>" in page
     assert "Ждут вашего ответа" in page
+
+
+def test_a_vote_percent_outside_1_to_100_is_not_published(boss) -> None:
+    from bizproc.services import PublishRefused
+
+    for percent in ("0", "-5", "150"):
+        with pytest.raises(PublishRefused) as refused:
+            published(approval(boss, approve_type="vote", ApproveMinPercent=percent), user=boss)
+        messages = [problem.message for problem in refused.value.problems]
+        assert "Action 'Approval': The percent must be from 1 to 100." in messages, percent
+
+
+def waiting_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.postgres
+def test_an_answer_and_a_stop_at_the_same_moment_do_not_deadlock(boss, deal) -> None:
+    """The stop holds the process's row when the answer comes: the answer waits for it without
+    holding the task (the other order deadlocked), then finds the task taken back."""
+    template = published(approval(boss), user=boss)
+    instance = start(template, deal, boss)
+    task = ProcessTask.objects.get()
+    stop_holds_the_process, answer_waits = threading.Event(), threading.Event()
+    failures: dict[str, Exception] = {}
+
+    def stop() -> None:
+        try:
+            with transaction.atomic():
+                locked = Instance.objects.select_for_update().get(pk=instance.pk)
+                stop_holds_the_process.set()
+                assert answer_waits.wait(10)
+                instance_terminate(instance=locked, user=boss)
+        except Exception as error:
+            failures["stop"] = error
+        finally:
+            connections.close_all()
+
+    def answer_now() -> None:
+        assert stop_holds_the_process.wait(10)
+        try:
+            task_answer(task=task, user=boss, approve=True)
+        except Exception as error:
+            failures["answer"] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=stop), threading.Thread(target=answer_now)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while not waiting_for_a_lock() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    answer_waits.set()
+    for thread in threads:
+        thread.join(20)
+
+    assert "stop" not in failures, failures
+    assert isinstance(failures.get("answer"), TaskRefused), failures
+    task.refresh_from_db()
+    assert task.status == TaskStatus.CANCELED
