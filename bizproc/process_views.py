@@ -31,6 +31,8 @@ from bizproc.models import (
     Instance,
     InstanceQuerySet,
     InstanceStatus,
+    ProcessTask,
+    TaskStatus,
     Template,
     TrackingType,
 )
@@ -251,11 +253,31 @@ def block_tree(instance: Instance) -> list[dict[str, Any]]:
     return [describe(instance.version.tree)]
 
 
+def waiting_tasks(user: Any, instance: Instance) -> list[dict[str, Any]]:
+    """The process's open tasks: their names, who has yet to answer, and whether the user is
+    one of them (their page is then a link away)."""
+    if instance.is_finished or not instance.state.get("tasks"):
+        return []
+    tasks = ProcessTask.objects.filter(instance=instance, status=TaskStatus.WAITING)
+    entries = []
+    for task in tasks.prefetch_related("assignees__user").order_by("pk"):
+        waiting = [a for a in task.assignees.all() if a.status == TaskStatus.WAITING]
+        entries.append(
+            {
+                "task": task,
+                "people": ", ".join(a.user.get_full_name() for a in waiting),
+                "mine": any(a.user_id == user.pk for a in waiting),
+            }
+        )
+    return entries
+
+
 def instance_context(user: Any, instance: Instance) -> dict[str, Any]:
     """The live parts of a process page: its summary, actions and block tree."""
     provider = document_providers.get(instance.module)
     return {
         "instance": instance,
+        "waiting_tasks": waiting_tasks(user, instance),
         "blocks": block_tree(instance),
         "may_manage": provider.can(user, Operation.START_PROCESS, document_id=instance.document_id),
         "may_resume": is_process_admin(user) and is_stuck(instance),

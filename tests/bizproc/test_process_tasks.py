@@ -92,6 +92,14 @@ def test_the_first_answer_decides_and_the_process_takes_the_approved_branch(
     assert 'value="yes" class="primary">Approve the trip</button>' in detail
     assert '<label for="task-comment">Why</label>' in detail
 
+    client.force_login(boss)  # who may read the deal
+    process_page = client.get(reverse("bizproc:instance-detail", args=[instance.pk])).text
+    assert "<dt>Waiting for</dt>" in process_page
+    assert (
+        f'<a href="{reverse("bizproc:task-detail", args=[task.pk])}">Approve Trip to Kazan</a>:'
+        " Olga Boss, Pavel Deputy"
+    ) in process_page
+
     sent = answer(client, deputy, task, "yes", "Fine by me")
     assert sent.status_code == 302
     run_tasks()
@@ -100,6 +108,9 @@ def test_the_first_answer_decides_and_the_process_takes_the_approved_branch(
     assert instance.status == InstanceStatus.COMPLETED
     assert notes(instance, REPORT) == ["approved: 1 of 2", "after"]
     assert notes(instance, CUSTOM) == ["Pavel Deputy: Approve the trip. Fine by me"]
+    client.force_login(boss)
+    process_page = client.get(reverse("bizproc:instance-detail", args=[instance.pk])).text
+    assert "<dt>Waiting for</dt>" not in process_page
     late = answer(client, boss, task, "no")
     assert late.status_code == 409
     assert "This task has been completed already." in late.text
