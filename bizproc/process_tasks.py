@@ -5,12 +5,15 @@ it (``runtime.task_settled``); the others' copies of the task leave their lists.
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.models import Notification
 from bizproc import runtime
 from bizproc.models import Instance, ProcessTask, ProcessTaskUser, TaskStatus
 
@@ -37,9 +40,9 @@ def task_create(
     min_percent: int,
     wait_for_all: bool,
 ) -> ProcessTask | None:
-    """The task, given to those of ``user_ids`` who are active users; None when none is."""
-    active = get_user_model().objects.filter(pk__in=user_ids, is_active=True)
-    users = list(active.values_list("pk", flat=True))
+    """The task, given to those of ``user_ids`` who are active users, each told so by a
+    notification in their language; None when none is active."""
+    users = list(get_user_model().objects.filter(pk__in=user_ids, is_active=True))
     if not users:
         return None
     task = ProcessTask.objects.create(
@@ -57,7 +60,14 @@ def task_create(
         min_percent=min_percent,
         wait_for_all=wait_for_all,
     )
-    ProcessTaskUser.objects.bulk_create(ProcessTaskUser(task=task, user_id=pk) for pk in users)
+    ProcessTaskUser.objects.bulk_create(ProcessTaskUser(task=task, user=user) for user in users)
+    link = reverse("bizproc:task-detail", args=[task.pk])
+    notifications = []
+    for user in users:
+        with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
+            text = _("A new task for you: “%(name)s”.") % {"name": task.name}
+        notifications.append(Notification(user=user, text=text, link=link))
+    Notification.objects.bulk_create(notifications)
     return task
 
 

@@ -84,6 +84,9 @@ def test_the_first_answer_decides_and_the_process_takes_the_approved_branch(
     assert instance.status == InstanceStatus.RUNNING
     assert instance.state_title == "Waiting for approval"
     client.force_login(deputy)
+    profile = client.get(reverse("accounts:profile")).text
+    assert "A new task for you: “Approve Trip to Kazan”." in profile
+    assert f'href="{reverse("bizproc:task-detail", args=[task.pk])}"' in profile
     tasks_page = client.get(reverse("bizproc:task-list")).text
     assert "Approve Trip to Kazan" in tasks_page
     assert "(1)" in client.get(reverse("bizproc:task-list")).text  # the navigation's count
@@ -293,6 +296,8 @@ def test_a_russian_user_answers_in_russian(client, boss, deal) -> None:
     page = client.get(reverse("bizproc:task-list")).text
     assert "<h1>Задания</h1>" in page
     assert "Ждут вашего ответа" in page
+    profile = client.get(reverse("accounts:profile")).text
+    assert "Новое задание для вас: «Approve Trip to Kazan»." in profile
 
 
 def test_a_vote_percent_outside_1_to_100_is_not_published(boss) -> None:
