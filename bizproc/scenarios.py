@@ -246,13 +246,68 @@ def scenario_has_unpublished_changes(scenario: Scenario, version: TemplateVersio
     )
 
 
+def robots_template(robots: Sequence[Node]) -> Node:
+    """The robots in the shape Bitrix24 keeps a robots template in: the root, a parallel block,
+    and one sequence holding the robots in order (the shape exports carry for Bitrix24)."""
+    taken = {str(robot.get("Name")) for robot in robots}
+
+    def name(base: str) -> str:  # the same on every export of the same robots
+        number = 1
+        while f"{base}{number}" in taken:
+            number += 1
+        return f"{base}{number}"
+
+    sequence = {
+        "Type": "SequenceActivity",
+        "Name": name("Robots"),
+        "Properties": {"Title": ""},
+        "Children": [dict(robot) for robot in robots],
+    }
+    parallel = {
+        "Type": "ParallelActivity",
+        "Name": name("Stages"),
+        "Properties": {"Title": ""},
+        "Children": [sequence],
+    }
+    tree = root_node()
+    tree["Children"] = [parallel]
+    return tree
+
+
+def robots_of_template(tree: Any) -> list[Node]:
+    """The robots of a robots template in Bitrix24's shape (or in our flat one), in order: the
+    parallel block's branches one after the other. A pause before a robot stays a robot of its
+    own; a robot under a condition cannot be kept as a plain robot, and is refused."""
+    if not isinstance(tree, Mapping) or not isinstance(tree.get("Children") or [], list):
+        raise ScenarioRefused(_("The file is damaged or incomplete."))
+    robots: list[Node] = []
+    for child in tree.get("Children") or []:
+        branches = [child]
+        if isinstance(child, Mapping) and child.get("Type") == "ParallelActivity":
+            branches = []
+            for branch in child.get("Children") or []:
+                if not isinstance(branch, Mapping) or branch.get("Type") != "SequenceActivity":
+                    raise ScenarioRefused(_("The file is damaged or incomplete."))
+                branches.extend(branch.get("Children") or [])
+        for robot in branches:
+            if isinstance(robot, Mapping) and robot.get("Type") == "IfElseActivity":
+                raise ScenarioRefused(_("Robots that run under a condition cannot be imported."))
+            robots.append(robot)
+    return robots
+
+
 def scenario_export(*, scenario: Scenario) -> dict:
     """The scenario as JSON: its settings, typed start parameters, constants and robots.
 
     The parameters and robots are those of the latest published version, which runs use and
     which importing the file publishes again; a draft's unpublished changes are not part of
-    it (the draft only for a scenario never published)."""
+    it (the draft only for a scenario never published). ``template`` holds the same robots in
+    Bitrix24's robots-template shape (``robots_template``)."""
     source = scenario.template.latest_version or scenario.template
+    robots = [
+        {"Type": robot["Type"], "Name": robot["Name"], "Properties": robot.get("Properties", {})}
+        for robot in scenario_robots(source)
+    ]
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
@@ -263,19 +318,15 @@ def scenario_export(*, scenario: Scenario) -> dict:
         "sort": scenario.sort,
         "parameters": source.parameters,
         "constants": source.constants,
-        "robots": [
-            {
-                "Type": robot["Type"],
-                "Name": robot["Name"],
-                "Properties": robot.get("Properties", {}),
-            }
-            for robot in scenario_robots(source)
-        ],
+        "robots": robots,
+        "template": robots_template(robots),
     }
 
 
 def scenario_import(*, data: bytes | str | Mapping[str, Any], user: Any) -> Scenario:
-    """A new scenario from an export; refused as a whole, with every reason, if anything is off."""
+    """A new scenario from an export; refused as a whole, with every reason, if anything is off.
+    Without ``robots``, the robots come from ``template``, a robots template in Bitrix24's
+    shape."""
     if isinstance(data, bytes | str):
         if len(data) > 5 * 1024 * 1024:
             raise ScenarioRefused(_("The file is larger than %(max)s MB.") % {"max": 5})
@@ -300,7 +351,7 @@ def scenario_import(*, data: bytes | str | Mapping[str, Any], user: Any) -> Scen
         sort=int(data["sort"]) if str(data.get("sort", "")).isdigit() else 500,
         parameters=data.get("parameters") or {},
         constants=data.get("constants") or {},
-        robots=data.get("robots") or [],
+        robots=data["robots"] if "robots" in data else robots_of_template(data.get("template", {})),
     )
 
 

@@ -466,6 +466,54 @@ def test_export_and_import_round_trip(admin) -> None:
     assert scenarios.scenario_export(scenario=copy) == exported
 
 
+def test_the_export_carries_the_robots_in_bitrix24s_shape_and_imports_from_it(admin) -> None:
+    scenario = scenario_with(
+        admin,
+        node("CrmTimelineCommentAdd", "A_first", CommentText="First"),
+        node("CrmTimelineCommentAdd", "A_second", CommentText="Second"),
+    )
+    exported = scenarios.scenario_export(scenario=scenario)
+
+    template = exported["template"]
+    (parallel,) = template["Children"]
+    (sequence,) = parallel["Children"]
+    assert (template["Type"], parallel["Type"], sequence["Type"]) == (
+        "SequentialWorkflowActivity",
+        "ParallelActivity",
+        "SequenceActivity",
+    )
+    assert [robot["Name"] for robot in sequence["Children"]] == ["A_first", "A_second"]
+
+    # A Bitrix24 robots template: two branches, a pause before a robot (a robot of its own).
+    pause = node("DelayActivity", "A_pause", TimeoutDuration="1", TimeoutDurationType="h")
+    later = {
+        **sequence,
+        "Name": "A_later",
+        "Children": [pause, node("CrmTimelineCommentAdd", "A_third", CommentText="Third")],
+    }
+    parallel["Children"].append(later)
+    del exported["robots"]
+    copy = scenarios.scenario_import(data=json.dumps(exported), user=admin)
+
+    robots = scenarios.scenario_robots(copy.template.latest_version)
+    assert [robot["Name"] for robot in robots] == ["A_first", "A_second", "A_pause", "A_third"]
+
+
+def test_a_robot_under_a_condition_is_refused_and_nothing_is_saved(admin) -> None:
+    scenario = scenario_with(admin, node("CrmTimelineCommentAdd", "A_first", CommentText="x"))
+    exported = scenarios.scenario_export(scenario=scenario)
+    sequence = exported["template"]["Children"][0]["Children"][0]
+    sequence["Children"] = [node("IfElseActivity", children=[node("IfElseBranchActivity")])]
+    del exported["robots"]
+    count = scenarios.Scenario.objects.count()
+
+    with pytest.raises(scenarios.ScenarioRefused) as refused:
+        scenarios.scenario_import(data=json.dumps(exported), user=admin)
+
+    assert refused.value.message == "Robots that run under a condition cannot be imported."
+    assert scenarios.Scenario.objects.count() == count
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
