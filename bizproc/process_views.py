@@ -221,9 +221,16 @@ def block_tree(instance: Instance) -> list[dict[str, Any]]:
     def state(name: str) -> tuple[str, str]:
         wait = waits.get(name)
         if wait and not instance.is_finished:
+            moment = ""
             if "until" in wait:
                 until = datetime.datetime.fromisoformat(wait["until"])
                 moment = date_format(timezone.localtime(until), "SHORT_DATETIME_FORMAT")
+            if "task" in wait and moment:
+                label = _("waiting for an answer to its task, until %(time)s")
+                return "waiting", label % {"time": moment}
+            if "task" in wait:
+                return "waiting", _("waiting for an answer to its task")
+            if moment:
                 return "waiting", _("waiting until %(time)s") % {"time": moment}
             return "waiting", _("waiting for a process")
         row = progress.get(name)

@@ -98,6 +98,7 @@ def test_the_first_answer_decides_and_the_process_takes_the_approved_branch(
     client.force_login(boss)  # who may read the deal
     process_page = client.get(reverse("bizproc:instance-detail", args=[instance.pk])).text
     assert "<dt>Waiting for</dt>" in process_page
+    assert "waiting for an answer to its task" in process_page
     assert (
         f'<a href="{reverse("bizproc:task-detail", args=[task.pk])}">Approve Trip to Kazan</a>:'
         " Olga Boss, Pavel Deputy"
@@ -208,9 +209,12 @@ def test_a_review_goes_on_once_reviewed(client, boss, deputy, deal) -> None:
     assert "Done" in client.get(reverse("bizproc:task-list")).text
 
 
-def test_an_unanswered_task_past_its_time_limit_counts_as_rejected(boss, deal) -> None:
+def test_an_unanswered_task_past_its_time_limit_counts_as_rejected(client, boss, deal) -> None:
     template = published(approval(boss, TimeoutDuration="1", TimeoutDurationType="s"), user=boss)
     instance = start(template, deal, boss)
+    client.force_login(boss)
+    process_page = client.get(reverse("bizproc:instance-detail", args=[instance.pk])).text
+    assert "waiting for an answer to its task, until " in process_page
     run_tasks()
 
     instance.refresh_from_db()
