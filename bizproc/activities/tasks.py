@@ -175,7 +175,8 @@ class TaskActivity(Activity):
         for answer in answers:
             if answer.answered_at is not None:
                 runner.journal.custom(name, self.display_title, self._answer_note(task, answer))
-        self._results(runner, task, answers)
+        for result, value in self._results(answers).items():
+            runner.set_result(name, result, value)
         return task
 
     def _deadline_kept(self, runner: Any) -> datetime.datetime | None:
@@ -186,8 +187,24 @@ class TaskActivity(Activity):
         note = f"{answer.user.get_full_name()}: {answer.answer_label}"
         return f"{note}. {answer.comment}" if answer.comment else note
 
-    def _results(self, runner: Any, task: ProcessTask, answers: list[Any]) -> None:
+    def _results(self, answers: list[Any]) -> dict[str, Any]:
+        """The block's results (``{=Block:Result}``) from its task's answers."""
         raise NotImplementedError
+
+    @staticmethod
+    def _answered(answers: list[Any], *statuses: TaskStatus) -> dict[str, Any]:
+        """What both blocks tell of the answers with ``statuses``, oldest first: the last one's
+        person and comment, and every comment."""
+        answered = sorted((a for a in answers if a.status in statuses), key=lambda a: a.answered_at)
+        last = answered[-1] if answered else None
+        return {
+            "answered": answered,
+            "last": f"user_{last.user_id}" if last else "",
+            "last_comment": last.comment if last else "",
+            "comments": "\n".join(
+                f"{a.user.get_full_name()}: {a.comment}" for a in answered if a.comment
+            ),
+        }
 
     def summary(self) -> str:
         return str(self.properties_values.get("Name") or "")[:60]
@@ -293,30 +310,25 @@ class ApproveActivity(TaskActivity):
     def on_child_closed(self, runner: Any, child_name: str) -> Status:
         return Status.CLOSED
 
-    def _results(self, runner: Any, task: ProcessTask, answers: list[Any]) -> None:
-        name = self.node["Name"]
+    def _results(self, answers: list[Any]) -> dict[str, Any]:
         approved = [a for a in answers if a.status == TaskStatus.YES]
         rejected = [a for a in answers if a.status == TaskStatus.NO]
-        answered = sorted(approved + rejected, key=lambda a: a.answered_at)
-        total = len(answers) or 1
-        last = answered[-1] if answered else None
-        for result, value in {
-            "LastApprover": f"user_{last.user_id}" if last else "",
-            "LastApproverComment": last.comment if last else "",
-            "Comments": "\n".join(
-                f"{a.user.get_full_name()}: {a.comment}" for a in answered if a.comment
-            ),
+        answered = self._answered(answers, TaskStatus.YES, TaskStatus.NO)
+        voted, total = len(answered["answered"]), len(answers) or 1
+        return {
+            "LastApprover": answered["last"],
+            "LastApproverComment": answered["last_comment"],
+            "Comments": answered["comments"],
             "Approvers": ", ".join(a.user.get_full_name() for a in approved),
             "Rejecters": ", ".join(a.user.get_full_name() for a in rejected),
-            "VotedCount": len(answered),
+            "VotedCount": voted,
             "TotalCount": len(answers),
             "ApprovedCount": len(approved),
             "NotApprovedCount": len(rejected),
-            "VotedPercent": round(100 * len(answered) / total),
+            "VotedPercent": round(100 * voted / total),
             "ApprovedPercent": round(100 * len(approved) / total),
             "NotApprovedPercent": round(100 * len(rejected) / total),
-        }.items():
-            runner.set_result(name, result, value)
+        }
 
 
 @activities.register
@@ -351,19 +363,12 @@ class ReviewActivity(TaskActivity):
     def resume(self, runner: Any) -> Status:
         return Status.WAITING if self._settled(runner) is None else Status.CLOSED
 
-    def _results(self, runner: Any, task: ProcessTask, answers: list[Any]) -> None:
-        name = self.node["Name"]
-        reviewed = sorted(
-            (a for a in answers if a.status == TaskStatus.OK), key=lambda a: a.answered_at
-        )
-        last = reviewed[-1] if reviewed else None
-        for result, value in {
-            "LastReviewer": f"user_{last.user_id}" if last else "",
-            "LastReviewerComment": last.comment if last else "",
-            "Comments": "\n".join(
-                f"{a.user.get_full_name()}: {a.comment}" for a in reviewed if a.comment
-            ),
-            "ReviewedCount": len(reviewed),
+    def _results(self, answers: list[Any]) -> dict[str, Any]:
+        reviewed = self._answered(answers, TaskStatus.OK)
+        return {
+            "LastReviewer": reviewed["last"],
+            "LastReviewerComment": reviewed["last_comment"],
+            "Comments": reviewed["comments"],
+            "ReviewedCount": len(reviewed["answered"]),
             "TotalCount": len(answers),
-        }.items():
-            runner.set_result(name, result, value)
+        }
