@@ -70,3 +70,15 @@ def _language_restored():
     language = translation.get_language()
     yield
     translation.activate(language)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets a channel layer of its own. Every test's sockets run in an event loop of
+    their own (``async_to_sync``), and channels_redis binds the lock of the process's own
+    channel to the first loop that takes it: a layer kept from one test to the next can fail
+    with "bound to a different event loop" when two of its sockets receive at once."""
+    from channels.layers import channel_layers
+
+    yield
+    channel_layers.backends.clear()
