@@ -11,17 +11,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bizproc import bpt
 from bizproc.activities.base import Problem
-from bizproc.models import AutoExecute, Template, TemplateVersion
+from bizproc.models import AutoExecute, Instance, Template, TemplateVersion
 from bizproc.schemas import schema_problems
 from bizproc.services import (
     NAME_MAX,
     EditRefused,
     draft_lock,
     draft_save,
+    imported_tree_check,
     name_clean,
+    references_check,
     template_publish,
 )
 
@@ -143,3 +147,68 @@ def template_publish_draft(
     """Publishes the draft only if it is still the revision the publisher looked at."""
     draft_lock(template, revision)
     return template_publish(template=template, user=user, comment=comment)
+
+
+@transaction.atomic
+def template_delete(*, template: Template, user: Any) -> bool:
+    """Deletes the template with its versions; if processes use a version, deactivates it and
+    hides it instead (they keep their version and journal). Returns whether it was kept."""
+    locked = Template.objects.select_for_update().get(pk=template.pk)
+    if not Instance.objects.filter(version__template=locked).exists():
+        locked.delete()
+        return False
+    template_set_active(template=locked, active=False, user=user)
+    if locked.deleted_at is None:
+        locked.deleted_at, locked.deleted_by = timezone.now(), user
+        locked.save(update_fields=["deleted_at", "deleted_by"])
+    return True
+
+
+@transaction.atomic
+def template_replace(
+    *,
+    template: Template,
+    revision: int,
+    user: Any,
+    name: str | None = None,
+    description: str | None = None,
+    auto_execute: int | None = None,
+    bpt_data: bytes | None = None,
+) -> None:
+    """Replaces what is given of the draft: its settings and, from a ``.bpt`` file, its blocks,
+    parameters, variables and constants (Bitrix's ``template.update``). The same checks as the
+    designer's: settings and schemas, the file, the references the user may make; refused as a
+    whole, nothing changed."""
+    locked = draft_lock(template, revision)
+    tree, parameters = locked.tree, locked.parameters
+    variables, constants = locked.variables, locked.constants
+    if bpt_data is not None:
+        try:
+            content = bpt.bpt_read(bpt_data)
+        except bpt.BptError as error:
+            raise EditRefused(error.message) from None
+        if not content.template:
+            raise EditRefused(_("The file is not a business process template (.bpt)."))
+        tree = imported_tree_check(content.template[0])
+        references_check(tree=tree, document_type=locked.document_type_triple, user=user)
+        parameters = content.parameters or {}
+        variables = content.variables or {}
+        constants = content.constants or {}
+    name = locked.name if name is None else name
+    auto_execute = locked.auto_execute if auto_execute is None else auto_execute
+    problems = _settings_problems(
+        name=name,
+        auto_execute=auto_execute,
+        parameters=parameters,
+        variables=variables,
+        constants=constants,
+    )
+    if problems:
+        raise EditRefused(" ".join(problem.message for problem in problems), problems)
+    locked.name = name_clean(name)
+    if description is not None:
+        locked.description = description
+    locked.auto_execute = auto_execute
+    locked.tree = tree
+    locked.parameters, locked.variables, locked.constants = parameters, variables, constants
+    draft_save(locked, template, user)

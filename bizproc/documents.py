@@ -95,6 +95,11 @@ class DocumentProvider(ABC):
         document_type: DocumentType | None = None,
     ) -> bool: ...
 
+    def is_administrator(self, user: Any) -> bool:
+        """Whether the user administers this provider's documents: such a user may make
+        blocks run as anyone (``bizproc.scope``)."""
+        return False
+
     @abstractmethod
     def readable_document_ids(self, user: Any, document_type: DocumentType) -> QuerySet | None:
         """The ids of the documents of the type the user may read, as a one-column queryset

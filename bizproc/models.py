@@ -72,8 +72,9 @@ class ForDocumentType(models.Model):
 
 class TemplateQuerySet(DocumentTypeQuerySet):
     def listed(self) -> "TemplateQuerySet":
-        """Templates people design (not the robots templates of smart scenarios)."""
-        return self.exclude(auto_execute__gte=SCRIPT_FLAG)
+        """Templates people design (not the robots templates of smart scenarios, nor deleted
+        ones kept for their processes)."""
+        return self.exclude(auto_execute__gte=SCRIPT_FLAG).filter(deleted_at__isnull=True)
 
 
 class Template(ForDocumentType):
@@ -88,6 +89,17 @@ class Template(ForDocumentType):
     variables = OrderedJSONField(_("variables"), default=dict, blank=True)
     constants = OrderedJSONField(_("constants"), default=dict, blank=True)
     revision = models.PositiveIntegerField(_("draft revision"), default=1)
+    # A deleted template whose versions still have processes is kept for them: inactive, and
+    # out of every list (``template_delete``).
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     objects = TemplateQuerySet.as_manager()
 
@@ -130,6 +142,9 @@ class TemplateVersion(models.Model):
         related_name="+",
     )
     published_at = models.DateTimeField(_("published"), auto_now_add=True)
+    # What the publisher's rights allowed the version to refer to (``bizproc.scope``); run-time
+    # references are checked against it, so the versions of someone who left still run.
+    reference_scope = models.JSONField(_("reference scope"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("template version")

@@ -43,6 +43,7 @@ from bizproc.models import (
     TemplateVersion,
 )
 from bizproc.schemas import schema_fields
+from bizproc.scope import reference_check
 from bizproc.tree import Node, walk_with_parents
 
 logger = logging.getLogger(__name__)
@@ -162,6 +163,8 @@ class Runner:
         template = Template.objects.filter(pk=_int_or_none(template_id)).first()
         if template is None:
             raise ActivityFault(_("Template not found"))
+        # A template an expression chose must be one the publisher could have chosen.
+        reference_check(version=self.version, document_type=template.document_type_triple)
         user = get_user_model().objects.filter(pk=self.starter_id).first()
         self.state["children"] = True
         self.persist()

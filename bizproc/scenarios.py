@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from bizproc import journal, runtime
 from bizproc import values as encoded
 from bizproc.activities import activities
-from bizproc.activities.base import Activity, Problem, is_empty
+from bizproc.activities.base import Activity, Problem, ReferenceRefused, is_empty
 from bizproc.design import RESERVED_PARAMETERS
 from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
 from bizproc.fieldtypes import FieldValueError, user_id_of
@@ -42,6 +42,7 @@ from bizproc.models import (
     TemplateVersion,
 )
 from bizproc.schemas import schema_fields, schema_problems
+from bizproc.scope import reference_check, run_as_check
 from bizproc.services import (
     EditRefused,
     PublishRefused,
@@ -595,6 +596,16 @@ def scenario_start_from_block(
     scenario = scenario_for_template_id(template_number)
     if scenario is None or not scenario.active or not scenario.template.active:
         raise ScenarioRefused(_("Smart scenario not found or inactive."))
+    # What an expression chose must be what the version's publisher could have chosen.
+    try:
+        reference_check(version=runner.version, document_type=scenario.document_type_triple)
+        run_as_check(
+            version=runner.version,
+            value=properties.get("StartBy"),
+            document_type=runner.version.template.document_type_triple,
+        )
+    except ReferenceRefused as refused:
+        raise ScenarioRefused(refused.message) from None
 
     provider = document_providers.get(scenario.module)
     try:

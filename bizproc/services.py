@@ -19,6 +19,7 @@ from bizproc.activities.base import Activity, Problem, PropertyType
 from bizproc.activities.conditions import KINDS
 from bizproc.documents import DocumentError, DocumentType, document_providers
 from bizproc.models import AutoExecute, Template, TemplateVersion
+from bizproc.scope import ReferenceScope, reference_problems, scope_of
 from bizproc.tree import (
     ROOT_NAME,
     ROOT_TYPE,
@@ -56,6 +57,20 @@ class StaleRevision(EditRefused):
 
 class PublishRefused(EditRefused):
     pass
+
+
+class AccessRefused(PublishRefused):
+    """The template would refer to what the user may not design, or run as someone only an
+    administrator may choose (``bizproc.scope``); REST answers it with ``ACCESS_DENIED``."""
+
+
+def references_check(*, tree: Node, document_type: DocumentType, user: Any) -> ReferenceScope:
+    """The user's scope, once every block's references are within it; AccessRefused otherwise."""
+    scope = scope_of(user)
+    problems = reference_problems(tree=tree, scope=scope, document_type=document_type)
+    if problems:
+        raise AccessRefused(" ".join(problem.message for problem in problems), problems)
+    return scope
 
 
 def _check_document_type(document_type: DocumentType) -> None:
@@ -175,7 +190,12 @@ def _check_placement(tree: Node, parent_name: str, index: Any, child_type: str) 
     return parent, position
 
 
-def _check_properties(template: Template, node: Node) -> None:
+def _check_properties(template: Template, node: Node, user: Any) -> None:
+    # The block's own references: its children are checked when they are edited, and the
+    # whole tree when it is published.
+    references_check(
+        tree={**node, "Children": []}, document_type=template.document_type_triple, user=user
+    )
     problems = block_problems(
         node=node,
         document_type=template.document_type_triple,
@@ -218,7 +238,7 @@ def tree_insert(
         "Properties": activity_class.new_properties() | dict(properties or {}),
         "Children": activity_class.new_children(lambda: new_name(taken)),
     }
-    _check_properties(locked, node)
+    _check_properties(locked, node, user)
     parent_node["Children"].insert(position, node)
     draft_save(locked, template, user, changed=("tree",))
     return node["Name"]
@@ -262,7 +282,7 @@ def tree_update(
         raise EditRefused(_("Unknown setting: %(name)s") % {"name": str(unknown[0])[:100]})
     updated = copy.deepcopy(node)
     updated["Properties"] = dict(properties)
-    _check_properties(locked, updated)
+    _check_properties(locked, updated, user)
     node["Properties"] = updated["Properties"]
     draft_save(locked, template, user, changed=("tree",))
 
@@ -301,8 +321,10 @@ def tree_duplicate(*, template: Template, revision: int, name: str, user: Any) -
 
 @transaction.atomic
 def template_publish(*, template: Template, user: Any, comment: str = "") -> TemplateVersion:
-    """Validates the whole draft and saves it as the next immutable version."""
+    """Validates the whole draft and saves it as the next immutable version, with the scope of
+    references its publisher's rights allowed (checked first: AccessRefused)."""
     locked = Template.objects.select_for_update().get(pk=template.pk)
+    scope = references_check(tree=locked.tree, document_type=locked.document_type_triple, user=user)
     problems = template_problems(
         tree=locked.tree,
         parameters=locked.parameters,
@@ -323,6 +345,7 @@ def template_publish(*, template: Template, user: Any, comment: str = "") -> Tem
         draft_revision=locked.revision,
         comment=(comment or "")[:500],
         published_by=user,
+        reference_scope=scope.to_json(),
     )
 
 
@@ -335,6 +358,7 @@ def draft_restore(
     locked = draft_lock(template, revision)
     if version.template_id != locked.pk:
         raise EditRefused(_("The version belongs to another template."))
+    references_check(tree=version.tree, document_type=locked.document_type_triple, user=user)
     locked.tree = copy.deepcopy(version.tree)
     locked.parameters = copy.deepcopy(version.parameters)
     locked.variables = copy.deepcopy(version.variables)
@@ -370,6 +394,7 @@ def template_import_bpt(
     if not content.template:
         raise EditRefused(_("The file is not a business process template (.bpt)."))
     tree = imported_tree_check(content.template[0])
+    references_check(tree=tree, document_type=document_type, user=user)
     template = template_create(document_type=document_type, name=name, user=user)
     template.tree = tree
     template.parameters = content.parameters or {}

@@ -131,6 +131,9 @@ class CrmDocumentProvider(DocumentProvider):
             return False
         return True
 
+    def is_administrator(self, user: Any) -> bool:
+        return permissions.is_crm_admin(user)
+
     def can(
         self,
         user: Any,

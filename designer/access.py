@@ -46,7 +46,7 @@ def designable_types(user: Any) -> list[DocumentType]:
 
 def designed_templates() -> Any:
     """Templates people design: not the robots of smart scenarios, not the deleted ones."""
-    return Template.objects.listed().filter(designer_deletion__isnull=True)
+    return Template.objects.listed()
 
 
 def editable_template(user: Any, pk: int) -> Template:

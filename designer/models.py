@@ -1,11 +1,6 @@
-"""The state the designer keeps of its own: which templates were deleted, and each user's log
-of edits per template (for undo and redo).
-
-A template's versions are protected by the processes that run them (a process keeps the
-version it started with), so a template whose versions have processes cannot be removed. The
-designer then deactivates it — nothing new starts from it — and records the deletion here, which
-keeps it out of the designer's lists while its processes finish and keep their journals.
-"""
+"""The state the designer keeps of its own: each user's log of edits per template (for undo
+and redo). Deleted templates kept for their processes are the engine's (``Template.deleted_at``),
+so that every way of deleting one, the designer's and REST's, behaves the same."""
 
 from django.conf import settings
 from django.db import models
@@ -13,31 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from bizproc.jsonfield import OrderedJSONField
 from bizproc.models import Template
-
-
-class DeletedTemplate(models.Model):
-    template = models.OneToOneField(
-        Template,
-        verbose_name=_("template"),
-        on_delete=models.CASCADE,
-        primary_key=True,
-        related_name="designer_deletion",
-    )
-    deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("deleted by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-    )
-    deleted_at = models.DateTimeField(_("deleted"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("deleted template")
-        verbose_name_plural = _("deleted templates")
-
-    def __str__(self) -> str:
-        return str(self.template)
 
 
 class EditLogEntry(models.Model):

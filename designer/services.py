@@ -1,5 +1,4 @@
-"""The designer's own services: deleting a template (see ``designer.models`` for why some are
-kept), and each user's edit log on a template, which undo and redo walk.
+"""The designer's own services: each user's edit log on a template, which undo and redo walk.
 
 Every edit made in the editor goes through ``draft_edit``, which records the draft before and
 after it in the same transaction. Undo and redo write the recorded state back as a new revision
@@ -17,10 +16,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from bizproc.design import template_set_active
-from bizproc.models import Instance, Template
+from bizproc.models import Template
 from bizproc.services import EditRefused, draft_lock, draft_save
-from designer.models import DeletedTemplate, EditLogEntry
+from designer.models import EditLogEntry
 
 # What an edit in the designer can change: the draft's tree and its settings.
 DRAFT_FIELDS = (
@@ -32,19 +30,6 @@ DRAFT_FIELDS = (
     "variables",
     "constants",
 )
-
-
-@transaction.atomic
-def template_delete(*, template: Template, user: Any) -> bool:
-    """Deletes the template with its versions; if processes use a version, deactivates it and
-    hides it instead. Returns whether the template was kept for its processes."""
-    locked = Template.objects.select_for_update().get(pk=template.pk)
-    if not Instance.objects.filter(version__template=locked).exists():
-        locked.delete()
-        return False
-    template_set_active(template=locked, active=False, user=user)
-    DeletedTemplate.objects.get_or_create(template=locked, defaults={"deleted_by": user})
-    return True
 
 
 def draft_snapshot(template: Template) -> dict[str, Any]:

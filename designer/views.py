@@ -37,6 +37,7 @@ from bizproc.activities.base import Problem
 from bizproc.activities.conditions import FIELD
 from bizproc.activities.standard import IF_ELSE_BRANCH, SEQUENCE
 from bizproc.design import (
+    template_delete,
     template_duplicate,
     template_publish_draft,
     template_set_active,
@@ -69,7 +70,6 @@ from designer.services import (
     draft_history_after_edit,
     draft_redo,
     draft_undo,
-    template_delete,
 )
 
 PAGE = 50

@@ -34,6 +34,16 @@ class TerminateProcess(Exception):
         self.state_title = state_title
 
 
+class ReferenceRefused(Exception):
+    """A block reached, through an expression, a template or user outside what its version's
+    publisher could choose (``bizproc.scope``): the block starts nothing, the error goes to
+    the journal and the process goes on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class Status(models.TextChoices):
     """What a block's run-time method returns."""
 
@@ -77,6 +87,16 @@ class MapKeys(models.TextChoices):
     PARAMETERS = "parameters"  # the start parameters of another template
 
 
+class Reference(models.TextChoices):
+    """What a property's value points at outside its own process, for the rights checks of
+    ``bizproc.scope``: whoever designs a block may reach only what they could design."""
+
+    TEMPLATE = "template"  # a process template's id
+    SCENARIO = "scenario"  # the id of a smart scenario's robots template
+    DOCUMENT = "document"  # a document id the block acts on
+    RUN_AS = "run_as"  # the user the block acts as
+
+
 @dataclass(frozen=True)
 class Property:
     name: str
@@ -87,6 +107,7 @@ class Property:
     options: Mapping[str, Promise] = field(default_factory=dict)
     default: Any = None
     map_keys: str | None = None
+    reference: Reference | None = None
 
     def field(self) -> Field:
         return Field(

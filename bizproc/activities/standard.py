@@ -17,6 +17,8 @@ from bizproc.activities.base import (
     Problem,
     Property,
     PropertyType,
+    Reference,
+    ReferenceRefused,
     Result,
     Status,
     TerminateProcess,
@@ -485,8 +487,15 @@ class StartWorkflowActivity(Activity):
             PropertyType.STRING,
             required=True,
             default="{=Document:ID}",
+            reference=Reference.DOCUMENT,
         ),
-        Property("TemplateId", gettext_lazy("Template"), PropertyType.INT, required=True),
+        Property(
+            "TemplateId",
+            gettext_lazy("Template"),
+            PropertyType.INT,
+            required=True,
+            reference=Reference.TEMPLATE,
+        ),
         Property(
             "TemplateParameters",
             gettext_lazy("Start parameters"),
@@ -508,12 +517,17 @@ class StartWorkflowActivity(Activity):
             key: runner.evaluate(value)
             for key, value in (values.get("TemplateParameters") or {}).items()
         }
-        child = runner.start_child(
-            template_id=runner.evaluate(values.get("TemplateId")),
-            document_id=runner.evaluate(values.get("DocumentId")),
-            parameters=parameters,
-            activity_name=self.node["Name"],
-        )
+        try:
+            child = runner.start_child(
+                template_id=runner.evaluate(values.get("TemplateId")),
+                document_id=runner.evaluate(values.get("DocumentId")),
+                parameters=parameters,
+                activity_name=self.node["Name"],
+            )
+        except ReferenceRefused as refused:
+            # Like the Start smart scenario block's checks: reported, and the process goes on.
+            runner.journal.error(self.node["Name"], self.display_title, refused.message)
+            return Status.CLOSED
         runner.set_result(self.node["Name"], "WorkflowId", child.pk)
         wait = _truthy(runner.evaluate(values.get("UseSubscription")))
         if wait and not child.is_finished:

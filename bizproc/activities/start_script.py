@@ -13,6 +13,7 @@ from bizproc.activities.base import (
     Problem,
     Property,
     PropertyType,
+    Reference,
     Status,
     ValidationContext,
     activities,
@@ -43,6 +44,7 @@ class StartScriptActivity(Activity):
             PropertyType.STRING,
             required=True,
             default="{=Document:ID}",
+            reference=Reference.DOCUMENT,
         ),
         Property(
             "StartBy",
@@ -50,8 +52,15 @@ class StartScriptActivity(Activity):
             PropertyType.USER,
             required=True,
             default="{=Template:TargetUser}",
+            reference=Reference.RUN_AS,
         ),
-        Property("TemplateId", gettext_lazy("Smart scenario"), PropertyType.INT, required=True),
+        Property(
+            "TemplateId",
+            gettext_lazy("Smart scenario"),
+            PropertyType.INT,
+            required=True,
+            reference=Reference.SCENARIO,
+        ),
         Property(
             "TemplateParameters",
             gettext_lazy("Smart scenario start parameters"),

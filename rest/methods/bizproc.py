@@ -17,10 +17,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from bizproc import bpt, process_tasks, runtime, services
+from bizproc import design, process_tasks, runtime, services
 from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
 from bizproc.documents import document_providers as providers
 from bizproc.fieldtypes import Field, FieldType, FieldValueError
@@ -33,7 +33,7 @@ from bizproc.models import (
     Template,
 )
 from crm.permissions import is_crm_admin
-from rest.api import Call, Page, RestError, method, not_found
+from rest.api import Call, Page, RestError, access_denied, method, not_found
 from rest.listing import (
     FilterField,
     filter_q,
@@ -266,6 +266,8 @@ def _name(raw: Any) -> str:
 def _publish(template: Template, call: Call) -> None:
     try:
         services.template_publish(template=template, user=call.user)
+    except services.AccessRefused:
+        raise access_denied() from None
     except services.PublishRefused as refused:
         details = " ".join(problem.message for problem in refused.problems)
         raise RestError(f"{refused.message} {details}".strip(), TEMPLATE_INVALID) from None
@@ -289,6 +291,8 @@ def template_add(call: Call) -> int:
             template = services.template_import_bpt(
                 data=data, document_type=document_type, name=name, user=call.user
             )
+        except services.AccessRefused:
+            raise access_denied() from None
         except services.EditRefused as refused:
             raise RestError(
                 f"Incorrect field TEMPLATE_DATA! {refused.message}", TEMPLATE_INVALID
@@ -316,54 +320,43 @@ def _template(call: Call) -> Template:
 
 @method("bizproc.workflow.template.update")
 def template_update(call: Call) -> int:
-    """Changes a template's settings and, with ``TEMPLATE_DATA``, its blocks; then publishes."""
+    """Changes a template's settings and, with ``TEMPLATE_DATA``, its blocks; then publishes.
+    Through the designer's services: the same checks, all or nothing."""
     template = _template(call)
     raw_fields = mapping(call.param("FIELDS"), "FIELDS")
     fields = {str(key).upper(): value for key, value in raw_fields.items()}
     if not fields.keys() & {"NAME", "DESCRIPTION", "TEMPLATE_DATA", "AUTO_EXECUTE"}:
         raise RestError("No fields to update.", TEMPLATE_INVALID)
-    data = _template_data(fields["TEMPLATE_DATA"]) if "TEMPLATE_DATA" in fields else None
     with transaction.atomic():
-        locked = services.draft_lock(template, template.revision)
-        if "NAME" in fields:
-            locked.name = _name(fields["NAME"])
-        if "DESCRIPTION" in fields:
-            locked.description = _text(fields["DESCRIPTION"])
-        if "AUTO_EXECUTE" in fields:
-            locked.auto_execute = _auto_execute(fields["AUTO_EXECUTE"])
-        if data is not None:
-            _replace_blocks(locked, data)
-        services.draft_save(locked, template, call.user)
+        try:
+            design.template_replace(
+                template=template,
+                revision=template.revision,
+                user=call.user,
+                name=_name(fields["NAME"]) if "NAME" in fields else None,
+                description=_text(fields["DESCRIPTION"]) if "DESCRIPTION" in fields else None,
+                auto_execute=_auto_execute(fields["AUTO_EXECUTE"])
+                if "AUTO_EXECUTE" in fields
+                else None,
+                bpt_data=_template_data(fields["TEMPLATE_DATA"])
+                if "TEMPLATE_DATA" in fields
+                else None,
+            )
+        except services.AccessRefused:
+            raise access_denied() from None
+        except services.EditRefused as refused:
+            raise RestError(
+                f"Incorrect field TEMPLATE_DATA! {refused.message}", TEMPLATE_INVALID
+            ) from None
         _publish(template, call)
     return template.pk
 
 
-def _replace_blocks(template: Template, data: bytes) -> None:
-    """The draft becomes the file's tree, parameters, variables and constants."""
-    try:
-        content = bpt.bpt_read(data)
-        if not content.template:
-            raise services.EditRefused("The file is not a business process template (.bpt).")
-        template.tree = services.imported_tree_check(content.template[0])
-    except (bpt.BptError, services.EditRefused) as refused:
-        raise RestError(
-            f"Incorrect field TEMPLATE_DATA! {refused.message}", TEMPLATE_INVALID
-        ) from None
-    template.parameters = content.parameters or {}
-    template.variables = content.variables or {}
-    template.constants = content.constants or {}
-
-
 @method("bizproc.workflow.template.delete")
 def template_delete(call: Call) -> bool:
-    template = _template(call)
-    try:
-        with transaction.atomic():
-            template.delete()
-    except ProtectedError:
-        raise RestError(
-            "The template cannot be deleted: processes were started from it.", TEMPLATE_INVALID
-        ) from None
+    """As the designer deletes: a template whose versions have processes is deactivated and
+    hidden, kept for them."""
+    design.template_delete(template=_template(call), user=call.user)
     return True
 
 
