@@ -130,3 +130,13 @@ class ProviderRegistry:
 
 
 document_providers = ProviderRegistry()
+
+
+def caption_of(document_type: tuple[str, str, str], *, plural: bool = False) -> str:
+    """The document type's caption ("Deals"), or its code when no provider knows it."""
+    try:
+        return document_providers.get(document_type[0]).caption(
+            DocumentType(*document_type), plural=plural
+        )
+    except DocumentError:
+        return document_type[2]

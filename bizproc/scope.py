@@ -29,7 +29,13 @@ from bizproc.activities.base import (
     has_expression,
     is_empty,
 )
-from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
+from bizproc.documents import (
+    DocumentError,
+    DocumentType,
+    Operation,
+    caption_of,
+    document_providers,
+)
 from bizproc.fieldtypes import FieldType
 from bizproc.models import Template, TemplateVersion
 from bizproc.tree import Node, walk
@@ -92,13 +98,6 @@ def version_scope(version: TemplateVersion) -> ReferenceScope:
     if version.reference_scope is not None:
         return ReferenceScope.from_json(version.reference_scope)
     return scope_of(version.published_by)
-
-
-def _type_caption(document_type: DocumentType) -> str:
-    try:
-        return document_providers.get(document_type.module).caption(document_type, plural=True)
-    except DocumentError:
-        return document_type.type
 
 
 def _literals(value: Any) -> list[str]:
@@ -182,7 +181,9 @@ def node_reference_problems(
         else:
             continue
         problems.extend(
-            activity.problem(prop.name, message % {"type": _type_caption(found)}, "access")
+            activity.problem(
+                prop.name, message % {"type": caption_of(found, plural=True)}, "access"
+            )
             for found in reached
             if found is not None and not scope.allows(found)
         )
@@ -216,7 +217,7 @@ def reference_check(*, version: TemplateVersion, document_type: Iterable[str]) -
                 "Not started: whoever published this template may not design automation "
                 "for %(type)s."
             )
-            % {"type": _type_caption(DocumentType(*document_type))}
+            % {"type": caption_of(DocumentType(*document_type), plural=True)}
         )
 
 

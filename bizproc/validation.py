@@ -204,3 +204,24 @@ def block_problems(
         for problem in activities.for_node(node).validate_properties(ctx)
         if problem.code not in {"required", "structure"}
     ]
+
+
+def template_warnings(*, tree: Node, document_type: DocumentType) -> list[Problem]:
+    """Every block's warnings: allowed, but probably not what the designer meant."""
+    return [
+        warning
+        for node, _parent in walk_with_parents(tree)
+        for warning in block_warnings(node=node, document_type=document_type)
+    ]
+
+
+def block_warnings(*, node: Node, document_type: DocumentType) -> list[Problem]:
+    ctx = ValidationContext(
+        document_fields={},
+        parameters={},
+        variables={},
+        constants={},
+        check_text=lambda _text: [],
+        document_type=document_type,
+    )
+    return activities.for_node(node).warnings(ctx)

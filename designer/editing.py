@@ -8,12 +8,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from bizproc.activities import activities
 from bizproc.activities.base import Category
 from bizproc.models import Template
 from bizproc.services import PublishRefused
 from bizproc.tree import find
+from bizproc.validation import block_warnings
 from designer import forms
 from designer.access import designable_types
 
@@ -89,6 +91,7 @@ def block_dialog_context(
     return {
         "template": template,
         "form": form,
+        "warnings": block_warnings(node=node, document_type=template.document_type_triple),
         "node": node,
         "activity": form.activity,
         "revision": revision,
@@ -113,5 +116,18 @@ def start_parameters_section(request: HttpRequest, template: Template) -> HttpRe
     values = None
     if chosen and chosen == forms.display(saved.get("TemplateId")):
         values = saved.get("TemplateParameters") or {}
-    context = {"parameters": forms.scenario_parameters(request.user, scenario, values)}
-    return render(request, "designer/block_dialog.html#scenario-parameters", context)
+    # The warning about the chosen scenario's type, for the Item ID the dialog has now.
+    chosen_node = {
+        "Type": forms.START_SCRIPT,
+        "Name": request.GET.get("block", ""),
+        "Properties": {"TemplateId": chosen, "DocumentId": request.GET.get("DocumentId", "")},
+    }
+    context = {
+        "parameters": forms.scenario_parameters(request.user, scenario, values),
+        "warnings": block_warnings(node=chosen_node, document_type=template.document_type_triple),
+    }
+    response = render(request, "designer/block_dialog.html#scenario-parameters", context)
+    response.content += render_to_string(
+        "designer/block_dialog.html#block-warnings", {**context, "oob": True}, request
+    ).encode()
+    return response

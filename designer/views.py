@@ -47,6 +47,7 @@ from bizproc.fieldtypes import FieldType
 from bizproc.models import AutoExecute, Template
 from bizproc.services import EditRefused, PublishRefused, StaleRevision
 from bizproc.tree import Node, find
+from bizproc.validation import template_warnings
 from designer import forms
 from designer.access import (
     designable_types,
@@ -783,5 +784,6 @@ def template_publish(request: HttpRequest, pk: int) -> HttpResponse:
             context,
             status=409 if isinstance(refused, StaleRevision) else 422,
         )
-    context = _editor_context(template, published=version)
+    warnings = template_warnings(tree=version.tree, document_type=template.document_type_triple)
+    context = _editor_context(template, published=version, publish_warnings=warnings)
     return render(request, "designer/template_editor.html#publish-panel", context)

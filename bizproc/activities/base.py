@@ -155,6 +155,7 @@ class ValidationContext:
         constants: Mapping[str, Field],
         check_text: Callable[[str], list[str]],
         target_parameters: Callable[[Any], Mapping[str, Field] | None] | None = None,
+        document_type: tuple[str, str, str] | None = None,
     ) -> None:
         self.document_fields = document_fields
         self.parameters = parameters
@@ -162,6 +163,7 @@ class ValidationContext:
         self.constants = constants
         self.check_text = check_text
         self.target_parameters = target_parameters or (lambda _template_id: None)
+        self.document_type = document_type  # the template's own
 
     def keys_for(
         self, map_keys: str | None, properties: Mapping[str, Any]
@@ -252,6 +254,10 @@ class Activity:
                 continue
             problems.extend(self._validate_value(prop, value, ctx))
         return problems
+
+    def warnings(self, ctx: ValidationContext) -> list[Problem]:
+        """What is allowed but probably not meant (shown in the dialog and on publishing)."""
+        return []
 
     def _validate_value(self, prop: Property, value: Any, ctx: ValidationContext) -> list[Problem]:
         if prop.type == PropertyType.MAP:

@@ -20,6 +20,7 @@ from bizproc.activities.base import (
     has_expression,
     is_empty,
 )
+from bizproc.documents import caption_of
 from bizproc.fieldtypes import Field
 
 REQUIRED_MESSAGES = {
@@ -94,6 +95,31 @@ class StartScriptActivity(Activity):
             )
             return problems
         return problems + self._contract_problems(schema, values.get("TemplateParameters") or {})
+
+    def warnings(self, ctx: ValidationContext) -> list[Problem]:
+        """A scenario for another type than the template's, on the template's own item: the
+        id would be read as an item of the scenario's type with the same number."""
+        from bizproc.scenarios import scenario_for_template_id
+
+        values = self.properties_values
+        own_item = str(values.get("DocumentId") or "").replace(" ", "").lower()
+        if ctx.document_type is None or own_item != "{=document:id}":
+            return []
+        scenario = scenario_for_template_id(values.get("TemplateId"))
+        if scenario is None or tuple(scenario.document_type_triple) == tuple(ctx.document_type):
+            return []
+        return [
+            self.problem(
+                "DocumentId",
+                _(
+                    "The smart scenario is for %(type)s, but Item ID is this process's own "
+                    "item: it would run on whichever of the %(type)s has the same number. "
+                    "Enter the ID of one of the %(type)s, e.g. from a field that links to one."
+                )
+                % {"type": caption_of(scenario.document_type_triple, plural=True)},
+                "warning",
+            )
+        ]
 
     def _contract_problems(
         self, schema: Mapping[str, Field], given: Mapping[str, Any]
