@@ -91,7 +91,10 @@ def block_dialog_context(
     return {
         "template": template,
         "form": form,
-        "warnings": block_warnings(node=node, document_type=template.document_type_triple),
+        # Not about a scenario the user may not see: the warning would tell its type.
+        "warnings": []
+        if form.activity.type == forms.START_SCRIPT and form.scenario is None
+        else block_warnings(node=node, document_type=template.document_type_triple),
         "node": node,
         "activity": form.activity,
         "revision": revision,
@@ -124,7 +127,9 @@ def start_parameters_section(request: HttpRequest, template: Template) -> HttpRe
     }
     context = {
         "parameters": forms.scenario_parameters(request.user, scenario, values),
-        "warnings": block_warnings(node=chosen_node, document_type=template.document_type_triple),
+        "warnings": block_warnings(node=chosen_node, document_type=template.document_type_triple)
+        if scenario is not None
+        else [],
     }
     response = render(request, "designer/block_dialog.html#scenario-parameters", context)
     response.content += render_to_string(
