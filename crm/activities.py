@@ -14,6 +14,7 @@ from bizproc.activities.base import (
     Problem,
     Property,
     PropertyType,
+    Reference,
     Status,
     ValidationContext,
     activities,
@@ -38,7 +39,13 @@ class CrmTimelineCommentAdd(Activity):
     properties = (
         Property("Title", gettext_lazy("Title"), PropertyType.STRING),
         Property("CommentText", gettext_lazy("Comment"), PropertyType.TEXT, required=True),
-        Property("CommentUser", gettext_lazy("Author"), PropertyType.USER),
+        # Written as this user: choosing someone else is an administrator's (bizproc.scope).
+        Property(
+            "CommentUser",
+            gettext_lazy("Author"),
+            PropertyType.USER,
+            reference=Reference.RUN_AS,
+        ),
     )
 
     def execute(self, runner: Any) -> Status:

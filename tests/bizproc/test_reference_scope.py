@@ -467,3 +467,19 @@ def test_a_rest_delete_of_a_template_with_processes_keeps_it_for_them(lead_desig
     # It is gone for REST too: a second delete does not find it.
     status, body = rest(lead_designer, "bizproc.workflow.template.delete", {"ID": template.pk})
     assert (status, body["error"]) == (400, "ERROR_TEMPLATE_NOT_FOUND")
+
+
+def test_a_comment_written_as_someone_else_is_an_administrators_choice(lead_designer, admin):
+    robot = node("CrmTimelineCommentAdd", CommentText="Approved", CommentUser=f"user_{admin.pk}")
+
+    def save(user):
+        return scenarios.scenario_save(
+            user=user, document_type=LEAD, name="Sign as boss", robots=[robot]
+        )
+
+    with pytest.raises(scenarios.ScenarioRefused, match="Only a CRM administrator"):
+        save(lead_designer)
+    assert not scenarios.Scenario.objects.filter(name="Sign as boss").exists()
+    assert save(admin).name == "Sign as boss"
+    robot["Properties"]["CommentUser"] = "{=Document:ASSIGNED_BY_ID}"  # anyone may choose
+    assert save(lead_designer).name == "Sign as boss"
