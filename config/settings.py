@@ -214,8 +214,10 @@ BIZPROC_ACTIVITY_MODULES = env_list("BIZPROC_ACTIVITY_MODULES", [])
 DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.json"
 DEMO_WEBHOOK_FILE = VAR_DIR / "demo-webhook.txt"  # the demo admin's inbound webhook URL path
 
-# The Bitrix24-compatible REST endpoint: a leaky bucket per webhook, like Bitrix24's (which
-# leaks 2 requests a second and holds 50); generous by default. A rate of 0 turns it off.
+# The Bitrix24-compatible REST endpoint: a leaky bucket per user (all their webhooks share it),
+# like Bitrix24's (which leaks 2 requests a second and holds 50); generous by default. Each
+# command of a batch counts as a request. The bucket is kept in the cache (Redis when
+# REDIS_URL is set). A rate of 0 turns it off.
 REST_RATE_LIMIT_PER_SECOND = env_int("REST_RATE_LIMIT_PER_SECOND", 20)
 REST_RATE_LIMIT_BURST = env_int("REST_RATE_LIMIT_BURST", 500)
 
