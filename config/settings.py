@@ -10,6 +10,7 @@ server and worker process, so that a write in any of them makes the counts of al
 without, it is the memory of the one process — hence several server processes need Redis.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "channels",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -225,6 +229,29 @@ REST_RATE_LIMIT_BURST = env_int("REST_RATE_LIMIT_BURST", 500)
 DESIGNER_UNDO_LIMIT = env_int("DESIGNER_UNDO_LIMIT", 100)
 
 AUTH_USER_MODEL = "accounts.User"
+# Login brute force: django-axes locks a username from one IP address after
+# LOGIN_FAILURE_LIMIT failed logins in a row, for LOGIN_LOCKOUT_MINUTES (a failure during the
+# lockout starts it again); a CRM administrator unlocks early in the admin (Access attempts).
+# A limit of 0 turns it off. REST webhooks do not log in, so they are not concerned.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+if LOGIN_FAILURE_LIMIT < 0 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT must be 0 or more and LOGIN_LOCKOUT_MINUTES 1 or more"
+    )
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = LOGIN_FAILURE_LIMIT > 0
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+AXES_USERNAME_CALLABLE = "accounts.views.login_attempt_username"
+AXES_SENSITIVE_PARAMETERS = []  # the log names the username and the address (fail2ban reads it)
+AXES_DISABLE_ACCESS_LOG = True  # failures and lockouts are kept, not every successful login
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
