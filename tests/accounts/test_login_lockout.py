@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+import subprocess
 
 import pytest
 from axes.models import AccessAttempt
@@ -11,6 +12,7 @@ from django.urls import reverse
 
 from tests.crm.factories import PASSWORD, UserFactory
 from tests.rest.test_methods import call, hook
+from tests.test_project import manage
 
 pytestmark = pytest.mark.django_db
 
@@ -145,3 +147,19 @@ def test_odd_login_posts_are_answered_without_error(client, vera, data) -> None:
     statuses = {client.post(LOGIN, data).status_code for _ in range(6)}
     assert statuses <= {200, 429}
     assert log_in(client, "vera", PASSWORD).status_code == 302
+
+
+def _settings_with(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    code = "from django.conf import settings as s\n"
+    code += "print(s.AXES_ENABLED, s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME)"
+    return manage("shell", "--no-imports", "-c", code, env={**env, "VAR_DIR": str(tmp_path)})
+
+
+def test_the_limit_and_the_lockout_time_come_from_the_environment(tmp_path) -> None:
+    done = _settings_with(tmp_path, LOGIN_FAILURE_LIMIT="3", LOGIN_LOCKOUT_MINUTES="30")
+    assert done.stdout.split() == ["True", "3", "0:30:00"]
+    assert _settings_with(tmp_path, LOGIN_FAILURE_LIMIT="0").stdout.split()[0] == "False"
+    for name, value in [("LOGIN_FAILURE_LIMIT", "five"), ("LOGIN_LOCKOUT_MINUTES", "0")]:
+        refused = _settings_with(tmp_path, **{name: value})
+        assert refused.returncode != 0
+        assert name in refused.stderr
