@@ -234,7 +234,7 @@ DESIGNER_UNDO_LIMIT = env_int("DESIGNER_UNDO_LIMIT", 100)
 AUTH_USER_MODEL = "accounts.User"
 # Login brute force: django-axes locks a username from one IP address after
 # LOGIN_FAILURE_LIMIT failed logins in a row, for LOGIN_LOCKOUT_MINUTES (a failure during the
-# lockout starts it again); a CRM administrator unlocks early in the admin (Access attempts).
+# lockout starts it again); an administrator unlocks early in the admin (Access attempts).
 # A limit of 0 turns it off. REST webhooks do not log in, so they are not concerned.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
