@@ -1,11 +1,13 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -100,3 +102,28 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return _webhook_section(request, _webhooks(request, webhook_notice=notice))
     messages.success(request, notice)
     return redirect("accounts:profile")
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """The page django-axes shows instead of the login form's answer once the username is
+    locked out from this address (``AXES_LOCKOUT_CALLABLE``): the site's layout, the visitor's
+    language, 429 Too Many Requests."""
+    minutes = settings.LOGIN_LOCKOUT_MINUTES
+    message = ngettext(
+        "Too many failed attempts to log in with this username from your address. "
+        "Try again in %(minutes)d minute, or ask an administrator to unlock it.",
+        "Too many failed attempts to log in with this username from your address. "
+        "Try again in %(minutes)d minutes, or ask an administrator to unlock it.",
+        minutes,
+    ) % {"minutes": minutes}
+    return render(request, "registration/locked_out.html", {"message": message}, status=429)
+
+
+def login_attempt_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """The username django-axes records a failed login under (``AXES_USERNAME_CALLABLE``), cut
+    to its column's 255 characters: the login forms do not enforce the username's length, and
+    PostgreSQL would refuse a longer one with an error instead of the form's answer."""
+    username = (credentials or request.POST).get("username")
+    return username[:255] if isinstance(username, str) else None

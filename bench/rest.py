@@ -18,7 +18,7 @@ Targets: p99 ≤ 50 ms for each list page, ≤ 300 ms for the batch.
 
 The database named by DATABASE_URL is only used to reach the server; the bench creates (and
 re-creates) its own database, ``bizproc_bench_rest``. The rate limit is raised for the run
-(every request still updates the webhook's bucket row).
+(every request still counts in the user's bucket in Redis).
 """
 
 import argparse

@@ -10,12 +10,14 @@ server and worker process, so that a write in any of them makes the counts of al
 without, it is the memory of the one process — hence several server processes need Redis.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -85,11 +87,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "channels",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "config.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -100,6 +104,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -113,6 +119,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm.context_processors.navigation",
@@ -214,8 +221,10 @@ BIZPROC_ACTIVITY_MODULES = env_list("BIZPROC_ACTIVITY_MODULES", [])
 DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.json"
 DEMO_WEBHOOK_FILE = VAR_DIR / "demo-webhook.txt"  # the demo admin's inbound webhook URL path
 
-# The Bitrix24-compatible REST endpoint: a leaky bucket per webhook, like Bitrix24's (which
-# leaks 2 requests a second and holds 50); generous by default. A rate of 0 turns it off.
+# The Bitrix24-compatible REST endpoint: a leaky bucket per user (all their webhooks share it),
+# like Bitrix24's (which leaks 2 requests a second and holds 50); generous by default. Each
+# command of a batch counts as a request. The bucket is kept in the cache (Redis when
+# REDIS_URL is set). A rate of 0 turns it off.
 REST_RATE_LIMIT_PER_SECOND = env_int("REST_RATE_LIMIT_PER_SECOND", 20)
 REST_RATE_LIMIT_BURST = env_int("REST_RATE_LIMIT_BURST", 500)
 
@@ -223,6 +232,29 @@ REST_RATE_LIMIT_BURST = env_int("REST_RATE_LIMIT_BURST", 500)
 DESIGNER_UNDO_LIMIT = env_int("DESIGNER_UNDO_LIMIT", 100)
 
 AUTH_USER_MODEL = "accounts.User"
+# Login brute force: django-axes locks a username from one IP address after
+# LOGIN_FAILURE_LIMIT failed logins in a row, for LOGIN_LOCKOUT_MINUTES (a failure during the
+# lockout starts it again); an administrator unlocks early in the admin (Access attempts).
+# A limit of 0 turns it off. REST webhooks do not log in, so they are not concerned.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+if LOGIN_FAILURE_LIMIT < 0 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT must be 0 or more and LOGIN_LOCKOUT_MINUTES 1 or more"
+    )
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = LOGIN_FAILURE_LIMIT > 0
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+AXES_USERNAME_CALLABLE = "accounts.views.login_attempt_username"
+AXES_SENSITIVE_PARAMETERS = []  # the log names the username and the address (fail2ban reads it)
+AXES_DISABLE_ACCESS_LOG = True  # failures and lockouts are kept, not every successful login
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -268,6 +300,21 @@ SECURE_HSTS_PRELOAD = HTTPS
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Content-Security-Policy on every response: scripts, styles, images and connections (the
+# websockets too) only from this site; no inline code and no eval — the pages' scripts are
+# static files, django-htmx's script tags carry the request's nonce, and htmx is told not to
+# eval (`allowEval`) nor to inject its indicator styles (see templates/base.html).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 

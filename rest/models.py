@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 class Webhook(models.Model):
     """An inbound webhook, ``/rest/<user id>/<token>/<method>``, acting as its user.
 
-    Only the SHA-256 of the token is kept (see ``rest.services.token_hash``). The leaky bucket of
-    the rate limit lives on the row, so that every server process shares it.
+    Only the SHA-256 of the token is kept (see ``rest.services.token_hash``). The rate limit
+    counts per user, in the cache (``rest.services.rest_quota_take``).
     """
 
     user = models.ForeignKey(
@@ -22,9 +22,6 @@ class Webhook(models.Model):
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
-    # The leaky bucket: its level after the last request, and when (seconds since the epoch).
-    bucket_level = models.FloatField(default=0.0, editable=False)
-    bucket_at = models.FloatField(default=0.0, editable=False)
 
     class Meta:
         verbose_name = _("inbound webhook")

@@ -1,4 +1,4 @@
-"""Inbound webhooks: create, revoke, authenticate, and the per-webhook rate limit.
+"""Inbound webhooks: create, revoke, authenticate, and the per-user rate limit.
 
 Tokens are 32 random characters from ``[a-z0-9]`` (about 165 bits), shown once and stored as
 their SHA-256. A password hasher (``make_password``) is made slow on purpose, to resist guessing
@@ -8,17 +8,20 @@ row be found by an indexed equality lookup. The lookup compares digests of the p
 not the token itself, so its timing tells an attacker nothing they could use.
 """
 
+import datetime
 import hashlib
 import hmac
+import math
 import string
+import threading
 import time
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Greatest, Now
-from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
@@ -28,6 +31,26 @@ from rest.models import Webhook
 TOKEN_LENGTH = 32
 TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 NAME_MAX = Webhook._meta.get_field("name").max_length
+
+LAST_USED_PRECISION = datetime.timedelta(minutes=1)
+
+# KEYS[1]: the bucket; ARGV: the rate per second, the burst, the requests to count.
+_BUCKET_SCRIPT = """
+local rate, burst, requests = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'level', 'at')
+local level, at = tonumber(state[1]) or 0, tonumber(state[2]) or now
+level = math.max(0, level - math.max(0, now - at) * rate) + requests
+if level > burst then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'level', string.format('%.17g', level),
+  'at', string.format('%.17g', now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(level / rate * 1000) + 1000)
+return 1
+"""
+_bucket_lock = threading.Lock()
 
 
 def token_hash(token: str) -> str:
@@ -76,28 +99,46 @@ def webhook_authenticate(*, user_id: int, token: str) -> Webhook | None:
 
 
 def webhook_throttle(*, webhook: Webhook) -> bool:
-    """Counts a request in the webhook's leaky bucket; False when the bucket is full.
+    """Counts a request of the webhook in its user's bucket; False when the bucket is full.
 
-    One conditional UPDATE does it, so concurrent requests in any number of server processes
-    queue on the row's lock and each sees the level its predecessor left. It also records when
-    the webhook was last used.
+    It records when the webhook was last used too, at most once a minute (the profile page
+    shows the time to the minute), so that a stream of requests costs no database write each.
     """
-    rate = settings.REST_RATE_LIMIT_PER_SECOND
-    now = time.time()
-    updated = Webhook.objects.filter(pk=webhook.pk)
-    if rate <= 0:
-        updated.update(last_used_at=Now())
+    now = timezone.now()
+    if webhook.last_used_at is None or now - webhook.last_used_at >= LAST_USED_PRECISION:
+        Webhook.objects.filter(pk=webhook.pk).update(last_used_at=now)
+    return rest_quota_take(user_id=webhook.user_id)
+
+
+def rest_quota_take(*, user_id: int, requests: int = 1) -> bool:
+    """Counts ``requests`` calls in the user's leaky bucket (shared by all their webhooks);
+    False, counting nothing, when they would overflow it. A rate of 0 turns the limit off.
+
+    The bucket is kept in the cache. With Redis, one Lua script reads, leaks and fills it
+    atomically on Redis's own clock, so any number of server processes on any number of hosts
+    share it exactly; otherwise the cache is this process's memory and a lock suffices.
+    """
+    rate = float(settings.REST_RATE_LIMIT_PER_SECOND)
+    if rate <= 0 or requests <= 0:
         return True
-    # A request that read the clock before another process's update of the row sees a bucket
-    # from its future: it leaks nothing (rather than a negative amount) and keeps the later time.
-    elapsed = Greatest(Value(0.0), Value(now) - F("bucket_at"))
-    leaked = Greatest(Value(0.0), F("bucket_level") - elapsed * Value(float(rate)))
-    return bool(
-        updated.filter(
-            LessThanOrEqual(leaked + Value(1.0), Value(float(settings.REST_RATE_LIMIT_BURST)))
-        ).update(
-            bucket_level=leaked + Value(1.0),
-            bucket_at=Greatest(F("bucket_at"), Value(now)),
-            last_used_at=Now(),
-        )
-    )
+    burst = float(settings.REST_RATE_LIMIT_BURST)
+    name = bucket_name(user_id=user_id)
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        key = cache.make_and_validate_key(name)
+        client = cache._cache.get_client(key, write=True)
+        script = client.register_script(_BUCKET_SCRIPT)
+        return bool(script(keys=[key], args=[rate, burst, requests]))
+    with _bucket_lock:
+        level, at = cache.get(name, (0.0, 0.0))
+        now = time.time()
+        level = max(0.0, level - max(0.0, now - at) * rate) + requests
+        if level > burst:
+            return False
+        cache.set(name, (level, now), timeout=math.ceil(level / rate) + 1)
+        return True
+
+
+def bucket_name(*, user_id: int) -> str:
+    """The cache key (before the cache's prefix) of the user's rate-limit bucket."""
+    return f"rest:bucket:{user_id}"

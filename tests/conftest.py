@@ -61,6 +61,19 @@ def _fresh_record_counts() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_local_cache() -> None:
+    """Each test starts with an empty cache when the cache is this process's memory: on SQLite
+    user ids start again at the same number after each test's rollback, and a REST rate-limit
+    bucket (kept per user id) left by an earlier test would count against the next one. Redis
+    is not cleared, as others may share it; PostgreSQL does not reuse ids."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _language_restored():
     """Each test ends in the language it started in: a request of a user
     who reads Russian activates Russian in the test's thread (as each request does in a

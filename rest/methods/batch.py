@@ -6,7 +6,8 @@ earlier command returned — ``$result[key][ID]``, ``$next[key]``, ``$total[key]
 far as it exists; a value that is just a reference takes the referenced value as it is,
 otherwise the reference is replaced by its text. ``halt`` stops at the first failed command.
 Commands are not one transaction (they are not in Bitrix24 either). A batch of more than 50
-commands is refused as a whole, so that none of it runs.
+commands is refused as a whole, so that none of it runs; so is a batch whose commands, each
+counted as a request, would overflow the user's rate limit.
 """
 
 import re
@@ -15,6 +16,7 @@ from typing import Any
 
 from rest.api import Call, RestError, method, method_run
 from rest.parser import ParameterError, parse_query
+from rest.services import rest_quota_take
 
 MAX_COMMANDS = 50
 
@@ -79,6 +81,9 @@ def batch(call: Call) -> dict[str, Any]:
         raise RestError("Parameter 'cmd' must be array.")
     if len(commands) > MAX_COMMANDS:
         raise RestError("Max batch length exceeded", "ERROR_BATCH_LENGTH_EXCEEDED")
+    # Each command counts as a request in the rate limit; the batch's own request counted one.
+    if not rest_quota_take(user_id=call.user.pk, requests=len(commands) - 1):
+        raise RestError("Too many requests", "QUERY_LIMIT_EXCEEDED", 503)
     halt = _halts(call.param("halt"))
     done: dict[str, dict[str, Any]] = {name: {} for name in ("result", "next", "total", "time")}
     done["error"] = {}

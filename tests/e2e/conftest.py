@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_HINT = (
@@ -138,10 +138,40 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+# What the pages' Content-Security-Policy blocked during the test (see ``new_context``).
+CSP_VIOLATIONS: list[str] = []
+
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportCspViolation(
+    `${location.pathname}: ${event.effectiveDirective} blocked ${event.blockedURI || "inline"} `
+    + `(${event.sourceFile}:${event.lineNumber}) ${event.sample}`
+  );
+});
+"""
+
+
+def new_context(browser: Browser) -> BrowserContext:
+    """A browser context (its own cookies) whose pages report what their CSP blocks."""
     context = browser.new_context(locale="en-US")
     context.set_default_timeout(10_000)
+    context.expose_binding("reportCspViolation", lambda _source, text: CSP_VIOLATIONS.append(text))
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def _nothing_blocked_by_csp() -> Iterator[None]:
+    """Every browser test also asserts that the Content-Security-Policy blocked nothing: each
+    page works under it (htmx, its websocket extension, the designer's scripts)."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = new_context(browser)
     opened = context.new_page()
     yield opened
     context.close()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import Server, log_in
+from tests.e2e.conftest import Server, log_in, new_context
 
 
 @pytest.fixture
@@ -18,8 +18,7 @@ def person(browser: Browser) -> Iterator:
     contexts = []
 
     def open_page() -> Page:
-        context = browser.new_context(locale="en-US")
-        context.set_default_timeout(10_000)
+        context = new_context(browser)
         contexts.append(context)
         return context.new_page()
 

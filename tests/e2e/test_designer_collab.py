@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.e2e.conftest import Server, log_in
+from tests.e2e.conftest import Server, log_in, new_context
 from tests.e2e.test_designer import block, create_deal_template
 
 
@@ -22,8 +22,7 @@ def log_in_as(page: Page, server: Server, username: str) -> None:
 
 
 def open_page(browser: Browser) -> Page:
-    context = browser.new_context(locale="en-US")
-    context.set_default_timeout(10_000)
+    context = new_context(browser)
     return context.new_page()
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ROOT, Server, log_in, start_server, stop_server
+from tests.e2e.conftest import ROOT, Server, log_in, new_context, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +47,7 @@ def first_deal(var_dir: Path) -> str:
 
 
 def person(browser: Browser, server: Server) -> Page:
-    context = browser.new_context(locale="en-US")
-    context.set_default_timeout(10_000)
+    context = new_context(browser)
     page = context.new_page()
     log_in(page, server)
     return page

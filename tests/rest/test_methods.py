@@ -6,7 +6,6 @@ models, so that the rights under test are not also the setup's).
 
 import base64
 import json
-import time
 import zlib
 from decimal import Decimal
 from typing import Any
@@ -264,7 +263,7 @@ def test_linked_contacts_are_listed_highest_first_in_one_query(
         for index, deal in enumerate(deals)
     }
     for start in (0, 50):  # the deep page reads ids first
-        # The webhook, its bucket, the page (ids first when deep), the count, the links.
+        # The webhook, its last use, the page (ids first when deep), the count, the links.
         with django_assert_max_num_queries(6):
             _status, body = call(
                 client, base, "crm.deal.list", {"select": ["CONTACT_IDS"], "start": start}
@@ -497,28 +496,6 @@ def test_the_rate_limit_answers_503_query_limit_exceeded(client, base, settings)
         "error": "QUERY_LIMIT_EXCEEDED",
         "error_description": "Too many requests",
     }
-
-
-def test_each_webhook_has_its_own_bucket(client, admin, settings) -> None:
-    settings.REST_RATE_LIMIT_PER_SECOND = 1
-    settings.REST_RATE_LIMIT_BURST = 1
-    first, second = hook(admin), hook(admin)
-    assert call(client, first, "crm.deal.fields")[0] == 200
-    assert call(client, first, "crm.deal.fields")[0] == 503
-    assert call(client, second, "crm.deal.fields")[0] == 200
-
-
-def test_a_request_that_read_the_clock_before_another_leaks_nothing(client, base, settings) -> None:
-    """Concurrent processes may update the bucket out of their clock order; the later time
-    stays and the earlier request does not count a negative leak (which would fill the bucket)."""
-    settings.REST_RATE_LIMIT_PER_SECOND = 1000
-    settings.REST_RATE_LIMIT_BURST = 5
-    webhook = Webhook.objects.get()
-    future = time.time() + 60
-    Webhook.objects.filter(pk=webhook.pk).update(bucket_level=2.0, bucket_at=future)
-    assert call(client, base, "crm.deal.fields")[0] == 200
-    webhook.refresh_from_db()
-    assert (webhook.bucket_level, webhook.bucket_at) == (3.0, future)
 
 
 def test_a_revoked_or_wrong_token_is_401(client, admin) -> None:
