@@ -4,7 +4,9 @@ records.
 A run is queued first (``ScenarioRun``, status Queued) and executed by the task worker, which
 starts the scenario's robots template — the version the run was queued with — on the record,
 as the user who started the run (``TargetUser``). A partial unique constraint allows one
-unfinished run per scenario and record.
+unfinished run per scenario and record. A worker holds a lease on the run while it starts it,
+and the sweeper sends again a run whose task was lost or whose worker died, as it does for
+processes.
 
 The designer edits a scenario as it edits a template: its robots template's draft (the robots
 are the root's children, its start parameters the draft's ``PARAMETERS``) changes one edit at a
@@ -14,6 +16,8 @@ new runs use.
 """
 
 import dataclasses
+import datetime
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +25,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
 from bizproc import journal, runtime
@@ -506,19 +512,38 @@ def _enqueue(run_id: int) -> None:
     scenario_run_execute.enqueue(run_id)
 
 
-def scenario_run_execute(run_id: int) -> None:
-    """The task: starts the run's process (its version, as its starter) on the record."""
+def scenario_run_execute(run_id: int, *, worker_id: str = "") -> None:
+    """The task: starts the run's process (its version, as its starter) on the record.
+
+    Safe to run again (the sweeper may send a run twice). The lease is taken in its own
+    committed transaction first, as ``runtime.instance_step`` does: a run another worker holds
+    under a live lease, or one already started, is left alone; if this worker dies, the run's
+    own transaction rolls back, the run stays Queued and its expired lease lets the sweeper
+    send it again. The run leaves Queued in the transaction that creates its process, so the
+    process starts once.
+    """
+    now = timezone.now()
+    lease = datetime.timedelta(seconds=runtime.setting("LEASE_SECONDS", 60))
+    worker_id = (worker_id or get_random_string(12))[:64]
+    claimed = (
+        ScenarioRun.objects.filter(pk=run_id, status=RunStatus.QUEUED)
+        .filter(Q(owned_until__isnull=True) | Q(owned_until__lt=now))
+        .update(owned_until=now + lease, owner=worker_id)
+    )
+    if not claimed:
+        return
     with transaction.atomic():
         run = (
             ScenarioRun.objects.select_for_update(of=("self",))
             .select_related("scenario__template", "version", "started_by")
-            .filter(pk=run_id, status=RunStatus.QUEUED)
+            .filter(pk=run_id, status=RunStatus.QUEUED, owner=worker_id)
             .first()
         )
         if run is None:
             return
         run.status = RunStatus.EXECUTING
-        run.save(update_fields=["status"])
+        run.owned_until, run.owner = None, ""
+        run.save(update_fields=["status", "owned_until", "owner"])
         try:
             runtime.workflow_start(
                 template=run.scenario.template,
@@ -535,6 +560,25 @@ def scenario_run_execute(run_id: int) -> None:
             run.finished_at = timezone.now()
             run.save()
             journal.announce(document_id=run.document_id, run_id=run.pk)
+
+
+def runs_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Sends queued runs again that no worker took within the grace period (a lost task) or
+    whose worker died (an expired lease); each at most once per grace period. Runs a live
+    worker is starting right now are locked and skipped."""
+    now = now or timezone.now()
+    grace = datetime.timedelta(seconds=runtime.setting("SWEEP_GRACE_SECONDS", 30))
+    with transaction.atomic():
+        due = list(
+            ScenarioRun.objects.select_for_update(skip_locked=True)
+            .filter(status=RunStatus.QUEUED, sent_at__lte=now - grace)
+            .filter(Q(owned_until__isnull=True) | Q(owned_until__lt=now))
+            .values_list("pk", flat=True)[:1000]
+        )
+        ScenarioRun.objects.filter(pk__in=due).update(sent_at=now)
+        for run_id in due:
+            transaction.on_commit(functools.partial(_enqueue, run_id), robust=True)
+    return len(due)
 
 
 def scenario_for_template_id(template_id: Any) -> Scenario | None:
