@@ -393,10 +393,12 @@ class ScenarioRun(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("queued"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    # A queued run is handed to the task queue (``sent_at``); the worker that takes it holds a
-    # lease, committed before it starts the run's process. The sweeper sends a queued run
-    # again when no worker has taken it in time or its worker died (the lease expired).
+    # A queued run is handed to the task queue (``sent_at``, ``task_id``); the worker that
+    # takes it holds a lease, committed before it starts the run's process. The sweeper sends
+    # a queued run again when its task is no longer waiting in the queue yet no worker has
+    # taken the run, or when its worker died (the lease expired).
     sent_at = models.DateTimeField(_("sent to a worker"), default=timezone.now)
+    task_id = models.CharField(_("worker task"), max_length=255, blank=True)
     owned_until = models.DateTimeField(_("owned until"), null=True, blank=True)
     owner = models.CharField(_("owner"), max_length=64, blank=True)
 

@@ -17,7 +17,6 @@ new runs use.
 
 import dataclasses
 import datetime
-import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.tasks import TaskResultStatus
+from django.tasks.exceptions import TaskException
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -507,9 +508,36 @@ def _queue(
 
 
 def _enqueue(run_id: int) -> None:
+    """Sends the run to the task queue and notes its task, by which the sweeper tells a run
+    waiting its turn in a busy queue from one whose task was lost."""
     from bizproc.tasks import scenario_run_execute
 
-    scenario_run_execute.enqueue(run_id)
+    task_id = scenario_run_execute.enqueue(run_id).id
+    with transaction.atomic():
+        # A run a worker is starting right now is locked: no need to wait for it.
+        waiting = ScenarioRun.objects.select_for_update(skip_locked=True).filter(
+            pk=run_id, status=RunStatus.QUEUED
+        )
+        ScenarioRun.objects.filter(pk__in=list(waiting.values_list("pk", flat=True))).update(
+            task_id=task_id
+        )
+
+
+def _task_pending(task_id: str, *, taken_since: datetime.datetime) -> bool:
+    """Whether the run's task still waits in the queue, or a worker took it so recently that
+    it may yet take the run (False when the task is unknown or finished, or the backend cannot
+    tell)."""
+    from bizproc.tasks import scenario_run_execute
+
+    if not task_id:
+        return False
+    try:
+        result = scenario_run_execute.get_result(task_id)
+    except (TaskException, NotImplementedError):
+        return False
+    if result.status == TaskResultStatus.RUNNING:
+        return result.started_at is not None and result.started_at > taken_since
+    return result.status == TaskResultStatus.READY
 
 
 def scenario_run_execute(run_id: int, *, worker_id: str = "") -> None:
@@ -563,22 +591,38 @@ def scenario_run_execute(run_id: int, *, worker_id: str = "") -> None:
 
 
 def runs_sweep(*, now: datetime.datetime | None = None) -> int:
-    """Sends queued runs again that no worker took within the grace period (a lost task) or
-    whose worker died (an expired lease); each at most once per grace period. Runs a live
-    worker is starting right now are locked and skipped."""
+    """Sends queued runs to the task queue again when their worker died (the lease expired)
+    or their task was lost (neither waiting in the queue nor just taken, yet no worker took the
+    run within the grace period). Each run is looked at once per grace period at most; a run a
+    worker is starting right now is locked and left alone. Returns how many were sent again."""
     now = now or timezone.now()
     grace = datetime.timedelta(seconds=runtime.setting("SWEEP_GRACE_SECONDS", 30))
+    lease = datetime.timedelta(seconds=runtime.setting("LEASE_SECONDS", 60))
+    overdue = ScenarioRun.objects.filter(status=RunStatus.QUEUED, sent_at__lte=now - grace).filter(
+        Q(owned_until__isnull=True) | Q(owned_until__lt=now)
+    )
+    # Asking the task queue takes time: done before any row is locked.
+    looked_at = list(overdue.values_list("pk", "owned_until", "task_id")[:1000])
+    lost = {
+        run_id
+        for run_id, owned_until, task_id in looked_at
+        if owned_until is not None or not _task_pending(task_id, taken_since=now - lease)
+    }
     with transaction.atomic():
-        due = list(
-            ScenarioRun.objects.select_for_update(skip_locked=True)
-            .filter(status=RunStatus.QUEUED, sent_at__lte=now - grace)
-            .filter(Q(owned_until__isnull=True) | Q(owned_until__lt=now))
-            .values_list("pk", flat=True)[:1000]
+        # Runs a worker took meanwhile are locked, or no longer overdue: they are left out.
+        free = set(
+            overdue.select_for_update(skip_locked=True)
+            .filter(pk__in=[run_id for run_id, *_rest in looked_at])
+            .values_list("pk", flat=True)
         )
-        ScenarioRun.objects.filter(pk__in=due).update(sent_at=now)
-        for run_id in due:
-            transaction.on_commit(functools.partial(_enqueue, run_id), robust=True)
-    return len(due)
+        ScenarioRun.objects.filter(pk__in=free).update(sent_at=now)
+        resend = sorted(free & lost)
+        # The dead worker's lease goes: from now on the new task tells whether the run waits.
+        ScenarioRun.objects.filter(pk__in=resend).update(owned_until=None, owner="")
+        for run_id in resend:
+            # Sent while the run stays locked: no worker takes it before this commits.
+            _enqueue(run_id)
+    return len(resend)
 
 
 def scenario_for_template_id(template_id: Any) -> Scenario | None:

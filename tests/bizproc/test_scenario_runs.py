@@ -22,7 +22,9 @@ from tests.crm.factories import DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-GRACE = datetime.timedelta(seconds=30)  # BIZPROC_SWEEP_GRACE_SECONDS' default
+# The defaults of BIZPROC_SWEEP_GRACE_SECONDS and BIZPROC_LEASE_SECONDS.
+GRACE, LEASE = datetime.timedelta(seconds=30), datetime.timedelta(seconds=60)
+SECOND = datetime.timedelta(seconds=1)
 
 
 @pytest.fixture
@@ -75,10 +77,12 @@ def test_a_run_whose_worker_died_is_sent_again_once_overdue_and_ends_having_run_
 ) -> None:
     taken_by_a_worker_that_died(run)
     queued_at = run.sent_at
-    assert scenarios.runs_sweep(now=queued_at + GRACE - datetime.timedelta(seconds=1)) == 0
-    assert scenarios.runs_sweep(now=queued_at + GRACE) == 1
-    # Sent again already: not again until another grace period has passed.
-    assert scenarios.runs_sweep(now=queued_at + GRACE + datetime.timedelta(seconds=1)) == 0
+    # The worker that took the task may yet take the run: it has the lease time to do so.
+    assert scenarios.runs_sweep(now=queued_at + LEASE - SECOND) == 0
+    # Looked at then; sent again once another grace period has passed.
+    assert scenarios.runs_sweep(now=queued_at + LEASE + GRACE - 2 * SECOND) == 0
+    assert scenarios.runs_sweep(now=queued_at + LEASE + GRACE) == 1
+    assert scenarios.runs_sweep(now=queued_at + LEASE + 3 * GRACE) == 0  # the new task waits
 
     run_tasks()
     assert_ran_once(run, deal)
@@ -110,6 +114,17 @@ def test_a_run_under_a_live_lease_is_not_taken_twice_and_is_taken_over_when_it_e
     expired = timezone.now() - datetime.timedelta(seconds=1)
     ScenarioRun.objects.filter(pk=run.pk).update(owned_until=expired)
     assert scenarios.runs_sweep(now=run.sent_at + GRACE) == 1
+    # Sent again: the new task waits its turn, and the run is not sent a third time.
+    assert scenarios.runs_sweep(now=run.sent_at + 3 * GRACE) == 0
     run_tasks()
     assert_ran_once(run, deal)
     assert (run.owner, run.owned_until) == ("", None)
+
+
+def test_a_run_waiting_its_turn_in_a_busy_queue_is_not_sent_again(run, deal) -> None:
+    for waited in (1, 2, 10):
+        assert scenarios.runs_sweep(now=run.sent_at + waited * GRACE) == 0
+        run.refresh_from_db()
+    assert DBTaskResult.objects.count() == 1
+    run_tasks()
+    assert_ran_once(run, deal)
