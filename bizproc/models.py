@@ -408,6 +408,14 @@ class ScenarioRun(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("queued"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # A queued run is handed to the task queue (``sent_at``, ``task_id``); the worker that
+    # takes it holds a lease, committed before it starts the run's process. The sweeper sends
+    # a queued run again when its task is no longer waiting in the queue yet no worker has
+    # taken the run, or when its worker died (the lease expired).
+    sent_at = models.DateTimeField(_("sent to a worker"), default=timezone.now)
+    task_id = models.CharField(_("worker task"), max_length=255, blank=True)
+    owned_until = models.DateTimeField(_("owned until"), null=True, blank=True)
+    owner = models.CharField(_("owner"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("smart scenario run")
@@ -420,7 +428,10 @@ class ScenarioRun(models.Model):
                 name="bizproc_one_unfinished_run_per_record",
             )
         ]
-        indexes = [models.Index(fields=["document_id", "-created_at"], name="bizproc_run_doc_idx")]
+        indexes = [
+            models.Index(fields=["document_id", "-created_at"], name="bizproc_run_doc_idx"),
+            models.Index(fields=["status", "sent_at"], name="bizproc_run_sent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.scenario} · {self.document_id}"

@@ -4,7 +4,9 @@ records.
 A run is queued first (``ScenarioRun``, status Queued) and executed by the task worker, which
 starts the scenario's robots template — the version the run was queued with — on the record,
 as the user who started the run (``TargetUser``). A partial unique constraint allows one
-unfinished run per scenario and record.
+unfinished run per scenario and record. A worker holds a lease on the run while it starts it,
+and the sweeper sends again a run whose task was lost or whose worker died, as it does for
+processes.
 
 The designer edits a scenario as it edits a template: its robots template's draft (the robots
 are the root's children, its start parameters the draft's ``PARAMETERS``) changes one edit at a
@@ -14,6 +16,7 @@ new runs use.
 """
 
 import dataclasses
+import datetime
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +24,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.tasks import TaskResultStatus
+from django.tasks.exceptions import TaskException
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
 from bizproc import journal, runtime
@@ -502,24 +509,70 @@ def _queue(
 
 
 def _enqueue(run_id: int) -> None:
+    """Sends the run to the task queue and notes its task, by which the sweeper tells a run
+    waiting its turn in a busy queue from one whose task was lost."""
     from bizproc.tasks import scenario_run_execute
 
-    scenario_run_execute.enqueue(run_id)
+    task_id = scenario_run_execute.enqueue(run_id).id
+    with transaction.atomic():
+        # A run a worker is starting right now is locked: no need to wait for it.
+        waiting = ScenarioRun.objects.select_for_update(skip_locked=True).filter(
+            pk=run_id, status=RunStatus.QUEUED
+        )
+        ScenarioRun.objects.filter(pk__in=list(waiting.values_list("pk", flat=True))).update(
+            task_id=task_id
+        )
 
 
-def scenario_run_execute(run_id: int) -> None:
-    """The task: starts the run's process (its version, as its starter) on the record."""
+def _task_pending(task_id: str, *, taken_since: datetime.datetime) -> bool:
+    """Whether the run's task still waits in the queue, or a worker took it so recently that
+    it may yet take the run (False when the task is unknown or finished, or the backend cannot
+    tell)."""
+    from bizproc.tasks import scenario_run_execute
+
+    if not task_id:
+        return False
+    try:
+        result = scenario_run_execute.get_result(task_id)
+    except (TaskException, NotImplementedError):
+        return False
+    if result.status == TaskResultStatus.RUNNING:
+        return result.started_at is not None and result.started_at > taken_since
+    return result.status == TaskResultStatus.READY
+
+
+def scenario_run_execute(run_id: int, *, worker_id: str = "") -> None:
+    """The task: starts the run's process (its version, as its starter) on the record.
+
+    Safe to run again (the sweeper may send a run twice). The lease is taken in its own
+    committed transaction first, as ``runtime.instance_step`` does: a run another worker holds
+    under a live lease, or one already started, is left alone; if this worker dies, the run's
+    own transaction rolls back, the run stays Queued and its expired lease lets the sweeper
+    send it again. The run leaves Queued in the transaction that creates its process, so the
+    process starts once.
+    """
+    now = timezone.now()
+    lease = datetime.timedelta(seconds=runtime.setting("LEASE_SECONDS", 60))
+    worker_id = (worker_id or get_random_string(12))[:64]
+    claimed = (
+        ScenarioRun.objects.filter(pk=run_id, status=RunStatus.QUEUED)
+        .filter(Q(owned_until__isnull=True) | Q(owned_until__lt=now))
+        .update(owned_until=now + lease, owner=worker_id)
+    )
+    if not claimed:
+        return
     with transaction.atomic():
         run = (
             ScenarioRun.objects.select_for_update(of=("self",))
             .select_related("scenario__template", "version", "started_by")
-            .filter(pk=run_id, status=RunStatus.QUEUED)
+            .filter(pk=run_id, status=RunStatus.QUEUED, owner=worker_id)
             .first()
         )
         if run is None:
             return
         run.status = RunStatus.EXECUTING
-        run.save(update_fields=["status"])
+        run.owned_until, run.owner = None, ""
+        run.save(update_fields=["status", "owned_until", "owner"])
         try:
             runtime.workflow_start(
                 template=run.scenario.template,
@@ -536,6 +589,41 @@ def scenario_run_execute(run_id: int) -> None:
             run.finished_at = timezone.now()
             run.save()
             journal.announce(document_id=run.document_id, run_id=run.pk)
+
+
+def runs_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Sends queued runs to the task queue again when their worker died (the lease expired)
+    or their task was lost (neither waiting in the queue nor just taken, yet no worker took the
+    run within the grace period). Each run is looked at once per grace period at most; a run a
+    worker is starting right now is locked and left alone. Returns how many were sent again."""
+    now = now or timezone.now()
+    grace = datetime.timedelta(seconds=runtime.setting("SWEEP_GRACE_SECONDS", 30))
+    lease = datetime.timedelta(seconds=runtime.setting("LEASE_SECONDS", 60))
+    overdue = ScenarioRun.objects.filter(status=RunStatus.QUEUED, sent_at__lte=now - grace).filter(
+        Q(owned_until__isnull=True) | Q(owned_until__lt=now)
+    )
+    # Asking the task queue takes time: done before any row is locked.
+    looked_at = list(overdue.values_list("pk", "owned_until", "task_id")[:1000])
+    lost = {
+        run_id
+        for run_id, owned_until, task_id in looked_at
+        if owned_until is not None or not _task_pending(task_id, taken_since=now - lease)
+    }
+    with transaction.atomic():
+        # Runs a worker took meanwhile are locked, or no longer overdue: they are left out.
+        free = set(
+            overdue.select_for_update(skip_locked=True)
+            .filter(pk__in=[run_id for run_id, *_rest in looked_at])
+            .values_list("pk", flat=True)
+        )
+        ScenarioRun.objects.filter(pk__in=free).update(sent_at=now)
+        resend = sorted(free & lost)
+        # The dead worker's lease goes: from now on the new task tells whether the run waits.
+        ScenarioRun.objects.filter(pk__in=resend).update(owned_until=None, owner="")
+        for run_id in resend:
+            # Sent while the run stays locked: no worker takes it before this commits.
+            _enqueue(run_id)
+    return len(resend)
 
 
 def scenario_for_template_id(template_id: Any) -> Scenario | None:

@@ -1,4 +1,5 @@
-"""The sweeper: a background thread that re-enqueues overdue and lease-expired instances.
+"""The sweeper: a background thread that re-enqueues overdue and lease-expired instances and
+smart scenario runs.
 
 It runs inside the embedded server and inside every ``bizproc_worker`` process; several
 sweepers at once only cause harmless extra wake-ups.
@@ -10,6 +11,7 @@ import threading
 from django.db import close_old_connections
 
 from bizproc.runtime import instances_sweep, setting
+from bizproc.scenarios import runs_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +24,14 @@ class Sweeper(threading.Thread):
     def run(self) -> None:
         interval = setting("SWEEP_INTERVAL_SECONDS", 5)
         while not self.stopped.wait(interval):
-            close_old_connections()
-            try:
-                instances_sweep()
-            except Exception:  # a database hiccup must not end the sweeping
-                logger.exception("Sweeping failed")
-            finally:
+            for sweep in (instances_sweep, runs_sweep):
                 close_old_connections()
+                try:
+                    sweep()
+                except Exception:  # a database hiccup must not end the sweeping
+                    logger.exception("Sweeping failed")
+                finally:
+                    close_old_connections()
 
     def stop(self) -> None:
         self.stopped.set()

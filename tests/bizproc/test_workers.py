@@ -1,4 +1,5 @@
-"""Real worker processes on PostgreSQL: many pausing instances, and workers killed mid-step.
+"""Real worker processes on PostgreSQL: many pausing instances, workers killed mid-step, and
+workers killed again and again while they execute smart scenario runs.
 
 Each test starts ``manage.py bizproc_worker`` processes (django-tasks-db's ``db_worker`` plus the
 sweeper) against the test database, and checks every instance's exact journal afterwards.
@@ -13,10 +14,14 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django_tasks_db.models import DBTaskResult
 
 import tests.bizproc.barrier  # noqa: F401  (registers the barrier activity here too)
-from bizproc.models import Instance, InstanceStatus
+from bizproc import scenarios
+from bizproc.models import UNFINISHED_RUN, Instance, InstanceStatus, RunStatus, ScenarioRun
 from bizproc.runtime import workflow_start
+from crm.documents import DOCUMENT_TYPES
+from crm.models import Deal, TimelineEntry
 from tests.bizproc.builders import field, node, published, rows
 from tests.crm.factories import DealFactory, UserFactory
 
@@ -250,3 +255,75 @@ def test_a_worker_killed_while_instances_sleep_loses_nothing(tmp_path) -> None:
             (REPORT, "After", "after"),
             (CLOSE, "After", ""),
         )
+
+
+RUNS = 300
+FINISHED_RUNS_BETWEEN_KILLS = 20
+# No run finishing for this long means runs were lost (a killed worker's run is sent again
+# within lease + grace + sweep interval, 6 s in these workers).
+STALLED_SECONDS = 60
+
+
+def test_workers_killed_again_and_again_lose_no_scenario_run_and_run_none_twice(
+    tmp_path,
+) -> None:
+    admin = UserFactory(is_crm_admin=True)
+    scenario = scenarios.scenario_save(
+        user=admin,
+        document_type=DOCUMENT_TYPES["DEAL"],
+        name="Mark once",
+        robots=[
+            node("SetFieldActivity", FieldValue={"TITLE": "{=Document:TITLE} marked"}),
+            node("CrmTimelineCommentAdd", CommentText="Marked by the scenario"),
+        ],
+    )
+    deals = [DealFactory(assigned_by=admin, title=f"Deal {n}") for n in range(RUNS)]
+    outcomes = scenarios.scenarios_start(
+        scenario=scenario, document_ids=[deal.document_id for deal in deals], user=admin
+    )
+    assert all(outcome.run for outcome in outcomes)
+
+    def finished() -> int:
+        connection.close()  # a fresh snapshot each time
+        return ScenarioRun.objects.exclude(status__in=UNFINISHED_RUN).count()
+
+    env = worker_env(tmp_path)
+    logs = [tmp_path / f"worker{n}.log" for n in (1, 2)]
+    workers = [start_worker(env, log) for log in logs]
+    kills, next_kill, began = 0, FINISHED_RUNS_BETWEEN_KILLS, time.monotonic()
+    progressed, last_done = began, 0
+    try:
+        while (done := finished()) < RUNS:
+            if done > last_done:
+                progressed, last_done = time.monotonic(), done
+            elif time.monotonic() - progressed > STALLED_SECONDS:
+                raise AssertionError(f"{RUNS - done} of {RUNS} scenario runs never finished")
+            if done >= next_kill and done < RUNS - FINISHED_RUNS_BETWEEN_KILLS:
+                victim = kills % 2
+                workers[victim].send_signal(signal.SIGKILL)
+                workers[victim].wait(timeout=10)
+                workers[victim] = start_worker(env, logs[victim])
+                kills, next_kill = kills + 1, done + FINISHED_RUNS_BETWEEN_KILLS
+            time.sleep(0.1)
+    finally:
+        stop(*workers)
+    duration = time.monotonic() - began
+
+    tasks = DBTaskResult.objects.filter(task_path__endswith="scenario_run_execute")
+    # Tasks a killed worker had taken and never finished: the kills hit runs in flight.
+    interrupted = tasks.filter(status="RUNNING").count()
+    print(
+        f"{RUNS} runs, {kills} kills, {interrupted} tasks killed in flight,"
+        f" {tasks.count()} tasks, {duration:.1f} s"
+    )
+    assert kills >= 10 and interrupted >= 1
+    assert set(ScenarioRun.objects.values_list("status", flat=True)) == {RunStatus.COMPLETED}
+    assert Instance.objects.count() == RUNS
+    assert set(Instance.objects.values_list("status", flat=True)) == {InstanceStatus.COMPLETED}
+    assert ScenarioRun.objects.filter(instance__isnull=True).count() == 0
+    titles = dict(Deal.objects.values_list("pk", "title"))
+    assert titles == {deal.pk: f"{deal.title} marked" for deal in deals}
+    comments = TimelineEntry.objects.filter(kind="comment", text="Marked by the scenario")
+    assert sorted(comments.values_list("document_id", flat=True)) == sorted(
+        deal.document_id for deal in deals
+    )

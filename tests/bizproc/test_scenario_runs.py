@@ -1,0 +1,130 @@
+"""Smart scenario runs outlive the workers that execute them: a run whose worker died is sent
+again by the sweeper and ends, and no run starts its process twice.
+
+A worker killed in the middle of a run leaves what these tests build: django-tasks-db's task
+taken (Running, never to finish), the run still Queued because its transaction rolled back,
+and the run's lease as the dead worker committed it (or none, if it died before taking it).
+Real worker processes killed again and again are in ``test_workers.py`` (PostgreSQL).
+"""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from bizproc import scenarios
+from bizproc.models import Instance, InstanceStatus, RunStatus, ScenarioRun
+from crm.documents import DOCUMENT_TYPES
+from crm.models import Deal, TimelineEntry
+from tests.bizproc.builders import node, run_tasks
+from tests.crm.factories import DealFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+# The defaults of BIZPROC_SWEEP_GRACE_SECONDS and BIZPROC_LEASE_SECONDS.
+GRACE, LEASE = datetime.timedelta(seconds=30), datetime.timedelta(seconds=60)
+SECOND = datetime.timedelta(seconds=1)
+
+
+@pytest.fixture
+def admin():
+    return UserFactory(is_crm_admin=True)
+
+
+@pytest.fixture
+def deal(admin):
+    return DealFactory(title="Main deal", assigned_by=admin)
+
+
+@pytest.fixture
+def run(admin, deal) -> ScenarioRun:
+    """A queued run of a scenario that renames the deal and comments on it."""
+    scenario = scenarios.scenario_save(
+        user=admin,
+        document_type=DOCUMENT_TYPES["DEAL"],
+        name="Mark once",
+        robots=[
+            node("SetFieldActivity", FieldValue={"TITLE": "{=Document:TITLE} marked"}),
+            node("CrmTimelineCommentAdd", CommentText="Marked by the scenario"),
+        ],
+    )
+    [outcome] = scenarios.scenarios_start(
+        scenario=scenario, document_ids=[deal.document_id], user=admin
+    )
+    return outcome.run
+
+
+def taken_by_a_worker_that_died(run: ScenarioRun, *, lease_until=None) -> None:
+    task = DBTaskResult.objects.get(status="READY")
+    task.claim("killed-worker")
+    if lease_until is not None:
+        ScenarioRun.objects.filter(pk=run.pk).update(owned_until=lease_until, owner="killed")
+
+
+def assert_ran_once(run: ScenarioRun, deal) -> None:
+    run.refresh_from_db()
+    assert run.status == RunStatus.COMPLETED
+    assert Instance.objects.get().status == InstanceStatus.COMPLETED
+    assert run.instance == Instance.objects.get()
+    assert Deal.objects.get(pk=deal.pk).title == "Main deal marked"
+    comments = TimelineEntry.objects.filter(document_id=deal.document_id, kind="comment")
+    assert list(comments.values_list("text", flat=True)) == ["Marked by the scenario"]
+
+
+def test_a_run_whose_worker_died_is_sent_again_once_overdue_and_ends_having_run_once(
+    run, deal
+) -> None:
+    taken_by_a_worker_that_died(run)
+    queued_at = run.sent_at
+    # The worker that took the task may yet take the run: it has the lease time to do so.
+    assert scenarios.runs_sweep(now=queued_at + LEASE - SECOND) == 0
+    # Looked at then; sent again once another grace period has passed.
+    assert scenarios.runs_sweep(now=queued_at + LEASE + GRACE - 2 * SECOND) == 0
+    assert scenarios.runs_sweep(now=queued_at + LEASE + GRACE) == 1
+    assert scenarios.runs_sweep(now=queued_at + LEASE + 3 * GRACE) == 0  # the new task waits
+
+    run_tasks()
+    assert_ran_once(run, deal)
+    # A late copy of the task, and later sweeps, leave the finished run alone.
+    scenarios.scenario_run_execute(run.pk)
+    assert scenarios.runs_sweep(now=timezone.now() + 2 * GRACE) == 0
+    run_tasks()
+    assert_ran_once(run, deal)
+    # The record is free for the next run.
+    [again] = scenarios.scenarios_start(
+        scenario=run.scenario, document_ids=[deal.document_id], user=run.started_by
+    )
+    assert again.run is not None
+
+
+def test_a_run_under_a_live_lease_is_not_taken_twice_and_is_taken_over_when_it_expires(
+    run, deal
+) -> None:
+    live = timezone.now() + datetime.timedelta(seconds=60)
+    taken_by_a_worker_that_died(run, lease_until=live)
+
+    assert scenarios.runs_sweep(now=run.sent_at + GRACE) == 0
+    scenarios.scenario_run_execute(run.pk)  # a second copy of the task meanwhile
+    run.refresh_from_db()
+    assert (run.status, run.owner, run.owned_until) == (RunStatus.QUEUED, "killed", live)
+    assert not Instance.objects.exists()
+    assert Deal.objects.get(pk=deal.pk).title == "Main deal"
+
+    expired = timezone.now() - datetime.timedelta(seconds=1)
+    ScenarioRun.objects.filter(pk=run.pk).update(owned_until=expired)
+    assert scenarios.runs_sweep(now=run.sent_at + GRACE) == 1
+    # Sent again: the new task waits its turn, and the run is not sent a third time.
+    assert scenarios.runs_sweep(now=run.sent_at + 3 * GRACE) == 0
+    run_tasks()
+    assert_ran_once(run, deal)
+    assert (run.owner, run.owned_until) == ("", None)
+
+
+def test_a_run_waiting_its_turn_in_a_busy_queue_is_not_sent_again(run, deal) -> None:
+    for waited in (1, 2, 10):
+        assert scenarios.runs_sweep(now=run.sent_at + waited * GRACE) == 0
+        run.refresh_from_db()
+    assert DBTaskResult.objects.count() == 1
+    run_tasks()
+    assert_ran_once(run, deal)
