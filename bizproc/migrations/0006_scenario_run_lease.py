@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bizproc', '0003_process_tasks'),
+        ('bizproc', '0005_template_deleted'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
