@@ -162,3 +162,25 @@ def test_start_parameters_past_the_state_limit_are_refused_and_nothing_starts(
         )
     assert refused.value.message == "The start parameters would take more than 48.8\xa0KB."
     assert not Instance.objects.filter(template=template).exists()
+
+
+def test_a_file_value_is_a_reference_to_a_stored_file_never_its_content(user, deal) -> None:
+    template = published(
+        log("{=Template:Contract}"), user=user, parameters={"Contract": field("file", "Contract")}
+    )
+    # A file's content in base64, as Bitrix's REST clients send it.
+    with pytest.raises(ProcessRefused) as refused:
+        workflow_start(
+            template=template,
+            document_id=deal.document_id,
+            user=user,
+            parameters={"Contract": "JVBERi0xLjQK" * 1000},
+        )
+    assert refused.value.message == "The value of field 'Contract' must be the ID of a stored file."
+    assert not Instance.objects.filter(template=template).exists()
+
+    instance = workflow_start(
+        template=template, document_id=deal.document_id, user=user, parameters={"Contract": "42"}
+    )
+    assert instance.parameters == {"Contract": 42}
+    assert notes(instance, REPORT) == ["42"]
