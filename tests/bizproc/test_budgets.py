@@ -11,7 +11,8 @@ from django.urls import reverse
 from bizproc.jsonfield import json_dumps
 from bizproc.models import Instance, InstanceStatus
 from bizproc.runtime import ProcessRefused, workflow_start
-from tests.bizproc.builders import field, node, notes, published, run_tasks, sequence
+from crm import services as crm_services
+from tests.bizproc.builders import field, node, notes, published, rows, run_tasks, sequence
 from tests.crm.factories import PASSWORD, DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -113,6 +114,35 @@ def test_a_start_from_a_request_returns_within_the_budget_and_the_database_is_wr
     other.start()
     other.join(timeout=10)
     assert outcome == [302]
+
+
+def test_processes_a_new_record_starts_share_one_budget(user, one_second) -> None:
+    """They run in the transaction of the write that created the record."""
+    for name in ("First", "Second", "Third"):
+        published(
+            heavy_loop(),
+            user=user,
+            variables={"N": field("int", default="0")},
+            auto_execute=1,
+            name=name,
+        )
+
+    started = time.monotonic()
+    deal = crm_services.record_create(
+        entity_type="DEAL", values={"TITLE": "Fresh", "COMMENTS": "a" * 250_000}, user=user
+    )
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 3, elapsed
+    first, *others = Instance.objects.filter(document_id=deal.document_id).order_by("started_at")
+    assert len(others) == 2
+    for instance in (first, *others):
+        assert instance.status == InstanceStatus.TERMINATED
+        assert notes(instance, ERROR) == ["The step took longer than 1 second and was stopped."]
+    assert first.variables["N"] > 0
+    for instance in others:  # stopped before their first block
+        assert instance.variables == {"N": 0}
+        assert [row_type for row_type, _title, _note in rows(instance)] == [ERROR]
 
 
 def test_a_step_whose_state_would_pass_the_limit_stops_and_stores_nothing_oversized(
