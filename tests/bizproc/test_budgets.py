@@ -145,6 +145,35 @@ def test_processes_a_new_record_starts_share_one_budget(user, one_second) -> Non
         assert [row_type for row_type, _title, _note in rows(instance)] == [ERROR]
 
 
+def test_a_child_process_started_in_a_step_stops_within_the_same_budget(user, deal, one_second) -> None:
+    child = published(
+        heavy_loop(), user=user, variables={"N": field("int", default="0")}, name="Child"
+    )
+    parent = published(
+        node(
+            "StartWorkflowActivity",
+            DocumentId="{=Document:ID}",
+            TemplateId=str(child.pk),
+            UseSubscription="Y",
+        ),
+        log("after the child"),
+        user=user,
+        name="Parent",
+    )
+
+    started = time.monotonic()
+    instance = workflow_start(template=parent, document_id=deal.document_id, user=user)
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 3, elapsed
+    instance.refresh_from_db()
+    spawned = Instance.objects.get(parent=instance)
+    for stopped in (spawned, instance):
+        assert stopped.status == InstanceStatus.TERMINATED
+        assert notes(stopped, ERROR) == ["The step took longer than 1 second and was stopped."]
+    assert notes(instance, REPORT) == []
+
+
 def test_a_step_whose_state_would_pass_the_limit_stops_and_stores_nothing_oversized(
     user, settings
 ) -> None:
