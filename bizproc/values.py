@@ -32,22 +32,27 @@ def decode(value: Any) -> Any:
 
 
 def stored_size(value: Any, *, limit: int) -> int:
-    """Bytes ``value`` takes as stored JSON (as ``jsonfield.json_dumps`` writes it, in UTF-8),
-    counted item by item and given up as soon as it passes ``limit``: a list holding one long
-    text a thousand times is small in memory but huge once written, and must not be written
-    out to be measured. Past ``limit`` the figure is only known to be larger."""
-    size = 0
+    """Bytes ``value`` takes as stored JSON (as ``jsonfield.json_dumps`` writes it, in UTF-8).
+
+    A list holding one long text a thousand times is small in memory but huge once written,
+    so it must not be written out to be measured: a walk first adds up a lower bound (a text
+    takes at least its length, a value at least a byte) and gives up as soon as that passes
+    ``limit``; only a value that may fit is written out and measured exactly."""
+    bound = 0
     pending = [value]
-    while pending and size <= limit:
+    while pending:
         item = pending.pop()
-        if isinstance(item, dict):
-            # Braces, a colon per entry, commas between entries; then keys and values.
-            size += 2 + len(item) + max(len(item) - 1, 0)
-            pending.extend(str(key) for key in item)
+        if isinstance(item, str):
+            bound += len(item) + 2
+        elif isinstance(item, dict):
+            bound += 1 + 2 * len(item)  # braces, a colon per entry, commas between entries
+            pending.extend(item)
             pending.extend(item.values())
         elif isinstance(item, list | tuple):
-            size += 2 + max(len(item) - 1, 0)
+            bound += 1 + len(item)
             pending.extend(item)
         else:
-            size += len(json_dumps(item).encode())
-    return size
+            bound += 1
+        if bound > limit:
+            return bound
+    return len(json_dumps(value).encode())
