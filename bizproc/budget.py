@@ -7,6 +7,7 @@ evaluation. Not a signal: a signal interrupts whatever runs (a database call, a 
 and reaches only the main thread, while steps run in request and worker threads too.
 """
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ _current: ContextVar[Deadline | None] = ContextVar("bizproc_step_deadline", defa
 
 @contextmanager
 def step_deadline(seconds: float) -> Iterator[Deadline]:
-    """The deadline of the step in progress, ``seconds`` from now.
+    """The deadline of the step in progress, ``seconds`` from now (0: none).
 
     A step that starts inside another one (a child process, the processes a document event
     starts) shares the outer step's deadline: they hold the same transaction, and the budget
@@ -48,7 +49,7 @@ def step_deadline(seconds: float) -> Iterator[Deadline]:
     if outer is not None:
         yield outer
         return
-    deadline = Deadline(seconds, time.monotonic() + seconds)
+    deadline = Deadline(seconds, time.monotonic() + seconds if seconds > 0 else math.inf)
     token = _current.set(deadline)
     try:
         yield deadline

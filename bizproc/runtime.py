@@ -312,7 +312,7 @@ class Runner:
         variables, results = encoded.encode(self.variables), encoded.encode(self.results)
         limit = setting("STATE_LIMIT_BYTES", 1_048_576)
         state = {**self.state, "results": results}
-        if _stored_size(instance.parameters, variables, state, limit=limit) > limit:
+        if limit and _stored_size(instance.parameters, variables, state, limit=limit) > limit:
             # The row keeps the variables and results it had before this step.
             self._stop(self.block, _state_too_large(limit))
         else:
@@ -541,7 +541,7 @@ def workflow_start(
     with _starter_locale(user):
         typed = _convert_parameters(version, parameters or {})
         limit = setting("STATE_LIMIT_BYTES", 1_048_576)
-        if _stored_size(encoded.encode(typed), limit=limit) > limit:
+        if limit and _stored_size(encoded.encode(typed), limit=limit) > limit:
             raise ProcessRefused(
                 _("The start parameters would take more than %(limit)s.")
                 % {"limit": filesizeformat(limit)}

@@ -145,7 +145,9 @@ def test_processes_a_new_record_starts_share_one_budget(user, one_second) -> Non
         assert [row_type for row_type, _title, _note in rows(instance)] == [ERROR]
 
 
-def test_a_child_process_started_in_a_step_stops_within_the_same_budget(user, deal, one_second) -> None:
+def test_a_child_process_started_in_a_step_stops_within_the_same_budget(
+    user, deal, one_second
+) -> None:
     child = published(
         heavy_loop(), user=user, variables={"N": field("int", default="0")}, name="Child"
     )
@@ -221,6 +223,23 @@ def test_start_parameters_past_the_state_limit_are_refused_and_nothing_starts(
         )
     assert refused.value.message == "The start parameters would take more than 48.8\xa0KB."
     assert not Instance.objects.filter(template=template).exists()
+
+
+def test_zero_turns_both_limits_off(user, settings) -> None:
+    settings.BIZPROC_STEP_TIME_LIMIT_SECONDS = 0
+    settings.BIZPROC_STATE_LIMIT_BYTES = 0
+    settings.BIZPROC_LOOP_LIMIT = 3
+    deal = DealFactory(title="Big deal", stage="NEW", assigned_by=user, comments="c" * 60_000)
+    template = published(
+        node("SetVariableActivity", VariableValue={"Note": "{=Document:COMMENTS}"}),
+        heavy_loop(),
+        user=user,
+        variables={"Note": field("text"), "N": field("int", default="0")},
+    )
+    instance = workflow_start(template=template, document_id=deal.document_id, user=user)
+    instance.refresh_from_db()
+    assert notes(instance, ERROR) == ["The loop stopped after 3 turns: its iteration budget."]
+    assert instance.variables["Note"] == "c" * 60_000
 
 
 def test_a_file_value_is_a_reference_to_a_stored_file_never_its_content(user, deal) -> None:
