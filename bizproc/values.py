@@ -36,7 +36,7 @@ def stored_size(value: Any, *, limit: int) -> int:
 
     A list holding one long text a thousand times is small in memory but huge once written,
     so it must not be written out to be measured: a walk first adds up a lower bound (a text
-    takes at least its length, a value at least a byte) and gives up as soon as that passes
+    takes at least its length, a value at least a byte) and returns it as soon as it passes
     ``limit``; only a value that may fit is written out and measured exactly."""
     bound = 0
     pending = [value]

@@ -17,7 +17,7 @@ from tests.crm.factories import PASSWORD, DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-REPORT, ERROR = 6, 9
+REPORT, ERROR, FAULT = 6, 9, 4
 # A turn that takes a few milliseconds: upper-casing a long comment, four times.
 HEAVY = "{{=strlen(" + " & ".join(["strtoupper({=Document:COMMENTS})"] * 2) + ")}}"
 
@@ -223,6 +223,23 @@ def test_start_parameters_past_the_state_limit_are_refused_and_nothing_starts(
         )
     assert refused.value.message == "The start parameters would take more than 48.8\xa0KB."
     assert not Instance.objects.filter(template=template).exists()
+
+
+def test_a_list_too_long_to_show_stops_its_block_with_a_clear_message(user, settings) -> None:
+    settings.BIZPROC_STATE_LIMIT_BYTES = 0  # the list itself may be kept
+    deal = DealFactory(title="Big deal", assigned_by=user, comments="c" * 400_000)
+    template = published(
+        node("SetVariableActivity", VariableValue={"Copies": ["{=Document:COMMENTS}"] * 3}),
+        log("{=Variable:Copies}"),
+        log("never"),
+        user=user,
+        variables={"Copies": field("text", multiple=True)},
+    )
+    instance = workflow_start(template=template, document_id=deal.document_id, user=user)
+    instance.refresh_from_db()
+    assert notes(instance, FAULT) == ["The text is too long: at most 1000000 characters"]
+    assert notes(instance, REPORT) == []
+    assert instance.status == InstanceStatus.TERMINATED
 
 
 def test_zero_turns_both_limits_off(user, settings) -> None:
