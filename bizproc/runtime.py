@@ -231,33 +231,36 @@ class Runner:
 
     # ---- the loop --------------------------------------------------------------------------
     def run(self) -> None:
-        queue = self.state.setdefault("queue", [])
-        budget = setting("STEP_EVENT_LIMIT", 100_000)
         with step_deadline(setting("STEP_TIME_LIMIT_SECONDS", 10)) as deadline:
             self.deadline = deadline
-            while queue and self.instance.status == InstanceStatus.RUNNING:
-                event, name, *rest = queue.pop(0)
-                self.block = name
-                self.events += 1
-                if self.events > budget:
-                    self._fault(name, _("The process did too much in one step and was stopped."))
-                    break
-                try:
-                    deadline.check()
-                    self._handle(event, name, rest)
-                except StepTimeExceeded as exceeded:
-                    self._stop(name, _out_of_time(exceeded.seconds))
-                except ActivityFault as fault:
-                    self._fault(name, fault.message)
-                except ExpressionError as error:  # a value too long to show, say
-                    self._fault(name, str(error))
-                except TerminateProcess as terminate:
-                    self._terminate(terminate.state_title or _("Terminated"))
-                except Exception as error:  # a bug must not lose the process: it faults, logged
-                    logger.exception("Block %s of process %s failed", name, self.instance.pk)
-                    self._fault(name, _("An unexpected error stopped the process."))
-                    self.instance.error = repr(error)
+            self._process_queue(deadline)
         self._finish_step()
+
+    def _process_queue(self, deadline: Deadline) -> None:
+        queue = self.state.setdefault("queue", [])
+        budget = setting("STEP_EVENT_LIMIT", 100_000)
+        while queue and self.instance.status == InstanceStatus.RUNNING:
+            event, name, *rest = queue.pop(0)
+            self.block = name
+            self.events += 1
+            if self.events > budget:
+                self._fault(name, _("The process did too much in one step and was stopped."))
+                break
+            try:
+                deadline.check()
+                self._handle(event, name, rest)
+            except StepTimeExceeded as exceeded:
+                self._stop(name, _out_of_time(exceeded.seconds))
+            except ActivityFault as fault:
+                self._fault(name, fault.message)
+            except ExpressionError as error:  # a value too long to show, say
+                self._fault(name, str(error))
+            except TerminateProcess as terminate:
+                self._terminate(terminate.state_title or _("Terminated"))
+            except Exception as error:  # a bug must not lose the process: it faults, logged
+                logger.exception("Block %s of process %s failed", name, self.instance.pk)
+                self._fault(name, _("An unexpected error stopped the process."))
+                self.instance.error = repr(error)
 
     def _handle(self, event: str, name: str, rest: list[Any]) -> None:
         node, parent = self.nodes[name]
