@@ -51,6 +51,7 @@ from bizproc.tree import Node, walk_with_parents
 logger = logging.getLogger(__name__)
 
 EXECUTE, CHILD_CLOSED, RESUME = "execute", "child_closed", "resume"
+JOURNAL_BATCH = 1000  # rows a long step writes at a time, within its time budget
 
 
 def setting(name: str, default: Any) -> Any:
@@ -261,6 +262,9 @@ class Runner:
                 logger.exception("Block %s of process %s failed", name, self.instance.pk)
                 self._fault(name, _("An unexpected error stopped the process."))
                 self.instance.error = repr(error)
+            if len(self.journal.rows) >= JOURNAL_BATCH:
+                self.persist()  # the rows point at the instance
+                self.journal.write()
 
     def _handle(self, event: str, name: str, rest: list[Any]) -> None:
         node, parent = self.nodes[name]
