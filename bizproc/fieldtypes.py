@@ -7,7 +7,8 @@ messages when a value does not fit its type. Typed values in the engine:
 * ``int`` → ``int``; ``double`` → ``float``; ``bool`` → ``bool``
 * ``date`` → ``datetime.date``; ``datetime`` → an aware ``datetime.datetime``
 * ``user`` → ``"user_<id>"``
-* ``file``, ``internalselect`` → kept verbatim
+* ``file`` → ``int``, the ID of a stored file (never the file's content)
+* ``internalselect`` → kept verbatim
 * multiple fields → a list of those
 """
 
@@ -87,7 +88,7 @@ class Field:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         converter = _CONVERTERS.get(self.type)
-        if converter is None:  # file, internalselect: kept as they came
+        if converter is None:  # internalselect: kept as it came
             return value
         return converter(self, value)
 
@@ -250,6 +251,20 @@ def _to_user(f: Field, value: Any) -> str:
     return f"user_{int(match[1])}"
 
 
+_FILE_ID_RE = re.compile(r"\d{1,18}")
+
+
+def _to_file(f: Field, value: Any) -> int:
+    """A file is a reference (Bitrix's file ID): its content would sit in every copy of the
+    process's state, and the state is capped (``BIZPROC_STATE_LIMIT_BYTES``)."""
+    text = "" if isinstance(value, bool) else str(value).strip()
+    if not _FILE_ID_RE.fullmatch(text) or int(text) == 0:
+        raise FieldValueError(
+            _("The value of field '%(name)s' must be the ID of a stored file.") % {"name": f.name}
+        )
+    return int(text)
+
+
 _CONVERTERS = {
     FieldType.STRING: _to_string,
     FieldType.TEXT: _to_string,
@@ -260,6 +275,7 @@ _CONVERTERS = {
     FieldType.DATETIME: _to_datetime,
     FieldType.SELECT: _to_select,
     FieldType.USER: _to_user,
+    FieldType.FILE: _to_file,
 }
 
 

@@ -119,12 +119,18 @@ class Journal:
             result=ExecutionResult.FAULTED,
         )
 
-    def flush(self) -> None:
-        """Writes the collected rows in one insert (call inside the step's transaction) and
-        announces the step — also a step without rows: its status or state title changed."""
+    def write(self) -> None:
+        """Writes the rows collected so far, inside the step's transaction, without announcing
+        them: a long step writes as it goes, so that little is left to write once its time is
+        up (``BIZPROC_STEP_TIME_LIMIT_SECONDS`` bounds how long it holds the transaction)."""
         rows, self.rows = self.rows, []
         if rows:
             _insert(rows)
+
+    def flush(self) -> None:
+        """Writes the collected rows in one insert (call inside the step's transaction) and
+        announces the step — also a step without rows: its status or state title changed."""
+        self.write()
         announce(
             document_id=self.instance.document_id,
             instance_id=self.instance.pk,

@@ -20,13 +20,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bizproc import values as encoded
 from bizproc.activities import activities
 from bizproc.activities.base import Activity, ActivityFault, Status, TerminateProcess
+from bizproc.budget import Deadline, StepTimeExceeded, step_deadline
 from bizproc.documents import DocumentError, DocumentProvider, Operation, document_providers
 from bizproc.expressions import ExpressionError, display_text, evaluate, system_values
 from bizproc.fieldtypes import Field, FieldValueError
@@ -49,6 +52,7 @@ from bizproc.tree import Node, walk_with_parents
 logger = logging.getLogger(__name__)
 
 EXECUTE, CHILD_CLOSED, RESUME = "execute", "child_closed", "resume"
+JOURNAL_BATCH = 1000  # rows a long step writes at a time, within its time budget
 
 
 def setting(name: str, default: Any) -> Any:
@@ -86,6 +90,8 @@ class Runner:
         self.scenario_launches = 0
         self._document_fields: dict[str, Field] | None = None
         self.events = 0
+        self.deadline: Deadline | None = None
+        self.block = ""  # the block whose event the step handles (or handled last)
 
     # ---- what blocks use -------------------------------------------------------------------
     @property
@@ -98,7 +104,9 @@ class Runner:
             items = [self.evaluate(item) for item in value]
             return [v for item in items for v in (item if isinstance(item, list) else [item])]
         try:
-            return evaluate(value, _Scope(self))
+            return evaluate(
+                value, _Scope(self), check=self.deadline.check if self.deadline else None
+            )
         except ExpressionError as error:
             raise ActivityFault(str(error)) from None
 
@@ -227,25 +235,39 @@ class Runner:
 
     # ---- the loop --------------------------------------------------------------------------
     def run(self) -> None:
+        with step_deadline(setting("STEP_TIME_LIMIT_SECONDS", 10)) as deadline:
+            self.deadline = deadline
+            self._process_queue(deadline)
+        self._finish_step()
+
+    def _process_queue(self, deadline: Deadline) -> None:
         queue = self.state.setdefault("queue", [])
         budget = setting("STEP_EVENT_LIMIT", 100_000)
         while queue and self.instance.status == InstanceStatus.RUNNING:
             event, name, *rest = queue.pop(0)
+            self.block = name
             self.events += 1
             if self.events > budget:
                 self._fault(name, _("The process did too much in one step and was stopped."))
                 break
             try:
+                deadline.check()
                 self._handle(event, name, rest)
+            except StepTimeExceeded as exceeded:
+                self._stop(name, _out_of_time(exceeded.seconds))
             except ActivityFault as fault:
                 self._fault(name, fault.message)
+            except ExpressionError as error:  # a value too long to show, say
+                self._fault(name, str(error))
             except TerminateProcess as terminate:
                 self._terminate(terminate.state_title or _("Terminated"))
             except Exception as error:  # a bug must not lose the process: it faults, logged
                 logger.exception("Block %s of process %s failed", name, self.instance.pk)
                 self._fault(name, _("An unexpected error stopped the process."))
                 self.instance.error = repr(error)
-        self._finish_step()
+            if len(self.journal.rows) >= JOURNAL_BATCH:
+                self.persist()  # the rows point at the instance
+                self.journal.write()
 
     def _handle(self, event: str, name: str, rest: list[Any]) -> None:
         node, parent = self.nodes[name]
@@ -281,6 +303,14 @@ class Runner:
         self.instance.error = message
         self._terminate(_("Terminated"))
 
+    def _stop(self, name: str, message: str) -> None:
+        """Stops the process over one of its budgets as a loop over its iteration budget
+        stops: an Error row, then Terminated."""
+        node = self.nodes.get(name, (None, None))[0]
+        title = activities.for_node(node).display_title if node else ""
+        self.journal.error(name, title, message)
+        self._terminate(_("Terminated"))
+
     def _terminate(self, state_title: str) -> None:
         self.instance.status = InstanceStatus.TERMINATED
         self.instance.state_title = str(state_title)[:255]
@@ -289,8 +319,15 @@ class Runner:
 
     def _finish_step(self) -> None:
         instance = self.instance
-        self.state["results"] = encoded.encode(self.results)
-        instance.variables = encoded.encode(self.variables)
+        variables, results = encoded.encode(self.variables), encoded.encode(self.results)
+        limit = setting("STATE_LIMIT_BYTES", 1_048_576)
+        state = {**self.state, "results": results}
+        if limit and _stored_size(instance.parameters, variables, state, limit=limit) > limit:
+            # The row keeps the variables and results it had before this step.
+            self._stop(self.block, _state_too_large(limit))
+        else:
+            self.state["results"] = results
+            instance.variables = variables
         instance.state = self.state
         instance.owned_until = None
         instance.owner = ""
@@ -317,6 +354,31 @@ class Runner:
         if instance.is_finished and self.state.get("children"):
             for child in Instance.objects.filter(parent=instance).unfinished():
                 instance_terminate(instance=child, user=None)
+
+
+def _out_of_time(seconds: float) -> str:
+    return ngettext(
+        "The step took longer than %(limit)d second and was stopped.",
+        "The step took longer than %(limit)d seconds and was stopped.",
+        int(seconds),
+    ) % {"limit": seconds}
+
+
+def _state_too_large(limit: int) -> str:
+    return _(
+        "The process's variables and state would take more than %(limit)s, so the process "
+        "was stopped; its variables keep the values they had before this step."
+    ) % {"limit": filesizeformat(limit)}
+
+
+def _stored_size(*parts: Any, limit: int) -> int:
+    """Bytes the instance's row takes to store ``parts``, counted up to just past ``limit``."""
+    size = 0
+    for part in parts:
+        size += encoded.stored_size(part, limit=limit - size)
+        if size > limit:
+            break
+    return size
 
 
 class _Scope:
@@ -488,6 +550,12 @@ def workflow_start(
         raise ProcessRefused(_("You may not start processes on this item."))
     with _starter_locale(user):
         typed = _convert_parameters(version, parameters or {})
+        limit = setting("STATE_LIMIT_BYTES", 1_048_576)
+        if limit and _stored_size(encoded.encode(typed), limit=limit) > limit:
+            raise ProcessRefused(
+                _("The start parameters would take more than %(limit)s.")
+                % {"limit": filesizeformat(limit)}
+            )
         with transaction.atomic():
             # Inserted at the end of the first step with its state (or earlier, if a block
             # needs the row: a child process or a scenario run points at it).
@@ -694,8 +762,12 @@ def _auto_start(document_id: str, user_id: int | None, flag: int) -> None:
         .distinct()
     )
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    for template in templates:
-        workflow_start(template=template, document_id=document_id, user=user, check_rights=False)
+    # One budget for all of them: they run in the transaction of the write that started them.
+    with step_deadline(setting("STEP_TIME_LIMIT_SECONDS", 10)):
+        for template in templates:
+            workflow_start(
+                template=template, document_id=document_id, user=user, check_rights=False
+            )
 
 
 def on_document_created(*, document_id: str, user_id: int | None, by_process: bool) -> None:

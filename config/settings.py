@@ -206,6 +206,11 @@ WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1)
 # The engine's limits and timings (no hidden caps: each is a setting).
 BIZPROC_LOOP_LIMIT = env_int("BIZPROC_LOOP_LIMIT", 10_000)  # turns of one While loop
 BIZPROC_SCENARIO_LAUNCH_LIMIT = env_int("BIZPROC_SCENARIO_LAUNCH_LIMIT", 1000)  # per step
+# Seconds one step may run (0: no limit). A step holds a transaction (on SQLite, the write
+# lock): keep it well under SQLite's busy timeout (20 s) and BIZPROC_LEASE_SECONDS.
+BIZPROC_STEP_TIME_LIMIT_SECONDS = env_int("BIZPROC_STEP_TIME_LIMIT_SECONDS", 10)
+# Bytes of a process's stored parameters, variables and execution state (0: no limit).
+BIZPROC_STATE_LIMIT_BYTES = env_int("BIZPROC_STATE_LIMIT_BYTES", 1024 * 1024)
 BIZPROC_LEASE_SECONDS = env_int("BIZPROC_LEASE_SECONDS", 60)  # a step's lease on its instance
 BIZPROC_SWEEP_INTERVAL_SECONDS = env_int("BIZPROC_SWEEP_INTERVAL_SECONDS", 5)
 BIZPROC_SWEEP_GRACE_SECONDS = env_int(

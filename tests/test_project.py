@@ -67,3 +67,24 @@ def test_several_server_processes_are_refused_without_redis(tmp_path) -> None:
     result = manage("serve", "--workers", "2", env={"REDIS_URL": "", "VAR_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "Several server processes need REDIS_URL" in result.stderr
+
+
+def engine_limits(env: dict[str, str]) -> list[str]:
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from bizproc.runtime import setting; "
+        "print(setting('STEP_TIME_LIMIT_SECONDS', None), setting('STATE_LIMIT_BYTES', None))",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_the_step_time_and_state_size_limits_are_read_from_the_environment(tmp_path) -> None:
+    env = {"VAR_DIR": str(tmp_path)}
+    assert engine_limits(env) == ["10", "1048576"]
+    assert engine_limits(
+        env | {"BIZPROC_STEP_TIME_LIMIT_SECONDS": "3", "BIZPROC_STATE_LIMIT_BYTES": "65536"}
+    ) == ["3", "65536"]

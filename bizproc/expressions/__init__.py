@@ -7,7 +7,8 @@
 
 No ``eval``, no templates over user text, no attribute access by user-supplied names, and a
 computed value is never evaluated again. Input size, nesting, numbers and produced text are
-bounded (``errors.MAX_*``) so that hostile input fails fast with an ``ExpressionError``.
+bounded (``errors.MAX_*``, text measured before it is built) so that hostile input fails fast
+with an ``ExpressionError``; ``evaluate``'s ``check`` lets the runner stop a long evaluation.
 """
 
 from .errors import ExpressionError

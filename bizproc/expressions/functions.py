@@ -20,7 +20,16 @@ from urllib.parse import quote_plus
 from . import errors
 from .dates import date_add, date_diff, php_date
 from .errors import Mismatch
-from .values import as_bool, as_number, as_text, check_number, check_text, flatten
+from .values import (
+    as_bool,
+    as_number,
+    as_text,
+    check_number,
+    check_text,
+    flatten,
+    joined,
+    text_size,
+)
 
 MANY = errors.MAX_SOURCE  # no call can have more arguments than the source has characters
 
@@ -238,7 +247,7 @@ def _strpos(haystack: Any, needle: Any, offset: Any = 0) -> int | bool:
 
 @_function("implode", 2)
 def _implode(glue: Any, pieces: Any) -> str:
-    return check_text(_text(glue).join(as_text(piece) for piece in flatten([pieces])))
+    return joined(_text(glue), (as_text(piece) for piece in flatten([pieces])))
 
 
 @_function("explode", 2)
@@ -301,13 +310,19 @@ def _randstring(length: Any = 10) -> str:
 
 @_function("merge", 1, MANY)
 def _merge(*args: Any) -> list[Any]:
-    """One list of the values of every argument (lists are opened one level; empties skipped)."""
+    """One list of the values of every argument (lists are opened one level; empties skipped).
+
+    Refused before it is built when its text would pass ``MAX_TEXT``: it holds references to
+    its arguments, but once shown or stored each copy counts."""
     merged: list[Any] = []
+    size = 0
     for arg in args:
-        if arg is not None:
-            merged.extend(arg if isinstance(arg, list | tuple) else [arg])
-        if len(merged) > errors.MAX_TEXT:
+        if arg is None:
+            continue
+        size += text_size(arg) + (2 if merged else 0)
+        if size > errors.MAX_TEXT:
             raise errors.text_too_long()
+        merged.extend(arg if isinstance(arg, list | tuple) else [arg])
     return merged
 
 

@@ -56,25 +56,33 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def evaluate(text: Any, scope: Scope) -> Any:
+def evaluate(text: Any, scope: Scope, *, check: Callable[[], None] | None = None) -> Any:
     """A property value as the process sees it at run time.
 
     Non-strings are returned as they are. A lone reference, a ``=formula`` or a lone
     ``{{=formula}}`` gives a typed value; any other text gives text with references and inline
     formulas substituted (see ``values.as_text``). Raises ``ExpressionError``.
+
+    ``check`` is called before each part of the evaluation and may raise to stop it: the
+    runner's step deadline (``bizproc.budget``) stops a long evaluation between two parts.
     """
     if not isinstance(text, str):
         return text
     node = parse(text)
     try:
-        return _Interpreter(scope).run(node)
+        return _Interpreter(scope, check or _unchecked).run(node)
     except RecursionError:  # MAX_DEPTH keeps this away unless the caller's stack is deep
         raise errors.too_deep() from None
 
 
+def _unchecked() -> None:
+    pass
+
+
 class _Interpreter:
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, check: Callable[[], None]) -> None:
         self.scope = scope
+        self.check = check
 
     def run(self, node: Node) -> Any:
         match node:
@@ -89,6 +97,7 @@ class _Interpreter:
         pieces: list[str] = []
         length = 0
         for part in parts:
+            self.check()
             try:
                 match part:
                     case Text(value=text):
@@ -106,6 +115,7 @@ class _Interpreter:
         return "".join(pieces)
 
     def value(self, expr: Expr) -> Any:
+        self.check()
         match expr:
             case Literal(value=value):
                 return value

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from .values import as_text
+from .values import as_text, joined
 
 
 class Scope(Protocol):
@@ -34,7 +34,8 @@ def system_values(now: datetime.datetime) -> dict[str, Any]:
 
 def display_text(value: Any) -> str:
     """A generic display form: Yes/No, dates in the active language's short formats (in the
-    active time zone), lists joined with ", ", anything else as substituted into text."""
+    active time zone), lists joined with ", ", anything else as substituted into text.
+    Raises ``ExpressionError`` when the text would be too long."""
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, datetime.datetime):
@@ -42,7 +43,7 @@ def display_text(value: Any) -> str:
     if isinstance(value, datetime.date):
         return formats.date_format(value, "SHORT_DATE_FORMAT")
     if isinstance(value, list | tuple):
-        return ", ".join(display_text(item) for item in value)
+        return joined(", ", (display_text(item) for item in value))
     return as_text(value)
 
 

@@ -49,6 +49,30 @@ def check_text(text: str) -> str:
     return text
 
 
+def joined(glue: str, texts: Iterable[str]) -> str:
+    """``glue.join(texts)``, refused before it is built when it would pass ``MAX_TEXT``: a
+    list holding one long text many times is small in memory and huge as text."""
+    pieces: list[str] = []
+    length = -len(glue)
+    for text in texts:
+        length += len(glue) + len(text)
+        if length > errors.MAX_TEXT:
+            raise errors.text_too_long()
+        pieces.append(text)
+    return glue.join(pieces)
+
+
+def text_size(value: Any) -> int:
+    """Characters ``value`` takes as text (a list: its items and their ", " separators),
+    counted without building that text."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list | tuple):
+        items = flatten(value)
+        return sum(map(text_size, items)) + 2 * max(len(items) - 1, 0)
+    return len(as_text(value))
+
+
 def flatten(values: Iterable[Any]) -> list[Any]:
     """Nested lists as one flat list (Bitrix flattens function arguments the same way)."""
     result: list[Any] = []
@@ -82,7 +106,7 @@ def as_text(value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return check_text(", ".join(as_text(item) for item in flatten(value)))
+        return joined(", ", (as_text(item) for item in flatten(value)))
     return str(value)
 
 
@@ -180,7 +204,10 @@ def negate(value: Any) -> int | float:
 
 
 def concat(left: Any, right: Any) -> str:
-    return check_text(as_text(left) + as_text(right))
+    first, second = as_text(left), as_text(right)
+    if len(first) + len(second) > errors.MAX_TEXT:
+        raise errors.text_too_long()
+    return first + second
 
 
 def _sign(difference: Any) -> int:
