@@ -712,7 +712,13 @@ def instance_terminate(*, instance: Instance, user: Any | None, state_title: str
 
 @transaction.atomic
 def instance_kill(*, instance: Instance) -> None:
-    """Deletes a process and its journal (Bitrix's "kill")."""
+    """Deletes a process and its journal (Bitrix's "kill"). A smart scenario run it was
+    executing ends as terminated: left executing without a process, it would refuse every
+    later run of its scenario on the record as "still running"."""
+    runs = ScenarioRun.objects.filter(instance_id=instance.pk, status__in=UNFINISHED_RUN)
+    for run_id in runs.values_list("pk", flat=True):
+        announce(document_id=instance.document_id, run_id=run_id)
+    runs.update(status=RunStatus.TERMINATED, finished_at=timezone.now())
     Instance.objects.filter(pk=instance.pk).delete()
     announce(document_id=instance.document_id, instance_id=instance.pk)
 

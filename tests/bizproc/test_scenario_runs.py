@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from bizproc import scenarios
+from bizproc import runtime, scenarios
 from bizproc.models import Instance, InstanceStatus, RunStatus, ScenarioRun
 from crm.documents import DOCUMENT_TYPES
 from crm.models import Deal, TimelineEntry
@@ -128,3 +128,27 @@ def test_a_run_waiting_its_turn_in_a_busy_queue_is_not_sent_again(run, deal) -> 
     assert DBTaskResult.objects.count() == 1
     run_tasks()
     assert_ran_once(run, deal)
+
+
+def test_killing_a_runs_process_ends_the_run_so_the_scenario_can_run_again(run, deal, admin):
+    scenario = run.scenario
+    scenario.template.tree["Children"].insert(
+        0, node("DelayActivity", TimeoutDuration="1", TimeoutDurationType="h")
+    )
+    scenario.template.save()
+    scenarios.scenario_publish(scenario=scenario, revision=scenario.template.revision, user=admin)
+    ScenarioRun.objects.filter(pk=run.pk).delete()
+    [outcome] = scenarios.scenarios_start(
+        scenario=scenario, document_ids=[deal.document_id], user=admin
+    )
+    scenarios.scenario_run_execute(outcome.run.pk)  # what the worker's task does
+    waiting = ScenarioRun.objects.get(pk=outcome.run.pk)
+    assert waiting.status == RunStatus.EXECUTING
+
+    runtime.instance_kill(instance=waiting.instance)
+    waiting.refresh_from_db()
+    assert waiting.status == RunStatus.TERMINATED and waiting.finished_at is not None
+    [again] = scenarios.scenarios_start(
+        scenario=scenario, document_ids=[deal.document_id], user=admin
+    )
+    assert again.run is not None, again.message
