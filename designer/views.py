@@ -165,9 +165,12 @@ def template_activate(request: HttpRequest, pk: int) -> HttpResponse:
             _("“%(name)s” is inactive: it starts no new processes.") % {"name": template.name},
         )
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    # Back to the page the switch is on: a path of this site, never a view name (which
+    # ``redirect("abc")`` would look up) nor another site.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
         back = reverse("designer:template-list")
-    # A URL, never a view name: ``redirect("abc")`` would look up a view called "abc".
     return HttpResponseRedirect(back)
 
 
