@@ -4,9 +4,9 @@ moments a ``datetime`` holds in every time zone.
 Python's integers have no limit and its dates stop at the years 1 and 9999: a 20-digit id, an
 offset of 2**64, midnight of 1 January of the year 1 in Moscow (which is the year 0 in UTC) or
 a pause ending after the year 9999 each fail deep inside the database adapter or ``astimezone``
-as a server error. Every query parameter, REST value and computed moment is read through here
-first, so that such a value is refused where it comes in, with a message, before anything is
-built from it.
+as a server error. The pages' query parameters, the sockets', REST's ids, offsets and dates,
+typed date-time values and the moments waits end at are read through here, so that such a
+value is refused where it comes in, with a message, before anything is built from it.
 """
 
 import datetime
