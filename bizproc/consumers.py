@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from bizproc import live
+from bizproc.bounds import bounded_int
 from bizproc.documents import Operation
 from bizproc.models import Instance, ScenarioRun
 from bizproc.process_views import instance_context, instance_rows
@@ -185,8 +186,7 @@ class NewRowsMixin:
 
     def rows_after(self) -> int | None:
         if not hasattr(self, "after"):
-            value = self.params.get("after", "")
-            self.after = int(value) if value.isdigit() else None
+            self.after = bounded_int(self.params.get("after", ""), minimum=0)
         return self.after
 
     def new_rows(self, rows: list[Any], **context: Any) -> list[str]:
@@ -254,7 +254,11 @@ class ScenarioRunsConsumer(LiveConsumer):
     their records, and closes normally once every run has finished."""
 
     def authorize(self, user: Any) -> list[str]:
-        ids = [int(value) for value in self.params.getlist("runs") if value.isdigit()][:500]
+        ids = [
+            pk
+            for value in self.params.getlist("runs")[:500]
+            if (pk := bounded_int(value, minimum=1)) is not None
+        ]
         runs = ScenarioRun.objects.filter(pk__in=ids, started_by=user)
         self.run_ids = set(runs.values_list("pk", flat=True))
         if not self.run_ids:

@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bizproc.bounds import in_range, localtime
+
 
 class FieldType(models.TextChoices):
     BOOL = "bool", gettext_lazy("Yes/No")
@@ -97,7 +99,7 @@ def _to_string(f: Field, value: Any) -> str:
     if isinstance(value, bool):
         text = _("Yes") if value else _("No")
     elif isinstance(value, datetime.datetime):
-        text = timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+        text = localtime(value).strftime("%Y-%m-%d %H:%M:%S")
     elif isinstance(value, str | int | float | datetime.date):
         text = str(value)
     else:
@@ -189,7 +191,7 @@ _DATETIME_FORMATS = (
 
 def _to_date(f: Field, value: Any) -> datetime.date:
     if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+        return localtime(value).date() if timezone.is_aware(value) else value.date()
     if isinstance(value, datetime.date):
         return value
     text = str(value).strip()
@@ -223,6 +225,9 @@ def _to_datetime(f: Field, value: Any) -> datetime.datetime:
                     continue
             else:
                 raise _date_format_error(f, _("YYYY-MM-DD HH:MM:SS")) from None
+    if not in_range(result):
+        message = _("The date in field '%(name)s' is too far in the past or in the future.")
+        raise FieldValueError(message % {"name": f.name})
     if timezone.is_naive(result):
         # Naive input is read in the active (the user's) time zone.
         result = timezone.make_aware(result)

@@ -13,18 +13,18 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bizproc import runtime
 from bizproc.activities import activities
+from bizproc.bounds import DayField, localtime, moment_param
 from bizproc.documents import DocumentType, Operation, document_providers
 from bizproc.journal import block_progress, journal_rows
 from bizproc.models import (
@@ -115,16 +115,8 @@ class ProcessFilterForm(forms.Form):
         queryset=get_user_model().objects.filter(is_active=True),
         required=False,
     )
-    since = forms.DateField(
-        label=gettext_lazy("Started from"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    until = forms.DateField(
-        label=gettext_lazy("Started to"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    since = DayField(label=gettext_lazy("Started from"), required=False)
+    until = DayField(label=gettext_lazy("Started to"), required=False)
     waiting = forms.ChoiceField(
         label=gettext_lazy("Waiting longer than"),
         choices=[("", "—"), *((key, label) for key, (_delta, label) in WAITING.items())],
@@ -175,14 +167,25 @@ class ProcessFilterForm(forms.Form):
         return instances
 
 
+def page_after(after: str) -> tuple[datetime.datetime, str]:
+    """The (started, id) of the last process on the previous page, as its "Next" link wrote
+    them; anything else is a 400."""
+    started, _sep, last_id = after.partition("|")
+    moment = moment_param(started)
+    if moment is None or not last_id:
+        # Django's 400 page shows no exception text: this one is for the log.
+        raise BadRequest(f"Query parameter 'after' is not a page of the list: {after[:80]!r}")
+    return moment, last_id
+
+
 @login_required
 def process_list(request: HttpRequest) -> HttpResponse:
     """Every process the user may read, newest first, keyset-paged on (started, id)."""
     form = ProcessFilterForm(request.GET, types=readable_types(request.user))
     instances = listed(form.apply(readable_instances(request.user))).order_by("-started_at", "-id")
     after = request.GET.get("after", "")
-    started, _sep, last_id = after.partition("|")
-    if (moment := parse_datetime(started) if started else None) and last_id:
+    if after:
+        moment, last_id = page_after(after)
         instances = instances.filter(
             Q(started_at__lt=moment) | Q(started_at=moment, id__lt=last_id)
         )
@@ -224,7 +227,7 @@ def block_tree(instance: Instance) -> list[dict[str, Any]]:
             moment = ""
             if "until" in wait:
                 until = datetime.datetime.fromisoformat(wait["until"])
-                moment = date_format(timezone.localtime(until), "SHORT_DATETIME_FORMAT")
+                moment = date_format(localtime(until), "SHORT_DATETIME_FORMAT")
             if "task" in wait and moment:
                 label = _("waiting for an answer to its task, until %(time)s")
                 return "waiting", label % {"time": moment}

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from bizproc import scenarios
+from bizproc.bounds import bounded_int, cursor_param
 from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
 from bizproc.forms import StartParametersForm
 from bizproc.models import Scenario, ScenarioRun, Template
@@ -79,10 +80,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scenario = _scenario(request, pk)
     version = scenario.template.latest_version
     provider = document_providers.get(scenario.module)
-    try:
-        before = int(request.GET["before"]) if request.GET.get("before") else None
-    except ValueError:
-        before = None
+    before = cursor_param(request.GET, "before")
     runs = ScenarioRun.objects.filter(scenario=scenario).select_related("started_by", "caller")
     if before:
         runs = runs.filter(pk__lt=before)
@@ -222,10 +220,9 @@ def bulk_scenarios(request: HttpRequest, entity: str) -> HttpResponse:
 @login_required
 def scenario_run_selected(request: HttpRequest) -> HttpResponse:
     """From a list's selection to the start page of the chosen scenario."""
-    try:
-        pk = int(request.GET.get("scenario", ""))
-    except ValueError:
-        raise Http404 from None
+    pk = bounded_int(request.GET.get("scenario", ""), minimum=1)
+    if pk is None:
+        raise Http404
     documents = request.GET.getlist("ids")[:500]
     query = "&".join(f"documents={quote(str(document))}" for document in documents)
     return redirect(f"{reverse('bizproc:scenario-start', args=[pk])}?{query}")

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bizproc import runtime
+from bizproc.bounds import DayField, cursor_param
 from bizproc.dates import formatter
 from bizproc.documents import DocumentError, DocumentProvider, Operation, document_providers
 from bizproc.forms import StartParametersForm
@@ -200,12 +201,8 @@ class JournalFilterForm(forms.Form):
         required=False,
     )
     process = forms.ChoiceField(label=_("Process"), required=False)
-    since = forms.DateField(
-        label=_("Date from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("Date to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = DayField(label=_("Date from"), required=False)
+    until = DayField(label=_("Date to"), required=False)
 
     def __init__(self, data: QueryDict, *, processes: list[tuple[str, str | None]]) -> None:
         """``processes``: (id, template name) of the record's recent processes."""
@@ -237,7 +234,8 @@ class JournalFilterForm(forms.Form):
 
 
 def day_start(day: datetime.date | None, *, days: int = 0) -> datetime.datetime | None:
-    """Midnight of the day (plus ``days``) in the active time zone: the user's."""
+    """Midnight of the day (plus ``days``) in the active time zone: the user's. ``day`` is
+    a ``DayField``'s, so that both moments exist in every time zone."""
     if day is None:
         return None
     moment = datetime.datetime.combine(day + datetime.timedelta(days=days), datetime.time.min)
@@ -347,10 +345,7 @@ def record_journal_page(
 
 
 def cursor(request: HttpRequest) -> int | None:
-    try:
-        return int(request.GET["before"]) if request.GET.get("before") else None
-    except ValueError:
-        return None
+    return cursor_param(request.GET, "before")
 
 
 @login_required

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from bizproc.activities import activities
 from bizproc.activities import conditions as cond
 from bizproc.activities.base import Activity, MapKeys, Property, PropertyType
+from bizproc.bounds import bounded_int
 from bizproc.documents import DocumentType, Operation
 from bizproc.fieldtypes import FieldType
 from bizproc.models import AutoExecute, Scenario, Template
@@ -276,9 +277,8 @@ def scenario_groups(user: Any) -> list[ScenarioGroup]:
 
 def visible_scenario(user: Any, template_id: Any) -> Scenario | None:
     """The active scenario whose robots template this is, if its type is one the user reads."""
-    try:
-        pk = int(str(template_id).strip())
-    except ValueError:
+    pk = bounded_int(str(template_id), minimum=1)
+    if pk is None:
         return None
     scenario = Scenario.objects.select_related("template").filter(template_id=pk, active=True)
     found = scenario.first()

@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Max, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -166,9 +166,13 @@ def template_activate(request: HttpRequest, pk: int) -> HttpResponse:
             _("“%(name)s” is inactive: it starts no new processes.") % {"name": template.name},
         )
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    # Back to the page the switch is on: a path of this site, never a view name (which
+    # ``redirect("abc")`` would look up) nor another site.
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
         back = reverse("designer:template-list")
-    return redirect(back)
+    return HttpResponseRedirect(back)
 
 
 @login_required

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from bizproc.bounds import INT_MAX, bounded_int
 from crm.counts import record_count
 from crm.models import Record
 from rest.api import PAGE_SIZE, RestError
@@ -136,11 +137,9 @@ def start_of(raw: Any) -> int:
     """The ``start`` parameter: an offset, or -1 for the first page without a count."""
     if raw in (None, ""):
         return 0
-    try:
-        start = int(str(raw).strip())
-    except ValueError:
-        raise RestError("Parameter 'start' must be integer.") from None
-    if start < -1:
+    # The last page must still end where a database offset can count.
+    start = bounded_int(raw, maximum=INT_MAX - PAGE_SIZE)
+    if start is None or start < -1:
         raise RestError("Parameter 'start' must be integer.")
     return start
 

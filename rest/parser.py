@@ -56,13 +56,16 @@ def _next_index(node: dict[str, Any]) -> int:
     return max(numbers) + 1 if numbers else 0
 
 
-def listify(value: Any) -> Any:
-    """Dicts keyed ``"0" … "n-1"`` in order become lists, at every depth."""
+def listify(value: Any, depth: int = 0) -> Any:
+    """Dicts keyed ``"0" … "n-1"`` in order become lists, at every depth; a JSON body nested
+    deeper than ``MAX_DEPTH``, as a query's may not be, is refused."""
+    if depth > MAX_DEPTH and isinstance(value, dict | list):
+        raise ParameterError("The parameters are nested too deeply.")
     if isinstance(value, dict):
-        converted = {key: listify(item) for key, item in value.items()}
+        converted = {key: listify(item, depth + 1) for key, item in value.items()}
         if converted and list(converted) == [str(i) for i in range(len(converted))]:
             return list(converted.values())
         return converted
     if isinstance(value, list):
-        return [listify(item) for item in value]
+        return [listify(item, depth + 1) for item in value]
     return value

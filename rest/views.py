@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 
@@ -47,7 +48,7 @@ def request_params(request: HttpRequest) -> dict[str, Any]:
             pairs = [(key, value) for key, values in request.POST.lists() for value in values]
             pairs += [(key, file) for key, files in request.FILES.lists() for file in files]
             params |= parse_pairs(pairs)
-    except (ParameterError, SuspiciousOperation) as error:
+    except (ParameterError, SuspiciousOperation, MultiPartParserError) as error:
         raise RestError(str(error), "INVALID_REQUEST") from None
     params.pop("auth", None)
     return params

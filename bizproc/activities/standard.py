@@ -27,6 +27,7 @@ from bizproc.activities.base import (
     has_expression,
     is_empty,
 )
+from bizproc.bounds import LATEST
 from bizproc.expressions import display_text
 from bizproc.fieldtypes import Field, FieldType, FieldValueError
 from bizproc.tree import Node
@@ -302,6 +303,14 @@ def _as_float(value: Any, name: str) -> float:
         raise ActivityFault(error.message) from None
 
 
+def moment_after(runner: Any, seconds: float) -> datetime.datetime:
+    """The step's now plus ``seconds`` (none if negative); a wait that would end after the
+    last day the calendar holds is a fault, not an overflow."""
+    if seconds > (LATEST - runner.now).total_seconds():
+        raise ActivityFault(_("The wait is too long: it would end after the year 9999."))
+    return runner.now + datetime.timedelta(seconds=max(seconds, 0))
+
+
 DURATION_UNITS = {
     "s": gettext_lazy("seconds"),
     "m": gettext_lazy("minutes"),
@@ -361,7 +370,7 @@ class DelayActivity(Activity):
         if not is_empty(duration):
             unit = str(runner.evaluate(values.get("TimeoutDurationType")) or "s")
             seconds = _as_float(duration, str(_("Wait for"))) * UNIT_SECONDS.get(unit, 1)
-            until = runner.now + datetime.timedelta(seconds=max(seconds, 0))
+            until = moment_after(runner, seconds)
         else:
             moment = runner.evaluate(values.get("TimeoutTime"))
             field = Field("TimeoutTime", str(_("Wait until")), FieldType.DATETIME)

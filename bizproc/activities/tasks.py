@@ -37,6 +37,7 @@ from bizproc.activities.standard import (
     _as_float,
     _node,
     _truthy,
+    moment_after,
 )
 from bizproc.expressions import display_text
 from bizproc.fieldtypes import FieldType
@@ -156,7 +157,7 @@ class TaskActivity(Activity):
             return None
         unit = str(runner.evaluate(values.get("TimeoutDurationType")) or "d")
         seconds = _as_float(duration, str(_("Time limit"))) * UNIT_SECONDS.get(unit, 86400)
-        return runner.now + datetime.timedelta(seconds=max(seconds, 0))
+        return moment_after(runner, seconds)
 
     def _settled(self, runner: Any) -> ProcessTask | None:
         """The task once settled (an answer, or the time limit past); None: wait on."""

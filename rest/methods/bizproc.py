@@ -18,9 +18,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from bizproc import design, process_tasks, runtime, services
+from bizproc.bounds import bounded_int, localtime
 from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
 from bizproc.documents import document_providers as providers
 from bizproc.fieldtypes import Field, FieldType, FieldValueError
@@ -55,7 +55,7 @@ def _text(value: Any) -> str:
 
 
 def _datetime(value: Any) -> str | None:
-    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+    return localtime(value).isoformat(timespec="seconds") if value else None
 
 
 def _id_or_none(value: Any) -> str | None:
@@ -91,11 +91,8 @@ def workflow_start(call: Call) -> str:
     raw_template = _text(call.param("TEMPLATE_ID"))
     if not raw_template:
         raise RestError("Empty TEMPLATE_ID", WRONG_WORKFLOW)
-    template = (
-        Template.objects.listed().filter(pk=int(raw_template)).first()
-        if raw_template.isdigit() and len(raw_template) <= 18
-        else None
-    )
+    pk = bounded_int(raw_template, minimum=1)
+    template = Template.objects.listed().filter(pk=pk).first() if pk else None
     if template is None:
         raise RestError("Template not found", WRONG_WORKFLOW)
     items = _triple(call.param("DOCUMENT_ID"))
@@ -165,9 +162,10 @@ def _integer(raw: Any) -> int | None:
     text = _text(raw)
     if text == "":
         return None
-    if not text.isdigit() or len(text) > 18:
+    value = bounded_int(text, minimum=0)
+    if value is None:
         raise ValueError("The value is not an integer.")
-    return int(text)
+    return value
 
 
 def _moment(raw: Any) -> Any:
@@ -250,10 +248,10 @@ def _template_data(raw: Any) -> bytes:
 
 
 def _auto_execute(raw: Any) -> int:
-    text = _text(raw) or "0"
-    if not text.isdigit() or int(text) not in AutoExecute.values:
+    value = bounded_int(_text(raw) or "0")
+    if value not in AutoExecute.values:
         raise RestError("Incorrect field AUTO_EXECUTE!", TEMPLATE_INVALID)
-    return int(text)
+    return value
 
 
 def _name(raw: Any) -> str:
@@ -306,12 +304,8 @@ def template_add(call: Call) -> int:
 
 
 def _template(call: Call) -> Template:
-    raw = _text(call.param("ID"))
-    template = (
-        Template.objects.listed().filter(pk=int(raw)).first()
-        if raw.isdigit() and len(raw) <= 18
-        else None
-    )
+    pk = bounded_int(_text(call.param("ID")), minimum=1)
+    template = Template.objects.listed().filter(pk=pk).first() if pk else None
     if template is None:
         raise RestError("Workflow template not found.", TEMPLATE_NOT_FOUND)
     _designable(call, template)
@@ -514,10 +508,10 @@ def task_list(call: Call) -> Page:
 def task_complete(call: Call) -> bool:
     """Answers one of the caller's own tasks that is still open: 1/yes or 2/no for an approval,
     3/ok for a review; ``COMMENT`` is kept with the answer."""
-    task_id = _text(call.param("TASK_ID"))
+    task_id = bounded_int(_text(call.param("TASK_ID")), minimum=1)
     task = (
-        ProcessTask.objects.filter(pk=int(task_id), assignees__user=call.user).first()
-        if task_id.isdigit() and len(task_id) <= 18
+        ProcessTask.objects.filter(pk=task_id, assignees__user=call.user).first()
+        if task_id
         else None
     )
     if task is None:

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from bizproc.bounds import bounded_int, localtime
 from bizproc.fieldtypes import FieldType, FieldValueError
 from crm import permissions, services
 from crm.fields import FIELD_SPECS, FieldSpec, Kind, field_specs
@@ -141,9 +142,7 @@ def _writer(spec: FieldSpec) -> Callable[[Any], Any]:
     if spec.type == FieldType.INT:
         return _text_or_none
     if spec.type == FieldType.DATETIME:
-        return lambda value: (
-            timezone.localtime(value).isoformat(timespec="seconds") if value else ""
-        )
+        return lambda value: localtime(value).isoformat(timespec="seconds") if value else ""
     if spec.type == FieldType.DATE:
         return _date_text
     return lambda value: value if value is not None else ""
@@ -227,10 +226,10 @@ def _refused(error: ValidationError) -> RestError:
 
 def _record_id(call: Call) -> int:
     raw = call.param("id")
-    text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
-    if not text.isdigit() or int(text) <= 0 or len(text) > 18:
+    pk = bounded_int(raw, minimum=1)
+    if pk is None:
         raise RestError("ID is not defined or invalid.")
-    return int(text)
+    return pk
 
 
 def _readable_record(call: Call, entity_type: str) -> Record:
@@ -301,9 +300,10 @@ def _integer(raw: Any) -> int | None:
     text = str(raw).strip().removeprefix("user_")
     if text == "":
         return None
-    if not text.lstrip("-").isdigit() or len(text) > 19:
+    value = bounded_int(text)
+    if value is None:
         raise ValueError("The value is not an integer.")
-    return int(text)
+    return value
 
 
 def _decimal(raw: Any) -> Decimal | None:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from bizproc import scenarios
+from bizproc.bounds import bounded_int
 from bizproc.documents import Operation
 from bizproc.documents import document_providers as providers
 from bizproc.models import Scenario
@@ -59,13 +60,13 @@ def script_list(call: Call) -> Page:
 
 @method("bizproc.script.start")
 def script_start(call: Call) -> dict[str, Any]:
-    raw_id = str(call.param("scriptId") or "").strip()
+    pk = bounded_int(call.param("scriptId"), minimum=1)
     scenario = (
         Scenario.objects.filter(_readable_types(call))
         .select_related("template")
-        .filter(pk=int(raw_id))
+        .filter(pk=pk)
         .first()
-        if raw_id.isdigit() and len(raw_id) <= 18
+        if pk
         else None
     )
     if scenario is None:

@@ -1,8 +1,8 @@
 """Every URL of the project — ours, the other apps' and the admin's — fuzzed: path parameters
 filled with valid, zero, huge, negative, garbage and over-long values; GET, POST, PUT, DELETE
-and PATCH with garbage, missing and over-long parameters; as an anonymous visitor, as a
-read-only user (the auditor's role) and as a CRM administrator. Nothing may answer with a
-server error.
+and PATCH with garbage, missing, over-long and out-of-range parameters (dates at the ends of the
+calendar, integers no column holds); as an anonymous visitor, as a read-only user (the auditor's
+role, in Moscow's time zone) and as a CRM administrator. Nothing may answer with a server error.
 
 Each request runs in a savepoint that is rolled back, so a request that deletes or logs out
 does not change what the next one finds. Deterministic (fixed seed); about 30 s.
@@ -36,10 +36,17 @@ NAMED_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?P<body>[^()]*)\)")
 METHODS = ["post", "put", "delete", "patch"]
 # Path values tried in place of each parameter, besides a valid one.
 BAD_PATH_VALUES = ["0", "9" * 25, "-1", "nonsense\x00é" + "x" * 1500]
+# Values at the ends of what a column or the calendar holds, sent in every query parameter.
+EXTREMES = [
+    "0001-01-01", "9999-12-31", "2024-02-30T25:61:61|x", "0001-01-01T00:00:00|1", "-1",
+    str(2**31), str(2**63), str(2**64), "9" * 20, "9" * 40,
+]  # fmt: skip
 FIELD_CODES = sorted({spec.code for specs in FIELD_SPECS.values() for spec in specs})
 QUERY_NAMES = [
     "q", "page", "stage", "assigned", "created_from", "created_to", "sort", "before",
     "o", "p", "all", "_popup", "_to_field", "_changelist_filters", "next", "version", "text",
+    "since", "until", "after", "scenario", "TemplateId", "mode", "type", "process", "runs",
+    "ids", "documents", "block", "start", "status", "template", "started_by", "waiting",
 ]  # fmt: skip
 
 
@@ -89,6 +96,8 @@ def valid_value(converter: str, name: str, world: dict[str, str]) -> str:
 def world() -> dict[str, str]:
     """A small company, and a valid value for every parameter name the URLs use."""
     users = demo_users_create()
+    # The auditor reads in Moscow: midnight of 1 January of the year 1 there is no UTC moment.
+    User.objects.filter(pk=users["olga"].pk).update(time_zone="Europe/Moscow")
     company = CompanyFactory(assigned_by=users["anna"])
     contact = ContactFactory(assigned_by=users["anna"], company=company)
     LeadFactory(assigned_by=users["boris"])
@@ -137,6 +146,11 @@ def garbage(rng: random.Random) -> str:
             "ünïcødé ✓",
             "1e309",
             "2026-02-30",
+            "0001-01-01",
+            "9999-12-31",
+            "2024-02-30T25:61:61|x",
+            str(2**64),
+            "9" * 20,
             "x" * rng.choice([300, 20_000]),
         ]
     )
@@ -200,5 +214,11 @@ def test_no_url_answers_any_request_with_a_server_error(world, clients):
             for method in METHODS:
                 send(who, method, route.url(), garbage_params(rng, form_names))
             send(who, "post", route.url())  # every parameter missing
+
+    # Every query parameter at once at the ends of what a column or the calendar holds.
+    for route in found:
+        for who in ("olga", "admin"):
+            for value in EXTREMES:
+                send(who, "get", route.url(), dict.fromkeys(QUERY_NAMES, value))
 
     assert failures == [], f"{len(failures)} server errors:\n" + "\n".join(failures[:40])

@@ -1,0 +1,48 @@
+"""The editor's requests with values no page sends: a "next" that is not a path of this site,
+scenario ids no column holds. Each is answered as a mistyped value would be, never a 500."""
+
+import pytest
+from django.urls import reverse
+
+from tests.designer.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN = '<div id="scenario-parameters" hidden></div>'
+
+
+@pytest.mark.parametrize(
+    "back", ["abc", "designer:template-list", "https://elsewhere.example/", "//elsewhere.example/"]
+)
+def test_the_active_switch_goes_back_to_the_template_list_unless_next_is_a_path_here(
+    client, admin, template, back
+) -> None:
+    client.force_login(admin)
+    url = reverse("designer:template-activate", args=[template.pk])
+
+    response = client.post(url, {"active": "0", "next": back})
+    assert response.status_code == 302
+    assert response.headers["Location"] == reverse("designer:template-list")
+    template.refresh_from_db()
+    assert not template.active
+
+    here = reverse("designer:template-list") + "?page=2"
+    response = client.post(url, {"active": "1", "next": here})
+    assert response.headers["Location"] == here
+
+
+@pytest.mark.parametrize("value", [str(2**63), "9" * 20, "9" * 40, "-1", "²"])
+def test_the_start_parameters_of_a_scenario_id_no_column_holds_are_an_empty_section(
+    client, admin, template, welcome, value
+) -> None:
+    client.force_login(admin)
+    urls = [
+        reverse("designer:scenario-parameters", args=[template.pk]),
+        reverse("designer:scenario-robot-start-parameters", args=[welcome.pk]),
+    ]
+    for url in urls:
+        response = client.get(url, {"TemplateId": value}, headers=HTMX)
+        assert response.status_code == 200
+        assert response.text.strip() == HIDDEN
+        shown = client.get(url, {"TemplateId": welcome.template_id}, headers=HTMX)
+        assert "Greeting" in shown.text
