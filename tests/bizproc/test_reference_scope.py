@@ -483,3 +483,35 @@ def test_a_comment_written_as_someone_else_is_an_administrators_choice(lead_desi
     assert save(admin).name == "Sign as boss"
     robot["Properties"]["CommentUser"] = "{=Document:ASSIGNED_BY_ID}"  # anyone may choose
     assert save(lead_designer).name == "Sign as boss"
+
+
+def test_rest_template_update_applies_the_designers_checks(lead_designer):
+    """REST writes through the same services as the designer: a name too long or a parameter
+    the engine reserves is refused, and nothing changes."""
+    template = lead_draft(lead_designer, node("LogActivity", Text="mine"))
+    services.template_publish(template=template, user=lead_designer)
+    template.refresh_from_db()
+    before = (template.name, template.parameters, template.revision, template.versions.count())
+    reserved = BptContent(
+        version=2,
+        template=[{**root_node(), "Children": [node("LogActivity", Text="x")]}],
+        parameters={"TargetUser": field("user", "Who")},
+        variables={},
+        constants={},
+        document_fields={},
+    )
+    for fields in (
+        {"NAME": "x" * 300},
+        {"TEMPLATE_DATA": base64.b64encode(bpt_write(reserved)).decode()},
+    ):
+        status, body = rest(
+            lead_designer, "bizproc.workflow.template.update", {"ID": template.pk, "FIELDS": fields}
+        )
+        assert (status, body["error"]) == (400, "ERROR_TEMPLATE_VALIDATION_FAILURE"), body
+        template.refresh_from_db()
+        assert (
+            template.name,
+            template.parameters,
+            template.revision,
+            template.versions.count(),
+        ) == before
