@@ -28,5 +28,7 @@ notifiers: list[Notifier] = []
 
 
 def notices_send(*, notices: Sequence[Notice]) -> None:
+    """Hands the notices to every registered notifier; with none (no app keeps messages), they
+    are dropped and the process goes on."""
     for notifier in notifiers:
         notifier(notices=notices)
