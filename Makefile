@@ -14,6 +14,7 @@ lint: bootstrap
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/python manage.py makemigrations --check --dry-run
+	.venv/bin/lint-imports --no-logo
 
 messages: bootstrap
 	.venv/bin/python manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=static --ignore=staticfiles --ignore=tests

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Users")
+
+    def ready(self) -> None:
+        from accounts.services import notification_send
+        from bizproc.notifications import notifiers
+
+        notifiers.append(notification_send)

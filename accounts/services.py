@@ -1,10 +1,13 @@
-"""A user's notifications: the pages their profile lists, and marking them read."""
+"""A user's notifications: the pages their profile lists, marking them read, and keeping
+those the engine sends."""
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from django.utils import timezone
 
 from accounts.models import Notification, User
+from bizproc.notifications import Notice
 
 NOTIFICATIONS_PAGE = 50
 
@@ -48,3 +51,12 @@ def notification_link(*, link: str) -> str:
 def notification_mark_all_read(*, user: User) -> int:
     """Marks the user's unread notifications read; one already read keeps the moment it was."""
     return user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+def notification_send(*, notices: Sequence[Notice]) -> None:
+    """Keeps the engine's notices as the users' notifications (the notifier ``AccountsConfig``
+    registers)."""
+    Notification.objects.bulk_create(
+        Notification(user_id=n.user_id, sender_id=n.sender_id, text=n.text, link=n.link)
+        for n in notices
+    )

@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views
+from accounts.profile import profile_sections
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,6 +10,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("profile/notifications/read/", views.notifications_read, name="notifications-read"),
-    path("profile/webhooks/", views.webhook_add, name="webhook-create"),
-    path("profile/webhooks/<int:pk>/revoke/", views.webhook_delete, name="webhook-revoke"),
+    *(path(f"profile/{s.name}/", include(list(s.urlpatterns))) for s in profile_sections),
 ]

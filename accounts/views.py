@@ -3,24 +3,23 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.forms import ProfileForm
+from accounts.profile import profile_sections
 from accounts.services import notification_list, notification_mark_all_read
-from rest.models import Webhook
-from rest.services import webhook_create, webhook_path, webhook_revoke
 
 
 @login_required
 @vary_on_headers("HX-Request")
 def profile(request: HttpRequest) -> HttpResponse:
-    """The profile form, the user's notifications and webhooks.
+    """The profile form, the user's notifications and the sections other apps add (webhooks).
 
     ``?before=<notification id>`` lists the notifications older than that one (with htmx:
     only them, to be appended under those shown).
@@ -35,8 +34,34 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Your profile was saved."))
         return redirect("accounts:profile")
-    context = {"form": form, **_notifications(request, before), **_webhooks(request)}
-    return render(request, "accounts/profile.html", context)
+    return profile_render(request, form=form, before=before)
+
+
+def profile_render(
+    request: HttpRequest,
+    *,
+    form: ProfileForm | None = None,
+    before: int | None = None,
+    section_contexts: dict[str, dict[str, Any]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The whole profile page. Each section another app adds is drawn from its own context, or
+    from ``section_contexts[name]`` when that app answers its section's form without htmx."""
+    given = section_contexts or {}
+    sections = [
+        render_to_string(
+            section.template,
+            given[section.name] if section.name in given else section.context(request),
+            request,
+        )
+        for section in profile_sections
+    ]
+    context = {
+        "form": form if form is not None else ProfileForm(instance=request.user),
+        **_notifications(request, before),
+        "profile_sections": sections,
+    }
+    return render(request, "accounts/profile.html", context, status=status)
 
 
 def _cursor(request: HttpRequest) -> int | None:
@@ -59,47 +84,6 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         context = {**_notifications(request), "notifications_notice": notice}
         return render(request, "accounts/profile.html#notifications", context)
-    messages.success(request, notice)
-    return redirect("accounts:profile")
-
-
-def _webhooks(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    return {"webhooks": list(request.user.webhooks.all()), **extra}
-
-
-def _webhook_section(
-    request: HttpRequest, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    """The webhooks section alone for htmx, else the whole profile page around it."""
-    if request.htmx:
-        return render(request, "accounts/profile.html#webhooks", context, status=status)
-    context |= {"form": ProfileForm(instance=request.user), **_notifications(request)}
-    return render(request, "accounts/profile.html", context, status=status)
-
-
-@login_required
-@require_POST
-def webhook_add(request: HttpRequest) -> HttpResponse:
-    """Creates a webhook and shows its URL — the only time the token is ever shown."""
-    name = request.POST.get("name", "")
-    try:
-        webhook, token = webhook_create(user=request.user, name=name)
-    except ValidationError as error:
-        context = _webhooks(request, webhook_errors=error.messages, webhook_name=name)
-        return _webhook_section(request, context, status=422)
-    url = request.build_absolute_uri(webhook_path(webhook=webhook, token=token))
-    return _webhook_section(request, _webhooks(request, new_webhook=webhook, new_webhook_url=url))
-
-
-@login_required
-@require_POST
-def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    """Revokes a webhook of the signed-in user (someone else's is refused with 403)."""
-    webhook = get_object_or_404(Webhook, pk=pk)
-    webhook_revoke(webhook=webhook, user=request.user)
-    notice = _("The webhook “%(name)s” was revoked.") % {"name": webhook.name}
-    if request.htmx:
-        return _webhook_section(request, _webhooks(request, webhook_notice=notice))
     messages.success(request, notice)
     return redirect("accounts:profile")
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Notification
 from bizproc import runtime
 from bizproc.models import Instance, ProcessTask, ProcessTaskUser, TaskStatus
+from bizproc.notifications import Notice, notices_send
 
 
 class TaskRefused(Exception):
@@ -62,12 +62,12 @@ def task_create(
     )
     ProcessTaskUser.objects.bulk_create(ProcessTaskUser(task=task, user=user) for user in users)
     link = reverse("bizproc:task-detail", args=[task.pk])
-    notifications = []
+    notices = []
     for user in users:
         with translation.override(getattr(user, "language", None) or settings.LANGUAGE_CODE):
             text = _("A new task for you: “%(name)s”.") % {"name": task.name}
-        notifications.append(Notification(user=user, text=text, link=link))
-    Notification.objects.bulk_create(notifications)
+        notices.append(Notice(user.pk, text, link=link))
+    notices_send(notices=notices)
     return task
 
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "bizproc",
     "designer",
     "rest",
+    "config",  # the project's own commands: manage.py serve
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -8,3 +8,7 @@ class RestConfig(AppConfig):
 
     def ready(self) -> None:
         import rest.methods  # noqa: F401 (registers the methods)
+        from accounts.profile import profile_sections
+        from rest.webhook_views import webhooks_section
+
+        profile_sections.append(webhooks_section)

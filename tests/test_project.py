@@ -1,4 +1,5 @@
-"""Project-level guarantees: production settings pass Django's deploy checks, migrations match."""
+"""Project-level guarantees: production settings pass Django's deploy checks, migrations match,
+imports keep the contracts of pyproject.toml."""
 
 import os
 import subprocess
@@ -55,6 +56,20 @@ def test_deploy_checks_catch_a_debug_server_without_https(tmp_path) -> None:
 def test_models_and_migrations_agree() -> None:
     result = manage("makemigrations", "--check", "--dry-run")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_apps_keep_their_import_contracts() -> None:
+    """The engine imports no app built on it, the CRM neither the designer nor the REST API, and
+    so on (``[tool.importlinter]``): each contract is reported kept."""
+    result = subprocess.run(
+        [Path(sys.executable).parent / "lint-imports", "--no-cache", "--no-logo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
 
 
 def test_a_malformed_setting_is_refused_with_its_name(tmp_path) -> None:

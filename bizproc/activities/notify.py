@@ -6,7 +6,6 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Notification
 from bizproc.activities.base import (
     Activity,
     ActivityFault,
@@ -18,6 +17,7 @@ from bizproc.activities.base import (
 )
 from bizproc.expressions import display_text
 from bizproc.fieldtypes import user_id_of
+from bizproc.notifications import Notice, notices_send
 
 
 def user_ids(runner: Any, value: Any) -> list[int]:
@@ -66,9 +66,9 @@ class IMNotifyActivity(Activity):
         senders = user_ids(runner, runner.evaluate(values.get("MessageUserFrom")))
         text = display_text(runner.evaluate(values.get("MessageSite")))
         link = runner.provider.url(runner.instance.document_id)
-        Notification.objects.bulk_create(
-            Notification(user=user, sender_id=senders[0] if senders else None, text=text, link=link)
-            for user in users
+        sender_id = senders[0] if senders else None
+        notices_send(
+            notices=[Notice(user.pk, text, link=link, sender_id=sender_id) for user in users]
         )
         return Status.CLOSED
 
