@@ -21,8 +21,9 @@ from bizproc.models import (
     Scenario,
     ScenarioRun,
 )
+from bizproc.parameters import ParametersRefused
 from bizproc.scenarios.editing import ScenarioRefused
-from bizproc.scenarios.runs import _typed_parameters, run_queue, scenario_may_run
+from bizproc.scenarios.runs import run_queue, scenario_may_run, typed_parameters
 from bizproc.scope import reference_check, run_as_check
 
 
@@ -134,9 +135,9 @@ def scenario_start_from_block(
         for key, value in (properties.get("TemplateParameters") or {}).items()
     }
     try:
-        typed = _typed_parameters(version.parameters, raw_parameters)
-    except ScenarioRefused as refused:
-        raise ScenarioRefused(next(iter(refused.errors.values()), refused.message)) from None
+        typed = typed_parameters(version.parameters, raw_parameters)
+    except ParametersRefused as refused:
+        raise ScenarioRefused(next(iter(refused.errors.values()))) from None
 
     runner.persist()
     run = run_queue(

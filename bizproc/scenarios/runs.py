@@ -8,7 +8,6 @@ and the sweeper sends again a run whose task was lost or whose worker died, as i
 processes.
 """
 
-import dataclasses
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,10 +22,10 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
 from bizproc import journal, runtime
+from bizproc import parameters as start_parameters
 from bizproc import values as encoded
 from bizproc.activities.base import is_empty
 from bizproc.documents import DocumentError, Operation, document_providers
-from bizproc.fieldtypes import FieldValueError
 from bizproc.models import (
     UNFINISHED_RUN,
     Instance,
@@ -36,6 +35,13 @@ from bizproc.models import (
 )
 from bizproc.scenarios.editing import ScenarioRefused
 from bizproc.schemas import schema_fields
+
+
+def typed_parameters(schema: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's parameters, in Bitrix's wording for a scenario's; others are ignored."""
+    return start_parameters.convert(
+        schema, raw, required_message=_("The required parameter is empty: %(name)s.")
+    )
 
 
 def scenario_may_run(*, user: Any, scenario: Scenario, document_id: str) -> bool:
@@ -86,7 +92,10 @@ def scenarios_start(
         for code, field in schema_fields(version.parameters).items()
     ):
         raise ScenarioRefused(_("Smart scenario parameters are missing."))
-    typed = _typed_parameters(version.parameters, parameters or {})
+    try:
+        typed = typed_parameters(version.parameters, parameters or {})
+    except start_parameters.ParametersRefused as refused:
+        raise ScenarioRefused(refused.message, refused.errors) from None
     outcomes = []
     with transaction.atomic():
         for document_id in normalized:
@@ -107,25 +116,6 @@ def scenarios_start(
                 )
             )
     return outcomes
-
-
-def _typed_parameters(schema: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Converted parameter values; DOMAIN.md §3's messages for values that do not fit."""
-    errors, typed = {}, {}
-    for code, field in schema_fields(schema).items():
-        value = raw.get(code, schema[code].get("Default"))
-        try:
-            converted = dataclasses.replace(field, required=False).convert(value)
-        except FieldValueError as error:
-            errors[code] = error.message
-            continue
-        if field.required and converted in (None, "", []):
-            errors[code] = _("The required parameter is empty: %(name)s.") % {"name": field.name}
-            continue
-        typed[code] = converted
-    if errors:
-        raise ScenarioRefused(" ".join(errors.values()), errors)
-    return typed
 
 
 def run_queue(
