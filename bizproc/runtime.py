@@ -26,6 +26,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from bizproc import parameters as start_parameters
 from bizproc import values as encoded
 from bizproc.activities import activities
 from bizproc.activities.base import Activity, ActivityFault, Status, TerminateProcess
@@ -485,27 +486,6 @@ def _starter_locale(user: Any) -> Iterator[None]:
         yield
 
 
-def _convert_parameters(version: TemplateVersion, raw: Mapping[str, Any]) -> dict[str, Any]:
-    fields = schema_fields(version.parameters)
-    errors, typed = {}, {}
-    unknown = [key for key in raw if key not in fields]
-    for key in unknown:
-        errors[key] = _("Unknown parameter: %(name)s") % {"name": str(key)[:100]}
-    for code, field in fields.items():
-        value = raw.get(code, version.parameters[code].get("Default"))
-        try:
-            converted = field.convert(value)
-        except FieldValueError as error:
-            errors[code] = error.message
-            continue
-        if field.required and converted in (None, "", []):
-            errors[code] = _("The field '%(name)s' is required.") % {"name": field.name}
-        typed[code] = converted
-    if errors:
-        raise ProcessRefused(" ".join(errors.values()), errors)
-    return typed
-
-
 def workflow_start(
     *,
     template: Template,
@@ -549,7 +529,15 @@ def workflow_start(
     if check_rights and not allowed:
         raise ProcessRefused(_("You may not start processes on this item."))
     with _starter_locale(user):
-        typed = _convert_parameters(version, parameters or {})
+        try:
+            typed = start_parameters.convert(
+                version.parameters,
+                parameters or {},
+                required_message=_("The field '%(name)s' is required."),
+                unknown_message=_("Unknown parameter: %(name)s"),
+            )
+        except start_parameters.ParametersRefused as refused:
+            raise ProcessRefused(refused.message, refused.errors) from None
         limit = setting("STATE_LIMIT_BYTES", 1_048_576)
         if limit and _stored_size(encoded.encode(typed), limit=limit) > limit:
             raise ProcessRefused(

@@ -17,7 +17,14 @@ from django.urls import reverse
 
 from bizproc import scenarios, services
 from bizproc.bpt import BptContent, bpt_write
-from bizproc.models import Instance, InstanceStatus, ScenarioRun, Template, TemplateVersion
+from bizproc.models import (
+    Instance,
+    InstanceStatus,
+    Scenario,
+    ScenarioRun,
+    Template,
+    TemplateVersion,
+)
 from bizproc.runtime import workflow_start
 from bizproc.tree import root_node
 from crm.documents import DOCUMENT_TYPES
@@ -334,10 +341,10 @@ def test_a_scenario_import_reaching_deals_is_refused(lead_designer, admin, deal_
         "name": "Escalate",
         "robots": [start_script(deal_scenario.template_id, document_id="DEAL_2")],
     }
-    before = scenarios.Scenario.objects.count()
+    before = Scenario.objects.count()
     with pytest.raises(scenarios.ScenarioRefused, match="You may not design automation for Deals"):
         scenarios.scenario_import(data=export, user=lead_designer)
-    assert scenarios.Scenario.objects.count() == before
+    assert Scenario.objects.count() == before
     assert scenarios.scenario_import(data=export, user=admin).name == "Escalate"
 
 
@@ -479,7 +486,7 @@ def test_a_comment_written_as_someone_else_is_an_administrators_choice(lead_desi
 
     with pytest.raises(scenarios.ScenarioRefused, match="Only a CRM administrator"):
         save(lead_designer)
-    assert not scenarios.Scenario.objects.filter(name="Sign as boss").exists()
+    assert not Scenario.objects.filter(name="Sign as boss").exists()
     assert save(admin).name == "Sign as boss"
     robot["Properties"]["CommentUser"] = "{=Document:ASSIGNED_BY_ID}"  # anyone may choose
     assert save(lead_designer).name == "Sign as boss"

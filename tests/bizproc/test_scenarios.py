@@ -9,7 +9,7 @@ from django.db import connection
 
 from accounts.models import Notification
 from bizproc import scenarios
-from bizproc.models import Instance, InstanceStatus, RunStatus, ScenarioRun
+from bizproc.models import Instance, InstanceStatus, RunStatus, Scenario, ScenarioRun, Template
 from bizproc.runtime import workflow_start
 from bizproc.services import PublishRefused, template_publish
 from crm.documents import DOCUMENT_TYPES
@@ -505,13 +505,13 @@ def test_a_robot_under_a_condition_is_refused_and_nothing_is_saved(admin) -> Non
     sequence = exported["template"]["Children"][0]["Children"][0]
     sequence["Children"] = [node("IfElseActivity", children=[node("IfElseBranchActivity")])]
     del exported["robots"]
-    count = scenarios.Scenario.objects.count()
+    count = Scenario.objects.count()
 
     with pytest.raises(scenarios.ScenarioRefused) as refused:
         scenarios.scenario_import(data=json.dumps(exported), user=admin)
 
     assert refused.value.message == "Robots that run under a condition cannot be imported."
-    assert scenarios.Scenario.objects.count() == count
+    assert Scenario.objects.count() == count
 
 
 @pytest.mark.parametrize(
@@ -559,16 +559,16 @@ def test_bad_imports_are_refused_with_messages_and_save_nothing(admin, change, m
     change(data)
     before = (
         ScenarioRun.objects.count(),
-        scenarios.Scenario.objects.count(),
-        scenarios.Template.objects.count(),
+        Scenario.objects.count(),
+        Template.objects.count(),
     )
     with pytest.raises(scenarios.ScenarioRefused) as refused:
         scenarios.scenario_import(data=json.dumps(data), user=admin)
     assert message in refused.value.message
     assert (
         ScenarioRun.objects.count(),
-        scenarios.Scenario.objects.count(),
-        scenarios.Template.objects.count(),
+        Scenario.objects.count(),
+        Template.objects.count(),
     ) == before
 
 

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from bizproc import scenarios
+from bizproc.models import Scenario
 from bizproc.tree import find
 from tests.bizproc.builders import field
 from tests.designer.conftest import HTMX, draft
@@ -113,7 +114,7 @@ def test_scenario_import_command_creates_a_scenario(tmp_path, admin):
     admin.username = "irina"
     admin.save()
     call_command("scenario_import", str(path), "--user", "irina")
-    scenario = scenarios.Scenario.objects.get(name="Imported")
+    scenario = Scenario.objects.get(name="Imported")
     assert scenario.template.latest_version.parameters["Greeting"]["Default"] == "Hi"
 
     path.write_text("{}")
