@@ -1,9 +1,13 @@
 """What the template editor (``views``) and the smart scenario editor (``scenario_views``)
-share: the palette, the draft revision a form was drawn from, the block dialog (a scenario's
-robot is a block of its robots template, edited with the same dialog), the Start smart
-scenario dialog's parameters section, and a refused publication's problems by block.
+share: the edit protocol (``tree_edit``, ``EditOutcome``), the palette, the draft revision a
+form was drawn from, the block dialog (a scenario's robot is a block of its robots template,
+edited with the same dialog), the Start smart scenario dialog's parameters section, and a
+refused publication's problems by block.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +17,7 @@ from django.template.loader import render_to_string
 from bizproc.activities import activities
 from bizproc.activities.base import Category
 from bizproc.models import Template
-from bizproc.services import PublishRefused
+from bizproc.services import EditRefused, PublishRefused
 from bizproc.tree import find
 from bizproc.validation import block_warnings
 from designer import forms
@@ -21,6 +25,70 @@ from designer.access import designable_types
 
 # What answers a dialog's form once it is saved: the dialog gives way to its empty slot.
 CLOSED_DIALOG = '<div id="editor-dialog" hidden></div>'
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    """What an applied edit changed, for its editor to draw: where focus goes, what a screen
+    reader hears, and — where the editor draws them — only the changed part (``changes``), a
+    dialog that opens at once (``dialog``), or the dialog the edit was saved from closing."""
+
+    focus: str = ""
+    announce: str = ""
+    changes: str | None = None
+    dialog: Any = None
+    closing_dialog: bool = False
+    # The user's logged edit changed the draft just now (undo is possible, redo is not).
+    edited: bool = False
+
+
+@dataclass(frozen=True)
+class Editor[T]:
+    """One editor's side of the protocol: how it finds what a URL edits (403/404 otherwise),
+    draws an outcome, and answers a refusal — 409 with the current draft for a stale revision
+    (``StaleRevision``), 422 with the message otherwise; ``reapply`` says whether the refused
+    edit is kept to re-apply."""
+
+    load: Callable[[Any, int], T]
+    respond: Callable[[HttpRequest, T, EditOutcome], HttpResponse]
+    refuse: Callable[..., HttpResponse]
+
+
+type EditView[T] = Callable[..., EditOutcome | HttpResponse]
+
+
+def tree_edit[T](
+    editor: Editor[T], *, reapply: bool = True
+) -> Callable[[EditView[T]], Callable[..., HttpResponse]]:
+    """Turns ``view(request, edited, **kwargs)`` — which makes its edit through the services
+    and returns the ``EditOutcome`` (or a response of its own: a dialog, a redirect) — into a
+    view of ``pk``: the edited object is loaded, a refused edit answered the editor's way."""
+
+    def decorate(view: EditView[T]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+            edited = editor.load(request.user, pk)
+            try:
+                outcome = view(request, edited, **kwargs)
+            except EditRefused as refused:
+                return editor.refuse(request, edited, refused, reapply=reapply)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            return editor.respond(request, edited, outcome)
+
+        return wrapper
+
+    return decorate
+
+
+def dialog_refusal(edit: Callable[[], Any]) -> EditRefused | None:
+    """Makes an edit saved from a dialog, or says why not: a dialog shows the refusal by its
+    fields, kept open with what was posted (``tree_edit`` answers the edits that are not)."""
+    try:
+        edit()
+    except EditRefused as refused:
+        return refused
+    return None
 
 
 def create_form[F: forms.TemplateCreateForm](

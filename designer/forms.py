@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -757,3 +758,85 @@ def posted_schema(post: QueryDict, kind: str) -> tuple[dict[str, Any], list[Sche
         if row.type == FieldType.SELECT:
             schema[row.id]["Options"] = _options_from_text(row.options)
     return schema, rows, twice
+
+
+# The settings dialog's fields that are not schemas.
+SETTINGS = ("name", "description", "auto_execute")
+
+
+def _auto_execute(posted: str) -> int:
+    try:
+        return int(posted)
+    except ValueError:
+        return -1  # never a choice: the engine says to choose
+
+
+class _SchemaInput(forms.Widget):
+    """A schema's table of rows (``<kind>-<n>-<column>``), read as ``posted_schema`` reads it;
+    the dialog draws the rows itself."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return posted_schema(data, name)
+
+
+class SchemaField(forms.Field):
+    """Parameters, variables or constants: the schema in Bitrix's shape, refused when an ID is
+    given twice (the engine's schema check, which sees a mapping, cannot tell)."""
+
+    widget = _SchemaInput
+
+    def __init__(self) -> None:
+        super().__init__(required=False)
+
+    def clean(self, value: Any) -> dict[str, Any]:
+        schema, _rows, twice = value
+        if twice:
+            raise forms.ValidationError(twice)
+        return schema
+
+
+class TemplateSettingsForm(forms.Form):
+    """The settings dialog: name, description, auto-start and the typed schemas. What makes a
+    setting valid is the engine's (``template_settings_update``, whose ``Problem``s name these
+    fields): the form reads the posted values, refuses what the engine could not be given, and
+    shows the engine's refusal by its fields (``refuse``)."""
+
+    name = forms.CharField(required=False, strip=False)
+    description = forms.CharField(required=False, strip=False)
+    auto_execute = forms.CharField(required=False)
+    parameters = SchemaField()
+    variables = SchemaField()
+    constants = SchemaField()
+
+    def __init__(self, data: QueryDict | None = None, *, template: Template) -> None:
+        super().__init__(data)
+        self.template = template
+
+    def clean_auto_execute(self) -> int:
+        return _auto_execute(self.cleaned_data["auto_execute"])
+
+    def refuse(self, messages: Iterable[tuple[str, str]]) -> None:
+        """Shows ``(field, message)`` refusals (no field: the whole form's) by their fields."""
+        for name, message in messages:
+            self.add_error(name if name in self.fields else None, message)
+
+    def values(self) -> dict[str, Any]:
+        """The name, description and auto-start to show: as posted, else the template's."""
+        if not self.is_bound:
+            return {key: getattr(self.template, key) for key in SETTINGS}
+        # Not ``cleaned_data``: a field the engine refused has left it.
+        values = {key: self.data.get(key, "") for key in SETTINGS}
+        return values | {"auto_execute": _auto_execute(values["auto_execute"])}
+
+    def rows(self, kind: str) -> list[SchemaRow]:
+        """A schema's rows to show: as posted, else the template's."""
+        if self.is_bound:
+            return posted_schema(self.data, kind)[1]
+        return schema_rows(getattr(self.template, kind))
+
+    def errors_by_field(self) -> dict[str, list[str]]:
+        """The messages by field, the whole form's under ``""``."""
+        return {
+            "" if key == NON_FIELD_ERRORS else key: list(messages)
+            for key, messages in self.errors.items()
+        }

@@ -11,6 +11,7 @@ either way nothing was changed. Only users with the "design automation" right on
 document type get past ``access.editable_template`` (403 otherwise).
 """
 
+from collections.abc import Callable
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -58,12 +59,16 @@ from designer.access import (
 from designer.drawing import draw, draw_card, draw_changes, focus_after_delete, place_of
 from designer.editing import (
     CLOSED_DIALOG,
+    Editor,
+    EditOutcome,
     block_dialog_context,
     create_form,
+    dialog_refusal,
     palette,
     posted_revision,
     problems_by_block,
     start_parameters_section,
+    tree_edit,
 )
 from designer.services import (
     draft_edit,
@@ -336,13 +341,13 @@ def _conflict_message(conflict: dict[str, Any]) -> str:
 
 
 def _refused(
-    request: HttpRequest, template: Template, refused: EditRefused, *, keep: bool = True
+    request: HttpRequest, template: Template, refused: EditRefused, *, reapply: bool
 ) -> HttpResponse:
-    """A stale revision shows the current tree with the refused edit kept to re-apply (unless
-    not ``keep``); any other refusal says why (a re-applied edit that no longer fits says so)."""
+    """A stale revision shows the current tree with the refused edit kept to re-apply (with
+    ``reapply``); any other refusal says why (a re-applied edit that no longer fits says so)."""
     if isinstance(refused, StaleRevision):
         return _tree_response(
-            request, template, conflict=_conflict(request, template, keep=keep), status=409
+            request, template, conflict=_conflict(request, template, keep=reapply), status=409
         )
     template.refresh_from_db()
     message = refused.message
@@ -370,36 +375,52 @@ def _new_properties(tree: Node, parent: str, type_: str) -> dict[str, Any]:
     return {}
 
 
-@login_required
-@require_POST
-def block_create(request: HttpRequest, pk: int) -> HttpResponse:
-    """Inserts a block where it was dropped (or chosen from an "Add block here" menu)."""
-    template = editable_template(request.user, pk)
-    parent, type_ = request.POST.get("parent", ""), request.POST.get("type", "")
+def _logged[T](request: HttpRequest, template: Template, service: Callable[..., T], **kw: Any) -> T:
+    """``service``'s edit of the draft at the posted revision, logged for the user's undo."""
     revision = posted_revision(request)
-    try:
-        name = draft_edit(
-            template=template,
-            revision=revision,
-            user=request.user,
-            edit=lambda: services.tree_insert(
-                template=template,
-                revision=revision,
-                parent=parent,
-                index=request.POST.get("index"),
-                type=type_,
-                properties=_new_properties(template.tree, parent, type_),
-                user=request.user,
-            ),
-        )
-    except EditRefused as refused:
-        return _refused(request, template, refused)
-    activity = activities.for_node(_node(template, name))
-    # Its dialog opens at once, unless it has nothing to set but its title.
-    configurable = any(prop.name != "Title" for prop in activity.properties)
+    return draft_edit(
+        template=template,
+        revision=revision,
+        user=request.user,
+        edit=lambda: service(template=template, revision=revision, user=request.user, **kw),
+    )
+
+
+def _respond(request: HttpRequest, template: Template, outcome: EditOutcome) -> HttpResponse:
     return _tree_response(
         request,
         template,
+        focus=outcome.focus,
+        announce=outcome.announce,
+        dialog=outcome.dialog,
+        closing_dialog=outcome.closing_dialog,
+        changes=outcome.changes,
+        edited=outcome.edited,
+    )
+
+
+TEMPLATES = Editor(load=editable_template, respond=_respond, refuse=_refused)
+
+
+@login_required
+@require_POST
+@tree_edit(TEMPLATES)
+def block_create(request: HttpRequest, template: Template) -> EditOutcome:
+    """Inserts a block where it was dropped (or chosen from an "Add block here" menu)."""
+    parent, type_ = request.POST.get("parent", ""), request.POST.get("type", "")
+    name = _logged(
+        request,
+        template,
+        services.tree_insert,
+        parent=parent,
+        index=request.POST.get("index"),
+        type=type_,
+        properties=_new_properties(template.tree, parent, type_),
+    )
+    activity = activities.for_node(_node(template, name))
+    # Its dialog opens at once, unless it has nothing to set but its title.
+    configurable = any(prop.name != "Title" for prop in activity.properties)
+    return EditOutcome(
         focus=f"block:{name}",
         announce=_("“%(title)s” added.") % {"title": activity.display_title},
         dialog=forms.BlockForm.for_block(activity=activity, template=template, user=request.user)
@@ -412,16 +433,16 @@ def block_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+@tree_edit(TEMPLATES)
+def block_move(request: HttpRequest, template: Template, name: str) -> EditOutcome:
     """Moves a block one place up or down among its siblings (``direction``), or to an
     insertion point (``parent`` and ``index`` as drawn, counting the block where it is)."""
-    template = editable_template(request.user, pk)
     found = find(template.tree, name)
     if found is None or found[1] is None:
-        gone = EditRefused(_("There is no block %(name)s in this template.") % {"name": name})
         # Gone since the page was drawn: that is a conflict to show, not a crafted request.
-        stale = found is None and posted_revision(request) != template.revision
-        return _refused(request, template, StaleRevision(template) if stale else gone)
+        if found is None and posted_revision(request) != template.revision:
+            raise StaleRevision(template)
+        raise EditRefused(_("There is no block %(name)s in this template.") % {"name": name})
     node, parent = found
     siblings = [child.get("Name") for child in parent.get("Children") or []]
     position = siblings.index(name)
@@ -433,36 +454,17 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         try:
             index = int(request.POST.get("index", ""))
         except ValueError:
-            return _refused(request, template, EditRefused(_("The position is not valid.")))
+            raise EditRefused(_("The position is not valid.")) from None
         if target == parent["Name"] and index > position:
             index -= 1  # the service counts places once the block has left its own
     before = place_of(template.tree, name)
-    revision = posted_revision(request)
-    try:
-        draft_edit(
-            template=template,
-            revision=revision,
-            user=request.user,
-            edit=lambda: services.tree_move(
-                template=template,
-                revision=revision,
-                name=name,
-                parent=target,
-                index=index,
-                user=request.user,
-            ),
-        )
-    except EditRefused as refused:
-        return _refused(request, template, refused)
-    title = activities.for_node(node).display_title
+    _logged(request, template, services.tree_move, name=name, parent=target, index=index)
     changes = None
     if before is not None:
         changes = draw_changes(template.tree, template_pk=template.pk, name=name, before=before)
-    return _tree_response(
-        request,
-        template,
+    return EditOutcome(
         focus=f"block:{name}",
-        announce=_("“%(title)s” moved.") % {"title": title},
+        announce=_("“%(title)s” moved.") % {"title": activities.for_node(node).display_title},
         changes=changes,
         edited=True,
     )
@@ -470,24 +472,11 @@ def block_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def block_duplicate(request: HttpRequest, pk: int, name: str) -> HttpResponse:
-    template = editable_template(request.user, pk)
-    revision = posted_revision(request)
-    try:
-        copy = draft_edit(
-            template=template,
-            revision=revision,
-            user=request.user,
-            edit=lambda: services.tree_duplicate(
-                template=template, revision=revision, name=name, user=request.user
-            ),
-        )
-    except EditRefused as refused:
-        return _refused(request, template, refused)
+@tree_edit(TEMPLATES)
+def block_duplicate(request: HttpRequest, template: Template, name: str) -> EditOutcome:
+    copy = _logged(request, template, services.tree_duplicate, name=name)
     title = activities.for_node(_node(template, copy)).display_title
-    return _tree_response(
-        request,
-        template,
+    return EditOutcome(
         focus=f"block:{copy}",
         announce=_("“%(title)s” duplicated.") % {"title": title},
         changes=draw_changes(template.tree, template_pk=template.pk, name=copy, before=None),
@@ -497,33 +486,20 @@ def block_duplicate(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def block_delete(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+@tree_edit(TEMPLATES)
+def block_delete(request: HttpRequest, template: Template, name: str) -> EditOutcome:
     """Deletes a block (with what it holds); focus goes to the block that took its place."""
-    template = editable_template(request.user, pk)
     found = find(template.tree, name)
     title = activities.for_node(found[0]).display_title if found else name
     focus = focus_after_delete(template.tree, name)
     before = place_of(template.tree, name)
-    revision = posted_revision(request)
-    try:
-        draft_edit(
-            template=template,
-            revision=revision,
-            user=request.user,
-            edit=lambda: services.tree_delete(
-                template=template, revision=revision, name=name, user=request.user
-            ),
-        )
-    except EditRefused as refused:
-        return _refused(request, template, refused)
+    _logged(request, template, services.tree_delete, name=name)
     changes = None
     if before is not None:
         changes = draw_changes(
             template.tree, template_pk=template.pk, name=name, before=before, removed=True
         )
-    return _tree_response(
-        request,
-        template,
+    return EditOutcome(
         focus=focus,
         announce=_("“%(title)s” deleted.") % {"title": title},
         changes=changes,
@@ -533,27 +509,21 @@ def block_delete(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def template_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    """Undoes the user's newest edit of this template not yet undone (Ctrl+Z)."""
-    template = editable_template(request.user, pk)
-    try:
-        draft_undo(template=template, revision=posted_revision(request), user=request.user)
-    except EditRefused as refused:
-        # Undo is of the page's state: on a newer one, press it again if it still applies.
-        return _refused(request, template, refused, keep=False)
-    return _tree_response(request, template, focus="history:undo", announce=_("Undone."))
+@tree_edit(TEMPLATES, reapply=False)
+def template_undo(request: HttpRequest, template: Template) -> EditOutcome:
+    """Undoes the user's newest edit of this template not yet undone (Ctrl+Z). Undo is of the
+    page's state, so a stale one is not kept: on a newer state, press it again if it applies."""
+    draft_undo(template=template, revision=posted_revision(request), user=request.user)
+    return EditOutcome(focus="history:undo", announce=_("Undone."))
 
 
 @login_required
 @require_POST
-def template_redo(request: HttpRequest, pk: int) -> HttpResponse:
+@tree_edit(TEMPLATES, reapply=False)
+def template_redo(request: HttpRequest, template: Template) -> EditOutcome:
     """Redoes the edit the user undid last (Ctrl+Shift+Z)."""
-    template = editable_template(request.user, pk)
-    try:
-        draft_redo(template=template, revision=posted_revision(request), user=request.user)
-    except EditRefused as refused:
-        return _refused(request, template, refused, keep=False)
-    return _tree_response(request, template, focus="history:redo", announce=_("Redone."))
+    draft_redo(template=template, revision=posted_revision(request), user=request.user)
+    return EditOutcome(focus="history:redo", announce=_("Redone."))
 
 
 def _tree_oob(request: HttpRequest, template: Template) -> str:
@@ -595,10 +565,10 @@ def _dialog_html(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def block_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+@tree_edit(TEMPLATES)
+def block_update(request: HttpRequest, template: Template, name: str) -> EditOutcome | HttpResponse:
     """A block's dialog, generated from its activity's property schema; saving replaces the
     block's properties through ``tree_update``, whose problems show next to their fields."""
-    template = editable_template(request.user, pk)
     if request.method == "POST" and find(template.tree, name) is None:
         # Deleted meanwhile (by someone else): the dialog gives way to the tree as it is.
         gone = _("There is no block %(name)s in this template.") % {"name": name}
@@ -621,33 +591,26 @@ def block_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             form.show_posted(request.POST, [(k, m) for k, ms in refusals.items() for m in ms])
             status = 422
         else:
-            try:
-                draft_edit(
-                    template=template,
-                    revision=revision,
-                    user=request.user,
-                    edit=lambda: services.tree_update(
-                        template=template,
-                        revision=revision,
-                        name=name,
-                        properties=form.properties(request.POST),
-                        user=request.user,
-                    ),
+            properties = form.properties(request.POST)
+            refused = dialog_refusal(
+                lambda: _logged(
+                    request, template, services.tree_update, name=name, properties=properties
                 )
-            except StaleRevision as refused:
+            )
+            if isinstance(refused, StaleRevision):
                 form.show_posted(request.POST, [("", _stale_dialog_message(request, template))])
                 revision, status, stale = refused.template.revision, 409, True
-            except EditRefused as refused:
+            elif refused is not None:
                 problems = [(p.parameter, p.message) for p in refused.problems]
                 form.show_posted(request.POST, problems or [("", refused.message)])
                 status = 422
+            elif not request.htmx:
+                return redirect(
+                    reverse("designer:template-edit", args=[template.pk]) + f"#block-{name}"
+                )
             else:
-                if not request.htmx:
-                    return redirect(reverse("designer:template-edit", args=[pk]) + f"#block-{name}")
                 title = request.POST.get("Title") or activity.display_title
-                return _tree_response(
-                    request,
-                    template,
+                return EditOutcome(
                     focus=f"block:{name}",
                     announce=_("“%(title)s” saved.") % {"title": title},
                     closing_dialog=True,
@@ -672,64 +635,33 @@ def scenario_parameters(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def template_settings(request: HttpRequest, pk: int) -> HttpResponse:
+@tree_edit(TEMPLATES)
+def template_settings(request: HttpRequest, template: Template) -> EditOutcome | HttpResponse:
     """Name, description, auto-start and the typed parameters, variables and constants."""
-    template = editable_template(request.user, pk)
-    values: dict[str, Any] = {
-        "name": template.name,
-        "description": template.description,
-        "auto_execute": template.auto_execute,
-    }
-    rows = {kind: forms.schema_rows(getattr(template, kind)) for kind in forms.SCHEMA_KINDS}
-    errors: dict[str, list[str]] = {}
+    form = forms.TemplateSettingsForm(
+        request.POST if request.method == "POST" else None, template=template
+    )
     revision, status, stale = template.revision, 200, False
-    if request.method == "POST":
-        revision = posted_revision(request)
-        try:
-            auto_execute = int(request.POST.get("auto_execute", ""))
-        except ValueError:
-            auto_execute = -1
-        values = {
-            "name": request.POST.get("name", ""),
-            "description": request.POST.get("description", ""),
-            "auto_execute": auto_execute,
-        }
-        schemas = {}
-        for kind in forms.SCHEMA_KINDS:
-            schemas[kind], rows[kind], twice = forms.posted_schema(request.POST, kind)
-            if twice:
-                errors[kind] = twice
-        status = 422
-        if not errors:
-            try:
-                draft_edit(
-                    template=template,
-                    revision=revision,
-                    user=request.user,
-                    edit=lambda: template_settings_update(
-                        template=template,
-                        revision=revision,
-                        user=request.user,
-                        **values,
-                        **schemas,
-                    ),
-                )
-            except StaleRevision as refused:
-                errors[""] = [_stale_dialog_message(request, template)]
+    if form.is_bound:
+        revision, status = posted_revision(request), 422
+        if form.is_valid():
+            cleaned = form.cleaned_data
+            refused = dialog_refusal(
+                lambda: _logged(request, template, template_settings_update, **cleaned)
+            )
+            if isinstance(refused, StaleRevision):
+                form.refuse([("", _stale_dialog_message(request, template))])
                 revision, status, stale = refused.template.revision, 409, True
-            except EditRefused as refused:
-                for problem in refused.problems or [Problem("", "", refused.message)]:
-                    errors.setdefault(problem.parameter, []).append(problem.message)
+            elif refused is not None:
+                problems = refused.problems or [Problem("", "", refused.message)]
+                form.refuse((problem.parameter, problem.message) for problem in problems)
+            elif not request.htmx:
+                return redirect("designer:template-edit", pk=template.pk)
             else:
-                if not request.htmx:
-                    return redirect("designer:template-edit", pk=pk)
-                response = _tree_response(
-                    request,
-                    template,
-                    focus="settings",
-                    announce=_("Settings saved."),
-                    closing_dialog=True,
+                outcome = EditOutcome(
+                    focus="settings", announce=_("Settings saved."), closing_dialog=True
                 )
+                response = _respond(request, template, outcome)
                 head = render_to_string(
                     "designer/template_editor.html#editor-head",
                     _editor_context(template, oob=True),
@@ -737,13 +669,14 @@ def template_settings(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 response.content += head.encode()
                 return response
+    errors = form.errors_by_field()
     context = {
         "template": template,
         "revision": revision,
-        "values": values,
+        "values": form.values(),
         "errors": errors,
         "sections": [
-            {"kind": kind, "title": title, "rows": rows[kind], "errors": errors.get(kind, [])}
+            {"kind": kind, "title": title, "rows": form.rows(kind), "errors": errors.get(kind, [])}
             for kind, title in (
                 ("parameters", _("Parameters")),
                 ("variables", _("Variables")),
