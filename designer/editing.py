@@ -81,9 +81,9 @@ def tree_edit[T](
     return decorate
 
 
-def dialog_refusal(edit: Callable[[], Any]) -> EditRefused | None:
-    """Makes an edit saved from a dialog, or says why not: a dialog shows the refusal by its
-    fields, kept open with what was posted (``tree_edit`` answers the edits that are not)."""
+def refusal_of(edit: Callable[[], Any]) -> EditRefused | None:
+    """Makes an edit saved from a dialog or panel, or says why not: the dialog shows the
+    refusal in place, by its fields, with what was posted (``tree_edit`` answers the rest)."""
     try:
         edit()
     except EditRefused as refused:

@@ -39,12 +39,16 @@ from designer.access import designable_types, may_design, provider_of
 from designer.drawing import draw, focus_after_delete
 from designer.editing import (
     CLOSED_DIALOG,
+    Editor,
+    EditOutcome,
     block_dialog_context,
     create_form,
     palette,
     posted_revision,
     problems_by_block,
+    refusal_of,
     start_parameters_section,
+    tree_edit,
 )
 
 # The parameter dialog's inputs are one row of the settings panel's schema table, so that the
@@ -240,8 +244,26 @@ def _tree_response(
     return HttpResponse(html, status=status)
 
 
-def _refused(request: HttpRequest, scenario: Scenario, refused: EditRefused) -> HttpResponse:
+def _respond(request: HttpRequest, scenario: Scenario, outcome: EditOutcome) -> HttpResponse:
+    return _tree_response(
+        request,
+        scenario,
+        focus=outcome.focus,
+        announce=outcome.announce,
+        dialog=outcome.dialog or "",
+        closing_dialog=outcome.closing_dialog,
+    )
+
+
+def _refused(
+    request: HttpRequest, scenario: Scenario, refused: EditRefused, *, reapply: bool
+) -> HttpResponse:
+    """The draft as it is, with why the edit was refused (a scenario keeps no edit to
+    re-apply: ``reapply`` is the template editor's)."""
     return _tree_response(request, scenario, error=_message(refused), status=_status(refused))
+
+
+SCENARIOS = Editor(load=_editable_scenario, respond=_respond, refuse=_refused)
 
 
 @login_required
@@ -254,11 +276,12 @@ def scenario_settings(request: HttpRequest, pk: int) -> HttpResponse:
         "description": request.POST.get("description", ""),
         "active": request.POST.get("active") == "1",
     }
-    try:
-        scenarios.scenario_settings_update(
+    refused = refusal_of(
+        lambda: scenarios.scenario_settings_update(
             scenario=scenario, revision=posted_revision(request), user=request.user, **values
         )
-    except EditRefused as refused:
+    )
+    if refused is not None:
         context = _editor_context(scenario, settings_error=_message(refused), values=values)
         return render(
             request,
@@ -395,10 +418,12 @@ def _parameter_dialog(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def scenario_parameter(request: HttpRequest, pk: int, code: str = "") -> HttpResponse:
+@tree_edit(SCENARIOS)
+def scenario_parameter(
+    request: HttpRequest, scenario: Scenario, code: str = ""
+) -> EditOutcome | HttpResponse:
     """A start parameter's dialog (a new one without ``code``). Changing the type, the options
     or "multiple" fetches the default value's input again for them (``#parameter-typed``)."""
-    scenario = _editable_scenario(request.user, pk)
     parameters = scenario.template.parameters or {}
     if code and code not in parameters:
         raise Http404
@@ -438,8 +463,8 @@ def scenario_parameter(request: HttpRequest, pk: int, code: str = "") -> HttpRes
             errors=[_("Enter the parameter's ID and name.")],
             status=422,
         )
-    try:
-        scenarios.scenario_parameter_save(
+    refused = refusal_of(
+        lambda: scenarios.scenario_parameter_save(
             scenario=scenario,
             revision=revision,
             user=request.user,
@@ -447,7 +472,8 @@ def scenario_parameter(request: HttpRequest, pk: int, code: str = "") -> HttpRes
             entry=entry,
             replaces=code,
         )
-    except EditRefused as refused:
+    )
+    if refused is not None:
         return _parameter_dialog(
             request,
             scenario,
@@ -459,11 +485,9 @@ def scenario_parameter(request: HttpRequest, pk: int, code: str = "") -> HttpRes
             status=_status(refused),
         )
     if not request.htmx:
-        url = reverse("designer:scenario-edit", args=[pk])
+        url = reverse("designer:scenario-edit", args=[scenario.pk])
         return redirect(f"{url}#block-parameter-{posted.id}")
-    return _tree_response(
-        request,
-        scenario,
+    return EditOutcome(
         focus=f"block:parameter-{posted.id}",
         announce=_("“%(title)s” saved.") % {"title": posted.name or posted.id},
         closing_dialog=True,
@@ -472,27 +496,21 @@ def scenario_parameter(request: HttpRequest, pk: int, code: str = "") -> HttpRes
 
 @login_required
 @require_POST
-def scenario_parameter_move(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+@tree_edit(SCENARIOS)
+def scenario_parameter_move(request: HttpRequest, scenario: Scenario, code: str) -> EditOutcome:
     """Moves a parameter one place up or down (``direction``)."""
-    scenario = _editable_scenario(request.user, pk)
     order = list(scenario.template.parameters or {})
     direction = request.POST.get("direction")
     if code not in order or direction not in ("up", "down"):
-        return _refused(request, scenario, EditRefused(_("The position is not valid.")))
-    index = order.index(code) + (-1 if direction == "up" else 1)
-    try:
-        scenarios.scenario_parameter_move(
-            scenario=scenario,
-            revision=posted_revision(request),
-            user=request.user,
-            code=code,
-            index=index,
-        )
-    except EditRefused as refused:
-        return _refused(request, scenario, refused)
-    return _tree_response(
-        request,
-        scenario,
+        raise EditRefused(_("The position is not valid."))
+    scenarios.scenario_parameter_move(
+        scenario=scenario,
+        revision=posted_revision(request),
+        user=request.user,
+        code=code,
+        index=order.index(code) + (-1 if direction == "up" else 1),
+    )
+    return EditOutcome(
         focus=f"block:parameter-{code}",
         announce=_("“%(title)s” moved.") % {"title": _parameter_title(scenario, code)},
     )
@@ -505,9 +523,9 @@ def _parameter_title(scenario: Scenario, code: str) -> str:
 
 @login_required
 @require_POST
-def scenario_parameter_delete(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+@tree_edit(SCENARIOS)
+def scenario_parameter_delete(request: HttpRequest, scenario: Scenario, code: str) -> EditOutcome:
     """Deletes a parameter; focus goes to the next one, else the previous, else "Add"."""
-    scenario = _editable_scenario(request.user, pk)
     order = list(scenario.template.parameters or {})
     title = _parameter_title(scenario, code)
     focus = "slot:parameters:new"
@@ -515,15 +533,10 @@ def scenario_parameter_delete(request: HttpRequest, pk: int, code: str) -> HttpR
         position = order.index(code)
         neighbour = order[position + 1] if position + 1 < len(order) else order[position - 1]
         focus = f"block:parameter-{neighbour}"
-    try:
-        scenarios.scenario_parameter_delete(
-            scenario=scenario, revision=posted_revision(request), user=request.user, code=code
-        )
-    except EditRefused as refused:
-        return _refused(request, scenario, refused)
-    return _tree_response(
-        request, scenario, focus=focus, announce=_("“%(title)s” deleted.") % {"title": title}
+    scenarios.scenario_parameter_delete(
+        scenario=scenario, revision=posted_revision(request), user=request.user, code=code
     )
+    return EditOutcome(focus=focus, announce=_("“%(title)s” deleted.") % {"title": title})
 
 
 # ---- robots ------------------------------------------------------------------------------
@@ -565,20 +578,17 @@ def _robot_dialog_context(
 
 @login_required
 @require_POST
-def scenario_robot_create(request: HttpRequest, pk: int) -> HttpResponse:
+@tree_edit(SCENARIOS)
+def scenario_robot_create(request: HttpRequest, scenario: Scenario) -> EditOutcome:
     """Adds a robot where it was dropped, chosen from "Add robot here" or pressed in the
     palette; its dialog opens at once."""
-    scenario = _editable_scenario(request.user, pk)
-    try:
-        name = scenarios.scenario_robot_add(
-            scenario=scenario,
-            revision=posted_revision(request),
-            user=request.user,
-            robot_type=request.POST.get("type", ""),
-            index=_position(request),
-        )
-    except EditRefused as refused:
-        return _refused(request, scenario, refused)
+    name = scenarios.scenario_robot_add(
+        scenario=scenario,
+        revision=posted_revision(request),
+        user=request.user,
+        robot_type=request.POST.get("type", ""),
+        index=_position(request),
+    )
     scenario.template.refresh_from_db()
     activity = activities.for_node(_robot(scenario, name))
     form = forms.BlockForm.for_block(
@@ -588,9 +598,7 @@ def scenario_robot_create(request: HttpRequest, pk: int) -> HttpResponse:
     dialog = render_to_string(
         "designer/block_dialog.html#block-dialog", context | {"oob": True}, request
     )
-    return _tree_response(
-        request,
-        scenario,
+    return EditOutcome(
         focus=f"block:{name}",
         announce=_("“%(title)s” added.") % {"title": activity.display_title},
         dialog=dialog,
@@ -599,10 +607,12 @@ def scenario_robot_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def scenario_robot_update(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+@tree_edit(SCENARIOS)
+def scenario_robot_update(
+    request: HttpRequest, scenario: Scenario, name: str
+) -> EditOutcome | HttpResponse:
     """A robot's dialog: the template editor's block dialog for its activity; saving replaces
     the robot's settings, whose problems show next to their fields."""
-    scenario = _editable_scenario(request.user, pk)
     activity = activities.for_node(_robot(scenario, name))
     form = forms.BlockForm.for_block(
         activity=activity, template=scenario.template, user=request.user
@@ -615,25 +625,25 @@ def scenario_robot_update(request: HttpRequest, pk: int, name: str) -> HttpRespo
             form.show_posted(request.POST, [(k, m) for k, ms in refusals.items() for m in ms])
             status = 422
         else:
-            try:
-                scenarios.scenario_robot_update(
+            refused = refusal_of(
+                lambda: scenarios.scenario_robot_update(
                     scenario=scenario,
                     revision=revision,
                     user=request.user,
                     name=name,
                     properties=form.properties(request.POST),
                 )
-            except EditRefused as refused:
+            )
+            if refused is not None:
                 problems = [(p.parameter, p.message) for p in refused.problems]
                 form.show_posted(request.POST, problems or [("", _message(refused))])
                 status = _status(refused)
+            elif not request.htmx:
+                url = reverse("designer:scenario-edit", args=[scenario.pk])
+                return redirect(f"{url}#block-{name}")
             else:
-                if not request.htmx:
-                    return redirect(reverse("designer:scenario-edit", args=[pk]) + f"#block-{name}")
                 title = request.POST.get("Title") or activity.display_title
-                return _tree_response(
-                    request,
-                    scenario,
+                return EditOutcome(
                     focus=f"block:{name}",
                     announce=_("“%(title)s” saved.") % {"title": title},
                     closing_dialog=True,
@@ -645,33 +655,28 @@ def scenario_robot_update(request: HttpRequest, pk: int, name: str) -> HttpRespo
 
 @login_required
 @require_POST
-def scenario_robot_move(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+@tree_edit(SCENARIOS)
+def scenario_robot_move(request: HttpRequest, scenario: Scenario, name: str) -> EditOutcome:
     """Moves a robot one place up or down (``direction``), or to an insertion point
     (``index`` as drawn, counting the robot where it is)."""
-    scenario = _editable_scenario(request.user, pk)
     robot = _robot(scenario, name)
     order = [child.get("Name") for child in scenario.template.tree.get("Children") or []]
     position = order.index(name)
     direction = request.POST.get("direction")
-    try:
-        if direction in ("up", "down"):
-            index = position + (-1 if direction == "up" else 1)
-        else:
-            index = _position(request)
-            if index > position:
-                index -= 1  # the service counts places once the robot has left its own
-        scenarios.scenario_robot_move(
-            scenario=scenario,
-            revision=posted_revision(request),
-            user=request.user,
-            name=name,
-            index=index,
-        )
-    except EditRefused as refused:
-        return _refused(request, scenario, refused)
-    return _tree_response(
-        request,
-        scenario,
+    if direction in ("up", "down"):
+        index = position + (-1 if direction == "up" else 1)
+    else:
+        index = _position(request)
+        if index > position:
+            index -= 1  # the service counts places once the robot has left its own
+    scenarios.scenario_robot_move(
+        scenario=scenario,
+        revision=posted_revision(request),
+        user=request.user,
+        name=name,
+        index=index,
+    )
+    return EditOutcome(
         focus=f"block:{name}",
         announce=_("“%(title)s” moved.") % {"title": activities.for_node(robot).display_title},
     )
@@ -679,20 +684,15 @@ def scenario_robot_move(request: HttpRequest, pk: int, name: str) -> HttpRespons
 
 @login_required
 @require_POST
-def scenario_robot_delete(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+@tree_edit(SCENARIOS)
+def scenario_robot_delete(request: HttpRequest, scenario: Scenario, name: str) -> EditOutcome:
     """Deletes a robot; focus goes to the robot that took its place."""
-    scenario = _editable_scenario(request.user, pk)
     title = activities.for_node(_robot(scenario, name)).display_title
     focus = focus_after_delete(scenario.template.tree, name)
-    try:
-        scenarios.scenario_robot_delete(
-            scenario=scenario, revision=posted_revision(request), user=request.user, name=name
-        )
-    except EditRefused as refused:
-        return _refused(request, scenario, refused)
-    return _tree_response(
-        request, scenario, focus=focus, announce=_("“%(title)s” deleted.") % {"title": title}
+    scenarios.scenario_robot_delete(
+        scenario=scenario, revision=posted_revision(request), user=request.user, name=name
     )
+    return EditOutcome(focus=focus, announce=_("“%(title)s” deleted.") % {"title": title})
 
 
 @login_required

@@ -63,10 +63,10 @@ from designer.editing import (
     EditOutcome,
     block_dialog_context,
     create_form,
-    dialog_refusal,
     palette,
     posted_revision,
     problems_by_block,
+    refusal_of,
     start_parameters_section,
     tree_edit,
 )
@@ -591,10 +591,13 @@ def block_update(request: HttpRequest, template: Template, name: str) -> EditOut
             form.show_posted(request.POST, [(k, m) for k, ms in refusals.items() for m in ms])
             status = 422
         else:
-            properties = form.properties(request.POST)
-            refused = dialog_refusal(
+            refused = refusal_of(
                 lambda: _logged(
-                    request, template, services.tree_update, name=name, properties=properties
+                    request,
+                    template,
+                    services.tree_update,
+                    name=name,
+                    properties=form.properties(request.POST),
                 )
             )
             if isinstance(refused, StaleRevision):
@@ -646,7 +649,7 @@ def template_settings(request: HttpRequest, template: Template) -> EditOutcome |
         revision, status = posted_revision(request), 422
         if form.is_valid():
             cleaned = form.cleaned_data
-            refused = dialog_refusal(
+            refused = refusal_of(
                 lambda: _logged(request, template, template_settings_update, **cleaned)
             )
             if isinstance(refused, StaleRevision):
