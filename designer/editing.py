@@ -8,7 +8,7 @@ refused publication's problems by block.
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, Protocol
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -42,6 +42,14 @@ class EditOutcome:
     edited: bool = False
 
 
+class Refuse[T](Protocol):
+    """How an editor answers a refused edit of ``edited``."""
+
+    def __call__(
+        self, request: HttpRequest, edited: T, refused: EditRefused, *, reapply: bool
+    ) -> HttpResponse: ...
+
+
 @dataclass(frozen=True)
 class Editor[T]:
     """One editor's side of the protocol: how it finds what a URL edits (403/404 otherwise),
@@ -51,20 +59,20 @@ class Editor[T]:
 
     load: Callable[[Any, int], T]
     respond: Callable[[HttpRequest, T, EditOutcome], HttpResponse]
-    refuse: Callable[..., HttpResponse]
+    refuse: Refuse[T]
 
 
-type EditView[T] = Callable[..., EditOutcome | HttpResponse]
+type EditView = Callable[..., EditOutcome | HttpResponse]
 
 
 def tree_edit[T](
     editor: Editor[T], *, reapply: bool = True
-) -> Callable[[EditView[T]], Callable[..., HttpResponse]]:
+) -> Callable[[EditView], Callable[..., HttpResponse]]:
     """Turns ``view(request, edited, **kwargs)`` — which makes its edit through the services
     and returns the ``EditOutcome`` (or a response of its own: a dialog, a redirect) — into a
     view of ``pk``: the edited object is loaded, a refused edit answered the editor's way."""
 
-    def decorate(view: EditView[T]) -> Callable[..., HttpResponse]:
+    def decorate(view: EditView) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
             edited = editor.load(request.user, pk)

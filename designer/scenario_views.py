@@ -1,14 +1,15 @@
 """The smart scenario editor: the list of scenarios by entity type, a new scenario, and the
 editor — settings, the start parameters, the robots, publishing.
 
-A scenario is edited as a template is: every edit goes to the draft of its robots template with
-the revision the page was drawn from, and the response draws the draft again (``#tree``: the
-parameters and the robots) with where focus goes next. The robots are edited with the template
-editor's markup and script (palette, "Add robot here", drag and drop, Enter / Delete /
-Alt+arrows on a card) and its block dialogs; the parameters one dialog per parameter, whose
-default value input follows the chosen type. A refused edit answers 422 with the message, a
-stale revision 409; either way nothing changed. Only users with the "design automation" right
-on a scenario's document type get past ``_editable_scenario`` (403 otherwise).
+A scenario is edited as a template is (``editing.tree_edit``): every edit goes to the draft of
+its robots template with the revision the page was drawn from, and the response draws the draft
+again (``#tree``: the parameters and the robots) with where focus goes next. The robots are
+edited with the template editor's markup and script (palette, "Add robot here", drag and drop,
+Enter / Delete / Alt+arrows on a card) and its block dialogs; the parameters one dialog per
+parameter, whose default value input follows the chosen type. A refused edit answers 422 with
+the message, a stale revision 409; either way nothing changed. Only users with the "design
+automation" right on a scenario's document type get past ``_editable_scenario`` (403
+otherwise).
 """
 
 from dataclasses import dataclass

@@ -1,8 +1,9 @@
 """The designer's pages: the template list, the editor and its partials, block dialogs, the
 settings panel and publishing.
 
-Every edit goes through the engine's services with the draft revision the page was drawn from;
-the response draws the tree again (with the new revision, and where focus goes next) — or, for
+Every edit goes through the engine's services with the draft revision the page was drawn from,
+in a view under ``editing.tree_edit`` that returns what changed (``EditOutcome``); the response
+draws the tree again (with the new revision, and where focus goes next) — or, for
 an edit of one block in a list, only what changed (``drawing.draw_changes``). Each
 applied edit is logged for its user (``designer.services.draft_edit``), so that Undo and Redo
 survive reloads. A refused edit answers 422 with the message; a stale revision answers 409 with
