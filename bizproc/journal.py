@@ -36,6 +36,7 @@ from bizproc.models import (
     JournalEntry,
     TrackingType,
 )
+from bizproc.state import ExecutionState
 
 
 def start_stop_rows_enabled() -> bool:
@@ -134,7 +135,7 @@ class Journal:
         announce(
             document_id=self.instance.document_id,
             instance_id=self.instance.pk,
-            run_id=self.instance.state.get("run"),
+            run_id=ExecutionState.from_json(self.instance.state).run,
         )
         daily_prune.maybe_enqueue()
 

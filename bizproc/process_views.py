@@ -36,6 +36,7 @@ from bizproc.models import (
     Template,
     TrackingType,
 )
+from bizproc.state import ExecutionState
 from bizproc.tree import Node
 from bizproc.views import PAGE, cursor, day_start, document_for, listed
 
@@ -219,19 +220,18 @@ def block_tree(instance: Instance) -> list[dict[str, Any]]:
     """The version's blocks, nested, each with its state: derived from the instance's state
     (waits) and the latest start / stop / cancel / fault row of the block in its journal."""
     progress = block_progress(instance.pk)
-    waits = instance.state.get("waits", {})
+    waits = ExecutionState.from_json(instance.state).waits
 
     def state(name: str) -> tuple[str, str]:
         wait = waits.get(name)
         if wait and not instance.is_finished:
             moment = ""
-            if "until" in wait:
-                until = datetime.datetime.fromisoformat(wait["until"])
-                moment = date_format(localtime(until), "SHORT_DATETIME_FORMAT")
-            if "task" in wait and moment:
+            if wait.until is not None:
+                moment = date_format(localtime(wait.until), "SHORT_DATETIME_FORMAT")
+            if wait.task is not None and moment:
                 label = _("waiting for an answer to its task, until %(time)s")
                 return "waiting", label % {"time": moment}
-            if "task" in wait:
+            if wait.task is not None:
                 return "waiting", _("waiting for an answer to its task")
             if moment:
                 return "waiting", _("waiting until %(time)s") % {"time": moment}
@@ -266,7 +266,7 @@ def block_tree(instance: Instance) -> list[dict[str, Any]]:
 def waiting_tasks(user: Any, instance: Instance) -> list[dict[str, Any]]:
     """The process's open tasks: their names, who has yet to answer, and whether the user is
     one of them (their page is then a link away)."""
-    if instance.is_finished or not instance.state.get("tasks"):
+    if instance.is_finished or not ExecutionState.from_json(instance.state).tasks:
         return []
     tasks = ProcessTask.objects.filter(instance=instance, status=TaskStatus.WAITING)
     entries = []

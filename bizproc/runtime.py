@@ -48,11 +48,11 @@ from bizproc.models import (
 )
 from bizproc.schemas import schema_fields
 from bizproc.scope import reference_check
+from bizproc.state import Event, EventKind, ExecutionState, Wait
 from bizproc.tree import Node, walk_with_parents
 
 logger = logging.getLogger(__name__)
 
-EXECUTE, CHILD_CLOSED, RESUME = "execute", "child_closed", "resume"
 JOURNAL_BATCH = 1000  # rows a long step writes at a time, within its time budget
 
 
@@ -70,12 +70,14 @@ class ProcessRefused(Exception):
 
 
 class Runner:
-    """One step of one instance: the context blocks run in."""
+    """One step of one instance: the loop over its queued events, the named transitions that
+    change its status (``_complete``, ``_fault``, ``_stop``, ``_terminate``), and the
+    ``bizproc.activities.context.Context`` blocks run in."""
 
     def __init__(self, instance: Instance, version: TemplateVersion) -> None:
         self.instance = instance
         self.version = version
-        self.state = instance.state
+        self.state = ExecutionState.from_json(instance.state)
         self.nodes: dict[str, tuple[Node, Node | None]] = {
             node["Name"]: (node, parent) for node, parent in walk_with_parents(version.tree)
         }
@@ -85,7 +87,7 @@ class Runner:
         self.parameters: dict[str, Any] = encoded.decode(instance.parameters)
         self.constants = _schema_defaults(version.constants)
         self.variable_fields = schema_fields(version.variables)
-        self.results: dict[str, dict[str, Any]] = encoded.decode(self.state.get("results", {}))
+        self.results: dict[str, dict[str, Any]] = encoded.decode(self.state.results)
         self.now = timezone.now()
         self._document: Mapping[str, Any] | None = None
         self.scenario_launches = 0
@@ -175,7 +177,7 @@ class Runner:
         # A template an expression chose must be one the publisher could have chosen.
         reference_check(version=self.version, document_type=template.document_type_triple)
         user = get_user_model().objects.filter(pk=self.starter_id).first()
-        self.state["children"] = True
+        self.state.children = True
         self.persist()
         try:
             return workflow_start(
@@ -196,6 +198,7 @@ class Runner:
     def persist(self) -> None:
         """Inserts a new instance's row now (before something that points at it)."""
         if self.instance._state.adding:
+            self.instance.state = self.state.to_json()
             self.instance.save()
 
     def set_result(self, name: str, result: str, value: Any) -> None:
@@ -206,33 +209,30 @@ class Runner:
 
     def data(self, name: str) -> dict[str, Any]:
         """A block's own run-time data (loop counters, pending branches …)."""
-        return self.state.setdefault("data", {}).setdefault(name, {})
+        return self.state.data.setdefault(name, {})
 
     def schedule(self, name: str) -> None:
-        self.state["queue"].append([EXECUTE, name])
+        self.state.queue.append(Event(EventKind.EXECUTE, name))
 
     def reset(self, node: Node) -> None:
         """Forgets what the blocks under ``node`` did, for another turn of a loop."""
         for child, _parent in walk_with_parents(node):
             if child is not node:
-                self.state.setdefault("data", {}).pop(child["Name"], None)
-                self.state.setdefault("waits", {}).pop(child["Name"], None)
+                self.state.data.pop(child["Name"], None)
+                self.state.waits.pop(child["Name"], None)
 
     def wait_until(self, name: str, moment: datetime.datetime) -> None:
-        self.state.setdefault("waits", {})[name] = {"until": moment.isoformat()}
+        self.state.waits[name] = Wait(until=moment)
 
     def wait_for_child(self, name: str, child_id: str) -> None:
-        self.state.setdefault("waits", {})[name] = {"child": child_id}
+        self.state.waits[name] = Wait(child=child_id)
 
     def wait_for_task(
         self, name: str, task_id: int, *, until: datetime.datetime | None = None
     ) -> None:
         """Waits for the task to be settled (``task_settled``), or until ``until`` at most."""
-        wait: dict[str, Any] = {"task": task_id}
-        if until is not None:
-            wait["until"] = until.isoformat()
-        self.state.setdefault("waits", {})[name] = wait
-        self.state["tasks"] = True
+        self.state.waits[name] = Wait(task=task_id, until=until)
+        self.state.tasks = True
 
     # ---- the loop --------------------------------------------------------------------------
     def run(self) -> None:
@@ -242,18 +242,18 @@ class Runner:
         self._finish_step()
 
     def _process_queue(self, deadline: Deadline) -> None:
-        queue = self.state.setdefault("queue", [])
+        queue = self.state.queue
         budget = setting("STEP_EVENT_LIMIT", 100_000)
         while queue and self.instance.status == InstanceStatus.RUNNING:
-            event, name, *rest = queue.pop(0)
-            self.block = name
+            event = queue.pop(0)
+            name = self.block = event.block
             self.events += 1
             if self.events > budget:
                 self._fault(name, _("The process did too much in one step and was stopped."))
                 break
             try:
                 deadline.check()
-                self._handle(event, name, rest)
+                self._handle(event)
             except StepTimeExceeded as exceeded:
                 self._stop(name, _out_of_time(exceeded.seconds))
             except ActivityFault as fault:
@@ -270,17 +270,19 @@ class Runner:
                 self.persist()  # the rows point at the instance
                 self.journal.write()
 
-    def _handle(self, event: str, name: str, rest: list[Any]) -> None:
+    def _handle(self, event: Event) -> None:
+        name = event.block
         node, parent = self.nodes[name]
         activity = activities.for_node(node)
-        if event == EXECUTE:
-            self.journal.execute(name, activity.display_title)
-            status = activity.execute(self)
-        elif event == CHILD_CLOSED:
-            status = activity.on_child_closed(self, rest[0])
-        else:
-            self.state.setdefault("waits", {}).pop(name, None)
-            status = activity.resume(self)
+        match event.kind:
+            case EventKind.EXECUTE:
+                self.journal.execute(name, activity.display_title)
+                status = activity.execute(self)
+            case EventKind.CHILD_CLOSED:
+                status = activity.on_child_closed(self, event.child)
+            case EventKind.RESUME:
+                self.state.waits.pop(name, None)
+                status = activity.resume(self)
         if status == Status.CLOSED:
             self._closed(name, activity, parent)
 
@@ -289,7 +291,7 @@ class Runner:
         if parent is None:
             self._complete()
         else:
-            self.state["queue"].append([CHILD_CLOSED, parent["Name"], name])
+            self.state.queue.append(Event(EventKind.CHILD_CLOSED, parent["Name"], name))
 
     def _complete(self) -> None:
         self.instance.status = InstanceStatus.COMPLETED
@@ -316,43 +318,38 @@ class Runner:
         self.instance.status = InstanceStatus.TERMINATED
         self.instance.state_title = str(state_title)[:255]
         self.instance.finished_at = self.now
-        self.state["queue"] = []
+        self.state.queue = []
 
     def _finish_step(self) -> None:
         instance = self.instance
         variables, results = encoded.encode(self.variables), encoded.encode(self.results)
         limit = setting("STATE_LIMIT_BYTES", 1_048_576)
-        state = {**self.state, "results": results}
+        state = {**self.state.to_json(), "results": results}
         if limit and _stored_size(instance.parameters, variables, state, limit=limit) > limit:
             # The row keeps the variables and results it had before this step.
             self._stop(self.block, _state_too_large(limit))
         else:
-            self.state["results"] = results
+            self.state.results = results
             instance.variables = variables
-        instance.state = self.state
         instance.owned_until = None
         instance.owner = ""
         if instance.is_finished:
             instance.wake_at = None
-            self.state["waits"] = {}
+            self.state.waits = {}
         else:
-            timers = [
-                datetime.datetime.fromisoformat(wait["until"])
-                for wait in self.state.get("waits", {}).values()
-                if "until" in wait
-            ]
-            instance.wake_at = min(timers) if timers else None
+            instance.wake_at = self.state.next_wake()
+        instance.state = self.state.to_json()
         instance.save()
         self.journal.flush()
         if instance.wake_at is not None:
             instance_enqueue(instance.pk, run_after=instance.wake_at)
         if instance.is_finished and instance.parent_id:
             _notify_parent(instance)
-        if instance.is_finished and self.state.get("run"):
+        if instance.is_finished and self.state.run:
             run_sync(instance)
-        if instance.is_finished and self.state.get("tasks"):
+        if instance.is_finished and self.state.tasks:
             tasks_cancel(instance_id=instance.pk)
-        if instance.is_finished and self.state.get("children"):
+        if instance.is_finished and self.state.children:
             for child in Instance.objects.filter(parent=instance).unfinished():
                 instance_terminate(instance=child, user=None)
 
@@ -557,10 +554,10 @@ def workflow_start(
                 started_by=user,
                 parameters=encoded.encode(typed),
                 variables=encoded.encode(_schema_defaults(version.variables)),
-                state={
-                    "queue": [[EXECUTE, version.tree["Name"]]],
-                    **({"run": scenario_run.pk} if scenario_run else {}),
-                },
+                state=ExecutionState(
+                    queue=[Event(EventKind.EXECUTE, version.tree["Name"])],
+                    run=scenario_run.pk if scenario_run else None,
+                ).to_json(),
                 parent=parent,
                 parent_activity=parent_activity,
             )
@@ -620,10 +617,9 @@ def instance_step(instance_id: str, *, worker_id: str = "") -> bool:
 
 
 def _queue_due_timers(runner: Runner) -> None:
-    for name, wait in list(runner.state.get("waits", {}).items()):
-        due = "until" in wait and datetime.datetime.fromisoformat(wait["until"]) <= runner.now
-        if due and [RESUME, name] not in runner.state["queue"]:
-            runner.state["queue"].append([RESUME, name])
+    for name, wait in list(runner.state.waits.items()):
+        if wait.until is not None and wait.until <= runner.now:
+            runner.state.resume(name)
 
 
 def run_sync(instance: Instance) -> None:
@@ -646,10 +642,12 @@ def _notify_parent(child: Instance) -> None:
     parent = Instance.objects.select_for_update().filter(pk=child.parent_id).first()
     if parent is None or parent.is_finished:
         return
-    wait = parent.state.get("waits", {}).get(child.parent_activity)
-    if not wait or wait.get("child") != child.pk:
+    state = ExecutionState.from_json(parent.state)
+    wait = state.waits.get(child.parent_activity)
+    if wait is None or wait.child != child.pk:
         return
-    parent.state.setdefault("queue", []).append([RESUME, child.parent_activity])
+    state.resume(child.parent_activity)
+    parent.state = state.to_json()
     parent.wake_at = timezone.now()
     parent.save(update_fields=["state", "wake_at", "modified_at"])
     instance_enqueue(parent.pk)
@@ -660,10 +658,12 @@ def task_settled(*, instance_id: str, name: str, task_id: int) -> None:
     instance = Instance.objects.select_for_update().filter(pk=instance_id).first()
     if instance is None or instance.is_finished:
         return
-    wait = instance.state.get("waits", {}).get(name)
-    if not wait or wait.get("task") != task_id:
+    state = ExecutionState.from_json(instance.state)
+    wait = state.waits.get(name)
+    if wait is None or wait.task != task_id:
         return
-    instance.state.setdefault("queue", []).append([RESUME, name])
+    state.resume(name)
+    instance.state = state.to_json()
     instance.wake_at = timezone.now()
     instance.save(update_fields=["state", "wake_at", "modified_at"])
     instance_enqueue(instance.pk)

@@ -1,7 +1,5 @@
 """CRM robots: add a comment to the record's timeline, change a deal's stage or a lead's status."""
 
-from typing import Any
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -21,6 +19,7 @@ from bizproc.activities.base import (
     has_expression,
     is_empty,
 )
+from bizproc.activities.context import Context
 from bizproc.expressions import display_text
 from bizproc.fieldtypes import user_id_of
 from crm import services
@@ -48,18 +47,18 @@ class CrmTimelineCommentAdd(Activity):
         ),
     )
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         values = self.properties_values
-        entity_type, pk = parse_document_id(runner.instance.document_id)
+        entity_type, pk = parse_document_id(ctx.instance.document_id)
         record = RECORD_MODELS[entity_type].objects.filter(pk=pk).first()
         if record is None:
             raise ActivityFault(_("Cannot find item with this ID."))
-        author = runner.evaluate(values.get("CommentUser")) or f"user_{runner.starter_id}"
+        author = ctx.evaluate(values.get("CommentUser")) or f"user_{ctx.starter_id}"
         author_id = user_id_of(str(author[0] if isinstance(author, list) else author))
         try:
             services.timeline_comment_add(
                 record=record,
-                text=display_text(runner.evaluate(values.get("CommentText"))),
+                text=display_text(ctx.evaluate(values.get("CommentText"))),
                 user=get_user_model()(pk=author_id) if author_id else None,
                 by_process=True,
             )
@@ -102,11 +101,11 @@ class CrmChangeStatusActivity(Activity):
             )
         return problems
 
-    def execute(self, runner: Any) -> Status:
-        code = next((c for c in STAGE_FIELDS if c in runner.document_fields()), None)
+    def execute(self, ctx: Context) -> Status:
+        code = next((c for c in STAGE_FIELDS if c in ctx.document_fields()), None)
         if code is None:
             raise ActivityFault(_("Only deals and leads have stages."))
-        runner.document_write({code: runner.evaluate(self.properties_values.get("TargetStatus"))})
+        ctx.document_write({code: ctx.evaluate(self.properties_values.get("TargetStatus"))})
         return Status.CLOSED
 
     def summary(self) -> str:

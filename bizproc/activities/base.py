@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bizproc.activities.context import Context
 from bizproc.fieldtypes import Field, FieldType, FieldValueError
 from bizproc.tree import Node
 
@@ -306,29 +307,29 @@ class Activity:
         """One line for the designer, after the block's title."""
         return ""
 
-    # ---- run time (``runner`` is a ``bizproc.runtime.Runner``) -------------------------------
+    # ---- run time (``ctx``: what a block may do, ``bizproc.activities.context``) ------------
     def children(self) -> list[Node]:
         return list(self.node.get("Children") or [])
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         """Does the block's work; a composite runs its children one after another."""
         if self.composite:
             children = self.children()
             if not children:
                 return Status.CLOSED
-            runner.schedule(children[0]["Name"])
+            ctx.schedule(children[0]["Name"])
             return Status.EXECUTING
         return Status.CLOSED
 
-    def on_child_closed(self, runner: Any, child_name: str) -> Status:
+    def on_child_closed(self, ctx: Context, child_name: str) -> Status:
         names = [child["Name"] for child in self.children()]
         position = names.index(child_name) + 1
         if position < len(names):
-            runner.schedule(names[position])
+            ctx.schedule(names[position])
             return Status.EXECUTING
         return Status.CLOSED
 
-    def resume(self, runner: Any) -> Status:
+    def resume(self, ctx: Context) -> Status:
         """Called when what the block waited for has happened."""
         return Status.CLOSED
 

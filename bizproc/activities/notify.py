@@ -15,18 +15,19 @@ from bizproc.activities.base import (
     Status,
     activities,
 )
+from bizproc.activities.context import Context
 from bizproc.expressions import display_text
 from bizproc.fieldtypes import user_id_of
 from bizproc.notifications import Notice, notices_send
 
 
-def user_ids(runner: Any, value: Any) -> list[int]:
+def user_ids(ctx: Context, value: Any) -> list[int]:
     """User ids of a user property's evaluated ``user_5`` values, once each; ``author`` is the
     document's responsible."""
     ids = []
     for item in value if isinstance(value, list) else [value]:
         if item == "author":
-            item = runner.document().get("ASSIGNED_BY_ID")
+            item = ctx.document().get("ASSIGNED_BY_ID")
         user_id = user_id_of(str(item)) if item else None
         if user_id is not None and user_id not in ids:
             ids.append(user_id)
@@ -57,15 +58,15 @@ class IMNotifyActivity(Activity):
         ),
     )
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         values = self.properties_values
-        recipients = user_ids(runner, runner.evaluate(values.get("MessageUserTo")))
+        recipients = user_ids(ctx, ctx.evaluate(values.get("MessageUserTo")))
         users = list(get_user_model().objects.filter(pk__in=recipients, is_active=True))
         if not users:
             raise ActivityFault(_("The notification has no recipient."))
-        senders = user_ids(runner, runner.evaluate(values.get("MessageUserFrom")))
-        text = display_text(runner.evaluate(values.get("MessageSite")))
-        link = runner.provider.url(runner.instance.document_id)
+        senders = user_ids(ctx, ctx.evaluate(values.get("MessageUserFrom")))
+        text = display_text(ctx.evaluate(values.get("MessageSite")))
+        link = ctx.provider.url(ctx.instance.document_id)
         sender_id = senders[0] if senders else None
         notices_send(
             notices=[Notice(user.pk, text, link=link, sender_id=sender_id) for user in users]

@@ -27,6 +27,7 @@ from bizproc.activities.base import (
     has_expression,
     is_empty,
 )
+from bizproc.activities.context import Context
 from bizproc.bounds import LATEST
 from bizproc.expressions import display_text
 from bizproc.fieldtypes import Field, FieldType, FieldValueError
@@ -105,7 +106,7 @@ class ConditionalActivity(Activity):
             problems.extend(self._validate_typed("Condition", value_field, row.value, ctx))
         return problems
 
-    def matches(self, runner: Any) -> bool:
+    def matches(self, ctx: Context) -> bool:
         try:
             rows = conditions.condition_rows(self.properties_values)
         except conditions.ConditionError as error:
@@ -115,12 +116,12 @@ class ConditionalActivity(Activity):
         values = []
         for row in rows:
             objects = [row.object] if row.object else ["Variable", "Template", "Constant"]
-            left = runner.lookup_any(objects, row.field)
+            left = ctx.lookup_any(objects, row.field)
             right = row.value
             if isinstance(right, list):
-                right = [runner.evaluate(item) for item in right]
+                right = [ctx.evaluate(item) for item in right]
             else:
-                right = runner.evaluate(right)
+                right = ctx.evaluate(right)
             values.append((left, right))
         return conditions.rows_match(rows, values)
 
@@ -185,15 +186,15 @@ class IfElseActivity(Activity):
             )
         return problems
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         """Runs the first branch whose condition holds; none: the block is done."""
         for branch in self.children():
-            if IfElseBranchActivity(branch).matches(runner):
-                runner.schedule(branch["Name"])
+            if IfElseBranchActivity(branch).matches(ctx):
+                ctx.schedule(branch["Name"])
                 return Status.EXECUTING
         return Status.CLOSED
 
-    def on_child_closed(self, runner: Any, child_name: str) -> Status:
+    def on_child_closed(self, ctx: Context, child_name: str) -> Status:
         return Status.CLOSED
 
 
@@ -225,21 +226,21 @@ class WhileActivity(ConditionalActivity):
     def new_children(cls, new_name: Callable[[], str]) -> list[Node]:
         return [_node(SEQUENCE, new_name(), {"Title": _("Loop body")})]
 
-    def execute(self, runner: Any) -> Status:
-        runner.data(self.node["Name"])["turns"] = 0
-        return self._turn(runner)
+    def execute(self, ctx: Context) -> Status:
+        ctx.data(self.node["Name"])["turns"] = 0
+        return self._turn(ctx)
 
-    def on_child_closed(self, runner: Any, child_name: str) -> Status:
-        return self._turn(runner)
+    def on_child_closed(self, ctx: Context, child_name: str) -> Status:
+        return self._turn(ctx)
 
-    def _turn(self, runner: Any) -> Status:
+    def _turn(self, ctx: Context) -> Status:
         """Another turn while the condition holds, within the iteration budget (a setting)."""
-        if not self.children() or not self.matches(runner):
+        if not self.children() or not self.matches(ctx):
             return Status.CLOSED
-        data = runner.data(self.node["Name"])
-        limit = runner.loop_limit
+        data = ctx.data(self.node["Name"])
+        limit = ctx.loop_limit
         if data["turns"] >= limit:
-            runner.journal.error(
+            ctx.journal.error(
                 self.node["Name"],
                 self.display_title,
                 _("The loop stopped after %(limit)d turns: its iteration budget.")
@@ -248,8 +249,8 @@ class WhileActivity(ConditionalActivity):
             raise TerminateProcess(_("Terminated"))
         data["turns"] += 1
         body = self.children()[0]
-        runner.reset(body)
-        runner.schedule(body["Name"])
+        ctx.reset(body)
+        ctx.schedule(body["Name"])
         return Status.EXECUTING
 
 
@@ -276,18 +277,18 @@ class ParallelActivity(Activity):
             )
         return problems
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         names = [child["Name"] for child in self.children()]
         if not names:
             return Status.CLOSED
-        runner.data(self.node["Name"])["pending"] = names
+        ctx.data(self.node["Name"])["pending"] = names
         for name in names:
-            runner.schedule(name)
+            ctx.schedule(name)
         return Status.EXECUTING
 
-    def on_child_closed(self, runner: Any, child_name: str) -> Status:
+    def on_child_closed(self, ctx: Context, child_name: str) -> Status:
         """Joins when every branch has finished."""
-        pending = runner.data(self.node["Name"])["pending"]
+        pending = ctx.data(self.node["Name"])["pending"]
         if child_name in pending:
             pending.remove(child_name)
         return Status.EXECUTING if pending else Status.CLOSED
@@ -303,12 +304,12 @@ def _as_float(value: Any, name: str) -> float:
         raise ActivityFault(error.message) from None
 
 
-def moment_after(runner: Any, seconds: float) -> datetime.datetime:
+def moment_after(ctx: Context, seconds: float) -> datetime.datetime:
     """The step's now plus ``seconds`` (none if negative); a wait that would end after the
     last day the calendar holds is a fault, not an overflow."""
-    if seconds > (LATEST - runner.now).total_seconds():
+    if seconds > (LATEST - ctx.now).total_seconds():
         raise ActivityFault(_("The wait is too long: it would end after the year 9999."))
-    return runner.now + datetime.timedelta(seconds=max(seconds, 0))
+    return ctx.now + datetime.timedelta(seconds=max(seconds, 0))
 
 
 DURATION_UNITS = {
@@ -364,15 +365,15 @@ class DelayActivity(Activity):
                 )
         return problems
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         values = self.properties_values
-        duration = runner.evaluate(values.get("TimeoutDuration"))
+        duration = ctx.evaluate(values.get("TimeoutDuration"))
         if not is_empty(duration):
-            unit = str(runner.evaluate(values.get("TimeoutDurationType")) or "s")
+            unit = str(ctx.evaluate(values.get("TimeoutDurationType")) or "s")
             seconds = _as_float(duration, str(_("Wait for"))) * UNIT_SECONDS.get(unit, 1)
-            until = moment_after(runner, seconds)
+            until = moment_after(ctx, seconds)
         else:
-            moment = runner.evaluate(values.get("TimeoutTime"))
+            moment = ctx.evaluate(values.get("TimeoutTime"))
             field = Field("TimeoutTime", str(_("Wait until")), FieldType.DATETIME)
             try:
                 until = field.convert(moment)
@@ -380,9 +381,9 @@ class DelayActivity(Activity):
                 raise ActivityFault(error.message) from None
             if until is None:
                 raise ActivityFault(_("Set how long to wait or until when."))
-        if until <= runner.now:
+        if until <= ctx.now:
             return Status.CLOSED
-        runner.wait_until(self.node["Name"], until)
+        ctx.wait_until(self.node["Name"], until)
         return Status.WAITING
 
     def summary(self) -> str:
@@ -427,9 +428,9 @@ class SetFieldActivity(Activity):
                 )
         return problems
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         values = self.properties_values.get("FieldValue") or {}
-        runner.document_write({code: runner.evaluate(value) for code, value in values.items()})
+        ctx.document_write({code: ctx.evaluate(value) for code, value in values.items()})
         return Status.CLOSED
 
     def summary(self) -> str:
@@ -453,9 +454,9 @@ class SetVariableActivity(Activity):
         ),
     )
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         for name, value in (self.properties_values.get("VariableValue") or {}).items():
-            runner.set_variable(name, runner.evaluate(value))
+            ctx.set_variable(name, ctx.evaluate(value))
         return Status.CLOSED
 
     def summary(self) -> str:
@@ -474,9 +475,9 @@ class LogActivity(Activity):
         Property("SetVariable", gettext_lazy("Also set a variable"), PropertyType.BOOL),
     )
 
-    def execute(self, runner: Any) -> Status:
-        text = runner.evaluate(self.properties_values.get("Text"))
-        runner.journal.report(self.node["Name"], self.display_title, display_text(text))
+    def execute(self, ctx: Context) -> Status:
+        text = ctx.evaluate(self.properties_values.get("Text"))
+        ctx.journal.report(self.node["Name"], self.display_title, display_text(text))
         return Status.CLOSED
 
     def summary(self) -> str:
@@ -520,27 +521,27 @@ class StartWorkflowActivity(Activity):
     )
     results = (Result("WorkflowId", gettext_lazy("Process ID"), FieldType.STRING),)
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         values = self.properties_values
         parameters = {
-            key: runner.evaluate(value)
+            key: ctx.evaluate(value)
             for key, value in (values.get("TemplateParameters") or {}).items()
         }
         try:
-            child = runner.start_child(
-                template_id=runner.evaluate(values.get("TemplateId")),
-                document_id=runner.evaluate(values.get("DocumentId")),
+            child = ctx.start_child(
+                template_id=ctx.evaluate(values.get("TemplateId")),
+                document_id=ctx.evaluate(values.get("DocumentId")),
                 parameters=parameters,
                 activity_name=self.node["Name"],
             )
         except ReferenceRefused as refused:
             # Like the Start smart scenario block's checks: reported, and the process goes on.
-            runner.journal.error(self.node["Name"], self.display_title, refused.message)
+            ctx.journal.error(self.node["Name"], self.display_title, refused.message)
             return Status.CLOSED
-        runner.set_result(self.node["Name"], "WorkflowId", child.pk)
-        wait = _truthy(runner.evaluate(values.get("UseSubscription")))
+        ctx.set_result(self.node["Name"], "WorkflowId", child.pk)
+        wait = _truthy(ctx.evaluate(values.get("UseSubscription")))
         if wait and not child.is_finished:
-            runner.wait_for_child(self.node["Name"], child.pk)
+            ctx.wait_for_child(self.node["Name"], child.pk)
             return Status.WAITING
         return Status.CLOSED
 
@@ -559,10 +560,8 @@ class TerminateActivity(Activity):
     category = Category.CONSTRUCTIONS
     properties = (TITLE, Property("StateTitle", gettext_lazy("Status text"), PropertyType.STRING))
 
-    def execute(self, runner: Any) -> Status:
-        raise TerminateProcess(
-            display_text(runner.evaluate(self.properties_values.get("StateTitle")))
-        )
+    def execute(self, ctx: Context) -> Status:
+        raise TerminateProcess(display_text(ctx.evaluate(self.properties_values.get("StateTitle"))))
 
 
 @activities.register
@@ -577,9 +576,9 @@ class SetStateTitleActivity(Activity):
         ),
     )
 
-    def execute(self, runner: Any) -> Status:
-        title = runner.evaluate(self.properties_values.get("TargetStateTitle"))
-        runner.set_state_title(display_text(title))
+    def execute(self, ctx: Context) -> Status:
+        title = ctx.evaluate(self.properties_values.get("TargetStateTitle"))
+        ctx.set_state_title(display_text(title))
         return Status.CLOSED
 
     def summary(self) -> str:

@@ -20,6 +20,7 @@ from bizproc.activities.base import (
     has_expression,
     is_empty,
 )
+from bizproc.activities.context import Context
 from bizproc.documents import caption_of
 from bizproc.fieldtypes import Field
 
@@ -147,18 +148,18 @@ class StartScriptActivity(Activity):
                 )
         return problems
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         # Failures are reported in the calling process's journal; the block still completes.
         from bizproc.scenarios import ScenarioRefused, scenario_start_from_block
 
         try:
             run = scenario_start_from_block(
-                runner=runner, block_name=self.node["Name"], properties=self.properties_values
+                ctx=ctx, block_name=self.node["Name"], properties=self.properties_values
             )
         except ScenarioRefused as refused:
-            runner.journal.error(self.node["Name"], self.display_title, refused.message)
+            ctx.journal.error(self.node["Name"], self.display_title, refused.message)
         else:
-            runner.journal.custom(
+            ctx.journal.custom(
                 self.node["Name"],
                 self.display_title,
                 _("Smart scenario “%(name)s” queued for %(document)s (run %(run)d).")

@@ -28,6 +28,7 @@ from bizproc.activities.base import (
     has_expression,
     is_empty,
 )
+from bizproc.activities.context import Context
 from bizproc.activities.notify import user_ids
 from bizproc.activities.standard import (
     DURATION_UNITS,
@@ -110,30 +111,30 @@ class TaskActivity(Activity):
         # Lazy defaults (button labels) are stored in the language the block was added in.
         return {key: str(value) for key, value in super().new_properties().items()}
 
-    def _labels(self, runner: Any) -> tuple[str, str]:
+    def _labels(self, ctx: Context) -> tuple[str, str]:
         """The buttons' labels: approve, reject."""
         raise NotImplementedError
 
-    def execute(self, runner: Any) -> Status:
+    def execute(self, ctx: Context) -> Status:
         values = self.properties_values
-        users = user_ids(runner, runner.evaluate(values.get("Users")))
-        yes_label, no_label = self._labels(runner)
-        approve_type = str(runner.evaluate(values.get("ApproveType")) or "any")
-        percent = runner.evaluate(values.get("ApproveMinPercent"))
+        users = user_ids(ctx, ctx.evaluate(values.get("Users")))
+        yes_label, no_label = self._labels(ctx)
+        approve_type = str(ctx.evaluate(values.get("ApproveType")) or "any")
+        percent = ctx.evaluate(values.get("ApproveMinPercent"))
         min_percent = int(_as_float(percent, str(_("Percent of votes needed to approve")))) or 50
         min_percent = max(1, min(min_percent, 100))  # 0 would approve on a single "no"
-        deadline = self._deadline(runner)
-        runner.persist()  # the task points at the instance's row
+        deadline = self._deadline(ctx)
+        ctx.persist()  # the task points at the instance's row
         task = process_tasks.task_create(
-            instance=runner.instance,
+            instance=ctx.instance,
             activity_name=self.node["Name"],
             kind=self.kind,
             user_ids=users,
-            name=display_text(runner.evaluate(values.get("Name"))) or self.display_title,
-            description=display_text(runner.evaluate(values.get("Description"))),
+            name=display_text(ctx.evaluate(values.get("Name"))) or self.display_title,
+            description=display_text(ctx.evaluate(values.get("Description"))),
             yes_label=yes_label,
             no_label=no_label,
-            comment_label=display_text(runner.evaluate(values.get("CommentLabelMessage"))),
+            comment_label=display_text(ctx.evaluate(values.get("CommentLabelMessage"))),
             show_comment=_truthy(values.get("ShowComment")),
             approve_type=approve_type if approve_type in APPROVE_TYPES else "any",
             min_percent=min_percent,
@@ -141,47 +142,47 @@ class TaskActivity(Activity):
         )
         if task is None:
             raise ActivityFault(_("The task has no one to do it."))
-        data = runner.data(self.node["Name"])
+        data = ctx.data(self.node["Name"])
         data["task"] = task.pk
         if deadline is not None:
             data["until"] = deadline.isoformat()
-        runner.wait_for_task(self.node["Name"], task.pk, until=deadline)
+        ctx.wait_for_task(self.node["Name"], task.pk, until=deadline)
         if _truthy(values.get("SetStatusMessage", "Y")) and values.get("StatusMessage"):
-            runner.set_state_title(display_text(runner.evaluate(values["StatusMessage"])))
+            ctx.set_state_title(display_text(ctx.evaluate(values["StatusMessage"])))
         return Status.WAITING
 
-    def _deadline(self, runner: Any) -> datetime.datetime | None:
+    def _deadline(self, ctx: Context) -> datetime.datetime | None:
         values = self.properties_values
-        duration = runner.evaluate(values.get("TimeoutDuration"))
+        duration = ctx.evaluate(values.get("TimeoutDuration"))
         if not duration or not _as_float(duration, str(_("Time limit"))):
             return None
-        unit = str(runner.evaluate(values.get("TimeoutDurationType")) or "d")
+        unit = str(ctx.evaluate(values.get("TimeoutDurationType")) or "d")
         seconds = _as_float(duration, str(_("Time limit"))) * UNIT_SECONDS.get(unit, 86400)
-        return moment_after(runner, seconds)
+        return moment_after(ctx, seconds)
 
-    def _settled(self, runner: Any) -> ProcessTask | None:
+    def _settled(self, ctx: Context) -> ProcessTask | None:
         """The task once settled (an answer, or the time limit past); None: wait on."""
         name = self.node["Name"]
-        task = ProcessTask.objects.get(pk=runner.data(name)["task"])
+        task = ProcessTask.objects.get(pk=ctx.data(name)["task"])
         if task.status == TaskStatus.WAITING:
-            deadline = self._deadline_kept(runner)
-            if deadline is None or runner.now < deadline:
-                runner.wait_for_task(name, task.pk, until=deadline)
+            deadline = self._deadline_kept(ctx)
+            if deadline is None or ctx.now < deadline:
+                ctx.wait_for_task(name, task.pk, until=deadline)
                 return None
             task = process_tasks.task_time_out(task=task)
-            runner.set_result(name, "IsTimeout", 1)
+            ctx.set_result(name, "IsTimeout", 1)
         else:
-            runner.set_result(name, "IsTimeout", 0)
+            ctx.set_result(name, "IsTimeout", 0)
         answers = process_tasks.task_answers(task=task)
         for answer in answers:
             if answer.answered_at is not None:
-                runner.journal.custom(name, self.display_title, self._answer_note(task, answer))
+                ctx.journal.custom(name, self.display_title, self._answer_note(task, answer))
         for result, value in self._results(answers).items():
-            runner.set_result(name, result, value)
+            ctx.set_result(name, result, value)
         return task
 
-    def _deadline_kept(self, runner: Any) -> datetime.datetime | None:
-        deadline = runner.data(self.node["Name"]).get("until")
+    def _deadline_kept(self, ctx: Context) -> datetime.datetime | None:
+        deadline = ctx.data(self.node["Name"]).get("until")
         return datetime.datetime.fromisoformat(deadline) if deadline else None
 
     def _answer_note(self, task: ProcessTask, answer: Any) -> str:
@@ -290,25 +291,25 @@ class ApproveActivity(TaskActivity):
             )
         return problems
 
-    def _labels(self, runner: Any) -> tuple[str, str]:
+    def _labels(self, ctx: Context) -> tuple[str, str]:
         values = self.properties_values
         return (
-            display_text(runner.evaluate(values.get("TaskButton1Message"))) or _("Approve"),
-            display_text(runner.evaluate(values.get("TaskButton2Message"))) or _("Reject"),
+            display_text(ctx.evaluate(values.get("TaskButton1Message"))) or _("Approve"),
+            display_text(ctx.evaluate(values.get("TaskButton2Message"))) or _("Reject"),
         )
 
-    def resume(self, runner: Any) -> Status:
-        task = self._settled(runner)
+    def resume(self, ctx: Context) -> Status:
+        task = self._settled(ctx)
         if task is None:
             return Status.WAITING
         branches = self.children()
         index = 0 if task.status == TaskStatus.YES else 1
         if index >= len(branches):
             return Status.CLOSED
-        runner.schedule(branches[index]["Name"])
+        ctx.schedule(branches[index]["Name"])
         return Status.EXECUTING
 
-    def on_child_closed(self, runner: Any, child_name: str) -> Status:
+    def on_child_closed(self, ctx: Context, child_name: str) -> Status:
         return Status.CLOSED
 
     def _results(self, answers: list[Any]) -> dict[str, Any]:
@@ -357,12 +358,12 @@ class ReviewActivity(TaskActivity):
         Result("IsTimeout", gettext_lazy("Time limit reached"), FieldType.INT),
     )
 
-    def _labels(self, runner: Any) -> tuple[str, str]:
-        label = display_text(runner.evaluate(self.properties_values.get("TaskButtonMessage")))
+    def _labels(self, ctx: Context) -> tuple[str, str]:
+        label = display_text(ctx.evaluate(self.properties_values.get("TaskButtonMessage")))
         return label or _("Reviewed"), ""
 
-    def resume(self, runner: Any) -> Status:
-        return Status.WAITING if self._settled(runner) is None else Status.CLOSED
+    def resume(self, ctx: Context) -> Status:
+        return Status.WAITING if self._settled(ctx) is None else Status.CLOSED
 
     def _results(self, answers: list[Any]) -> dict[str, Any]:
         reviewed = self._answered(answers, TaskStatus.OK)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from bizproc import runtime
 from bizproc.activities.base import ReferenceRefused
+from bizproc.activities.context import Context
 from bizproc.documents import DocumentError, document_providers
 from bizproc.fieldtypes import user_id_of
 from bizproc.models import (
@@ -25,6 +26,7 @@ from bizproc.parameters import ParametersRefused
 from bizproc.scenarios.editing import ScenarioRefused
 from bizproc.scenarios.runs import run_queue, scenario_may_run, typed_parameters
 from bizproc.scope import reference_check, run_as_check
+from bizproc.state import ExecutionState
 
 
 def scenario_for_template_id(template_id: Any) -> Scenario | None:
@@ -44,15 +46,15 @@ def _first(value: Any) -> Any:
     return value
 
 
-def _is_recursive(runner: Any, scenario: Scenario) -> bool:
+def _is_recursive(ctx: Context, scenario: Scenario) -> bool:
     """Whether the calling process is, or descends from, a run of this scenario (following
     parent processes and the processes that started runs)."""
-    instance: Instance | None = runner.instance
+    instance: Instance | None = ctx.instance
     seen: set[str] = set()
     while instance is not None and instance.pk not in seen:
         seen.add(instance.pk)
-        state = runner.state if instance is runner.instance else instance.state
-        run = ScenarioRun.objects.filter(pk=state.get("run")).first() if state.get("run") else None
+        run_id = ExecutionState.from_json(instance.state).run
+        run = ScenarioRun.objects.filter(pk=run_id).first() if run_id else None
         if run is not None and run.scenario_id == scenario.pk:
             return True
         if run is not None and run.caller_id:
@@ -63,14 +65,14 @@ def _is_recursive(runner: Any, scenario: Scenario) -> bool:
 
 
 def scenario_start_from_block(
-    *, runner: Any, block_name: str, properties: Mapping[str, Any]
+    *, ctx: Context, block_name: str, properties: Mapping[str, Any]
 ) -> ScenarioRun:
     """The Start smart scenario block's run-time checks, in Bitrix's order; the first that
     fails raises ``ScenarioRefused`` with Bitrix's message. Rights: the run-as user needs the
     "start processes" right on the target record."""
-    template_id = _first(runner.evaluate(properties.get("TemplateId")))
-    raw_document = _first(runner.evaluate(properties.get("DocumentId")))
-    start_by = _first(runner.evaluate(properties.get("StartBy")))
+    template_id = _first(ctx.evaluate(properties.get("TemplateId")))
+    raw_document = _first(ctx.evaluate(properties.get("DocumentId")))
+    start_by = _first(ctx.evaluate(properties.get("StartBy")))
     try:
         template_number = int(str(template_id).strip())
     except ValueError:
@@ -87,11 +89,11 @@ def scenario_start_from_block(
         raise ScenarioRefused(_("Smart scenario not found or inactive."))
     # What an expression chose must be what the version's publisher could have chosen.
     try:
-        reference_check(version=runner.version, document_type=scenario.document_type_triple)
+        reference_check(version=ctx.version, document_type=scenario.document_type_triple)
         run_as_check(
-            version=runner.version,
+            version=ctx.version,
             value=properties.get("StartBy"),
-            document_type=runner.version.template.document_type_triple,
+            document_type=ctx.version.template.document_type_triple,
         )
     except ReferenceRefused as refused:
         raise ScenarioRefused(refused.message) from None
@@ -112,8 +114,8 @@ def scenario_start_from_block(
     if not provider.exists(document_id):
         raise ScenarioRefused(_("Cannot find item with this ID."))
 
-    runner.scenario_launches += 1
-    if runner.scenario_launches > runtime.setting("SCENARIO_LAUNCH_LIMIT", 1000):
+    ctx.scenario_launches += 1
+    if ctx.scenario_launches > runtime.setting("SCENARIO_LAUNCH_LIMIT", 1000):
         raise ScenarioRefused(_("Maximum number of smart scenario launches exceeded."))
 
     if ScenarioRun.objects.filter(
@@ -121,8 +123,8 @@ def scenario_start_from_block(
     ).exists():
         raise ScenarioRefused(_("This smart scenario is still running. You cannot start it again."))
 
-    started = runner.data(block_name).setdefault("started", [])
-    if _is_recursive(runner, scenario) or [scenario.pk, document_id] in started:
+    started = ctx.data(block_name).setdefault("started", [])
+    if _is_recursive(ctx, scenario) or [scenario.pk, document_id] in started:
         raise ScenarioRefused(_("Smart scenario blocked because it calls itself recursively."))
 
     user = get_user_model().objects.filter(pk=user_id_of(str(start_by)), is_active=True).first()
@@ -131,7 +133,7 @@ def scenario_start_from_block(
 
     version = scenario.template.latest_version
     raw_parameters = {
-        key: runner.evaluate(value)
+        key: ctx.evaluate(value)
         for key, value in (properties.get("TemplateParameters") or {}).items()
     }
     try:
@@ -139,14 +141,14 @@ def scenario_start_from_block(
     except ParametersRefused as refused:
         raise ScenarioRefused(next(iter(refused.errors.values()))) from None
 
-    runner.persist()
+    ctx.persist()
     run = run_queue(
         scenario=scenario,
         version=version,
         document_id=document_id,
         user=user,
         parameters=typed,
-        caller=runner.instance,
+        caller=ctx.instance,
         caller_activity=block_name,
     )
     if run is None:
