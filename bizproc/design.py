@@ -14,18 +14,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bizproc import bpt
 from bizproc.activities.base import Problem
 from bizproc.models import AutoExecute, Instance, Template, TemplateVersion
 from bizproc.schemas import schema_problems
 from bizproc.services import (
     NAME_MAX,
     EditRefused,
+    ImportedDraft,
+    bpt_draft_read,
     draft_lock,
     draft_save,
-    imported_tree_check,
     name_clean,
-    references_check,
     template_publish,
 )
 
@@ -76,6 +75,32 @@ def _settings_problems(
     return problems
 
 
+def _settings_apply(
+    locked: Template,
+    *,
+    name: str,
+    auto_execute: Any,
+    parameters: Mapping[str, Any],
+    variables: Mapping[str, Any],
+    constants: Mapping[str, Any],
+) -> None:
+    """Puts the settings and typed schemas on the locked draft, or refuses them as a whole."""
+    problems = _settings_problems(
+        name=name,
+        auto_execute=auto_execute,
+        parameters=parameters,
+        variables=variables,
+        constants=constants,
+    )
+    if problems:
+        raise EditRefused(" ".join(problem.message for problem in problems), problems)
+    locked.name = name_clean(name)
+    locked.auto_execute = auto_execute
+    locked.parameters = dict(parameters)
+    locked.variables = dict(variables)
+    locked.constants = dict(constants)
+
+
 @transaction.atomic
 def template_settings_update(
     *,
@@ -91,21 +116,15 @@ def template_settings_update(
 ) -> None:
     """Replaces the draft's settings and typed schemas; refused as a whole, nothing changed."""
     locked = draft_lock(template, revision)
-    problems = _settings_problems(
+    _settings_apply(
+        locked,
         name=name,
         auto_execute=auto_execute,
         parameters=parameters,
         variables=variables,
         constants=constants,
     )
-    if problems:
-        raise EditRefused(" ".join(problem.message for problem in problems), problems)
-    locked.name = name_clean(name)
     locked.description = description or ""
-    locked.auto_execute = auto_execute
-    locked.parameters = dict(parameters)
-    locked.variables = dict(variables)
-    locked.constants = dict(constants)
     draft_save(locked, template, user)
 
 
@@ -180,35 +199,18 @@ def template_replace(
     designer's: settings and schemas, the file, the references the user may make; refused as a
     whole, nothing changed."""
     locked = draft_lock(template, revision)
-    tree, parameters = locked.tree, locked.parameters
-    variables, constants = locked.variables, locked.constants
+    draft = ImportedDraft(locked.tree, locked.parameters, locked.variables, locked.constants)
     if bpt_data is not None:
-        try:
-            content = bpt.bpt_read(bpt_data)
-        except bpt.BptError as error:
-            raise EditRefused(error.message) from None
-        if not content.template:
-            raise EditRefused(_("The file is not a business process template (.bpt)."))
-        tree = imported_tree_check(content.template[0])
-        references_check(tree=tree, document_type=locked.document_type_triple, user=user)
-        parameters = content.parameters or {}
-        variables = content.variables or {}
-        constants = content.constants or {}
-    name = locked.name if name is None else name
-    auto_execute = locked.auto_execute if auto_execute is None else auto_execute
-    problems = _settings_problems(
-        name=name,
-        auto_execute=auto_execute,
-        parameters=parameters,
-        variables=variables,
-        constants=constants,
+        draft = bpt_draft_read(data=bpt_data, document_type=locked.document_type_triple, user=user)
+    _settings_apply(
+        locked,
+        name=locked.name if name is None else name,
+        auto_execute=locked.auto_execute if auto_execute is None else auto_execute,
+        parameters=draft.parameters,
+        variables=draft.variables,
+        constants=draft.constants,
     )
-    if problems:
-        raise EditRefused(" ".join(problem.message for problem in problems), problems)
-    locked.name = name_clean(name)
     if description is not None:
         locked.description = description
-    locked.auto_execute = auto_execute
-    locked.tree = tree
-    locked.parameters, locked.variables, locked.constants = parameters, variables, constants
+    locked.tree = draft.tree
     draft_save(locked, template, user)

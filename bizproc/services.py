@@ -8,6 +8,7 @@ bumps the revision. The designer and the importers use the same services.
 import copy
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -382,11 +383,19 @@ def imported_tree_check(tree: Any) -> Node:
     return tree
 
 
-@transaction.atomic
-def template_import_bpt(
-    *, data: bytes, document_type: DocumentType, name: str, user: Any
-) -> Template:
-    """A new template whose draft is the file's tree, every block and property kept verbatim."""
+@dataclass(frozen=True)
+class ImportedDraft:
+    """What a ``.bpt`` file gives a draft: its tree, parameters, variables and constants."""
+
+    tree: Node
+    parameters: dict[str, Any]
+    variables: dict[str, Any]
+    constants: dict[str, Any]
+
+
+def bpt_draft_read(*, data: bytes, document_type: DocumentType, user: Any) -> ImportedDraft:
+    """The draft a ``.bpt`` file holds, once it is a template whose references are within what
+    ``user`` may design (EditRefused / AccessRefused otherwise)."""
     try:
         content = bpt.bpt_read(data)
     except bpt.BptError as error:
@@ -395,11 +404,25 @@ def template_import_bpt(
         raise EditRefused(_("The file is not a business process template (.bpt)."))
     tree = imported_tree_check(content.template[0])
     references_check(tree=tree, document_type=document_type, user=user)
+    return ImportedDraft(
+        tree=tree,
+        parameters=content.parameters or {},
+        variables=content.variables or {},
+        constants=content.constants or {},
+    )
+
+
+@transaction.atomic
+def template_import_bpt(
+    *, data: bytes, document_type: DocumentType, name: str, user: Any
+) -> Template:
+    """A new template whose draft is the file's tree, every block and property kept verbatim."""
+    draft = bpt_draft_read(data=data, document_type=document_type, user=user)
     template = template_create(document_type=document_type, name=name, user=user)
-    template.tree = tree
-    template.parameters = content.parameters or {}
-    template.variables = content.variables or {}
-    template.constants = content.constants or {}
+    template.tree = draft.tree
+    template.parameters = draft.parameters
+    template.variables = draft.variables
+    template.constants = draft.constants
     template.save()
     return template
 
