@@ -1,3 +1,4 @@
+import pkgutil
 from importlib import import_module
 
 from django.apps import AppConfig
@@ -10,15 +11,13 @@ class BizprocConfig(AppConfig):
     verbose_name = _("Business processes")
 
     def ready(self) -> None:
-        from bizproc import runtime
-        from bizproc.activities import (  # noqa: F401 (registers them)
-            notify,
-            standard,
-            start_script,
-            tasks,
-        )
+        from bizproc import activities, runtime
         from bizproc.hooks import document_hooks
 
+        # Every module of the activities package registers its blocks: a new block is one new
+        # file there. Other apps name theirs in the setting.
+        for found in pkgutil.iter_modules(activities.__path__):
+            import_module(f"{activities.__name__}.{found.name}")
         for module in settings.BIZPROC_ACTIVITY_MODULES:
             import_module(module)
         document_hooks.on_created.append(runtime.on_document_created)

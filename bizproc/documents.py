@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from bizproc.fieldtypes import Field
+from bizproc.registry import Registry
 
 
 class DocumentType(NamedTuple):
@@ -108,25 +109,17 @@ class DocumentProvider(ABC):
         ``can`` per row would not scale."""
 
 
-class ProviderRegistry:
-    def __init__(self) -> None:
-        self._by_module: dict[str, DocumentProvider] = {}
+class ProviderRegistry(Registry[DocumentProvider]):
+    """The document providers by module (``crm``, ``lists`` …): who answers for a document."""
 
-    def register(self, provider: DocumentProvider) -> None:
-        if provider.module in self._by_module:
-            raise ValueError(f"A document provider for {provider.module!r} is registered already")
-        self._by_module[provider.module] = provider
+    def __init__(self) -> None:
+        super().__init__(key=lambda provider: provider.module)
 
     def get(self, module: str) -> DocumentProvider:
-        try:
-            return self._by_module[module]
-        except KeyError:
-            raise DocumentError(
-                _("Unknown document module: %(module)s") % {"module": module}
-            ) from None
-
-    def all(self) -> list[DocumentProvider]:
-        return list(self._by_module.values())
+        found = self.find(module)
+        if found is None:
+            raise DocumentError(_("Unknown document module: %(module)s") % {"module": module})
+        return found
 
 
 document_providers = ProviderRegistry()

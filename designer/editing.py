@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Protocol
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from bizproc.activities import activities
-from bizproc.activities.base import Category
+from bizproc.activities.base import Category, Widget
 from bizproc.models import Template
 from bizproc.services import EditRefused, PublishRefused
 from bizproc.tree import find
 from bizproc.validation import block_warnings
-from designer import forms
+from designer import forms, widgets
 from designer.access import designable_types
 
 # What answers a dialog's form once it is saved: the dialog gives way to its empty slot.
@@ -123,9 +123,10 @@ def posted_revision(request: HttpRequest) -> int:
 def palette(*, robots: bool = False) -> list[tuple[str, list[dict[str, str]]]]:
     """Activities offered in the designer, or as robots (``type``, ``title``, ``category``),
     by category, in the categories' order."""
-    offered = [
-        cls for cls in activities.all() if (cls.robot if robots else cls.designer) and cls.supported
-    ]
+    if robots:
+        offered = activities.robots()
+    else:
+        offered = [cls for cls in activities if cls.designer and cls.supported]
     return [
         (
             str(category.label),
@@ -167,9 +168,8 @@ def block_dialog_context(
     return {
         "template": template,
         "form": form,
-        # Not about a scenario the user may not see: the warning would tell its type.
         "warnings": []
-        if form.activity.type == forms.START_SCRIPT and form.scenario is None
+        if form.conceal_warnings
         else block_warnings(node=node, document_type=template.document_type_triple),
         "node": node,
         "activity": form.activity,
@@ -178,36 +178,41 @@ def block_dialog_context(
         "editor_url": editor_url,
         "parameters_url": parameters_url,
         "sources": forms.value_sources(template, str(node.get("Name"))),
-        "users": forms.users() if form.picks_users else None,
-        "scenario_groups": forms.scenario_groups(request.user)
-        if form.activity.type == forms.START_SCRIPT
-        else [],
+        "users": widgets.users() if form.picks_users else None,
     }
 
 
 def start_parameters_section(request: HttpRequest, template: Template) -> HttpResponse:
-    """The Start smart scenario dialog's parameters section for the chosen scenario: the
-    block's saved values if it has this scenario already, else the parameters' defaults."""
-    chosen = request.GET.get("TemplateId", "")
-    scenario = forms.visible_scenario(request.user, chosen)
+    """The smart scenario parameters section of block ``block``'s dialog for the scenario the
+    dialog has chosen now (the dialog's fields come with the request): the block's saved
+    values if it has this scenario already, else the parameters' defaults. With it, out of
+    band, the block's warnings for what the dialog holds now (the scenario's type against the
+    Item ID's, say)."""
     found = find(template.tree, request.GET.get("block", ""))
-    saved = (found[0].get("Properties") or {}) if found else {}
+    activity = activities.for_node(found[0]) if found else None
+    picker = activity and widgets.property_with(activity, Widget.SCENARIO)
+    parameters = activity and widgets.property_with(activity, Widget.SCENARIO_PARAMETERS)
+    if activity is None or picker is None or parameters is None:
+        raise Http404
+    chosen = request.GET.get(picker.name, "")
+    saved = activity.properties_values
     values = None
-    if chosen and chosen == forms.display(saved.get("TemplateId")):
-        values = saved.get("TemplateParameters") or {}
-    # The warning about the chosen scenario's type, for the Item ID the dialog has now.
-    chosen_node = {
-        "Type": forms.START_SCRIPT,
-        "Name": request.GET.get("block", ""),
-        "Properties": {"TemplateId": chosen, "DocumentId": request.GET.get("DocumentId", "")},
-    }
+    if chosen and chosen == widgets.display(saved.get(picker.name)):
+        values = saved.get(parameters.name) or {}
+    scenario = widgets.visible_scenario(request.user, chosen)
+    section = widgets.scenario_parameters(request.user, scenario, values)
+    item = widgets.Input(
+        parameters.name, str(parameters.title), Widget.SCENARIO_PARAMETERS, section=section
+    )
+    dialog = forms.BlockForm.for_block(activity=activity, template=template, user=request.user)
+    dialog_now = {**activity.node, "Properties": dialog.properties(request.GET)}
     context = {
-        "parameters": forms.scenario_parameters(request.user, scenario, values),
-        "warnings": block_warnings(node=chosen_node, document_type=template.document_type_triple)
+        "item": item,
+        "warnings": block_warnings(node=dialog_now, document_type=template.document_type_triple)
         if scenario is not None
         else [],
     }
-    response = render(request, "designer/block_dialog.html#scenario-parameters", context)
+    response = render(request, "designer/widgets/scenario_parameters.html", context)
     response.content += render_to_string(
         "designer/block_dialog.html#block-warnings", {**context, "oob": True}, request
     ).encode()

@@ -35,7 +35,7 @@ from bizproc.models import Scenario
 from bizproc.schemas import flag, options_of
 from bizproc.services import EditRefused, PublishRefused, StaleRevision
 from bizproc.tree import ROOT_NAME, Node
-from designer import forms
+from designer import forms, widgets
 from designer.access import designable_types, may_design, provider_of
 from designer.drawing import draw, focus_after_delete
 from designer.editing import (
@@ -180,7 +180,7 @@ def _default_text(row: forms.SchemaRow, parameters: dict[str, Any]) -> str:
         return str(_("Yes") if flag(row.default) else _("No"))
     if row.type == FieldType.SELECT:
         labels = options_of(parameters[row.id])
-        return ", ".join(labels.get(key, key) for key in forms.split_list(row.default))
+        return ", ".join(labels.get(key, key) for key in widgets.split_list(row.default))
     return row.default
 
 
@@ -349,7 +349,7 @@ def _posted_row(data: QueryDict) -> tuple[forms.SchemaRow | None, dict[str, Any]
         return None, {}
     entry = dict(schema.get(rows[0].id) or {})
     if entry and flag(entry["Multiple"]) and entry["Default"]:
-        entry["Default"] = forms.split_list(entry["Default"])
+        entry["Default"] = widgets.split_list(entry["Default"])
     return rows[0], entry
 
 
@@ -357,9 +357,9 @@ def _blank_row() -> forms.SchemaRow:
     return forms.SchemaRow(0, "", "", FieldType.STRING, False, False, "", "", "")
 
 
-def _default_input(row: forms.SchemaRow, options: dict[str, str]) -> forms.Input:
+def _default_input(row: forms.SchemaRow, options: dict[str, str]) -> widgets.Input:
     """The default value's input, by the parameter's type (a yes/no may stay unset)."""
-    item = forms.typed_input(
+    item = widgets.typed_input(
         ROW + "default",
         _("Default value"),
         row.type,
@@ -408,7 +408,7 @@ def _parameter_dialog(
         "code": code,
         "revision": revision,
         "errors": errors or [],
-        "users": forms.users(),
+        "users": widgets.users(),
         **_typed_context(scenario, code, row, entry),
     }
     page = "designer/scenario_parameter_dialog.html"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from bizproc.activities.context import Context
 from bizproc.fieldtypes import Field, FieldType, FieldValueError
+from bizproc.registry import Registry
 from bizproc.tree import Node
 
 
@@ -98,8 +99,53 @@ class Reference(models.TextChoices):
     RUN_AS = "run_as"  # the user the block acts as
 
 
+class Widget(models.TextChoices):
+    """How a block's dialog asks for a property: the designer's widget registry draws each and
+    reads it back, so a new activity declares its widgets and touches nothing in the designer.
+    Values typed in (text, numbers, users, dates, durations, map values) may be expressions."""
+
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    NUMBER = "number"
+    CHECKBOX = "checkbox"  # yes or no
+    SELECT = "select"  # one of the property's options
+    USER = "user"  # users picked by name, or an expression
+    DATE = "date"
+    DATETIME = "datetime"
+    DURATION = "duration"  # a number, with its unit property (``<name>Type``) beside it
+    UNIT = "unit"  # the unit of a duration: drawn inside it, not on its own
+    MAP = "map"  # key-value rows, keys as ``Property.map_keys`` says
+    CONDITIONS = "conditions"  # condition rows
+    BRANCH_CONDITIONS = "branch-conditions"  # condition rows, or "otherwise"
+    READONLY = "readonly"  # shown, kept as it is (files, internal selects)
+    TEMPLATE = "template"  # an active process template of the template's own entity type
+    SCENARIO = "scenario"  # a smart scenario the user reads, grouped by entity type
+    SCENARIO_PARAMETERS = "scenario-parameters"  # the chosen scenario's start parameters
+
+
+# The widget a property gets when it declares none, by its type.
+WIDGET_OF_TYPE: Mapping[str, Widget] = {
+    FieldType.BOOL: Widget.CHECKBOX,
+    FieldType.SELECT: Widget.SELECT,
+    FieldType.TEXT: Widget.TEXTAREA,
+    FieldType.INT: Widget.NUMBER,
+    FieldType.DOUBLE: Widget.NUMBER,
+    FieldType.USER: Widget.USER,
+    FieldType.DATE: Widget.DATE,
+    FieldType.DATETIME: Widget.DATETIME,
+    FieldType.FILE: Widget.READONLY,
+    FieldType.INTERNALSELECT: Widget.READONLY,
+    "map": Widget.MAP,
+    "conditions": Widget.CONDITIONS,
+    "duration": Widget.DURATION,
+}
+
+
 @dataclass(frozen=True)
 class Property:
+    """A block's property: its name as Bitrix stores it, its value type, how its dialog asks
+    for it (``widget``, by default the type's) and what it reaches outside the process."""
+
     name: str
     title: Promise
     type: str
@@ -109,6 +155,11 @@ class Property:
     default: Any = None
     map_keys: str | None = None
     reference: Reference | None = None
+    widget: Widget | None = None  # None: the type's (``dialog_widget``)
+
+    @property
+    def dialog_widget(self) -> Widget:
+        return self.widget or WIDGET_OF_TYPE.get(self.type, Widget.TEXT)
 
     def field(self) -> Field:
         return Field(
@@ -368,31 +419,27 @@ class UnsupportedActivity(Activity):
 A = TypeVar("A", bound=type[Activity])
 
 
-class AlreadyRegistered(Exception):
-    pass
-
-
-class ActivityRegistry:
+class ActivityRegistry(Registry[type[Activity]]):
     """Maps a node's ``Type`` (as stored in trees and .bpt files) to its class."""
 
     def __init__(self) -> None:
-        self._by_type: dict[str, type[Activity]] = {}
+        super().__init__(key=lambda cls: cls.type)
 
-    def register(self, cls: A) -> A:
-        if cls.type in self._by_type:
-            raise AlreadyRegistered(cls.type)
-        self._by_type[cls.type] = cls
-        return cls
+    def register(self, item: A) -> A:
+        """Registers an activity class and returns it as it is (a class decorator)."""
+        super().register(item)
+        return item
 
     def get(self, type_: str) -> type[Activity]:
         # Unknown types are not an error here: import keeps them as inert blocks.
-        return self._by_type.get(type_, UnsupportedActivity)
+        return self.find(type_) or UnsupportedActivity
 
     def is_known(self, type_: str) -> bool:
-        return type_ in self._by_type
+        return type_ in self
 
-    def all(self) -> list[type[Activity]]:
-        return list(self._by_type.values())
+    def robots(self) -> list[type[Activity]]:
+        """The activities a smart scenario may hold."""
+        return [cls for cls in self if cls.robot and cls.supported]
 
     def for_node(self, node: Node) -> Activity:
         return self.get(str(node.get("Type", "")))(node)

@@ -23,6 +23,7 @@ from bizproc.activities.base import (
     Status,
     TerminateProcess,
     ValidationContext,
+    Widget,
     activities,
     has_expression,
     is_empty,
@@ -206,7 +207,15 @@ class IfElseBranchActivity(ConditionalActivity):
     composite = True
     designer = False  # added through its condition
     parent_types = frozenset({IF_ELSE})
-    properties = (TITLE, Property("Condition", gettext_lazy("Condition"), PropertyType.CONDITIONS))
+    properties = (
+        TITLE,
+        Property(
+            "Condition",
+            gettext_lazy("Condition"),
+            PropertyType.CONDITIONS,
+            widget=Widget.BRANCH_CONDITIONS,
+        ),
+    )
 
 
 @activities.register
@@ -334,6 +343,7 @@ class DelayActivity(Activity):
             gettext_lazy("Unit"),
             PropertyType.SELECT,
             options=DURATION_UNITS,
+            widget=Widget.UNIT,
             default="s",
         ),
         Property("TimeoutTime", gettext_lazy("Wait until"), PropertyType.DATETIME),
@@ -505,6 +515,7 @@ class StartWorkflowActivity(Activity):
             PropertyType.INT,
             required=True,
             reference=Reference.TEMPLATE,
+            widget=Widget.TEMPLATE,
         ),
         Property(
             "TemplateParameters",

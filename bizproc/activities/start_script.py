@@ -16,6 +16,7 @@ from bizproc.activities.base import (
     Reference,
     Status,
     ValidationContext,
+    Widget,
     activities,
     has_expression,
     is_empty,
@@ -62,12 +63,14 @@ class StartScriptActivity(Activity):
             PropertyType.INT,
             required=True,
             reference=Reference.SCENARIO,
+            widget=Widget.SCENARIO,
         ),
         Property(
             "TemplateParameters",
             gettext_lazy("Smart scenario start parameters"),
             PropertyType.MAP,
             map_keys=MapKeys.PARAMETERS,
+            widget=Widget.SCENARIO_PARAMETERS,
         ),
     )
 

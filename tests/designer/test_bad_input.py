@@ -31,19 +31,59 @@ def test_the_active_switch_goes_back_to_the_template_list_unless_next_is_a_path_
     assert response.headers["Location"] == here
 
 
+def start_script_block(client, create_url: str, template) -> str:
+    """A Start smart scenario block dropped at the top of ``template`` through its editor."""
+    template.refresh_from_db()
+    client.post(
+        create_url,
+        {
+            "revision": template.revision,
+            "parent": "Template",
+            "index": "0",
+            "type": "StartScriptActivity",
+        },
+        headers=HTMX,
+    )
+    template.refresh_from_db()
+    return template.tree["Children"][0]["Name"]
+
+
 @pytest.mark.parametrize("value", [str(2**63), "9" * 20, "9" * 40, "-1", "²"])
 def test_the_start_parameters_of_a_scenario_id_no_column_holds_are_an_empty_section(
     client, admin, template, welcome, value
 ) -> None:
     client.force_login(admin)
-    urls = [
-        reverse("designer:scenario-parameters", args=[template.pk]),
-        reverse("designer:scenario-robot-start-parameters", args=[welcome.pk]),
+    editors = [
+        (
+            reverse("designer:scenario-parameters", args=[template.pk]),
+            start_script_block(
+                client, reverse("designer:block-create", args=[template.pk]), template
+            ),
+        ),
+        (
+            reverse("designer:scenario-robot-start-parameters", args=[welcome.pk]),
+            start_script_block(
+                client,
+                reverse("designer:scenario-robot-create", args=[welcome.pk]),
+                welcome.template,
+            ),
+        ),
     ]
-    for url in urls:
-        response = client.get(url, {"TemplateId": value}, headers=HTMX)
+    for url, block in editors:
+        response = client.get(url, {"TemplateId": value, "block": block}, headers=HTMX)
         assert response.status_code == 200
         section = response.text.partition('<div id="block-warnings"')[0]
         assert section.strip() == HIDDEN
-        shown = client.get(url, {"TemplateId": welcome.template_id}, headers=HTMX)
+        chosen = {"TemplateId": welcome.template_id, "block": block}
+        shown = client.get(url, chosen, headers=HTMX)
         assert "Greeting" in shown.text
+
+
+def test_the_start_parameters_of_a_block_the_template_does_not_hold_are_not_found(
+    client, admin, template, welcome
+) -> None:
+    client.force_login(admin)
+    url = reverse("designer:scenario-parameters", args=[template.pk])
+    for block in ("", "A_gone", "A_log"):  # none, deleted, a block that starts no scenario
+        chosen = {"TemplateId": welcome.template_id, "block": block}
+        assert client.get(url, chosen, headers=HTMX).status_code == 404

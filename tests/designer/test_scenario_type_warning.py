@@ -57,9 +57,10 @@ def test_no_warning_when_the_item_id_points_at_a_lead(client, admin, template, l
 
 
 def test_choosing_the_scenario_warns_at_once(client, admin, template, lead_scenario, ping):
+    with_block(template, ping, "{=Document:ID}")
     client.force_login(admin)
     url = reverse("designer:scenario-parameters", args=[template.pk])
-    chosen = {"block": "A_new", "DocumentId": "{=Document:ID}"}
+    chosen = {"block": "A_run", "DocumentId": "{=Document:ID}"}
     answer = client.get(url, {**chosen, "TemplateId": lead_scenario.template_id}, headers=HTMX)
     assert WARNING in unescape(answer.text)
     assert 'id="block-warnings"' in unescape(answer.text) and 'hx-swap-oob="true"' in unescape(

@@ -140,10 +140,10 @@ def test_saved_values_are_shown_for_the_blocks_scenario_defaults_for_another(
     assert 'value="Dear {=Document:TITLE}"' in section(client, template, block, welcome)
 
 
-def test_a_user_who_may_not_run_the_scenario_sees_one_line(client, template, welcome):
+def test_a_user_who_may_not_run_the_scenario_sees_one_line(client, template, block, welcome):
     designer = user_with({("DEAL", "read"): "all", ("DEAL", "design_automation"): "all"})
     client.force_login(designer)
-    text = section(client, template, "", welcome)
+    text = section(client, template, block, welcome)
     assert text == (
         '<p id="scenario-parameters" class="notice warning">'
         "Insufficient permission to edit parameters of the current smart scenario</p>"

@@ -1,0 +1,714 @@
+"""The block dialog's widgets: what each ``Widget`` a property declares becomes in the dialog.
+
+An activity says how each of its properties is asked for (``Property.widget``); a widget here
+turns that declaration into an ``Input`` (what the dialog draws, with its template) and reads
+the posted form back into properties. The designer thus names no activity type: a new block
+declares its widgets and needs nothing here, unless it asks for something new — then a new
+``DialogWidget`` is registered beside these.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.contrib.auth import get_user_model
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+
+from bizproc.activities import conditions as cond
+from bizproc.activities.base import Activity, MapKeys, Property, Widget
+from bizproc.bounds import bounded_int
+from bizproc.documents import Operation
+from bizproc.fieldtypes import FieldType
+from bizproc.models import Scenario
+from bizproc.registry import Registry
+from bizproc.schemas import flag, options_of
+from designer.access import designed_templates, provider_of, types_where
+
+if TYPE_CHECKING:
+    from designer.forms import BlockForm
+
+FIELD_TEMPLATE = "designer/widgets/field.html"
+# What a widget reads for a property the posted form removes (a kind of condition it replaced).
+REMOVED: Any = object()
+
+
+@dataclass
+class Input:
+    """One field of a dialog, drawn by ``template``; ``widget`` picks the control in it."""
+
+    name: str
+    label: str
+    widget: str
+    value: Any = ""
+    required: bool = False
+    multiple: bool = False
+    expressions: bool = False  # offers "Insert value"
+    options: list[tuple[str, str]] = field(default_factory=list)
+    groups: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)
+    unit: Input | None = None
+    errors: list[str] = field(default_factory=list)
+    otherwise: bool | None = None  # conditions: None when "otherwise" is not offered
+    free_keys: bool = False  # map: keys typed in (another template's parameters)
+    section: ScenarioParameters | None = None  # a smart scenario's start parameters
+    template: str = FIELD_TEMPLATE
+
+    @property
+    def id(self) -> str:
+        return "field-" + re.sub(r"[^A-Za-z0-9_-]", "_", self.name)
+
+
+def display(value: Any) -> str:
+    """A stored value as a text input shows it (lists joined by commas)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(display(item) for item in value)
+    return str(value)
+
+
+def split_list(text: str) -> list[str]:
+    """Comma-separated items, not splitting inside ``{=…}`` or ``{{=…}}``."""
+    items, depth, current = [], 0, ""
+    for char in text:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth <= 0:
+            items.append(current)
+            current = ""
+        else:
+            current += char
+    items.append(current)
+    return [item.strip() for item in items if item.strip()]
+
+
+def users() -> list[tuple[str, str]]:
+    found = get_user_model().objects.filter(is_active=True).order_by("full_name", "username")
+    return [(f"user_{user.pk}", user.get_full_name() or user.username) for user in found]
+
+
+def schema_entries(schema: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    """A template's parameters, variables or constants as (code, entry), malformed ones left."""
+    return [
+        (str(code), entry) for code, entry in (schema or {}).items() if isinstance(entry, Mapping)
+    ]
+
+
+def caption(entry: Mapping[str, Any], code: str) -> str:
+    return str(entry.get("Name") or code)
+
+
+# ---- typed values ------------------------------------------------------------------------------
+
+DATE_PATTERNS = {
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}$"),
+    "datetime": re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"),
+}
+CONTROL_OF_TYPE = {
+    FieldType.TEXT: Widget.TEXTAREA,
+    FieldType.INT: Widget.NUMBER,
+    FieldType.DOUBLE: Widget.NUMBER,
+    FieldType.USER: Widget.USER,
+    FieldType.DATE: Widget.DATE,
+    FieldType.DATETIME: Widget.DATETIME,
+}
+
+
+def typed_input(
+    name: str,
+    label: str,
+    type_: str,
+    value: Any,
+    *,
+    options: Mapping[str, Any] | None = None,
+    required: bool = False,
+    multiple: bool = False,
+    checkbox: bool = True,
+) -> Input:
+    """An input for a value of a bizproc type; everything but lists and yes/no takes
+    expressions. ``checkbox=False`` asks a yes/no as a list, which can stay unset."""
+    common = {"name": name, "label": label, "required": required, "multiple": multiple}
+    if type_ == FieldType.BOOL:
+        text = "" if value in (None, "") else ("Y" if flag(value) else "N")
+        if checkbox:
+            return Input(
+                widget=Widget.CHECKBOX,
+                value=text == "Y",
+                template=dialog_widgets.get(Widget.CHECKBOX).template,
+                **common,
+            )
+        choices = [("Y", _("Yes")), ("N", _("No"))]
+        return Input(
+            widget=Widget.SELECT, value=text, options=_with_blank(choices, required), **common
+        )
+    if type_ == FieldType.SELECT:
+        choices = [(str(key), str(title)) for key, title in (options or {}).items()]
+        text = display(value)
+        if text and text not in dict(choices):
+            choices.append((text, text))  # an imported or expression value stays visible
+        return Input(
+            widget=Widget.SELECT, value=text, options=_with_blank(choices, required), **common
+        )
+    widget = CONTROL_OF_TYPE.get(type_, Widget.TEXT)
+    text = display(value)
+    if widget in DATE_PATTERNS and (multiple or (text and not DATE_PATTERNS[widget].match(text))):
+        widget = Widget.TEXT  # an expression, or a value a date input cannot show
+    if widget == Widget.DATETIME:
+        text = text.replace(" ", "T")[:16]
+    return Input(widget=widget, value=text, expressions=True, **common)
+
+
+def _with_blank(choices: list[tuple[str, str]], required: bool) -> list[tuple[str, str]]:
+    return choices if required else [("", _("Not selected")), *choices]
+
+
+# ---- the widgets -------------------------------------------------------------------------------
+
+
+class DialogWidget:
+    """Draws one kind of property in a block's dialog and reads it back.
+
+    ``build`` gives the dialog's input (None: drawn by another widget); ``read`` the properties
+    the posted form sets (``REMOVED`` removes one; the dialog keeps the others as they are);
+    ``refusals`` what the designer refuses before the engine sees the block (messages by
+    property)."""
+
+    kind: ClassVar[Widget]
+    template: ClassVar[str] = FIELD_TEMPLATE
+    offers_users: ClassVar[bool] = False  # the dialog then carries the list of users
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        return typed_input(
+            prop.name,
+            str(prop.title),
+            prop.type,
+            value,
+            options=prop.options,
+            required=prop.required,
+            multiple=prop.multiple,
+        )
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        """The text as typed; a list for a property of several values, or one the block held
+        as a list (Bitrix writes even one user so)."""
+        raw = post.get(item.name, "")
+        raw = raw if item.widget == Widget.TEXTAREA else raw.strip()
+        listed = item.multiple or isinstance(dialog.activity.properties_values.get(item.name), list)
+        return {item.name: split_list(raw) if listed else raw}
+
+    def refusals(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, list[str]]:
+        return {}
+
+
+class WidgetRegistry(Registry[DialogWidget]):
+    def __init__(self) -> None:
+        super().__init__(key=lambda widget: widget.kind)
+
+    def get(self, kind: str) -> DialogWidget:
+        found = self.find(kind)
+        if found is None:
+            raise LookupError(f"No dialog widget is registered for {kind!r}")
+        return found
+
+
+dialog_widgets = WidgetRegistry()
+
+
+def _registered(cls: type[DialogWidget]) -> type[DialogWidget]:
+    dialog_widgets.register(cls())
+    return cls
+
+
+@_registered
+class TextWidget(DialogWidget):
+    kind = Widget.TEXT
+
+
+@_registered
+class TextareaWidget(DialogWidget):
+    kind = Widget.TEXTAREA
+
+
+@_registered
+class NumberWidget(DialogWidget):
+    kind = Widget.NUMBER
+
+
+@_registered
+class DateWidget(DialogWidget):
+    kind = Widget.DATE
+
+
+@_registered
+class DatetimeWidget(DialogWidget):
+    kind = Widget.DATETIME
+
+
+@_registered
+class SelectWidget(DialogWidget):
+    kind = Widget.SELECT
+
+
+@_registered
+class UserWidget(DialogWidget):
+    kind = Widget.USER
+    offers_users = True
+
+
+@_registered
+class CheckboxWidget(DialogWidget):
+    kind = Widget.CHECKBOX
+    template = "designer/widgets/checkbox.html"
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        """Y or N, or 1 or 0 for a block that had them (Bitrix writes both)."""
+        checked = bool(post.get(item.name))
+        if str(dialog.activity.properties_values.get(item.name)) in ("0", "1"):
+            return {item.name: "1" if checked else "0"}
+        return {item.name: "Y" if checked else "N"}
+
+
+@_registered
+class ReadonlyWidget(DialogWidget):
+    """Files and internal selects: shown, and kept as they are."""
+
+    kind = Widget.READONLY
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        return Input(prop.name, str(prop.title), Widget.READONLY, display(value))
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        return {}
+
+
+@_registered
+class UnitWidget(DialogWidget):
+    """A duration's unit, drawn and read by its duration."""
+
+    kind = Widget.UNIT
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        return None
+
+
+@_registered
+class DurationWidget(DialogWidget):
+    """A number (or expression) and its unit, the property named ``<name>Type`` as Bitrix
+    names them (``TimeoutDuration``, ``TimeoutDurationType``)."""
+
+    kind = Widget.DURATION
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        unit = dialog.property_named(prop.name + "Type")
+        unit_value = dialog.activity.properties_values.get(unit.name) or unit.default
+        return Input(
+            prop.name,
+            str(prop.title),
+            Widget.DURATION,
+            display(value),
+            required=prop.required,
+            expressions=True,
+            unit=typed_input(
+                unit.name,
+                str(unit.title),
+                FieldType.SELECT,
+                unit_value,
+                options=unit.options,
+                required=True,
+            ),
+        )
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        assert item.unit is not None  # noqa: S101 - built with one
+        return super().read(dialog, item, post) | {item.unit.name: post.get(item.unit.name, "")}
+
+
+@_registered
+class TemplateWidget(DialogWidget):
+    """An active process template of the template's own entity type."""
+
+    kind = Widget.TEMPLATE
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        document_type = dialog.template.document_type_triple
+        found = designed_templates().for_document_type(document_type).filter(active=True)
+        choices = {str(template.pk): template.name for template in found}
+        return typed_input(prop.name, str(prop.title), FieldType.SELECT, value, options=choices)
+
+
+@dataclass
+class MapRow:
+    key: str
+    value: str
+
+
+@_registered
+class MapWidget(DialogWidget):
+    """Key-value rows: keys chosen among document fields or variables, or typed in (another
+    template's parameters, which this one cannot know)."""
+
+    kind = Widget.MAP
+    template = "designer/widgets/map.html"
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        keys = self._keys(dialog, prop)
+        stored = value if isinstance(value, dict) else {}
+        rows = [MapRow(str(key), display(item)) for key, item in stored.items()]
+        options = list(keys or [])
+        known = {code for code, _title in options}
+        options += [(row.key, row.key) for row in rows if keys is not None and row.key not in known]
+        return Input(
+            prop.name,
+            str(prop.title),
+            Widget.MAP,
+            rows=rows,
+            options=options,
+            required=prop.required,
+            expressions=True,
+            free_keys=keys is None,
+            template=self.template,
+        )
+
+    def _keys(self, dialog: BlockForm, prop: Property) -> list[tuple[str, str]] | None:
+        if prop.map_keys == MapKeys.DOCUMENT_FIELDS:
+            document_type = dialog.template.document_type_triple
+            fields = provider_of(document_type).fields(document_type)
+            return [(f.code, f.name) for f in fields if not f.read_only]
+        if prop.map_keys == MapKeys.VARIABLES:
+            variables = schema_entries(dialog.template.variables)
+            return [(code, caption(entry, code)) for code, entry in variables]
+        return None
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        """The rows; a value becomes a list, as Bitrix stores several values, when its key
+        held a list already or, for a new key, when its field takes several values."""
+        keys, values = post.getlist(f"{item.name}-key"), post.getlist(f"{item.name}-value")
+        stored = dialog.activity.properties_values.get(item.name)
+        stored = stored if isinstance(stored, dict) else {}
+        several = self._several(dialog, dialog.property_named(item.name))
+        rows = {}
+        for key, value in zip(keys, values, strict=False):
+            key = key.strip()
+            if not key:
+                continue
+            listed = isinstance(stored[key], list) if key in stored else key in several
+            rows[key] = split_list(value) if listed else value
+        return {item.name: rows}
+
+    def _several(self, dialog: BlockForm, prop: Property) -> set[str]:
+        """The keys whose fields take several values."""
+        if prop.map_keys == MapKeys.DOCUMENT_FIELDS:
+            document_type = dialog.template.document_type_triple
+            fields = provider_of(document_type).fields(document_type)
+            return {f.code for f in fields if f.multiple}
+        if prop.map_keys == MapKeys.VARIABLES:
+            variables = schema_entries(dialog.template.variables)
+            return {code for code, entry in variables if flag(entry.get("Multiple", "0"))}
+        return set()
+
+
+@dataclass
+class ConditionRow:
+    field: str  # "Object:Field"
+    operator: str
+    value: str
+    join_or: bool
+
+
+@_registered
+class ConditionsWidget(DialogWidget):
+    """Condition rows, stored as Bitrix stores them (``bizproc.activities.conditions``)."""
+
+    kind = Widget.CONDITIONS
+    template = "designer/widgets/conditions.html"
+    otherwise: ClassVar[bool] = False  # offers "otherwise" instead of rows
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        values = dialog.activity.properties_values
+        groups = [group for group in self.fields(dialog) if group[1]]
+        try:
+            rows = cond.condition_rows(values) or []
+        except cond.ConditionError:
+            rows = []
+        drawn = [
+            ConditionRow(
+                f"{row.object or _object_of(dialog, row.field)}:{row.field}",
+                row.operator,
+                display(row.value),
+                row.join_or,
+            )
+            for row in rows
+        ]
+        known = {value for _group, items in groups for value, _title in items}
+        extra = [(row.field, row.field) for row in drawn if row.field not in known]
+        if extra:
+            groups.append((_("Other"), extra))
+        return Input(
+            prop.name,
+            str(prop.title),
+            Widget.CONDITIONS,
+            rows=drawn,
+            groups=groups,
+            options=[(key, str(label)) for key, label in cond.OPERATORS.items()],
+            expressions=True,
+            otherwise=cond.condition_kind(values) == cond.OTHERWISE if self.otherwise else None,
+            template=self.template,
+        )
+
+    @staticmethod
+    def fields(dialog: BlockForm) -> list[tuple[str, list[tuple[str, str]]]]:
+        """What a condition may compare, by group: document fields, parameters, variables,
+        constants."""
+        document_type = dialog.template.document_type_triple
+        provider = provider_of(document_type)
+        template = dialog.template
+        return [
+            (
+                provider.caption(document_type),
+                [(f"Document:{f.code}", f.name) for f in provider.fields(document_type)],
+            ),
+            (_("Parameters"), _schema_options("Template", template.parameters)),
+            (_("Variables"), _schema_options("Variable", template.variables)),
+            (_("Constants"), _schema_options("Constant", template.constants)),
+        ]
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        """Every kind of condition the block had goes; the posted one is stored as Bitrix
+        stores it: ``fieldcondition`` when every row compares a document field,
+        ``propertyvariablecondition`` when none does, else ``mixedcondition``."""
+        cleared: dict[str, Any] = dict.fromkeys(cond.KINDS, REMOVED)
+        name = item.name
+        if item.otherwise is not None and post.get(f"{name}-kind") == "otherwise":
+            return cleared | {cond.OTHERWISE: "1"}
+        rows = []
+        for position, (target, operator, value, joiner) in enumerate(
+            zip(
+                post.getlist(f"{name}-field"),
+                post.getlist(f"{name}-operator"),
+                post.getlist(f"{name}-value"),
+                post.getlist(f"{name}-joiner"),
+                strict=False,
+            )
+        ):
+            obj, _sep, code = target.partition(":")
+            if code:
+                join = "1" if joiner == "or" and position else "0"
+                value = "" if operator in cond.VALUELESS else value.strip()
+                rows.append((obj, code, operator, value, join))
+        objects = {obj for obj, *_rest in rows}
+        if objects <= {"Document"}:
+            return cleared | {
+                cond.FIELD: [[code, op, value, join] for _obj, code, op, value, join in rows]
+            }
+        if not objects & {"Document"} and objects <= {"Variable", "Template", "Constant"}:
+            return cleared | {
+                cond.VARIABLE: [[code, op, value, join] for _obj, code, op, value, join in rows]
+            }
+        return cleared | {
+            cond.MIXED: [
+                {"object": obj, "field": code, "operator": op, "value": value, "joiner": join}
+                for obj, code, op, value, join in rows
+            ]
+        }
+
+
+@_registered
+class BranchConditionsWidget(ConditionsWidget):
+    """A condition branch's: rows, or "otherwise" (when no branch before it applies)."""
+
+    kind = Widget.BRANCH_CONDITIONS
+    otherwise = True
+
+
+def _schema_options(obj: str, schema: Any) -> list[tuple[str, str]]:
+    return [(f"{obj}:{code}", caption(entry, code)) for code, entry in schema_entries(schema)]
+
+
+def _object_of(dialog: BlockForm, code: str) -> str:
+    """Variables and parameters share one namespace in ``propertyvariablecondition``."""
+    for obj, schema in (
+        ("Variable", dialog.template.variables),
+        ("Template", dialog.template.parameters),
+        ("Constant", dialog.template.constants),
+    ):
+        if any(str(key).lower() == code.lower() for key in schema or {}):
+            return obj
+    return "Variable"
+
+
+# ---- smart scenarios ---------------------------------------------------------------------------
+
+
+def scenario_groups(user: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Active scenarios (robots template id, name), one group per document type the user may
+    read, labelled with the type's plural caption (DOMAIN.md §2)."""
+    groups = []
+    for document_type in types_where(user, Operation.READ):
+        found = Scenario.objects.for_document_type(document_type).filter(active=True)
+        choices = [(str(scenario.template_id), scenario.name) for scenario in found]
+        if choices:
+            groups.append((provider_of(document_type).caption(document_type, plural=True), choices))
+    return groups
+
+
+def visible_scenario(user: Any, template_id: Any) -> Scenario | None:
+    """The active scenario whose robots template this is, if its type is one the user reads."""
+    pk = bounded_int(str(template_id), minimum=1)
+    if pk is None:
+        return None
+    scenario = Scenario.objects.select_related("template").filter(template_id=pk, active=True)
+    found = scenario.first()
+    if found is None or found.document_type_triple not in types_where(user, Operation.READ):
+        return None
+    return found
+
+
+@dataclass
+class ScenarioParameters:
+    """The parameters section: nothing without a scenario or parameters; one line when the
+    user may not run the scenario (``forbidden``); else a row per start parameter."""
+
+    scenario: Scenario | None
+    inputs: list[Input] = field(default_factory=list)
+    forbidden: bool = False
+
+
+PARAMETER_PREFIX = "TemplateParameters-"
+
+
+def scenario_parameters(
+    user: Any, scenario: Scenario | None, values: Mapping[str, Any] | None
+) -> ScenarioParameters:
+    """``values``: the block's saved (or just posted) values; None pre-fills the defaults."""
+    if scenario is None:
+        return ScenarioParameters(None)
+    version = scenario.template.latest_version
+    schema = schema_entries(version.parameters if version else {})
+    if not schema:
+        return ScenarioParameters(scenario)
+    document_type = scenario.document_type_triple
+    if not provider_of(document_type).can(
+        user, Operation.START_PROCESS, document_type=document_type
+    ):
+        return ScenarioParameters(scenario, forbidden=True)
+    return ScenarioParameters(
+        scenario,
+        inputs=[
+            typed_input(
+                PARAMETER_PREFIX + code,
+                caption(entry, code),
+                str(entry.get("Type") or FieldType.STRING),
+                entry.get("Default") if values is None else values.get(code, ""),
+                options=options_of(entry),
+                required=flag(entry.get("Required", "0")),
+                multiple=flag(entry.get("Multiple", "0")),
+                checkbox=False,
+            )
+            for code, entry in schema
+        ],
+    )
+
+
+def posted_parameters(post: QueryDict, section: ScenarioParameters) -> dict[str, Any]:
+    values = {}
+    for item in section.inputs:
+        code = item.name.removeprefix(PARAMETER_PREFIX)
+        raw = post.get(item.name, "").strip()
+        if raw:
+            values[code] = split_list(raw) if item.multiple else raw
+    return values
+
+
+@_registered
+class ScenarioWidget(DialogWidget):
+    """The smart scenario picker, grouped by entity type. The chosen scenario's parameters
+    section (``ScenarioParametersWidget``) is fetched again when the choice changes."""
+
+    kind = Widget.SCENARIO
+    template = "designer/widgets/scenario.html"
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        visible = visible_scenario(dialog.user, value)
+        # Warnings about a scenario the user may not see would tell its type.
+        dialog.conceal_warnings = visible is None
+        groups = scenario_groups(dialog.user)
+        text = display(value)
+        if text and visible is None:
+            # Kept as the block has it, named by its id alone: its type is not the user's.
+            missing = _("Smart scenario %(id)s (not available)") % {"id": text}
+            groups.insert(0, ("", [(text, missing)]))
+        return Input(
+            prop.name,
+            str(prop.title),
+            Widget.SCENARIO,
+            text,
+            required=prop.required,
+            groups=groups,
+            template=self.template,
+        )
+
+    def refusals(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, list[str]]:
+        """A smart scenario the user cannot see (of a type they may not read, inactive or
+        missing), unless the block had it already. The message does not tell which, so
+        nothing leaks."""
+        chosen = post.get(item.name, "").strip()
+        if not chosen or chosen == display(dialog.activity.properties_values.get(item.name)):
+            return {}
+        if visible_scenario(dialog.user, chosen) is None:
+            return {item.name: [_("Smart scenario not found or inactive.")]}
+        return {}
+
+
+def _scenario_property(dialog: BlockForm) -> Property:
+    found = property_with(dialog.activity, Widget.SCENARIO)
+    if found is None:
+        raise LookupError(f"{dialog.activity.type} has start parameters but no smart scenario")
+    return found
+
+
+@_registered
+class ScenarioParametersWidget(DialogWidget):
+    """The start parameters of the scenario the block's ``ScenarioWidget`` property holds."""
+
+    kind = Widget.SCENARIO_PARAMETERS
+    template = "designer/widgets/scenario_parameters.html"
+    offers_users = True  # a scenario's parameters, fetched once it is chosen, may ask for users
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        chosen = dialog.activity.properties_values.get(_scenario_property(dialog).name)
+        scenario = visible_scenario(dialog.user, chosen)
+        section = scenario_parameters(dialog.user, scenario, value or {})
+        return Input(
+            prop.name,
+            str(prop.title),
+            Widget.SCENARIO_PARAMETERS,
+            section=section,
+            template=self.template,
+        )
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        """Values for the chosen scenario's parameters. A user who may not see or run the
+        scenario cannot edit them: the block keeps its values (if the scenario did not
+        change)."""
+        picker = _scenario_property(dialog).name
+        saved = dialog.activity.properties_values
+        chosen = post.get(picker, "").strip()
+        section = scenario_parameters(dialog.user, visible_scenario(dialog.user, chosen), None)
+        if section.scenario is not None and not section.forbidden:
+            return {item.name: posted_parameters(post, section)}
+        if chosen == display(saved.get(picker)):
+            return {item.name: dict(saved.get(item.name) or {})}
+        return {item.name: {}}
+
+
+def property_with(activity: Activity, widget: Widget) -> Property | None:
+    """The block's property drawn by ``widget`` (the one holding its smart scenario, say)."""
+    return next((prop for prop in activity.properties if prop.dialog_widget == widget), None)
+
+
+def inputs_offer_users(inputs: Iterable[Input]) -> bool:
+    """Whether a dialog's inputs offer users from its list of users."""
+    return any(dialog_widgets.get(item.widget).offers_users for item in inputs)
