@@ -15,6 +15,7 @@ lint: bootstrap
 	.venv/bin/ruff format --check .
 	.venv/bin/python manage.py makemigrations --check --dry-run
 	.venv/bin/lint-imports --no-logo
+	.venv/bin/mypy
 
 messages: bootstrap
 	.venv/bin/python manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=static --ignore=staticfiles --ignore=tests

@@ -15,7 +15,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_crm_admin", "is_staff", "is_superuser", "is_active", "language"]
     search_fields = ["username", "full_name", "email"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("CRM"), {"fields": ["full_name", "language", "time_zone", "is_crm_admin"]}),
     ]
 

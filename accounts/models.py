@@ -64,6 +64,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
+    # Set by ``notification_list`` for the profile page, not stored.
+    shown_link: str
+
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")

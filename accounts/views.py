@@ -12,13 +12,14 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.forms import ProfileForm
+from accounts.http import AuthenticatedHttpRequest
 from accounts.profile import profile_sections
 from accounts.services import notification_list, notification_mark_all_read
 
 
 @login_required
 @vary_on_headers("HX-Request")
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The profile form, the user's notifications and the sections other apps add (webhooks).
 
     ``?before=<notification id>`` lists the notifications older than that one (with htmx:
@@ -38,7 +39,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 def profile_render(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     *,
     form: ProfileForm | None = None,
     before: int | None = None,
@@ -70,14 +71,14 @@ def _cursor(request: HttpRequest) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
 
 
-def _notifications(request: HttpRequest, before: int | None = None) -> dict[str, Any]:
+def _notifications(request: AuthenticatedHttpRequest, before: int | None = None) -> dict[str, Any]:
     rows, older = notification_list(user=request.user, before_id=before)
     return {"notifications": rows, "older_notifications": older}
 
 
 @login_required
 @require_POST
-def notifications_read(request: HttpRequest) -> HttpResponse:
+def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Marks the signed-in user's notifications read (it takes no id: no one else's can be)."""
     notification_mark_all_read(user=request.user)
     notice = _("All notifications are marked as read.")

@@ -4,6 +4,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,6 +19,7 @@ from bizproc.activities import activities
 from bizproc.documents import DocumentType, document_providers
 from bizproc.models import (
     Instance,
+    InstanceQuerySet,
     JournalEntry,
     ProcessTask,
     ProcessTaskUser,
@@ -60,8 +62,8 @@ def tree_outline(tree: Node) -> SafeString:
 
 class VersionInline(admin.TabularInline):
     model = TemplateVersion
-    fields = ["number", "published_by", "published_at", "comment"]
-    readonly_fields = fields
+    readonly_fields = ("number", "published_by", "published_at", "comment")
+    fields = readonly_fields
     extra = 0
     can_delete = False
     show_change_link = True
@@ -126,10 +128,12 @@ class TemplateVersionAdmin(admin.ModelAdmin):
     def outline(self, obj: TemplateVersion) -> SafeString:
         return tree_outline(obj.tree)
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: TemplateVersion | None = None
+    ) -> bool:
         return False
 
 
@@ -157,14 +161,16 @@ class InstanceAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Instance | None = None) -> bool:
         return False
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Instance | None:
         # Process ids are text: one PostgreSQL cannot even compare (a NUL byte) is no process.
         if "\x00" in object_id:
             return None
         return super().get_object(request, object_id, from_field)
 
     @admin.action(description=_("Terminate the selected processes"))
-    def terminate(self, request: HttpRequest, queryset) -> None:
+    def terminate(self, request: HttpRequest, queryset: InstanceQuerySet) -> None:
         stopped = 0
         for instance in queryset.unfinished():
             runtime.instance_terminate(instance=instance, user=request.user)
@@ -195,7 +201,7 @@ class JournalEntryAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     show_full_result_count = False
 
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         return lookup in ("document_id", "instance__id__exact") or super().lookup_allowed(
             lookup, value, request
         )
@@ -212,8 +218,8 @@ class JournalEntryAdmin(admin.ModelAdmin):
 
 class ProcessTaskUserInline(admin.TabularInline):
     model = ProcessTaskUser
-    fields = ["user", "status", "comment", "answered_at"]
-    readonly_fields = fields
+    readonly_fields = ("user", "status", "comment", "answered_at")
+    fields = readonly_fields
     extra = 0
     can_delete = False
 
@@ -268,8 +274,9 @@ class ScenarioAdminForm(forms.ModelForm):
             self.fields["constants"].initial = scenario.template.constants
             self.fields["robots"].initial = scenario.template.tree.get("Children", [])
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         key = cleaned.get("document_type_key")
         if key:
             cleaned["document_type_triple"] = DocumentType(*key.split("|"))
@@ -287,8 +294,8 @@ class ScenarioAdminForm(forms.ModelForm):
 
 class RunInline(admin.TabularInline):
     model = ScenarioRun
-    fields = ["document_id", "status", "started_by", "created_at", "finished_at", "error"]
-    readonly_fields = fields
+    readonly_fields = ("document_id", "status", "started_by", "created_at", "finished_at", "error")
+    fields = readonly_fields
     extra = 0
     max_num = 0
     can_delete = False
@@ -334,12 +341,12 @@ class ScenarioAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Scenario) -> None:
         scenarios.scenario_delete(scenario=obj, user=request.user)
 
-    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Scenario]) -> None:
         for scenario in queryset:
             scenarios.scenario_delete(scenario=scenario, user=request.user)
 
     @admin.action(description=_("Export as JSON"))
-    def export_json(self, request: HttpRequest, queryset) -> HttpResponse:
+    def export_json(self, request: HttpRequest, queryset: QuerySet[Scenario]) -> HttpResponse:
         exported = [
             scenarios.scenario_export(scenario=s) for s in queryset.select_related("template")
         ]
@@ -368,7 +375,7 @@ class ScenarioAdmin(admin.ModelAdmin):
         if request.method == "POST":
             upload = request.FILES.get("file")
             if upload is None:
-                errors.append(_("Choose a file."))
+                errors.append(str(_("Choose a file.")))
             else:
                 try:
                     scenario = scenarios.scenario_import(

@@ -80,11 +80,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
     """
 
     documents: list[str]
+    params: QueryDict
 
     async def connect(self) -> None:
         await self.accept()
         user = self.scope["user"]
-        if not user.is_authenticated:
+        if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_ANONYMOUS)
             return
         self.user_id = user.pk

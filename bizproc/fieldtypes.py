@@ -14,7 +14,7 @@ messages when a value does not fit its type. Typed values in the engine:
 
 import datetime
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -270,7 +270,8 @@ def _to_file(f: Field, value: Any) -> int:
     return int(text)
 
 
-_CONVERTERS = {
+# Keyed by the stored type name: a field may carry a type that has no converter.
+_CONVERTERS: dict[str, Callable[[Field, Any], object]] = {
     FieldType.STRING: _to_string,
     FieldType.TEXT: _to_string,
     FieldType.INT: _to_int,

@@ -1,7 +1,7 @@
 """A form for a template's start parameters, generated from its typed schema."""
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -10,12 +10,20 @@ from bizproc.fieldtypes import FieldType
 from bizproc.schemas import flag, options_of
 
 
+class _FieldArguments(TypedDict):
+    label: str
+    required: bool
+    help_text: str
+
+
 def _form_field(entry: Mapping[str, Any]) -> forms.Field:
     """Every value is checked by the runtime's converters; the widget only helps typing it."""
     type_ = entry.get("Type")
-    label = str(entry.get("Name") or "")
-    required = flag(entry.get("Required", "0"))
-    common = {"label": label, "required": required, "help_text": entry.get("Description") or ""}
+    common: _FieldArguments = {
+        "label": str(entry.get("Name") or ""),
+        "required": flag(entry.get("Required", "0")),
+        "help_text": entry.get("Description") or "",
+    }
     if type_ == FieldType.BOOL:
         return forms.ChoiceField(choices=[("N", "—"), ("Y", "✓")], **common)
     if type_ == FieldType.SELECT:

@@ -159,11 +159,14 @@ def _insert(rows: list[tuple]) -> None:
     """One multi-row INSERT of plain values: every step of every process writes here, and
     ``bulk_create`` would build a model object per row and compile each of its fields (and
     read back ids nobody uses): a tenth of a five-block process's start went to it."""
-    fields = [JournalEntry._meta.get_field(name) for name in ROW_FIELDS]
+    concrete = {field.name: field for field in JournalEntry._meta.concrete_fields}
+    fields = [concrete[name] for name in ROW_FIELDS]
     quote = connection.ops.quote_name
     created_at = fields[-1]
     head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - names from the model
-        quote(JournalEntry._meta.db_table), ", ".join(quote(field.column) for field in fields)
+        quote(JournalEntry._meta.db_table),
+        # A concrete field has its column; the stubs allow None for fields that have none.
+        ", ".join(quote(field.column) for field in fields),  # type: ignore[arg-type]
     )
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # As many rows a statement as the database takes parameters (a long loop writes thousands).
@@ -296,9 +299,9 @@ def for_display(rows: Sequence[JournalEntry]) -> None:
             urls[row.instance_id] = reverse("bizproc:instance-detail", args=[row.instance_id])
         row.instance_url = urls[row.instance_id]
         row.date_text = written(row.created_at.astimezone(zone))
-        row.type_label = types.get(row.type, row.type)
-        row.status_label = statuses.get(row.status, row.status)
-        row.result_label = results.get(row.result, row.result)
+        row.type_label = types.get(row.type, str(row.type))
+        row.status_label = statuses.get(row.status, str(row.status))
+        row.result_label = results.get(row.result, str(row.result))
         row.note_text = _USER_REFERENCE.sub(
             lambda match: names.get(int(match[1]), match[0]), row.note
         )

@@ -12,7 +12,7 @@ library wrote as tokens that are not JSON, are written as null.
 """
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from django import forms
@@ -39,7 +39,19 @@ def json_dumps(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
 
-class OrderedJSONField(models.TextField):
+JSONObject = dict[str, Any]
+
+if TYPE_CHECKING:
+    # django-stubs reads a field's two parameters as the types set on and read from a model's
+    # attribute; Django's fields take no parameters at run time.
+    _JSONObjectText = models.TextField[JSONObject, JSONObject]
+else:
+    _JSONObjectText = models.TextField
+
+
+class OrderedJSONField(_JSONObjectText):
+    """A JSON object (a Bitrix array with string keys) kept as text."""
+
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         return None if value is None else json_loads(value)
 
@@ -57,5 +69,5 @@ class OrderedJSONField(models.TextField):
     def value_to_string(self, obj: models.Model) -> str:
         return self.get_prep_value(self.value_from_object(obj)) or ""
 
-    def formfield(self, **kwargs: Any) -> forms.Field:
+    def formfield(self, **kwargs: Any) -> forms.Field | None:
         return super().formfield(**{"form_class": forms.JSONField, **kwargs})

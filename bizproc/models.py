@@ -1,6 +1,7 @@
 """Templates (a draft every edit goes to), their published versions, instances and journal."""
 
 import secrets
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -29,8 +30,8 @@ def empty_tree() -> dict:
     return root_node()
 
 
-class DocumentTypeQuerySet(models.QuerySet):
-    def for_document_type(self, document_type: DocumentType) -> "DocumentTypeQuerySet":
+class DocumentTypeQuerySet[M: models.Model](models.QuerySet[M]):
+    def for_document_type(self, document_type: DocumentType) -> Self:
         return self.filter(
             module=document_type.module,
             entity=document_type.entity,
@@ -70,8 +71,8 @@ class ForDocumentType(models.Model):
         return DocumentType(self.module, self.entity, self.document_type)
 
 
-class TemplateQuerySet(DocumentTypeQuerySet):
-    def listed(self) -> "TemplateQuerySet":
+class TemplateQuerySet(DocumentTypeQuerySet["Template"]):
+    def listed(self) -> Self:
         """Templates people design (not the robots templates of smart scenarios, nor deleted
         ones kept for their processes)."""
         return self.exclude(auto_execute__gte=SCRIPT_FLAG).filter(deleted_at__isnull=True)
@@ -166,13 +167,13 @@ class InstanceStatus(models.IntegerChoices):
     TERMINATED = 4, _("Terminated")
 
 
-class InstanceQuerySet(models.QuerySet):
-    def unfinished(self) -> "InstanceQuerySet":
+class InstanceQuerySet(models.QuerySet["Instance"]):
+    def unfinished(self) -> Self:
         return self.filter(
             status__in=[InstanceStatus.CREATED, InstanceStatus.RUNNING, InstanceStatus.SUSPENDED]
         )
 
-    def for_document(self, document_id: str) -> "InstanceQuerySet":
+    def for_document(self, document_id: str) -> Self:
         return self.filter(document_id=document_id)
 
 
@@ -311,6 +312,14 @@ class JournalEntry(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    # Set by ``journal.for_display`` for a journal table, not stored.
+    instance_url: str
+    date_text: str
+    type_label: str
+    status_label: str
+    result_label: str
+    note_text: str
 
     class Meta:
         verbose_name = _("journal row")

@@ -6,7 +6,7 @@ processes" right; resuming a process stuck past its worker's lease is for admini
 """
 
 import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -26,6 +26,7 @@ from bizproc import runtime
 from bizproc.activities import activities
 from bizproc.bounds import DayField, localtime, moment_param
 from bizproc.documents import DocumentType, Operation, document_providers
+from bizproc.http import HtmxHttpRequest
 from bizproc.journal import block_progress, journal_rows
 from bizproc.models import (
     Instance,
@@ -129,7 +130,7 @@ class ProcessFilterForm(forms.Form):
     def __init__(self, data: QueryDict, *, types: list[tuple[DocumentType, str]]) -> None:
         super().__init__(data)
         self.types = {f"{t.module}:{t.type}": t for t, _caption in types}
-        self.fields["entity"].choices = [
+        cast(forms.ChoiceField, self.fields["entity"]).choices = [
             ("", gettext_lazy("Any type")),
             *((f"{t.module}:{t.type}", caption) for t, caption in types),
         ]
@@ -140,7 +141,8 @@ class ProcessFilterForm(forms.Form):
                 entity=document_type.entity,
                 document_type=document_type.type,
             )
-        self.fields["template"].queryset = Template.objects.listed().filter(of_types)
+        templates = cast(forms.ModelChoiceField, self.fields["template"])
+        templates.queryset = Template.objects.listed().filter(of_types)
 
     def apply(self, instances: InstanceQuerySet) -> InstanceQuerySet:
         """The filters that validate; one that does not shows its error and filters nothing."""
@@ -303,7 +305,7 @@ def instance_rows(instance: Instance, data: QueryDict, **page: Any) -> list[Any]
 
 
 @login_required
-def instance_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
+def instance_detail(request: HtmxHttpRequest, instance_id: str) -> HttpResponse:
     """A process: summary, blocks with their states, and its journal (Simplified or All
     records, newest first, keyset-paged) — live."""
     instance = _instance(request.user, instance_id, Operation.READ)

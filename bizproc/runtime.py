@@ -171,12 +171,14 @@ class Runner:
         parameters: Mapping[str, Any],
         activity_name: str,
     ) -> Instance:
-        template = Template.objects.filter(pk=_int_or_none(template_id)).first()
+        template_pk = _int_or_none(template_id)
+        template = Template.objects.filter(pk=template_pk).first() if template_pk else None
         if template is None:
             raise ActivityFault(_("Template not found"))
         # A template an expression chose must be one the publisher could have chosen.
         reference_check(version=self.version, document_type=template.document_type_triple)
-        user = get_user_model().objects.filter(pk=self.starter_id).first()
+        starter_id = self.starter_id
+        user = get_user_model().objects.filter(pk=starter_id).first() if starter_id else None
         self.state.children = True
         self.persist()
         try:

@@ -233,7 +233,7 @@ def tree_insert(
             _("A block '%(title)s' cannot stand here.") % {"title": activity_class.title}
         )
     taken = names(tree)
-    node = {
+    node: Node = {
         "Type": type,
         "Name": new_name(taken),
         "Properties": activity_class.new_properties() | dict(properties or {}),

@@ -36,7 +36,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     task = (
-        ProcessTask.objects.filter(pk=pk, assignees__user=request.user)
+        ProcessTask.objects.filter(pk=pk, assignees__user=request.user.pk)
         .select_related("instance__template")
         .first()
     )

@@ -7,7 +7,7 @@ here are shared with the websocket consumers, which re-render the same partials 
 """
 
 import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -26,6 +26,7 @@ from bizproc.bounds import DayField, cursor_param
 from bizproc.dates import formatter
 from bizproc.documents import DocumentError, DocumentProvider, Operation, document_providers
 from bizproc.forms import StartParametersForm
+from bizproc.http import HtmxHttpRequest
 from bizproc.journal import FINISHED, journal_rows
 from bizproc.models import (
     Instance,
@@ -129,7 +130,7 @@ def processes_live_context(document_id: str, *, may_manage: bool) -> dict[str, A
 
 
 @login_required
-def document_processes(request: HttpRequest, document_id: str) -> HttpResponse:
+def document_processes(request: HtmxHttpRequest, document_id: str) -> HttpResponse:
     """The Processes tab: start a process, the active ones, the completed ones, the latest
     journal rows — live (the partial opens its own websocket)."""
     provider, document_id = document_for(request.user, document_id, Operation.READ)
@@ -152,7 +153,7 @@ def process_start(request: HttpRequest, document_id: str, template_pk: int) -> H
     template = get_object_or_404(Template.objects.listed().filter(active=True), pk=template_pk)
     if template not in _startable(provider, document_id):
         raise Http404
-    schema = template.latest_version.parameters
+    schema = template.versions.latest("number").parameters  # startable: it has versions
     form = StartParametersForm(schema, request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
@@ -207,7 +208,7 @@ class JournalFilterForm(forms.Form):
     def __init__(self, data: QueryDict, *, processes: list[tuple[str, str | None]]) -> None:
         """``processes``: (id, template name) of the record's recent processes."""
         super().__init__(data)
-        self.fields["process"].choices = [
+        cast(forms.ChoiceField, self.fields["process"]).choices = [
             ("", _("All processes")),
             *((pk, f"{name or pk} · {pk}") for pk, name in processes),
         ]
@@ -256,11 +257,11 @@ def record_processes(document_id: str) -> dict[str, Any]:
     runs = ScenarioRun.objects.select_related("scenario").defer("parameters")
     run_of: dict[str, ScenarioRun] = {}
     started: dict[str, list[ScenarioRun]] = {}
-    for run in runs.filter(Q(instance__in=ids) | Q(caller__in=ids)).order_by("pk"):
-        if run.instance_id in ids:
-            run_of[run.instance_id] = run
-        if run.caller_id in ids:
-            started.setdefault(run.caller_id, []).append(run)
+    for scenario_run in runs.filter(Q(instance__in=ids) | Q(caller__in=ids)).order_by("pk"):
+        if scenario_run.instance_id in ids:
+            run_of[scenario_run.instance_id] = scenario_run
+        if scenario_run.caller_id in ids:
+            started.setdefault(scenario_run.caller_id, []).append(scenario_run)
     caller_ids = [run.caller_id for run in run_of.values() if run.caller_id]
     callers = (
         {
@@ -285,7 +286,7 @@ def record_processes(document_id: str) -> dict[str, Any]:
     zone = timezone.get_current_timezone()
     for instance in instances:
         run = run_of.get(instance.pk)
-        caller = callers.get(run.caller_id) if run else None
+        caller = callers.get(run.caller_id) if run and run.caller_id else None
         entries.append(
             {
                 "instance": instance,
@@ -297,7 +298,7 @@ def record_processes(document_id: str) -> dict[str, Any]:
                 "run": run,
                 "caller": caller,
                 "caller_block": block_title(trees, caller["version_id"], run.caller_activity)
-                if caller
+                if run and caller
                 else "",
                 "started_runs": [
                     (other, block_title(trees, instance.version_id, other.caller_activity))
@@ -349,7 +350,7 @@ def cursor(request: HttpRequest) -> int | None:
 
 
 @login_required
-def document_journal(request: HttpRequest, document_id: str) -> HttpResponse:
+def document_journal(request: HtmxHttpRequest, document_id: str) -> HttpResponse:
     """Every journal row of the record, newest first, keyset-paged; filters; live on page one."""
     provider, document_id = document_for(request.user, document_id, Operation.READ)
     before = cursor(request)
@@ -377,7 +378,7 @@ def document_journal(request: HttpRequest, document_id: str) -> HttpResponse:
         "filters_query": form.live_query(after=None),
         "live_query": form.live_query(after=(rows[0].pk if rows else 0) if first_page else None),
     }
-    if request.htmx:  # a page of the journal (filters, older rows): the #journal section
+    if recent is None:  # htmx asked for a page of the journal (filters, older rows)
         return render(request, "bizproc/document_journal.html#journal", context)
     context |= recent | {
         "document_url": provider.url(document_id),

@@ -14,6 +14,7 @@ import datetime
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -139,7 +140,7 @@ if DATABASE_URL:
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "db.sqlite3")}
     }
 
 _db = DATABASES["default"]
@@ -180,6 +181,7 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # The cache (see the module's docstring): Redis when configured, else the process's memory.
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -259,7 +261,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 AXES_USERNAME_CALLABLE = "accounts.views.login_attempt_username"
-AXES_SENSITIVE_PARAMETERS = []  # the log names the username and the address (fail2ban reads it)
+# The log names the username and the address (fail2ban reads it).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
 AXES_DISABLE_ACCESS_LOG = True  # failures and lockouts are kept, not every successful login
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"

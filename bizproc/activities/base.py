@@ -324,7 +324,7 @@ class Activity:
         self, parameter: str, target: Field, value: Any, ctx: ValidationContext
     ) -> list[Problem]:
         items = value if isinstance(value, list) else [value]
-        problems = []
+        problems: list[Problem] = []
         for item in items:
             if has_expression(item):
                 problems.extend(

@@ -85,6 +85,7 @@ def _ordinal_suffix(day: int) -> str:
 
 
 def _offset(moment: datetime.datetime, separator: str) -> str:
+    # php_date formats a local time (``_local``): aware, its offset never None.
     minutes = int(moment.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
     sign = "-" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)

@@ -75,7 +75,8 @@ _LEVELS = (
 
 
 def _skip(source: str, position: int) -> int:
-    return _SPACES.match(source, position).end()  # type: ignore[union-attr]
+    spaces = _SPACES.match(source, position)  # ``\s*`` matches everywhere, if only nothing
+    return spaces.end() if spaces else position
 
 
 def scan_reference(source: str, start: int) -> tuple[Reference, int]:

@@ -243,8 +243,8 @@ def _order(left: Any, right: Any) -> int:
     x, y = _numeric(left), _numeric(right)
     if x is not None and y is not None:
         return _sign(x - y)
-    a, b = as_text(left), as_text(right)
-    return (a > b) - (a < b)
+    left_text, right_text = as_text(left), as_text(right)
+    return (left_text > right_text) - (left_text < right_text)
 
 
 def _equal(left: Any, right: Any) -> bool:

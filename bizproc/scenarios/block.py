@@ -127,11 +127,13 @@ def scenario_start_from_block(
     if _is_recursive(ctx, scenario) or [scenario.pk, document_id] in started:
         raise ScenarioRefused(_("Smart scenario blocked because it calls itself recursively."))
 
-    user = get_user_model().objects.filter(pk=user_id_of(str(start_by)), is_active=True).first()
+    user_id = user_id_of(str(start_by))
+    users = get_user_model().objects.filter(is_active=True)
+    user = users.filter(pk=user_id).first() if user_id else None
     if user is None or not scenario_may_run(user=user, scenario=scenario, document_id=document_id):
         raise ScenarioRefused(_("Insufficient permission to run smart scenario."))
 
-    version = scenario.template.latest_version
+    version = scenario.template.versions.latest("number")  # saving a scenario publishes it
     raw_parameters = {
         key: ctx.evaluate(value)
         for key, value in (properties.get("TemplateParameters") or {}).items()

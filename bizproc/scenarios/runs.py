@@ -86,7 +86,7 @@ def scenarios_start(
             raise ScenarioRefused(
                 _("Insufficient permission to run smart scenario."), forbidden=True
             )
-    version = scenario.template.latest_version
+    version = scenario.template.versions.latest("number")  # saving a scenario publishes it
     if not parameters and any(
         field.required and is_empty(version.parameters[code].get("Default"))
         for code, field in schema_fields(version.parameters).items()

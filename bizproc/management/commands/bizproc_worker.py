@@ -3,6 +3,8 @@
 Run as many as you like, on any hosts that reach the database.
 """
 
+from typing import Any
+
 from django_tasks_db.management.commands import db_worker
 
 from bizproc.sweeper import Sweeper
@@ -11,7 +13,8 @@ from bizproc.sweeper import Sweeper
 class Command(db_worker.Command):
     help = "Runs the task worker (django-tasks-db's db_worker) and the process sweeper."
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
+        # db_worker's own options, passed on as they came.
         sweeper = Sweeper()
         sweeper.start()
         try:
