@@ -30,14 +30,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from bizproc.activities import activities
-from bizproc.activities.standard import IF_ELSE, IF_ELSE_BRANCH, SEQUENCE
+from bizproc.activities.base import ChildLayout
 from bizproc.jsonfield import json_dumps, json_loads
 from bizproc.tree import Node, find
 
-PARALLEL = "ParallelActivity"
-WHILE = "WhileActivity"
-# Composites whose children are branches drawn side by side, and the branch type each adds.
-BRANCHING = {IF_ELSE: IF_ELSE_BRANCH, PARALLEL: SEQUENCE}
+# Composites each of whose children is drawn as a list of its own.
+LISTS_OF_LISTS = (ChildLayout.BRANCHES, ChildLayout.LOOP)
 # Block names come from imported files too: quoted in a URL path as ``reverse`` quotes them,
 # and a "/" as well, so that no name makes the URL of another route.
 NAME_SAFE = "!$&'()*+,;=~:@"
@@ -148,24 +146,19 @@ def _path(tree: Node, name: str) -> list[Node] | None:
 def _drawn_as_list(path: list[Node]) -> bool:
     """Whether the last node of ``path`` (from the root) is drawn as a list with insertion
     points (``_Drawing.container``'s): the root; in a list, a supported block that holds
-    others (not as branches); each branch, or loop body, of a supported block in a list."""
+    others as one list; each branch, or loop body, of a supported block in a list."""
     listed = [True]
     for index, node in enumerate(path[1:], start=1):
-        parent = path[index - 1]
         if listed[index - 1]:
-            activity = activities.for_node(node)
-            listed.append(
-                activity.supported
-                and activity.composite
-                and node.get("Type") not in BRANCHING
-                and node.get("Type") != WHILE
-            )
+            activity = activities.get(str(node.get("Type")))
+            listed.append(activity.supported and activity.child_layout == ChildLayout.LIST)
         else:
+            parent = activities.get(str(path[index - 1].get("Type")))
             listed.append(
                 index >= 2
                 and listed[index - 2]
-                and (parent.get("Type") in BRANCHING or parent.get("Type") == WHILE)
-                and activities.for_node(parent).supported
+                and parent.child_layout in LISTS_OF_LISTS
+                and parent.supported
             )
     return listed[-1]
 
@@ -501,15 +494,15 @@ class _Drawing:
             pass  # a branch header: its blocks are the branch's list, which the caller draws
         elif not activity.supported:
             drawn.children = list(_read_only(children))
-        elif drawn.type in BRANCHING:
-            drawn.branch_type = BRANCHING[drawn.type]
+        elif activity.child_layout == ChildLayout.BRANCHES:
+            drawn.branch_type = activity.branch_type
             drawn.add_url = self.insert_url
             for position, child in enumerate(children):
                 header = self.block(child, position, len(children), branch=True)
                 drawn.branches.append(self.container(child, header.title, header))
-        elif drawn.type == WHILE:
+        elif activity.child_layout == ChildLayout.LOOP:
             drawn.branches = [self.container(child, _("Loop body"), None) for child in children]
-        elif activity.composite:
+        elif activity.child_layout == ChildLayout.LIST:
             drawn.branches = [self.container(node, drawn.title, None)]
         if self.routes:
             leaf = not (branch or drawn.branches or drawn.children)
