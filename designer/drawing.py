@@ -3,9 +3,9 @@ insertion point before, between and after the blocks of every list.
 
 Only the shape is decided here; the markup is in ``templates/designer/tree_container.html``
 and ``block_card.html``. Cards and insertion points differ from one another only by a few
-values: for the template editor, each kind of card (and the insertion point) is drawn once per
-drawing from its template with placeholders (a ``_Stamp``), and each block's values, escaped,
-are put in.
+values: for the template editor, each kind of card (and the insertion point) is drawn once
+from its template with placeholders (a ``_Stamp``), and each block's values, escaped, are put
+in; the stamps, and blocks drawn, are kept for the next drawings in one ``DrawingCache``.
 
 An edit that inserts, moves or deletes one block in a list is answered with its changes only
 (``draw_changes``): the block taken out, the block put in with an insertion point, and the
@@ -15,10 +15,11 @@ that nothing after the change has to be drawn again; the editor counts them wher
 
 from __future__ import annotations
 
-import functools
 import html
 import re
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -30,14 +31,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from bizproc.activities import activities
-from bizproc.activities.standard import IF_ELSE, IF_ELSE_BRANCH, SEQUENCE
+from bizproc.activities.base import ChildLayout
 from bizproc.jsonfield import json_dumps, json_loads
 from bizproc.tree import Node, find
 
-PARALLEL = "ParallelActivity"
-WHILE = "WhileActivity"
-# Composites whose children are branches drawn side by side, and the branch type each adds.
-BRANCHING = {IF_ELSE: IF_ELSE_BRANCH, PARALLEL: SEQUENCE}
+# Composites each of whose children is drawn as a list of its own.
+LISTS_OF_LISTS = (ChildLayout.BRANCHES, ChildLayout.LOOP)
 # Block names come from imported files too: quoted in a URL path as ``reverse`` quotes them,
 # and a "/" as well, so that no name makes the URL of another route.
 NAME_SAFE = "!$&'()*+,;=~:@"
@@ -102,13 +101,123 @@ class Container:
     html: str = ""  # drawn, escaped (the template editor's; the whole tree's marked safe)
 
 
+class _Stamp:
+    """A template drawn once with a placeholder for each value, then filled in many times.
+
+    Values are escaped as they are put in (as Django's autoescape does), and what was put in
+    is never read again, so a value holding a placeholder stays text."""
+
+    def __init__(self, template_name: str, context: dict[str, object]) -> None:
+        # The templates' indentation goes: a page holds hundreds of stamps.
+        drawn = INDENT.sub("\n", render_to_string(template_name, context)).strip()
+        self.parts = FIELD.split(drawn)
+
+    def fill(self, raw: dict[str, str] | None = None, **values: str) -> str:
+        """The stamp with ``values`` escaped and ``raw`` ones (drawn, escaped) as they are: plain
+        text, which only the whole drawing is marked safe as (marking each part would copy it
+        once more)."""
+        escaped = {name: _escape(value) for name, value in values.items()}
+        if raw:
+            escaped.update(raw)
+        parts = self.parts.copy()
+        parts[1::2] = [escaped[name] for name in parts[1::2]]
+        return "".join(parts)
+
+
+def _escape(text: str) -> str:
+    """``html.escape``, once a search in C found something to escape (most names and titles
+    hold nothing to)."""
+    return html.escape(text) if ESCAPED.search(text) else text
+
+
+type Blocks = dict[tuple[str, bool, bool, bool], tuple[Node, Block]]
+
+
+@dataclass
+class _Kept:
+    """What the drawings of one template in one language share: its links, the card texts
+    (translations) and, with a ``DrawingCache``, stamps and drawn blocks."""
+
+    routes: dict[str, tuple[str, str]]
+    insert_url: str
+    cards: dict[tuple[bool, bool], dict[str, str]]
+    stamps: dict[tuple[object, ...], _Stamp] = field(default_factory=dict)
+    blocks: Blocks = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, template_pk: int) -> _Kept:
+        routes = {}
+        for action in ("update", "move", "duplicate", "delete"):
+            url = reverse(f"designer:block-{action}", args=[template_pk, PLACEHOLDER])
+            before, after = url.split(PLACEHOLDER)
+            routes["edit" if action == "update" else action] = (before, after)
+        return cls(
+            routes=routes,
+            insert_url=reverse("designer:block-create", args=[template_pk]),
+            cards={
+                (branch, supported): card_texts(branch=branch, supported=supported)
+                for branch in (False, True)
+                for supported in (False, True)
+            },
+        )
+
+
+class DrawingCache:
+    """All that the template editor's drawings keep from one request to the next: without it,
+    a page of 200 blocks draws every card from the templates, at six times the work
+    (``bench/editor_work.py`` with ``cache=None``: 375 M instructions instead of 57 M).
+
+    Kept for each template in each language (links and translations differ), as a ``_Kept``:
+    the links and card texts; the stamps, each part (a kind of card in its place, a list, an
+    insertion point, a block holding branches, a branch) drawn once with placeholders; and
+    blocks that hold no others and branch headers, drawn, by name, place and whether a
+    branch, with a copy of the node each was drawn from.
+
+    Invalidated: a drawn block is used again only while its node is equal to that copy, and a
+    block whose summary reads more than its node (``Activity.summary_from_node``) or that has
+    problems to show is never kept. The rest comes from code, templates and translations,
+    which change only with the process.
+
+    Bounded: the ``templates`` drawn last are kept; beyond ``blocks`` drawn blocks (a big
+    template's, and room for the places they leave as they move: about 6 kB each), a
+    template's are all forgotten and drawn anew.
+    """
+
+    def __init__(self, *, templates: int = 8, blocks: int = 1000) -> None:
+        self.templates = templates
+        self.blocks = blocks
+        self._kept: OrderedDict[tuple[str | None, int], _Kept] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def kept(self, template_pk: int) -> _Kept:
+        """What is kept for ``template_pk`` in the active language, now the last used."""
+        key = (get_language(), template_pk)
+        with self._lock:
+            kept = self._kept.pop(key, None) or _Kept.of(template_pk)
+            self._kept[key] = kept
+            while len(self._kept) > self.templates:
+                self._kept.popitem(last=False)
+        if len(kept.blocks) > self.blocks:
+            kept.blocks.clear()
+        return kept
+
+
+# The editor's: one per process.
+drawing_cache = DrawingCache()
+
+
 def draw(
-    tree: Node, problems: dict[str, list[str]] | None = None, *, template_pk: int | None = None
+    tree: Node,
+    problems: dict[str, list[str]] | None = None,
+    *,
+    template_pk: int | None = None,
+    cache: DrawingCache | None = drawing_cache,
 ) -> Container:
     """The drawing of ``tree``; with ``template_pk``, the template editor's: every list, card
     and insertion point drawn (``html``; the smart scenario editor draws its own cards from
-    the shape)."""
-    drawn = _Drawing(problems or {}, template_pk).container(tree, _("Process"), header=None)
+    the shape), from what ``cache`` keeps, or plainly from the templates with None."""
+    drawing = _Drawing(problems or {}, template_pk, cache)
+    drawn = drawing.container(tree, _("Process"), header=None)
     drawn.html = mark_safe(drawn.html)  # noqa: S308 - drawn escaped
     return drawn
 
@@ -148,24 +257,19 @@ def _path(tree: Node, name: str) -> list[Node] | None:
 def _drawn_as_list(path: list[Node]) -> bool:
     """Whether the last node of ``path`` (from the root) is drawn as a list with insertion
     points (``_Drawing.container``'s): the root; in a list, a supported block that holds
-    others (not as branches); each branch, or loop body, of a supported block in a list."""
+    others as one list; each branch, or loop body, of a supported block in a list."""
     listed = [True]
     for index, node in enumerate(path[1:], start=1):
-        parent = path[index - 1]
         if listed[index - 1]:
-            activity = activities.for_node(node)
-            listed.append(
-                activity.supported
-                and activity.composite
-                and node.get("Type") not in BRANCHING
-                and node.get("Type") != WHILE
-            )
+            activity = activities.get(str(node.get("Type")))
+            listed.append(activity.supported and activity.child_layout == ChildLayout.LIST)
         else:
+            parent = activities.get(str(path[index - 1].get("Type")))
             listed.append(
                 index >= 2
                 and listed[index - 2]
-                and (parent.get("Type") in BRANCHING or parent.get("Type") == WHILE)
-                and activities.for_node(parent).supported
+                and parent.child_layout in LISTS_OF_LISTS
+                and parent.supported
             )
     return listed[-1]
 
@@ -177,7 +281,7 @@ def draw_changes(
     ``name`` alone: ``before`` is where it stood (None when it is new) and, unless
     ``removed``, it stands in a list of ``tree`` now. None when the edit is not of one list's
     blocks (a branch, say): the editor then draws the whole tree again."""
-    drawing = _Drawing({}, template_pk)
+    drawing = _Drawing({}, template_pk, drawing_cache)
     swaps: list[str] = []
     lists: dict[str, tuple[str, ...]] = {}  # each list changed, with its names before the edit
     if before is not None:
@@ -220,7 +324,7 @@ def draw_card(tree: Node, *, template_pk: int, name: str) -> str | None:
     found = find(tree, name)
     if place is None or found is None:
         return None
-    drawing = _Drawing({}, template_pk)
+    drawing = _Drawing({}, template_pk, drawing_cache)
     block = drawing.block(found[0], place.siblings.index(name), len(place.siblings))
     if block.branches or block.children:
         return None
@@ -281,102 +385,55 @@ def card_texts(*, branch: bool, supported: bool) -> dict[str, str]:
     }
 
 
-class _Stamp:
-    """A template drawn once with a placeholder for each value, then filled in many times.
-
-    Values are escaped as they are put in (as Django's autoescape does), and what was put in
-    is never read again, so a value holding a placeholder stays text."""
-
-    def __init__(self, template_name: str, context: dict[str, object]) -> None:
-        # The templates' indentation goes: a page holds hundreds of stamps.
-        drawn = INDENT.sub("\n", render_to_string(template_name, context)).strip()
-        self.parts = FIELD.split(drawn)
-
-    def fill(self, raw: dict[str, str] | None = None, **values: str) -> str:
-        """The stamp with ``values`` escaped and ``raw`` ones (drawn, escaped) as they are: plain
-        text, which only the whole drawing is marked safe as (marking each part would copy it
-        once more)."""
-        escaped = {name: _escape(value) for name, value in values.items()}
-        if raw:
-            escaped.update(raw)
-        parts = self.parts.copy()
-        parts[1::2] = [escaped[name] for name in parts[1::2]]
-        return "".join(parts)
-
-
-def _escape(text: str) -> str:
-    """``html.escape``, once a search in C found something to escape (most names and titles
-    hold nothing to)."""
-    return html.escape(text) if ESCAPED.search(text) else text
-
-
-@dataclass
-class _Kept:
-    """What every drawing of a template in a language shares, kept for its next drawings: the
-    stamps and card texts are translations, the links the template's."""
-
-    cards: dict[tuple[bool, bool], dict[str, str]]
-    routes: dict[str, tuple[str, str]]
-    insert_url: str
-    stamps: dict[tuple[object, ...], _Stamp] = field(default_factory=dict)
-
-
-type Leaves = dict[tuple[str, bool, bool, bool], tuple[Node, Block]]
-
-# Drawn blocks kept per template and language: about the blocks of a big template, and room for
-# the places they leave as they move (beyond it, they are all forgotten and drawn anew). About
-# 6 kB each (1 MB for a 200-block template): kept for the templates drawn last (``_leaves``).
-LEAVES_KEPT = 1000
-
-
-@functools.lru_cache(maxsize=8)
-def _leaves(language: str | None, template_pk: int) -> Leaves:
-    """Blocks that hold no others and branch headers, drawn, by name, first and last place and
-    whether a branch: with a copy of the node they were drawn from, so that an unchanged block
-    is not drawn again."""
-    return {}
-
-
-@functools.lru_cache(maxsize=64)
-def _kept(language: str | None, template_pk: int) -> _Kept:
-    routes = {}
-    for action in ("update", "move", "duplicate", "delete"):
-        url = reverse(f"designer:block-{action}", args=[template_pk, PLACEHOLDER])
-        before, after = url.split(PLACEHOLDER)
-        routes["edit" if action == "update" else action] = (before, after)
-    return _Kept(
-        cards={
-            (branch, supported): card_texts(branch=branch, supported=supported)
-            for branch in (False, True)
-            for supported in (False, True)
-        },
-        routes=routes,
-        insert_url=reverse("designer:block-create", args=[template_pk]),
-    )
+# A part's context, given how each value is put in (its placeholder, or the value itself).
+type PartContext = Callable[[Callable[[str], str]], dict[str, object]]
 
 
 class _Drawing:
-    def __init__(self, problems: dict[str, list[str]], template_pk: int | None) -> None:
+    def __init__(
+        self, problems: dict[str, list[str]], template_pk: int | None, cache: DrawingCache | None
+    ) -> None:
         self.problems = problems
+        self.drawn = template_pk is not None  # the template editor's, every part drawn
         self.cards: dict[tuple[bool, bool], dict[str, str]] = {}
         self.routes: dict[str, tuple[str, str]] = {}
-        self.stamps: dict[tuple[object, ...], _Stamp] = {}
+        self.insert_url = ""
+        # None: every part drawn plainly from its template (what the stamps must come to).
+        self.stamps: dict[tuple[object, ...], _Stamp] | None = None
+        self.blocks: Blocks = {}
         self.slots: dict[str, str] = {}  # an insertion point drawn, by list
         self.kinds: dict[str, str] = {}  # the activity's own title, by type
         self.categories: dict[str, str] = {}  # the activity's category, by type
-        self.insert_url = ""
-        self.leaves: Leaves = {}
         if template_pk is not None:
-            kept = _kept(get_language(), template_pk)
-            self.cards, self.routes, self.stamps = kept.cards, kept.routes, kept.stamps
-            self.insert_url = kept.insert_url
-            self.leaves = _leaves(get_language(), template_pk)
-            if len(self.leaves) > LEAVES_KEPT:
-                self.leaves.clear()
+            kept = cache.kept(template_pk) if cache else _Kept.of(template_pk)
+            self.cards, self.routes, self.insert_url = kept.cards, kept.routes, kept.insert_url
+            if cache:
+                self.stamps, self.blocks = kept.stamps, kept.blocks
 
     def links(self, name: str, *, quoted: str = "") -> dict[str, str]:
         quoted = quoted or quote(name, safe=NAME_SAFE)
         return {action: before + quoted + after for action, (before, after) in self.routes.items()}
+
+    def part(
+        self,
+        key: tuple[object, ...],
+        template_name: str,
+        context: PartContext,
+        raw: dict[str, str] | None = None,
+        **values: str,
+    ) -> str:
+        """``template_name`` drawn with ``values`` (escaped) and ``raw`` ones (drawn, escaped)
+        where ``context`` puts them: from the stamp ``key`` (drawn the first time), or plainly
+        without a cache."""
+        if self.stamps is None:
+            given: dict[str, str] = dict(values)
+            for name, drawn in (raw or {}).items():
+                given[name] = mark_safe(drawn)  # noqa: S308 - drawn escaped
+            return render_to_string(template_name, context(given.__getitem__))
+        stamp = self.stamps.get(key)
+        if stamp is None:
+            stamp = self.stamps[key] = _Stamp(template_name, context(_field))
+        return stamp.fill(raw, **values)
 
     def card(self, block: Block, *, leaf: bool) -> str:
         """A card drawn from the stamp of its kind and place (a block holding no others comes
@@ -386,14 +443,17 @@ class _Drawing:
         if block.problems:
             block.links = self.links(block.name)
             return render_to_string(template, {"item": block, "block": block})
-        shape = (leaf, block.branch, block.supported, block.first, block.last)
-        if shape not in self.stamps:
-            values = {name: _field(name) for name in ("name", "title", "category", "description")}
-            model = Block(
-                **(vars(block) | values | {"links": self.links("", quoted=_field("url"))})
-            )
-            self.stamps[shape] = _Stamp(template, {"item": model, "block": model})
-        return self.stamps[shape].fill(
+
+        def context(value: Callable[[str], str]) -> dict[str, object]:
+            values = {name: value(name) for name in ("name", "title", "category", "description")}
+            links = {"links": self.links("", quoted=value("url"))}
+            model = Block(**(vars(block) | values | links))
+            return {"item": model, "block": model}
+
+        return self.part(
+            (leaf, block.branch, block.supported, block.first, block.last),
+            template,
+            context,
             name=block.name,
             url=quote(block.name, safe=NAME_SAFE),
             title=block.title,
@@ -401,18 +461,21 @@ class _Drawing:
             description=block.description,
         )
 
-    def stamp(self, key: tuple[object, ...], part: str, context: dict[str, object]) -> _Stamp:
-        if key not in self.stamps:
-            self.stamps[key] = _Stamp(f"designer/tree_container.html#{part}", context)
-        return self.stamps[key]
-
     def list_html(self, container: Container) -> str:
-        model = Container(_field("name"), _field("label"), None, [])
-        stamp = self.stamp(("list",), "list", {"container": model, "items": _field("items")})
         items = "".join(
             item.html if isinstance(item, Slot) else self.item(item) for item in container.items
         )
-        return stamp.fill(name=container.name, label=container.label, raw={"items": items})
+        return self.part(
+            ("list",),
+            "designer/tree_container.html#list",
+            lambda value: {
+                "container": Container(value("name"), value("label"), None, []),
+                "items": value("items"),
+            },
+            name=container.name,
+            label=container.label,
+            raw={"items": items},
+        )
 
     def item(self, block: Block) -> str:
         """A block's list item: its card, and the branches of a block that holds others."""
@@ -421,18 +484,22 @@ class _Drawing:
             return render_to_string("designer/tree_container.html#read-only", {"item": block})
         if not block.branches:
             return block.html
-        model = Block(**(vars(block) | {"name": _field("name")}))
-        context = {name: _field(name) for name in ("name_js", "count", "card", "branches")}
-        stamp = self.stamp(("composite", block.branch_type), "composite", {"item": model} | context)
-        parts = {"header": _field("header"), "list": _field("list")}
-        branch = self.stamp(("branch",), "branch", parts)
         branches = "".join(
-            branch.fill(
-                raw={"header": drawn.header.html if drawn.header else "", "list": drawn.html}
+            self.part(
+                ("branch",),
+                "designer/tree_container.html#branch",
+                lambda value: {"header": value("header"), "list": value("list")},
+                raw={"header": drawn.header.html if drawn.header else "", "list": drawn.html},
             )
             for drawn in block.branches
         )
-        return stamp.fill(
+        return self.part(
+            ("composite", block.branch_type),
+            "designer/tree_container.html#composite",
+            lambda value: {
+                "item": Block(**(vars(block) | {"name": value("name")})),
+                **{name: value(name) for name in ("name_js", "count", "card", "branches")},
+            },
             name=block.name,
             name_js=escapejs(block.name),
             count=str(len(block.branches)),
@@ -454,27 +521,30 @@ class _Drawing:
             items.append(self.block(child, index, len(children)))
         items.append(self.slot(name, len(children)))
         drawn = Container(name, label, header, items)
-        if self.routes:
+        if self.drawn:
             drawn.html = self.list_html(drawn)
         return drawn
 
     def slot(self, parent: str, index: int) -> Slot:
         """An insertion point; drawn once per list, as they carry no index."""
         slot = Slot(parent, index)
-        if self.routes:
+        if self.drawn:
             if parent not in self.slots:
-                model = Slot(_field("parent"), 0)
-                stamp = self.stamp(("slot",), "slot", {"item": model})
-                self.slots[parent] = stamp.fill(parent=parent)
+                self.slots[parent] = self.part(
+                    ("slot",),
+                    "designer/tree_container.html#slot",
+                    lambda value: {"item": Slot(value("parent"), 0)},
+                    parent=parent,
+                )
             slot.html = self.slots[parent]
         return slot
 
     def block(self, node: Node, index: int, count: int, *, branch: bool = False) -> Block:
         name = str(node.get("Name"))
         key = (name, index == 0, index == count - 1, branch)
-        keep = self.routes and name not in self.problems
+        keep = self.stamps is not None and name not in self.problems
         if keep:
-            kept = self.leaves.get(key)
+            kept = self.blocks.get(key)
             if kept is not None and kept[0] == node:
                 return kept[1]
             copied = json_loads(json_dumps(node))  # as it is before drawing reads it
@@ -501,23 +571,23 @@ class _Drawing:
             pass  # a branch header: its blocks are the branch's list, which the caller draws
         elif not activity.supported:
             drawn.children = list(_read_only(children))
-        elif drawn.type in BRANCHING:
-            drawn.branch_type = BRANCHING[drawn.type]
+        elif activity.child_layout == ChildLayout.BRANCHES:
+            drawn.branch_type = activity.branch_type
             drawn.add_url = self.insert_url
             for position, child in enumerate(children):
                 header = self.block(child, position, len(children), branch=True)
                 drawn.branches.append(self.container(child, header.title, header))
-        elif drawn.type == WHILE:
+        elif activity.child_layout == ChildLayout.LOOP:
             drawn.branches = [self.container(child, _("Loop body"), None) for child in children]
-        elif activity.composite:
+        elif activity.child_layout == ChildLayout.LIST:
             drawn.branches = [self.container(node, drawn.title, None)]
-        if self.routes:
+        if self.drawn:
             leaf = not (branch or drawn.branches or drawn.children)
             drawn.description = _description(drawn)
             drawn.card = self.cards[branch, drawn.supported]
             drawn.html = self.card(drawn, leaf=leaf)
             if keep and (leaf or branch) and activity.summary_from_node:
-                self.leaves[key] = (copied, drawn)
+                self.blocks[key] = (copied, drawn)
         return drawn
 
 

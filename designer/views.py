@@ -36,8 +36,6 @@ from django_htmx.http import reswap, retarget
 from bizproc import services
 from bizproc.activities import activities
 from bizproc.activities.base import Problem
-from bizproc.activities.conditions import FIELD
-from bizproc.activities.standard import IF_ELSE_BRANCH, SEQUENCE
 from bizproc.design import (
     template_delete,
     template_duplicate,
@@ -365,15 +363,15 @@ def _node(template: Template, name: str) -> Node:
 
 
 def _new_properties(tree: Node, parent: str, type_: str) -> dict[str, Any]:
-    """What a branch needs to be valid in a draft: a condition branch starts with an empty
-    condition, a parallel branch with a numbered title."""
-    if type_ == IF_ELSE_BRANCH:
-        return {"Title": _("Condition"), FIELD: []}
+    """What a branch added to ``parent`` ("Add branch") starts with, as its parent's class
+    says (a condition branch an empty condition, a parallel branch a numbered title)."""
     found = find(tree, parent)
-    if type_ == SEQUENCE and found is not None:
-        number = len(found[0].get("Children") or []) + 1
-        return {"Title": _("Branch %(number)d") % {"number": number}}
-    return {}
+    if found is None:
+        return {}
+    parent_class = activities.get(str(found[0].get("Type")))
+    if not type_ or type_ != parent_class.branch_type:
+        return {}
+    return parent_class.new_branch_properties(found[0])
 
 
 def _logged[T](request: HttpRequest, template: Template, service: Callable[..., T], **kw: Any) -> T:

@@ -62,6 +62,16 @@ class Category(models.TextChoices):
     OTHER = "other", gettext_lazy("Other")
 
 
+class ChildLayout(models.TextChoices):
+    """How a block holds its children, and so how the designer draws them and where it lets a
+    user add one: the designer reads this, never a block's type."""
+
+    NONE = "none"  # a leaf
+    LIST = "list"  # one list of blocks, top to bottom (a sequence)
+    BRANCHES = "branches"  # branches side by side, each a list; "Add branch" adds one
+    LOOP = "loop"  # a loop body: each child a list, drawn under the block
+
+
 class PropertyType(models.TextChoices):
     """DOMAIN.md §4's value types, plus the shapes activities need."""
 
@@ -244,6 +254,10 @@ class Activity:
     properties: ClassVar[Sequence[Property]] = ()
     results: ClassVar[Sequence[Result]] = ()
     composite: ClassVar[bool] = False
+    # How a composite's children are drawn (NONE for a leaf); with BRANCHES, the type of the
+    # block "Add branch" inserts (``new_branch_properties`` gives its properties).
+    child_layout: ClassVar[ChildLayout] = ChildLayout.NONE
+    branch_type: ClassVar[str] = ""
     # For composites: the only child types allowed (None: any block that may stand alone).
     child_types: ClassVar[frozenset[str] | None] = None
     # Blocks that may only stand inside a certain parent (a branch inside a condition).
@@ -273,6 +287,12 @@ class Activity:
             if prop.default is not None:
                 values[prop.name] = prop.default
         return values
+
+    @classmethod
+    def new_branch_properties(cls, parent: Node) -> dict[str, Any]:
+        """The properties of a branch (``branch_type``) added to ``parent``, a block of this
+        class, on top of the branch class's own ``new_properties``."""
+        return {}
 
     @classmethod
     def new_children(cls, new_name: Callable[[], str]) -> list[Node]:
@@ -400,6 +420,7 @@ class UnsupportedActivity(Activity):
     supported = False
     designer = False
     composite = True  # keeps whatever children it came with
+    child_layout = ChildLayout.LIST  # drawn read-only
 
     @property
     def display_title(self) -> str:

@@ -13,6 +13,7 @@ from bizproc.activities.base import (
     Activity,
     ActivityFault,
     Category,
+    ChildLayout,
     MapKeys,
     Problem,
     Property,
@@ -52,12 +53,18 @@ def _node(type_: str, name: str, properties: dict[str, Any]) -> Node:
     return {"Type": type_, "Name": name, "Properties": properties, "Children": []}
 
 
+def _branch_title(number: int) -> dict[str, Any]:
+    """A parallel branch's properties: its number."""
+    return {"Title": _("Branch %(number)d") % {"number": number}}
+
+
 @activities.register
 class SequentialWorkflowActivity(Activity):
     type = "SequentialWorkflowActivity"
     title = gettext_lazy("Sequential business process")
     category = Category.CONSTRUCTIONS
     composite = True
+    child_layout = ChildLayout.LIST
     designer = False
     parent_types = frozenset()  # only ever the root
 
@@ -68,6 +75,7 @@ class SequenceActivity(Activity):
     title = gettext_lazy("Sequence of activities")
     category = Category.CONSTRUCTIONS
     composite = True
+    child_layout = ChildLayout.LIST
     designer = False  # made by its parent (a parallel branch, a loop body)
 
 
@@ -170,12 +178,19 @@ class IfElseActivity(Activity):
     title = gettext_lazy("Condition")
     category = Category.CONSTRUCTIONS
     composite = True
+    child_layout = ChildLayout.BRANCHES
+    branch_type = IF_ELSE_BRANCH
     child_types = frozenset({IF_ELSE_BRANCH})
+
+    @classmethod
+    def new_branch_properties(cls, parent: Node) -> dict[str, Any]:
+        """A branch starts with an empty condition, which publishing asks to fill in."""
+        return {"Title": _("Condition"), conditions.FIELD: []}
 
     @classmethod
     def new_children(cls, new_name: Callable[[], str]) -> list[Node]:
         return [
-            _node(IF_ELSE_BRANCH, new_name(), {"Title": _("Condition"), conditions.FIELD: []}),
+            _node(IF_ELSE_BRANCH, new_name(), cls.new_branch_properties({})),
             _node(IF_ELSE_BRANCH, new_name(), {"Title": _("Otherwise"), conditions.OTHERWISE: "1"}),
         ]
 
@@ -205,6 +220,7 @@ class IfElseBranchActivity(ConditionalActivity):
     title = gettext_lazy("Condition branch")
     category = Category.CONSTRUCTIONS
     composite = True
+    child_layout = ChildLayout.LIST
     designer = False  # added through its condition
     parent_types = frozenset({IF_ELSE})
     properties = (
@@ -224,6 +240,7 @@ class WhileActivity(ConditionalActivity):
     title = gettext_lazy("While loop")
     category = Category.CONSTRUCTIONS
     composite = True
+    child_layout = ChildLayout.LOOP
     child_types = frozenset({SEQUENCE})
     properties = (TITLE, Property("Condition", gettext_lazy("Condition"), PropertyType.CONDITIONS))
 
@@ -269,14 +286,18 @@ class ParallelActivity(Activity):
     title = gettext_lazy("Parallel execution")
     category = Category.CONSTRUCTIONS
     composite = True
+    child_layout = ChildLayout.BRANCHES
+    branch_type = SEQUENCE
     child_types = frozenset({SEQUENCE})
 
     @classmethod
+    def new_branch_properties(cls, parent: Node) -> dict[str, Any]:
+        """A branch is numbered after those the block has."""
+        return _branch_title(len(parent.get("Children") or []) + 1)
+
+    @classmethod
     def new_children(cls, new_name: Callable[[], str]) -> list[Node]:
-        return [
-            _node(SEQUENCE, new_name(), {"Title": _("Branch %(number)d") % {"number": number}})
-            for number in (1, 2)
-        ]
+        return [_node(SEQUENCE, new_name(), _branch_title(number)) for number in (1, 2)]
 
     def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
         problems = super().validate_properties(ctx)

@@ -18,6 +18,7 @@ from bizproc.activities.base import (
     Activity,
     ActivityFault,
     Category,
+    ChildLayout,
     Problem,
     Property,
     PropertyType,
@@ -220,6 +221,7 @@ class ApproveActivity(TaskActivity):
     title = gettext_lazy("Approve document")
     kind = "approve"
     composite = True
+    child_layout = ChildLayout.LIST
     child_types = frozenset({SEQUENCE})
     properties = _common(
         (

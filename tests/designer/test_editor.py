@@ -99,6 +99,28 @@ def test_adding_a_branch_gives_it_an_empty_condition(editor, template):
     assert branch["Properties"] == {"Title": "Condition", "fieldcondition": []}
 
 
+def test_adding_a_parallel_branch_numbers_it_after_the_others(editor, template):
+    post(
+        editor,
+        "block-create",
+        template,
+        {"parent": "Template", "index": "0", "type": "ParallelActivity"},
+    )
+    parallel = children(template)[0]
+    response = post(
+        editor,
+        "block-create",
+        template,
+        {"parent": parallel, "index": "2", "type": "SequenceActivity"},
+    )
+    assert response.status_code == 200
+    template.refresh_from_db()
+    titles = [
+        child["Properties"]["Title"] for child in find(template.tree, parallel)[0]["Children"]
+    ]
+    assert titles == ["Branch 1", "Branch 2", "Branch 3"]
+
+
 def test_move_up_and_down_keep_focus_on_the_moved_block(editor, template):
     response = post(editor, "block-move", template, {"direction": "down"}, "A_log")
     assert response.status_code == 200
