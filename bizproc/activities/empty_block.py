@@ -3,7 +3,7 @@
 
 from django.utils.translation import gettext_lazy
 
-from bizproc.activities.base import Activity, Category, activities
+from bizproc.activities.base import Activity, Category, ChildLayout, activities
 from bizproc.activities.standard import TITLE
 
 
@@ -13,4 +13,5 @@ class EmptyBlockActivity(Activity):
     title = gettext_lazy("Empty block")
     category = Category.CONSTRUCTIONS
     composite = True  # its blocks run in order: the base class's execute and on_child_closed
+    child_layout = ChildLayout.LIST  # drawn as one list, like a sequence
     properties = (TITLE,)
