@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -32,7 +33,9 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        user = form.save()
+        # Said in the language just chosen, which the next page is shown in.
+        translation.activate(user.language)
         messages.success(request, _("Your profile was saved."))
         return redirect("accounts:profile")
     return profile_render(request, form=form, before=before)

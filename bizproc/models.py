@@ -160,11 +160,13 @@ class TemplateVersion(models.Model):
 
 
 class InstanceStatus(models.IntegerChoices):
-    CREATED = 0, _("Created")
-    RUNNING = 1, _("Running")
-    COMPLETED = 2, _("Completed")
-    SUSPENDED = 3, _("Suspended")
-    TERMINATED = 4, _("Terminated")
+    # A process's own words: «Создан», «Завершен» — a record's date column and a journal row's
+    # status say "Created" and "Completed" in other Russian words.
+    CREATED = 0, pgettext_lazy("process", "Created")
+    RUNNING = 1, pgettext_lazy("process", "Running")
+    COMPLETED = 2, pgettext_lazy("process", "Completed")
+    SUSPENDED = 3, pgettext_lazy("process", "Suspended")
+    TERMINATED = 4, pgettext_lazy("process", "Terminated")
 
 
 class InstanceQuerySet(models.QuerySet["Instance"]):
@@ -284,9 +286,9 @@ class ExecutionStatus(models.IntegerChoices):
 
 
 class ExecutionResult(models.IntegerChoices):
-    NONE = 0, _("None")
+    NONE = 0, pgettext_lazy("journal", "None")  # «Нет», not the access level «Нет доступа»
     SUCCEEDED = 1, pgettext_lazy("journal", "Success")
-    CANCELED = 2, _("Canceled")
+    CANCELED = 2, pgettext_lazy("journal", "Canceled")
     FAULTED = 3, _("Error")
     UNINITIALIZED = 4, _("Not initialized")
 
@@ -369,7 +371,7 @@ class RunStatus(models.IntegerChoices):
     EXECUTING = 1, _("Executing")
     FAULT = 2, _("Error")
     TERMINATED = 3, pgettext_lazy("scenario run", "Terminated")  # «Прерван»
-    COMPLETED = 4, _("Completed")
+    COMPLETED = 4, pgettext_lazy("scenario run", "Completed")
 
 
 UNFINISHED_RUN = (RunStatus.QUEUED, RunStatus.EXECUTING)

@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bizproc import runtime
 from bizproc.activities import activities
@@ -105,7 +105,7 @@ class ProcessFilterForm(forms.Form):
         label=gettext_lazy("Template"), queryset=Template.objects.none(), required=False
     )
     status = forms.TypedChoiceField(
-        label=gettext_lazy("Status"),
+        label=pgettext_lazy("process", "Status"),
         choices=[("", gettext_lazy("Any status")), *InstanceStatus.choices],
         coerce=int,
         empty_value=None,

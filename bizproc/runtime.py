@@ -24,7 +24,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from bizproc import parameters as start_parameters
 from bizproc import values as encoded
@@ -263,7 +263,7 @@ class Runner:
             except ExpressionError as error:  # a value too long to show, say
                 self._fault(name, str(error))
             except TerminateProcess as terminate:
-                self._terminate(terminate.state_title or _("Terminated"))
+                self._terminate(terminate.state_title or pgettext("process", "Terminated"))
             except Exception as error:  # a bug must not lose the process: it faults, logged
                 logger.exception("Block %s of process %s failed", name, self.instance.pk)
                 self._fault(name, _("An unexpected error stopped the process."))
@@ -299,14 +299,14 @@ class Runner:
         self.instance.status = InstanceStatus.COMPLETED
         self.instance.finished_at = self.now
         if not self.instance.state_title:
-            self.instance.state_title = _("Completed")
+            self.instance.state_title = pgettext("process", "Completed")
 
     def _fault(self, name: str, message: str) -> None:
         node = self.nodes.get(name, (None, None))[0]
         title = activities.for_node(node).display_title if node else name
         self.journal.fault(name, title, message)
         self.instance.error = message
-        self._terminate(_("Terminated"))
+        self._terminate(pgettext("process", "Terminated"))
 
     def _stop(self, name: str, message: str) -> None:
         """Stops the process over one of its budgets as a loop over its iteration budget
@@ -314,7 +314,7 @@ class Runner:
         node = self.nodes.get(name, (None, None))[0]
         title = activities.for_node(node).display_title if node else ""
         self.journal.error(name, title, message)
-        self._terminate(_("Terminated"))
+        self._terminate(pgettext("process", "Terminated"))
 
     def _terminate(self, state_title: str) -> None:
         self.instance.status = InstanceStatus.TERMINATED
@@ -688,7 +688,7 @@ def instance_terminate(*, instance: Instance, user: Any | None, state_title: str
         journal = Journal(locked, user.pk if user is not None else locked.started_by_id)
         journal.custom("", "", state_title or _("The process was stopped."))
         locked.status = InstanceStatus.TERMINATED
-        locked.state_title = (state_title or _("Terminated"))[:255]
+        locked.state_title = (state_title or pgettext("process", "Terminated"))[:255]
         locked.finished_at = timezone.now()
         locked.wake_at = None
         locked.owned_until = None

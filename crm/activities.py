@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bizproc.activities.base import (
     Activity,
@@ -36,7 +36,7 @@ class CrmTimelineCommentAdd(Activity):
     category = Category.DOCUMENT
     robot = True
     properties = (
-        Property("Title", gettext_lazy("Title"), PropertyType.STRING),
+        Property("Title", pgettext_lazy("block", "Title"), PropertyType.STRING),
         Property("CommentText", gettext_lazy("Comment"), PropertyType.TEXT, required=True),
         # Written as this user: choosing someone else is an administrator's (bizproc.scope).
         Property(
@@ -77,7 +77,7 @@ class CrmChangeStatusActivity(Activity):
     category = Category.DOCUMENT
     robot = True
     properties = (
-        Property("Title", gettext_lazy("Title"), PropertyType.STRING),
+        Property("Title", pgettext_lazy("block", "Title"), PropertyType.STRING),
         Property("TargetStatus", gettext_lazy("Stage"), PropertyType.STRING, required=True),
     )
 

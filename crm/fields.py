@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import connection
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from bizproc.fieldtypes import Field, FieldType, FieldValueError, user_id_of
@@ -196,7 +196,13 @@ def _common_tail() -> list[FieldSpec]:
             Kind.USER,
             read_only=True,
         ),
-        FieldSpec("DATE_CREATE", "created_at", FieldType.DATETIME, _("Created"), read_only=True),
+        FieldSpec(
+            "DATE_CREATE",
+            "created_at",
+            FieldType.DATETIME,
+            pgettext_lazy("date", "Created"),
+            read_only=True,
+        ),
         FieldSpec("DATE_MODIFY", "modified_at", FieldType.DATETIME, _("Modified"), read_only=True),
     ]
 
@@ -267,7 +273,7 @@ FIELD_SPECS: dict[str, list[FieldSpec]] = {
             "STATUS_ID",
             "status",
             FieldType.SELECT,
-            _("Status"),
+            pgettext_lazy("lead", "Status"),
             required=True,
             options=status_options(StatusList.LEAD_STATUS),
         ),

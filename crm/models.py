@@ -10,6 +10,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class EntityType(models.TextChoices):
@@ -31,7 +32,7 @@ class StatusList(models.TextChoices):
 
 class Semantics(models.TextChoices):
     IN_PROGRESS = "P", _("In progress")
-    SUCCESS = "S", _("Success")
+    SUCCESS = "S", pgettext_lazy("stage", "Success")  # «Успех», not a journal row's «Успешно»
     FAILURE = "F", _("Failure")
 
 
@@ -257,10 +258,11 @@ RECORD_MODELS: dict[str, type[Record]] = {
 
 
 class Action(models.TextChoices):
-    READ = "read", _("Read")
-    ADD = "add", _("Add")
-    UPDATE = "update", _("Update")
-    DELETE = "delete", _("Delete")
+    # Nouns, as Bitrix names access rights: «Удаление», where a button's verb is «Удалить».
+    READ = "read", pgettext_lazy("access right", "Read")
+    ADD = "add", pgettext_lazy("access right", "Add")
+    UPDATE = "update", pgettext_lazy("access right", "Update")
+    DELETE = "delete", pgettext_lazy("access right", "Delete")
     START_PROCESSES = "start_processes", _("Start processes")
     DESIGN_AUTOMATION = "design_automation", _("Design automation")
 
@@ -268,9 +270,9 @@ class Action(models.TextChoices):
 class Level(models.TextChoices):
     """Ordered: a higher level includes the lower ones."""
 
-    NONE = "none", _("None")
-    OWN = "own", _("Own")
-    ALL = "all", _("All")
+    NONE = "none", pgettext_lazy("access level", "None")  # «Нет доступа», a journal result «Нет»
+    OWN = "own", pgettext_lazy("access level", "Own")
+    ALL = "all", pgettext_lazy("access level", "All")
 
 
 LEVEL_ORDER = {Level.NONE: 0, Level.OWN: 1, Level.ALL: 2}
@@ -323,7 +325,7 @@ class RolePermission(models.Model):
 
 
 class TimelineKind(models.TextChoices):
-    CREATED = "created", _("Created")
+    CREATED = "created", pgettext_lazy("timeline", "Created")
     CHANGED = "changed", _("Fields changed")
     COMMENT = "comment", _("Comment")
 

@@ -28,7 +28,7 @@ from django.utils.formats import date_format, get_format
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -171,9 +171,10 @@ class Display:
             get_format("NUMBER_GROUPING"),
             get_format("THOUSAND_SEPARATOR"),
         )
+        not_set = escape(_("not set"))  # outside the f-string, where makemessages finds it
         self._empty = (
             '<span class="empty"><span aria-hidden="true">—</span>'
-            f'<span class="visually-hidden">{escape(_("not set"))}</span></span>'
+            f'<span class="visually-hidden">{not_set}</span></span>'
         )
 
     @cached_property
@@ -585,7 +586,7 @@ def _timeline(
         shown.append(
             Entry(
                 entry=row,
-                author=author or _("System"),
+                author=author or pgettext("timeline", "System"),
                 text=str(CREATED_TEXTS[record.entity_type])
                 if row.kind == TimelineKind.CREATED
                 else row.text,

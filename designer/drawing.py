@@ -27,7 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escapejs
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from bizproc.activities import activities
@@ -356,12 +356,12 @@ def card_texts(*, branch: bool, supported: bool) -> dict[str, str]:
     texts = {
         "role": _("branch") if branch else _("block"),
         "edit_icon": "edit" if supported else "info",
-        "edit_label": _("Edit") if supported else _("Details"),
+        "edit_label": _("Edit") if supported else pgettext("button", "Details"),
         "edit_title": _("Edit (Enter)") if supported else _("Details (Enter)"),
         "move_label": _("Move to…"),
         "move_title": _("Move to another place: then press “Move here” where it should go"),
         "duplicate": _("Duplicate"),
-        "delete_label": _("Delete"),
+        "delete_label": pgettext("verb", "Delete"),
         "delete_title": _("Delete (Delete key)"),
     }
     if branch:

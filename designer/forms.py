@@ -18,7 +18,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from bizproc.activities import activities
 from bizproc.activities.base import Activity, Property, Widget
@@ -116,7 +116,7 @@ def value_sources(template: Template, block_name: str) -> list[ValueGroup]:
             _("Results of earlier blocks"), list(_earlier_results(template.tree, block_name))
         ),
         ValueGroup(
-            _("System"),
+            pgettext("insert value", "System"),
             [
                 (_("Process ID"), "{=Workflow:ID}"),
                 (_("Current user"), "{=User:ID}"),
@@ -161,7 +161,12 @@ class BlockForm:
         form = cls(activity, template, user)
         values = activity.properties_values
         form.inputs = [
-            Input("Title", _("Title"), Widget.TEXT, display(values.get("Title") or activity.title))
+            Input(
+                "Title",
+                pgettext("block", "Title"),
+                Widget.TEXT,
+                display(values.get("Title") or activity.title),
+            )
         ]
         for prop in activity.properties:
             if prop.name == "Title":

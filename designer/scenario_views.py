@@ -25,7 +25,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bizproc import scenarios
@@ -112,7 +112,9 @@ class ScenarioCreateForm(forms.TemplateCreateForm):
     auto-start (a scenario starts when a person, a list or a block starts it)."""
 
     auto_execute = None
-    active = django_forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+    active = django_forms.BooleanField(
+        label=pgettext_lazy("template or scenario", "Active"), required=False, initial=True
+    )
 
 
 @login_required

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bizproc.activities.base import (
     Activity,
@@ -41,7 +41,7 @@ class IMNotifyActivity(Activity):
     category = Category.NOTIFICATIONS
     robot = True
     properties = (
-        Property("Title", gettext_lazy("Title"), PropertyType.STRING),
+        Property("Title", pgettext_lazy("block", "Title"), PropertyType.STRING),
         Property("MessageUserFrom", gettext_lazy("From"), PropertyType.USER),
         Property(
             "MessageUserTo", gettext_lazy("To"), PropertyType.USER, required=True, multiple=True
@@ -53,7 +53,10 @@ class IMNotifyActivity(Activity):
             "MessageType",
             gettext_lazy("Kind"),
             PropertyType.SELECT,
-            options={"1": gettext_lazy("Personal"), "2": gettext_lazy("System")},
+            options={
+                "1": pgettext_lazy("notification", "Personal"),
+                "2": pgettext_lazy("notification", "System"),
+            },
             default="2",
         ),
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from bizproc.activities import conditions
 from bizproc.activities.base import (
@@ -39,7 +39,7 @@ SEQUENCE = "SequenceActivity"
 IF_ELSE = "IfElseActivity"
 IF_ELSE_BRANCH = "IfElseBranchActivity"
 
-TITLE = Property("Title", gettext_lazy("Title"), PropertyType.STRING)
+TITLE = Property("Title", pgettext_lazy("block", "Title"), PropertyType.STRING)
 
 
 def _truthy(value: Any) -> bool:
@@ -272,7 +272,7 @@ class WhileActivity(ConditionalActivity):
                 _("The loop stopped after %(limit)d turns: its iteration budget.")
                 % {"limit": limit},
             )
-            raise TerminateProcess(_("Terminated"))
+            raise TerminateProcess(pgettext("process", "Terminated"))
         data["turns"] += 1
         body = self.children()[0]
         ctx.reset(body)

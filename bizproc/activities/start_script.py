@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bizproc.activities.base import (
     Activity,
@@ -40,7 +40,7 @@ class StartScriptActivity(Activity):
     robot = True
     summary_from_node = False  # it names the scenario
     properties = (
-        Property("Title", gettext_lazy("Title"), PropertyType.STRING),
+        Property("Title", pgettext_lazy("block", "Title"), PropertyType.STRING),
         Property(
             "DocumentId",
             gettext_lazy("Item ID"),

@@ -68,3 +68,14 @@ def test_pages_need_a_login(client, db) -> None:
     response = client.get(reverse("crm:record-list", args=["deal"]))
     assert response.status_code == 302
     assert response.headers["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_new_language_is_confirmed_in_that_language(client, user) -> None:
+    client.force_login(user)
+    data = {"full_name": "Vera", "email": "", "language": "ru", "time_zone": "UTC"}
+
+    page = client.post(reverse("accounts:profile"), data, follow=True)
+
+    assert "Профиль сохранён." in page.text
+    assert "Your profile was saved." not in page.text
+    assert ">Часовой пояс</label>" in page.text

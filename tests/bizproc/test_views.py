@@ -1,5 +1,7 @@
 """The Processes tab, starting with parameters, the journal page, stop and delete — with rights."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -229,3 +231,22 @@ def test_admin_terminates_processes_and_shows_a_documents_journal(
     assert "Hello , 2" in journal.text
     other = client.get(reverse("admin:bizproc_journalentry_changelist"), {"document_id": "DEAL_0"})
     assert "Hello , 2" not in other.text
+
+
+def test_in_russian_the_runs_table_tells_status_from_state_and_a_result_from_an_access_level(
+    client, deal, template
+) -> None:
+    client.force_login(UserFactory(is_crm_admin=True, language="ru"))
+    client.post(
+        reverse("bizproc:process-start", args=[deal.document_id, template.pk]), {"Count": "2"}
+    )
+
+    page = client.get(
+        reverse("bizproc:document-journal", args=[deal.document_id]), {"mode": "all"}
+    ).text
+    runs_table = page.split('id="record-processes"')[1].split("</table>")[0]
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', runs_table)
+    assert headers[1:3] == ["Статус", "Текущий статус"]
+    journal = page.split('id="journal"')[1]
+    assert "<td>Нет</td>" in journal  # the result of a block still running
+    assert "Нет доступа" not in journal
