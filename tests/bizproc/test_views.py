@@ -229,3 +229,13 @@ def test_admin_terminates_processes_and_shows_a_documents_journal(
     assert "Hello , 2" in journal.text
     other = client.get(reverse("admin:bizproc_journalentry_changelist"), {"document_id": "DEAL_0"})
     assert "Hello , 2" not in other.text
+
+
+def test_the_start_page_names_the_record_and_leads_back_to_it(client, admin, deal, template):
+    client.force_login(admin)
+    page = client.get(reverse("bizproc:process-start", args=[deal.document_id, template.pk]))
+    card = deal.get_absolute_url()
+    assert "<title>Greeting · Pipeline deal" in page.text
+    assert f'Deal: <a href="{card}">Pipeline deal</a>' in page.text
+    assert f'<a href="{card}">Back to the item</a>' in page.text
+    assert f'<a class="button" href="{card}">Cancel</a>' in page.text
