@@ -62,8 +62,8 @@ def test_a_process_with_a_pause_started_from_a_deal_card_completes(
 def test_a_scenario_with_parameters_runs_from_a_deal_card(page: Page, server: Server) -> None:
     sign_in(page, server)
     open_card(page, server, "deal", index=1)
-    page.locator("#scenario-menu").get_by_text("Smart scenarios", exact=True).click()
-    page.get_by_role("link", name="Client welcome").click()
+    page.get_by_role("button", name="Smart scenarios").click()
+    page.get_by_role("menuitem", name="Client welcome").click()
 
     expect(page.get_by_role("heading", name="Client welcome")).to_be_visible()
     greeting = page.get_by_label("Greeting")
@@ -99,10 +99,10 @@ def test_a_user_without_the_right_neither_sees_nor_runs_a_scenario(
     # olga, the read-only auditor, works in Russian.
     sign_in(page, server, username="olga")
     document_id = open_card(page, server, "deal", index=7)
-    menu = page.locator("#scenario-menu")
-    menu.get_by_text("Умные сценарии", exact=True).click()
+    page.get_by_role("button", name="Умные сценарии").click()
+    menu = page.get_by_role("menu", name="Умные сценарии")
     expect(menu).to_contain_text("Нет Умных сценариев, которые вы можете здесь запустить.")
-    expect(menu.get_by_role("link", name="Client welcome")).to_have_count(0)
+    expect(menu.get_by_role("menuitem", name="Client welcome")).to_have_count(0)
 
     page.goto(f"{server.url}/bizproc/scenarios/")
     href = page.get_by_role("link", name="Client welcome").get_attribute("href")

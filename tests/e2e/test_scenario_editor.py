@@ -235,8 +235,8 @@ def test_a_scenario_made_by_keyboard_is_offered_to_templates_and_runs(
     expect(page).to_have_url(re.compile(r"/crm/deal/\d+/$"))
     deal_card = page.url
     title = page.get_by_role("heading", level=1).inner_text().splitlines()[-1].strip()
-    page.locator("#scenario-menu").get_by_text("Smart scenarios", exact=True).click()
-    page.get_by_role("link", name=NAME).click()
+    page.get_by_role("button", name="Smart scenarios").click()
+    page.get_by_role("menuitem", name=NAME).click()
     expect(page.get_by_label("Greeting")).to_have_value("Hello")
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_text("Scenario started")).to_be_visible()
