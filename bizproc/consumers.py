@@ -98,14 +98,17 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         live.bind_server_loop()
         for document_id in self.documents:
-            await self.channel_layer.group_add(live.document_group(document_id), self.channel_name)
+            await self.channel_layer.group_add(self.group(document_id), self.channel_name)
         await self.refresh()
 
     async def disconnect(self, code: int) -> None:
         for document_id in getattr(self, "documents", []):
-            await self.channel_layer.group_discard(
-                live.document_group(document_id), self.channel_name
-            )
+            await self.channel_layer.group_discard(self.group(document_id), self.channel_name)
+
+    def group(self, document_id: str) -> str:
+        """The group whose announcements about the document this socket hears: the engine's
+        (``bizproc.changed``); an app's live page may follow its own."""
+        return live.document_group(document_id)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """The pages only listen."""

@@ -86,6 +86,10 @@ class DocumentProvider(ABC):
     def url(self, document_id: str) -> str:
         """Where a person sees the document ("" when it has no page)."""
 
+    def title(self, document_id: str) -> str:
+        """How a person names the document (a deal's title); its id when it has no name."""
+        return document_id
+
     @abstractmethod
     def can(
         self,

@@ -6,7 +6,7 @@ processes" right on every record it runs on; a run history shows only readable r
 """
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from bizproc import scenarios
@@ -22,6 +23,7 @@ from bizproc.documents import DocumentError, DocumentType, Operation, document_p
 from bizproc.forms import StartParametersForm
 from bizproc.models import Scenario, ScenarioRun, Template
 from bizproc.tree import walk
+from bizproc.views import record_named
 
 PAGE = 50
 
@@ -168,7 +170,11 @@ def scenario_start(request: HttpRequest, pk: int) -> HttpResponse:
     document_ids = data.getlist("documents")
     schema = version.parameters
     form = StartParametersForm(schema, request.POST if request.method == "POST" else None)
-    context: dict[str, Any] = {"scenario": scenario, "documents": document_ids, "form": form}
+    context: dict[str, Any] = {
+        "scenario": scenario,
+        "documents": document_ids,
+        "form": form,
+    } | _way_back(request, document_ids, data.get("back", ""))
     if request.method == "POST":
         if form.is_valid():
             values = {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}
@@ -200,6 +206,20 @@ def scenario_start(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "bizproc/scenario_start.html", context)
 
 
+def _way_back(request: HttpRequest, document_ids: list[str], back: str) -> dict[str, str]:
+    """One record is named, with a link back to its card; records chosen on a list link back
+    to it (``back``: a path on this site, kept from the list's "Run for selected")."""
+    if len(document_ids) == 1:
+        try:
+            provider, document_id = _document(request, document_ids[0])
+        except Http404:
+            return {}
+        return record_named(provider, document_id)
+    if back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        return {"back_url": back}
+    return {}
+
+
 @login_required
 def bulk_scenarios(request: HttpRequest, entity: str) -> HttpResponse:
     """ "Run for selected" on a list page: the active scenarios of the type the user may run.
@@ -225,4 +245,9 @@ def scenario_run_selected(request: HttpRequest) -> HttpResponse:
         raise Http404
     documents = request.GET.getlist("ids")[:500]
     query = "&".join(f"documents={quote(str(document))}" for document in documents)
+    # The list the records were chosen on, for the start page's way back.
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc == request.get_host() and referer.path:
+        back = referer.path + (f"?{referer.query}" if referer.query else "")
+        query += "&back=" + quote(back, safe="")
     return redirect(f"{reverse('bizproc:scenario-start', args=[pk])}?{query}")

@@ -191,9 +191,10 @@ def _check_placement(tree: Node, parent_name: str, index: Any, child_type: str) 
     return parent, position
 
 
-def _check_properties(template: Template, node: Node, user: Any) -> None:
-    # The block's own references: its children are checked when they are edited, and the
-    # whole tree when it is published.
+def _check_properties(template: Template, node: Node, user: Any, *, complete: bool) -> None:
+    """Refuses a block whose properties may not be saved (``validation.block_problems``).
+    Its own references only: its children are checked when they are edited, and the whole
+    tree when it is published."""
     references_check(
         tree={**node, "Children": []}, document_type=template.document_type_triple, user=user
     )
@@ -203,6 +204,7 @@ def _check_properties(template: Template, node: Node, user: Any) -> None:
         parameters=template.parameters,
         variables=template.variables,
         constants=template.constants,
+        complete=complete,
     )
     if problems:
         raise EditRefused(" ".join(problem.message for problem in problems), problems)
@@ -239,7 +241,8 @@ def tree_insert(
         "Properties": activity_class.new_properties() | dict(properties or {}),
         "Children": activity_class.new_children(lambda: new_name(taken)),
     }
-    _check_properties(locked, node, user)
+    # A new block's dialog opens at once to ask for what it requires.
+    _check_properties(locked, node, user, complete=False)
     parent_node["Children"].insert(position, node)
     draft_save(locked, template, user, changed=("tree",))
     return node["Name"]
@@ -269,7 +272,8 @@ def tree_move(
 def tree_update(
     *, template: Template, revision: int, name: str, properties: Mapping[str, Any], user: Any
 ) -> None:
-    """Replaces a block's properties (all of them: the dialog sends the whole set)."""
+    """Replaces a block's properties (all of them: the dialog sends the whole set), once they
+    are complete: a required value left empty is refused as a wrong one is."""
     locked = draft_lock(template, revision)
     node, _parent = _node_or_refuse(locked.tree, name)
     activity = activities.for_node(node)
@@ -283,7 +287,7 @@ def tree_update(
         raise EditRefused(_("Unknown setting: %(name)s") % {"name": str(unknown[0])[:100]})
     updated = copy.deepcopy(node)
     updated["Properties"] = dict(properties)
-    _check_properties(locked, updated, user)
+    _check_properties(locked, updated, user, complete=True)
     node["Properties"] = updated["Properties"]
     draft_save(locked, template, user, changed=("tree",))
 

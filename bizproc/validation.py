@@ -177,11 +177,13 @@ def block_problems(
     parameters: Mapping[str, Any],
     variables: Mapping[str, Any],
     constants: Mapping[str, Any],
+    complete: bool = False,
 ) -> list[Problem]:
-    """What an edit of one block may not save: wrong types, unknown keys, broken expressions.
+    """What an edit of one block may not save: wrong types, unknown keys, broken expressions,
+    and — for a block saved from its dialog (``complete``) — required values left empty.
 
-    Missing required values and references to values that do not exist yet are allowed in a
-    draft (publication reports them).
+    A block just inserted or imported may miss required values (its dialog asks for them), and
+    references to values that do not exist yet are allowed in a draft: publication reports them.
     """
 
     def check_syntax(text: str) -> list[str]:
@@ -199,10 +201,11 @@ def block_problems(
         check_text=check_syntax,
         target_parameters=template_parameters,
     )
+    allowed = {"structure"} if complete else {"required", "structure"}
     return [
         problem
         for problem in activities.for_node(node).validate_properties(ctx)
-        if problem.code not in {"required", "structure"}
+        if problem.code not in allowed
     ]
 
 

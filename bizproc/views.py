@@ -177,12 +177,23 @@ def process_start(request: HttpRequest, document_id: str, template_pk: int) -> H
         status = 422
     else:
         status = 200
+    context = {"template": template, "document_id": document_id, "form": form}
     return render(
         request,
         "bizproc/process_start.html",
-        {"template": template, "document_id": document_id, "form": form},
+        context | record_named(provider, document_id),
         status=status,
     )
+
+
+def record_named(provider: DocumentProvider, document_id: str) -> dict[str, str]:
+    """What a page about one record says of it, and links back to: its type, its name and
+    its card (``document_caption``, ``document_title``, ``document_url``)."""
+    return {
+        "document_caption": provider.caption(provider.document_type_of(document_id)),
+        "document_title": provider.title(document_id),
+        "document_url": provider.url(document_id),
+    }
 
 
 # ---- the record's journal ----------------------------------------------------------------

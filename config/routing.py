@@ -4,6 +4,7 @@ from django.urls import path, re_path
 
 from bizproc import consumers
 from bizproc.urls import InstanceIdConverter
+from crm.consumers import RecordCardConsumer
 from designer.consumers import TemplatePresenceConsumer
 
 websocket_urlpatterns: list = [
@@ -21,4 +22,5 @@ websocket_urlpatterns: list = [
     ),
     path("ws/bizproc/scenario-runs/", consumers.ScenarioRunsConsumer.as_asgi()),
     path("ws/designer/templates/<int:pk>/", TemplatePresenceConsumer.as_asgi()),
+    path("ws/crm/records/<str:document_id>/", RecordCardConsumer.as_asgi()),
 ]

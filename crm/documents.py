@@ -124,6 +124,12 @@ class CrmDocumentProvider(DocumentProvider):
             return ""
         return reverse("crm:record-detail", kwargs={"entity": entity_type.lower(), "pk": pk})
 
+    def title(self, document_id: str) -> str:
+        try:
+            return str(self._record(document_id)) or document_id
+        except DocumentError:
+            return document_id
+
     def exists(self, document_id: str) -> bool:
         try:
             self._record(document_id)

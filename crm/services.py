@@ -21,6 +21,7 @@ from bizproc.fieldtypes import FieldValueError, user_id_of
 from bizproc.hooks import document_hooks
 from crm import permissions
 from crm.fields import FIELD_SPECS, FieldSpec, Kind, LazyRecordValues, field_specs, record_values
+from crm.live import timeline_announce
 from crm.models import (
     RECORD_MODELS,
     Action,
@@ -259,6 +260,7 @@ def record_update(
         changes={code: [old, new] for code, (old, new) in changes.items()},
         version=locked.version,
     )
+    timeline_announce(document_id=locked.document_id)
     _show_saved(record, locked)
     document_hooks.updated(
         document_id=record.document_id,
@@ -316,13 +318,15 @@ def timeline_comment_add(
                 ]
             }
         )
-    return TimelineEntry.objects.create(
+    entry = TimelineEntry.objects.create(
         document_id=stored.document_id,
         kind=TimelineKind.COMMENT,
         author_id=user.pk if user is not None else None,
         by_process=by_process,
         text=text,
     )
+    timeline_announce(document_id=stored.document_id)
+    return entry
 
 
 def timeline_changes_since(*, record: Record, version: int) -> dict[str, tuple[Any, Any]]:

@@ -578,25 +578,45 @@ def _timeline(
             return [], None
         entries = entries.filter(Q(created_at__lt=anchor) | Q(created_at=anchor, pk__lt=before))
     rows = list(entries.order_by("-created_at", "-id")[: TIMELINE_PAGE + 1])
-    shown = []
-    for row in rows[:TIMELINE_PAGE]:
-        author = display.users.get(row.author_id, "") if row.author_id else ""
-        if row.by_process:
-            author = _("Business process") + (f" · {author}" if author else "")
-        shown.append(
-            Entry(
-                entry=row,
-                author=author or pgettext("timeline", "System"),
-                text=str(CREATED_TEXTS[record.entity_type])
-                if row.kind == TimelineKind.CREATED
-                else row.text,
-                changes=_changes(record.entity_type, row.changes, display)
-                if row.kind == TimelineKind.CHANGED
-                else [],
-            )
-        )
+    shown = [_shown(record, row, display) for row in rows[:TIMELINE_PAGE]]
     more = rows[TIMELINE_PAGE - 1].pk if len(rows) > TIMELINE_PAGE else None
     return shown, more
+
+
+def timeline_after(record: Record, display: Display, after: int) -> list[Entry]:
+    """The record's timeline entries added since entry ``after`` was shown, newest first
+    (a page's live update: ``crm.consumers.RecordCardConsumer``)."""
+    rows = TimelineEntry.objects.filter(document_id=record.document_id, pk__gt=after)
+    return [_shown(record, row, display) for row in rows.order_by("-created_at", "-id")]
+
+
+def _shown(record: Record, row: TimelineEntry, display: Display) -> Entry:
+    author = display.users.get(row.author_id, "") if row.author_id else ""
+    if row.by_process:
+        author = _("Business process") + (f" · {author}" if author else "")
+    return Entry(
+        entry=row,
+        author=author or pgettext("timeline", "System"),
+        text=str(CREATED_TEXTS[record.entity_type])
+        if row.kind == TimelineKind.CREATED
+        else row.text,
+        changes=_changes(record.entity_type, row.changes, display)
+        if row.kind == TimelineKind.CHANGED
+        else [],
+    )
+
+
+def record_rows(record: Record, display: Display) -> list[tuple[str, SafeString]]:
+    """The card's details: each field's caption and its value as shown."""
+    values = record_values(record)
+    specs = FIELD_SPECS[record.entity_type]
+    display.prefetch((spec, values[spec.code]) for spec in specs)
+    currency = values.get("CURRENCY_ID", "")
+    return [
+        (spec.caption, display.html(spec, values[spec.code], currency=currency))
+        for spec in specs
+        if spec.code != "CURRENCY_ID"
+    ]
 
 
 def _card_context(
@@ -607,10 +627,7 @@ def _card_context(
 ) -> dict[str, Any]:
     entity_type = record.entity_type
     display = Display(request.user)
-    values = record_values(record)
-    specs = FIELD_SPECS[entity_type]
-    display.prefetch((spec, values[spec.code]) for spec in specs)
-    currency = values.get("CURRENCY_ID", "")
+    rows = record_rows(record, display)
     entries, more = _timeline(record, display, before)
     return {
         "entity_type": entity_type,
@@ -618,12 +635,10 @@ def _card_context(
         "caption": CAPTIONS[entity_type][0],
         "caption_plural": CAPTIONS[entity_type][1],
         "record": record,
-        "rows": [
-            (spec.caption, display.html(spec, values[spec.code], currency=currency))
-            for spec in specs
-            if spec.code != "CURRENCY_ID"
-        ],
+        "rows": rows,
         "entries": entries,
+        # The newest entry shown: the card's socket sends the ones added after it.
+        "newest": entries[0].entry.pk if entries and before is None else 0,
         "more": more,
         "comment_form": comment_form or CommentForm(),
         "can_update": permissions.can_on_record(request.user, Action.UPDATE, record),

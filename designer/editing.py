@@ -120,6 +120,12 @@ def posted_revision(request: HttpRequest) -> int:
         return 0  # never a revision: answered as stale
 
 
+def posted_fresh(request: HttpRequest) -> bool:
+    """Whether a block dialog posted is that of a block just inserted (``BlockForm.fresh``):
+    refused, it is drawn again as one, so that cancelling it still takes the block back."""
+    return request.method == "POST" and request.POST.get("fresh") == "1"
+
+
 def palette(*, robots: bool = False) -> list[tuple[str, list[dict[str, str]]]]:
     """Activities offered in the designer, or as robots (``type``, ``title``, ``category``),
     by category, in the categories' order."""
@@ -161,9 +167,12 @@ def block_dialog_context(
     save_url: str,
     editor_url: str,
     parameters_url: str,
+    discard_url: str,
 ) -> dict[str, Any]:
     """What ``designer/block_dialog.html`` draws. The URLs say where it saves, where its
-    page form closes to, and where the Start smart scenario picker fetches the parameters."""
+    page form closes to, where the Start smart scenario picker fetches the parameters, and
+    where cancelling the dialog of a block just inserted takes the block back (used only
+    when the form is ``fresh``)."""
     node = form.activity.node
     return {
         "template": template,
@@ -177,6 +186,7 @@ def block_dialog_context(
         "save_url": save_url,
         "editor_url": editor_url,
         "parameters_url": parameters_url,
+        "discard_url": discard_url if form.fresh else "",
         "sources": forms.value_sources(template, str(node.get("Name"))),
         "users": widgets.users() if form.picks_users else None,
     }

@@ -155,10 +155,15 @@ class BlockForm:
     inputs: list[Input] = field(default_factory=list)
     non_field_errors: list[str] = field(default_factory=list)
     conceal_warnings: bool = False  # set by a widget whose value the user may not see
+    # The dialog of a block just inserted, never saved from it: cancelling it takes the block
+    # back (``discard_url`` in ``editing.block_dialog_context``). Posted with the dialog.
+    fresh: bool = False
 
     @classmethod
-    def for_block(cls, *, activity: Activity, template: Template, user: Any) -> BlockForm:
-        form = cls(activity, template, user)
+    def for_block(
+        cls, *, activity: Activity, template: Template, user: Any, fresh: bool = False
+    ) -> BlockForm:
+        form = cls(activity, template, user, fresh=fresh)
         values = activity.properties_values
         form.inputs = [
             Input(

@@ -45,6 +45,7 @@ from designer.editing import (
     block_dialog_context,
     create_form,
     palette,
+    posted_fresh,
     posted_revision,
     problems_by_block,
     refusal_of,
@@ -575,6 +576,8 @@ def _robot_dialog_context(
         save_url=reverse("designer:scenario-robot-update", args=[scenario.pk, name]),
         editor_url=reverse("designer:scenario-edit", args=[scenario.pk]),
         parameters_url=reverse("designer:scenario-robot-start-parameters", args=[scenario.pk]),
+        # A scenario keeps no undo history: a new robot's cancelled dialog deletes it.
+        discard_url=reverse("designer:scenario-robot-delete", args=[scenario.pk, name]),
     )
     return context | {"scenario": scenario}
 
@@ -595,7 +598,7 @@ def scenario_robot_create(request: HttpRequest, scenario: Scenario) -> EditOutco
     scenario.template.refresh_from_db()
     activity = activities.for_node(_robot(scenario, name))
     form = forms.BlockForm.for_block(
-        activity=activity, template=scenario.template, user=request.user
+        activity=activity, template=scenario.template, user=request.user, fresh=True
     )
     context = _robot_dialog_context(request, scenario, form, scenario.template.revision)
     dialog = render_to_string(
@@ -618,7 +621,10 @@ def scenario_robot_update(
     the robot's settings, whose problems show next to their fields."""
     activity = activities.for_node(_robot(scenario, name))
     form = forms.BlockForm.for_block(
-        activity=activity, template=scenario.template, user=request.user
+        activity=activity,
+        template=scenario.template,
+        user=request.user,
+        fresh=posted_fresh(request),
     )
     revision, status = scenario.template.revision, 200
     if request.method == "POST":

@@ -17,7 +17,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from bizproc.models import Template
-from bizproc.services import EditRefused, draft_lock, draft_save
+from bizproc.services import EditRefused, draft_lock, draft_save, tree_delete
+from bizproc.tree import find
 from designer.models import EditLogEntry
 
 # What an edit in the designer can change: the draft's tree and its settings.
@@ -69,6 +70,35 @@ def draft_edit[T](*, template: Template, revision: int, user: Any, edit: Callabl
     log.filter(Q(undone=True) | ~Q(pk__in=kept)).delete()
     EditLogEntry.objects.create(template=template, user=user, before=before, after=after)
     return result
+
+
+@transaction.atomic
+def draft_insert_cancel(*, template: Template, revision: int, user: Any, name: str) -> None:
+    """Takes back block ``name``, which the user inserted and whose dialog they cancelled
+    before ever saving it. While the insertion is their newest edit and the draft is as it
+    left it, the draft goes back to what it was and the insertion leaves the log: it never
+    happened, so there is nothing to undo or redo. Otherwise (the draft changed since, and
+    the cancel was re-applied onto it) the block is deleted as an edit of its own, which Undo
+    takes back."""
+    locked = draft_lock(template, revision)
+    entry = _log(template, user).filter(undone=False).order_by("-pk").first()
+    inserted = (
+        entry is not None
+        and find(entry.before["tree"], name) is None
+        and find(entry.after["tree"], name) is not None
+    )
+    if entry is None or not inserted or draft_snapshot(locked) != entry.after:
+        draft_edit(
+            template=template,
+            revision=revision,
+            user=user,
+            edit=lambda: tree_delete(template=template, revision=revision, name=name, user=user),
+        )
+        return
+    for field in DRAFT_FIELDS:
+        setattr(locked, field, copy.deepcopy(entry.before[field]))
+    draft_save(locked, template, user)
+    entry.delete()
 
 
 def draft_history_after_edit() -> tuple[bool, bool]:

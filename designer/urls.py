@@ -32,6 +32,7 @@ urlpatterns = [
     path("<int:pk>/blocks/<str:name>/move/", views.block_move, name="block-move"),
     path("<int:pk>/blocks/<str:name>/duplicate/", views.block_duplicate, name="block-duplicate"),
     path("<int:pk>/blocks/<str:name>/delete/", views.block_delete, name="block-delete"),
+    path("<int:pk>/blocks/<str:name>/discard/", views.block_discard, name="block-discard"),
     path("<int:pk>/scenario-parameters/", views.scenario_parameters, name="scenario-parameters"),
     # The smart scenario editor.
     path("scenarios/", scenario_views.scenario_list, name="scenario-list"),

@@ -63,6 +63,7 @@ from designer.editing import (
     block_dialog_context,
     create_form,
     palette,
+    posted_fresh,
     posted_revision,
     problems_by_block,
     refusal_of,
@@ -73,6 +74,7 @@ from designer.services import (
     draft_edit,
     draft_history,
     draft_history_after_edit,
+    draft_insert_cancel,
     draft_redo,
     draft_undo,
 )
@@ -422,7 +424,9 @@ def block_create(request: HttpRequest, template: Template) -> EditOutcome:
     return EditOutcome(
         focus=f"block:{name}",
         announce=_("“%(title)s” added.") % {"title": activity.display_title},
-        dialog=forms.BlockForm.for_block(activity=activity, template=template, user=request.user)
+        dialog=forms.BlockForm.for_block(
+            activity=activity, template=template, user=request.user, fresh=True
+        )
         if configurable
         else None,
         changes=draw_changes(template.tree, template_pk=template.pk, name=name, before=None),
@@ -552,6 +556,9 @@ def _dialog_context(
         save_url=reverse("designer:block-update", args=[template.pk, form.activity.node["Name"]]),
         editor_url=reverse("designer:template-edit", args=[template.pk]),
         parameters_url=reverse("designer:scenario-parameters", args=[template.pk]),
+        discard_url=reverse(
+            "designer:block-discard", args=[template.pk, form.activity.node["Name"]]
+        ),
     )
 
 
@@ -579,7 +586,9 @@ def block_update(request: HttpRequest, template: Template, name: str) -> EditOut
             closing_dialog=True,
         )
     activity = activities.for_node(_node(template, name))
-    form = forms.BlockForm.for_block(activity=activity, template=template, user=request.user)
+    form = forms.BlockForm.for_block(
+        activity=activity, template=template, user=request.user, fresh=posted_fresh(request)
+    )
     # A refused dialog keeps the revision it was opened on, except a stale one: it then shows
     # the posted values on the current revision, so that saving again re-applies them.
     revision, status, stale = template.revision, 200, False
@@ -624,6 +633,32 @@ def block_update(request: HttpRequest, template: Template, name: str) -> EditOut
     if stale and request.htmx:
         response.content += _tree_oob(request, template).encode()
     return response
+
+
+@login_required
+@require_POST
+@tree_edit(TEMPLATES)
+def block_discard(request: HttpRequest, template: Template, name: str) -> EditOutcome:
+    """Cancelling the dialog of a block just inserted takes the block back: the template is
+    as it was before, and Undo goes on from the edit before the insertion
+    (``draft_insert_cancel``). Focus goes where it would after deleting the block."""
+    found = find(template.tree, name)
+    title = activities.for_node(found[0]).display_title if found else name
+    focus = focus_after_delete(template.tree, name)
+    before = place_of(template.tree, name)
+    draft_insert_cancel(
+        template=template, revision=posted_revision(request), user=request.user, name=name
+    )
+    changes = None
+    if before is not None:
+        changes = draw_changes(
+            template.tree, template_pk=template.pk, name=name, before=before, removed=True
+        )
+    return EditOutcome(
+        focus=focus,
+        announce=_("“%(title)s” was not added.") % {"title": title},
+        changes=changes,
+    )
 
 
 @login_required

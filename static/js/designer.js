@@ -81,7 +81,18 @@
 
   // ---- dialogs ----------------------------------------------------------------------------------
 
+  /** Cancelling the dialog of a block just inserted, never saved from it, takes the block
+   * back where the server says (``data-discard-url``); any other dialog just closes. */
+  const discardFresh = (dialog) => {
+    const url = dialog.dataset.discardUrl;
+    if (!url) return;
+    delete dialog.dataset.discardUrl;
+    dialog.dataset.returnFocus = ""; // the block is going: the response says where focus goes
+    editTree(url, { revision: dialog.querySelector("input[name=revision]").value });
+  };
+
   const dialogLoaded = (dialog) => {
+    dialog.addEventListener("cancel", () => discardFresh(dialog)); // Escape
     dialog.addEventListener("close", () => {
       if (dialog.id === "editor-dialog") {
         focusElement(focusTarget(dialog.dataset.returnFocus));
@@ -305,6 +316,7 @@
     const close = target.closest("[data-close]");
     if (close && close.closest("dialog")?.open) {
       event.preventDefault();
+      discardFresh(close.closest("dialog"));
       close.closest("dialog").close();
       return;
     }

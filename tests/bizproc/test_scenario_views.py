@@ -325,3 +325,30 @@ def test_the_admin_imports_and_exports_json(client, admin, scenario) -> None:
     refused = client.post(reverse("admin:bizproc_scenario_import"), {"file": bad})
     assert "The file is not a smart scenario export (JSON)." in refused.text
     assert Scenario.objects.count() == 2
+
+
+def test_the_start_page_names_one_record_and_leads_back_to_it(client, admin, scenario) -> None:
+    deal = DealFactory(assigned_by=admin, title="Harbour crane")
+    client.force_login(admin)
+    page = client.get(start_url(scenario, deal.document_id)).text
+    card = deal.get_absolute_url()
+    assert f'Deal: <a href="{card}">Harbour crane</a>' in page
+    assert f'<a href="{card}">Back to the item</a>' in page
+
+
+def test_records_chosen_on_a_list_lead_back_to_it(client, admin, scenario) -> None:
+    deals = [DealFactory(assigned_by=admin) for _ in range(2)]
+    client.force_login(admin)
+    chosen = client.get(
+        reverse("bizproc:scenario-run-selected"),
+        {"scenario": scenario.pk, "ids": [deal.document_id for deal in deals]},
+        headers={"Referer": "http://testserver/crm/deal/?q=crane"},
+    )
+    page = client.get(chosen.headers["Location"]).text
+    assert '<a href="/crm/deal/?q=crane">Back to the list</a>' in page
+    assert '<input type="hidden" name="back" value="/crm/deal/?q=crane">' in page
+    # Only a path of this site is a way back.
+    elsewhere = client.get(
+        start_url(scenario, *[d.document_id for d in deals]) + "&back=//evil.example/"
+    )
+    assert "Back to the list" not in elsewhere.text

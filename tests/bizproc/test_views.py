@@ -250,3 +250,13 @@ def test_in_russian_the_runs_table_tells_status_from_state_and_a_result_from_an_
     journal = page.split('id="journal"')[1]
     assert "<td>Нет</td>" in journal  # the result of a block still running
     assert "Нет доступа" not in journal
+
+
+def test_the_start_page_names_the_record_and_leads_back_to_it(client, admin, deal, template):
+    client.force_login(admin)
+    page = client.get(reverse("bizproc:process-start", args=[deal.document_id, template.pk]))
+    card = deal.get_absolute_url()
+    assert "<title>Greeting · Pipeline deal" in page.text
+    assert f'Deal: <a href="{card}">Pipeline deal</a>' in page.text
+    assert f'<a href="{card}">Back to the item</a>' in page.text
+    assert f'<a class="button" href="{card}">Cancel</a>' in page.text

@@ -5,7 +5,7 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server, log_in
+from tests.e2e.conftest import Server, log_in, new_context
 
 
 def sign_in(page: Page, server: Server, username: str | None = None) -> None:
@@ -62,8 +62,8 @@ def test_a_process_with_a_pause_started_from_a_deal_card_completes(
 def test_a_scenario_with_parameters_runs_from_a_deal_card(page: Page, server: Server) -> None:
     sign_in(page, server)
     open_card(page, server, "deal", index=1)
-    page.locator("#scenario-menu").get_by_text("Smart scenarios", exact=True).click()
-    page.get_by_role("link", name="Client welcome").click()
+    page.get_by_role("button", name="Smart scenarios").click()
+    page.get_by_role("menuitem", name="Client welcome").click()
 
     expect(page.get_by_role("heading", name="Client welcome")).to_be_visible()
     greeting = page.get_by_label("Greeting")
@@ -99,10 +99,10 @@ def test_a_user_without_the_right_neither_sees_nor_runs_a_scenario(
     # olga, the read-only auditor, works in Russian.
     sign_in(page, server, username="olga")
     document_id = open_card(page, server, "deal", index=7)
-    menu = page.locator("#scenario-menu")
-    menu.get_by_text("Умные сценарии", exact=True).click()
+    page.get_by_role("button", name="Умные сценарии").click()
+    menu = page.get_by_role("menu", name="Умные сценарии")
     expect(menu).to_contain_text("Нет Умных сценариев, которые вы можете здесь запустить.")
-    expect(menu.get_by_role("link", name="Client welcome")).to_have_count(0)
+    expect(menu.get_by_role("menuitem", name="Client welcome")).to_have_count(0)
 
     page.goto(f"{server.url}/bizproc/scenarios/")
     href = page.get_by_role("link", name="Client welcome").get_attribute("href")
@@ -117,3 +117,75 @@ def test_a_user_without_the_right_neither_sees_nor_runs_a_scenario(
     page.goto(f"{server.url}{href}")
     expect(page.get_by_role("heading", name="История запусков")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text(document_id)
+
+
+def test_the_smart_scenarios_menu_button_by_keyboard_and_the_way_back(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server)
+    open_card(page, server, "deal", index=2)
+    card = page.url
+    title = page.get_by_role("heading", level=1).inner_text().splitlines()[-1].strip()
+    button = page.get_by_role("button", name="Smart scenarios")
+    menu = page.get_by_role("menu", name="Smart scenarios")
+    items = menu.get_by_role("menuitem")
+    expect(button).to_have_attribute("aria-haspopup", "menu")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_hidden()
+
+    button.focus()
+    page.keyboard.press("ArrowDown")
+    expect(menu).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(items.first).to_be_focused()
+    page.keyboard.press("End")
+    expect(menu.get_by_role("menuitem", name="All scenarios")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # round to the first
+    expect(items.first).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(items.last).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    expect(button).to_be_focused()
+    expect(button).to_have_attribute("aria-expanded", "false")
+
+    page.keyboard.press("ArrowUp")  # opens on the last item
+    expect(items.last).to_be_focused()
+    page.keyboard.press("c")  # type-ahead: "Client welcome"
+    expect(menu.get_by_role("menuitem", name="Client welcome")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    # The start page names the record and leads back to it.
+    expect(page.get_by_role("heading", name="Client welcome")).to_be_visible()
+    expect(page.get_by_role("link", name=title, exact=True)).to_have_attribute(
+        "href", re.compile(r"/crm/deal/\d+/$")
+    )
+    page.get_by_role("link", name="Back to the item").click()
+    expect(page).to_have_url(card)
+
+
+def test_the_card_timeline_goes_live(page: Page, server: Server) -> None:
+    sign_in(page, server)
+    open_card(page, server, "deal", index=3)
+    card = page.url
+    timeline = page.get_by_role("list", name="Timeline entries")
+    other = new_context(page.context.browser)
+    try:
+        colleague = other.new_page()
+        sign_in(colleague, server)
+        colleague.goto(card)
+        colleague.get_by_label("Comment").fill("Seen from the other page")
+        colleague.get_by_role("button", name="Add comment").click()
+        expect(timeline).to_contain_text("Seen from the other page")  # without a reload
+
+        # A comment of one's own shows once, the socket drawn anew with the timeline.
+        page.get_by_label("Comment").fill("My own note")
+        page.get_by_role("button", name="Add comment").click()
+        expect(timeline.get_by_text("My own note")).to_have_count(1)
+        colleague.get_by_label("Comment").fill("And a reply")
+        colleague.get_by_role("button", name="Add comment").click()
+        expect(timeline.get_by_text("And a reply")).to_have_count(1)
+        expect(timeline.get_by_text("My own note")).to_have_count(1)
+        expect(timeline.get_by_text("Seen from the other page")).to_have_count(1)
+    finally:
+        other.close()

@@ -282,7 +282,7 @@ def test_with_the_keyboard_only(page: Page, site: Site) -> None:
         "Pause execution"
     )
 
-    # A report in the Otherwise branch, left without text, then deleted with the Delete key.
+    # A report added to the Otherwise branch, its dialog left with Escape: it is not added.
     otherwise = page.get_by_role("list", name="Otherwise")
     tab_to(page, otherwise.get_by_role("button", name="Add block here"))
     keyboard.press("Enter")
@@ -291,15 +291,60 @@ def test_with_the_keyboard_only(page: Page, site: Site) -> None:
     dialog = page.get_by_role("dialog", name="Write to report")
     expect(dialog).to_be_visible()
     keyboard.press("Escape")
-    report = block(page, "Write to report")
-    expect(report).to_be_focused()
-    keyboard.press("Delete")
-    expect(report).to_have_count(0)
+    expect(dialog).to_have_count(0)
+    expect(block(page, "Write to report")).to_have_count(0)
     expect(otherwise.get_by_role("button", name="Add block here")).to_be_focused()
 
     tab_to(page, page.get_by_role("button", name="Publish"))
     keyboard.press("Enter")
     expect(page.get_by_role("status").filter(has_text="Published as version 1.")).to_be_visible()
+
+
+def test_a_dialog_checks_what_is_typed_and_a_new_blocks_cancel_takes_it_back(
+    page: Page, site: Site
+) -> None:
+    log_in_as_marketer(page, site)
+    create_deal_template(page, "Checked flow")
+    undo = page.get_by_role("button", name="Undo")
+    expect(undo).to_be_disabled()
+
+    # A broken expression: the dialog stays open, the error is next to the field.
+    page.get_by_role("button", name="Write to report").click()
+    dialog = page.get_by_role("dialog", name="Write to report")
+    text = dialog.get_by_label("Text")
+    text.fill("Deal {=Document:TITLE")
+    dialog.get_by_role("button", name="Save").click()
+    expect(text).to_have_accessible_description(re.compile(r"Incorrect variable name"))
+    expect(text).to_have_attribute("aria-invalid", "true")
+    expect(text).to_be_focused()
+    expect(text).to_have_value("Deal {=Document:TITLE")
+    # Left empty: it is required.
+    text.fill("")
+    dialog.get_by_role("button", name="Save").click()
+    expect(text).to_have_accessible_description(re.compile(r"The field 'Text' is required\."))
+    expect(dialog).to_be_visible()
+
+    # Never saved, the new block goes with its dialog, and leaves nothing to undo.
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(block(page, "Write to report")).to_have_count(0)
+    expect(page.get_by_role("button", name="Add block here")).to_be_focused()
+    expect(undo).to_be_disabled()
+
+    # Typed right, it saves; cancelling its dialog later changes nothing.
+    page.get_by_role("button", name="Write to report").click()
+    dialog.get_by_label("Text").fill("Deal {=Document:TITLE}")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+    report = block(page, "Write to report")
+    expect(report).to_contain_text("Deal {=Document:TITLE}")
+    report.get_by_role("button", name="Edit").click()
+    dialog.get_by_label("Text").fill("")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(report).to_be_focused()
+    page.reload()
+    expect(block(page, "Write to report")).to_contain_text("Deal {=Document:TITLE}")
 
 
 # Every list of the tree as drawn: its name and label, then its items in order — an insertion
@@ -334,11 +379,13 @@ def test_edits_answered_with_their_changes_draw_what_a_reload_draws(page: Page, 
     palette = page.get_by_role("complementary", name="Blocks")
     menu = page.get_by_role("menu", name="Add block")
 
-    def add_from_palette(title: str, *, dialog: bool = True) -> None:
+    def add_from_palette(title: str, *, required: tuple[str, str] | None = None) -> None:
+        """Adds a block from the palette and, if it has a dialog, fills what it requires."""
         palette.get_by_role("button", name=title, exact=True).click()
-        if dialog:
+        if required:
             opened = page.get_by_role("dialog", name=title)
-            opened.get_by_role("button", name="Cancel").click()
+            opened.get_by_label(required[0]).fill(required[1])
+            opened.get_by_role("button", name="Save").click()
             expect(opened).to_have_count(0)
         expect(block(page, title).first).to_be_focused()  # (a condition's branch comes after)
 
@@ -348,31 +395,38 @@ def test_edits_answered_with_their_changes_draw_what_a_reload_draws(page: Page, 
         expect(tree.get_by_role("alert")).to_have_count(0)
         assert page.evaluate(DRAWN_LISTS) == drawn
 
-    add_from_palette("Pause execution")
-    add_from_palette("Write to report")
-    # Before the pause, from the first "Add block here".
+    add_from_palette("Pause execution", required=("Wait for", "10"))
+    add_from_palette("Write to report", required=("Text", "Done"))
+    titles = page.locator('[data-container="Template"] > .node > .block .block-title')
+    # Before the pause, from the first "Add block here": one whose dialog is cancelled is
+    # not added, and one saved as its dialog opens is.
     tree.get_by_role("button", name="Add block here").first.click()
     menu.get_by_role("menuitem", name="Set variables").click()
     page.get_by_role("dialog", name="Set variables").get_by_role("button", name="Cancel").click()
-    setter = block(page, "Set variables")
-    expect(setter).to_be_focused()
-    titles = page.locator('[data-container="Template"] > .node > .block .block-title')
-    expect(titles).to_have_text(["Set variables", "Pause execution", "Write to report"])
+    expect(block(page, "Set variables")).to_have_count(0)
+    expect(block(page, "Pause execution")).to_be_focused()
+    expect(titles).to_have_text(["Pause execution", "Write to report"])
+    tree.get_by_role("button", name="Add block here").first.click()
+    menu.get_by_role("menuitem", name="Terminate process").click()
+    page.get_by_role("dialog", name="Terminate process").get_by_role("button", name="Save").click()
+    terminate = block(page, "Terminate process")
+    expect(terminate).to_be_focused()
+    expect(titles).to_have_text(["Terminate process", "Pause execution", "Write to report"])
     page.keyboard.press("Alt+ArrowDown")  # below the pause
-    expect(titles).to_have_text(["Pause execution", "Set variables", "Write to report"])
-    expect(setter).to_be_focused()
+    expect(titles).to_have_text(["Pause execution", "Terminate process", "Write to report"])
+    expect(terminate).to_be_focused()
     block(page, "Write to report").get_by_role("button", name="Duplicate").click()
     expect(block(page, "Write to report").nth(1)).to_be_focused()  # the copy, after it
     pause = block(page, "Pause execution")
     pause.focus()
     page.keyboard.press("Delete")
     expect(pause).to_have_count(0)
-    expect(setter).to_be_focused()  # first now: it cannot move up
-    expect(setter.get_by_role("button", name="Move up")).to_be_disabled()
+    expect(terminate).to_be_focused()  # first now: it cannot move up
+    expect(terminate.get_by_role("button", name="Move up")).to_be_disabled()
     same_as_reloaded()
 
     # A condition; a report moved into its "Otherwise" branch with "Move to…", and back.
-    add_from_palette("Condition", dialog=False)
+    add_from_palette("Condition")
     otherwise = page.get_by_role("list", name="Otherwise")
     report = block(page, "Write to report").first
     report.get_by_role("button", name="Move to…").click()
@@ -386,7 +440,7 @@ def test_edits_answered_with_their_changes_draw_what_a_reload_draws(page: Page, 
     expect(otherwise.get_by_role("button", name="Add block here")).to_be_focused()
     expect(tree.get_by_role("alert")).to_have_count(0)
     same_as_reloaded()
-    assert len(answered_with_changes) == 9  # every edit above
+    assert len(answered_with_changes) == 11  # every edit above (a dialog saved: its card)
 
 
 def test_publish_is_refused_with_linked_problems_until_they_are_fixed(
@@ -395,10 +449,11 @@ def test_publish_is_refused_with_linked_problems_until_they_are_fixed(
     log_in_as_marketer(page, site)
     create_deal_template(page, "Onboarding flow")
 
-    # An incomplete block: a report without text.
+    # An incomplete block: a report without text, its dialog left open when the page went.
     page.get_by_role("button", name="Write to report").click()
     expect(page.get_by_role("dialog", name="Write to report")).to_be_visible()
-    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    page.reload()
+    expect(block(page, "Write to report")).to_be_visible()
 
     # A Start smart scenario block, complete for the scenario as it is now.
     page.get_by_role("button", name="Start smart scenario").click()

@@ -115,11 +115,12 @@ def test_two_people_on_one_template(page: Page, browser: Browser, server: Server
             "Also editing: Mark Lee"
         )
 
-        # Irina adds a report (and leaves its dialog).
+        # Irina adds a report.
         irina.get_by_role("button", name="Write to report").click()
-        irina.get_by_role("dialog", name="Write to report").get_by_role(
-            "button", name="Cancel"
-        ).click()
+        report = irina.get_by_role("dialog", name="Write to report")
+        report.get_by_label("Text").fill("Irina's words")
+        report.get_by_role("button", name="Save").click()
+        expect(report).to_have_count(0)
         expect(top_titles(irina)).to_have_text(["Condition", "Write to report"])
 
         # Mark, on the page as it was, duplicates the condition: refused, and shown why.

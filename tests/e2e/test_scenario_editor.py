@@ -235,8 +235,8 @@ def test_a_scenario_made_by_keyboard_is_offered_to_templates_and_runs(
     expect(page).to_have_url(re.compile(r"/crm/deal/\d+/$"))
     deal_card = page.url
     title = page.get_by_role("heading", level=1).inner_text().splitlines()[-1].strip()
-    page.locator("#scenario-menu").get_by_text("Smart scenarios", exact=True).click()
-    page.get_by_role("link", name=NAME).click()
+    page.get_by_role("button", name="Smart scenarios").click()
+    page.get_by_role("menuitem", name=NAME).click()
     expect(page.get_by_label("Greeting")).to_have_value("Hello")
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_text("Scenario started")).to_be_visible()
@@ -267,14 +267,15 @@ def test_with_the_mouse_a_refused_publication_links_to_the_robot_to_fix(
     dialog.get_by_role("button", name="Save").click()
     expect(card(page, "Note")).to_contain_text("Note · Text · default: Call back")
 
-    # A comment left without text, and a stage change dragged below it then above it.
+    # A comment left without text (its dialog open when the page went), and a stage change
+    # dragged below it then above it.
     palette = page.get_by_role("complementary", name="Robots to add")
     palette.get_by_role("button", name="Add a comment").drag_to(
         page.get_by_role("button", name="Add robot here")
     )
-    dialog = page.get_by_role("dialog", name="Add a comment")
-    dialog.get_by_role("button", name="Cancel").click()
-    settled(page)
+    expect(page.get_by_role("dialog", name="Add a comment")).to_be_visible()
+    page.reload()
+    expect(card(page, "Add a comment")).to_be_visible()
     palette.get_by_role("button", name="Change stage").drag_to(
         page.get_by_role("button", name="Add robot here").last
     )
