@@ -178,7 +178,6 @@ def block_dialog_context(
         "editor_url": editor_url,
         "parameters_url": parameters_url,
         "sources": forms.value_sources(template, str(node.get("Name"))),
-        "users": widgets.users() if form.picks_users else None,
     }
 
 

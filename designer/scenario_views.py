@@ -359,7 +359,7 @@ def _blank_row() -> forms.SchemaRow:
 
 def _default_input(row: forms.SchemaRow, options: dict[str, str]) -> widgets.Input:
     """The default value's input, by the parameter's type (a yes/no may stay unset)."""
-    item = widgets.typed_input(
+    return widgets.typed_input(
         ROW + "default",
         _("Default value"),
         row.type,
@@ -367,9 +367,8 @@ def _default_input(row: forms.SchemaRow, options: dict[str, str]) -> widgets.Inp
         options=options,
         multiple=row.multiple,
         checkbox=False,
+        expressions=False,
     )
-    item.expressions = False
-    return item
 
 
 def _typed_context(
@@ -408,7 +407,6 @@ def _parameter_dialog(
         "code": code,
         "revision": revision,
         "errors": errors or [],
-        "users": widgets.users(),
         **_typed_context(scenario, code, row, entry),
     }
     page = "designer/scenario_parameter_dialog.html"
