@@ -7,10 +7,13 @@
   "use strict";
 
   const PICKER = "[data-user-picker]";
-  const states = new WeakMap(); // picker → { timer, controller, active, activateFirst }
+  // picker → { timer, controller, active, activateFirst, pending, enterPending }
+  const states = new WeakMap();
 
   const stateOf = (picker) => {
-    if (!states.has(picker)) states.set(picker, { timer: 0, controller: null, active: -1, activateFirst: false });
+    if (!states.has(picker)) {
+      states.set(picker, { timer: 0, controller: null, active: -1, activateFirst: false, pending: false, enterPending: false });
+    }
     return states.get(picker);
   };
   const boxOf = (picker) => picker.querySelector("[role=combobox]");
@@ -50,7 +53,7 @@
     const state = stateOf(picker);
     window.clearTimeout(state.timer);
     state.controller?.abort();
-    state.active = -1;
+    Object.assign(state, { active: -1, pending: false, enterPending: false });
     const list = listOf(picker);
     list.hidden = true;
     list.replaceChildren();
@@ -59,11 +62,11 @@
     box.removeAttribute("aria-activedescendant");
   };
 
-  /** Fixed to the viewport, under the box (above it when there is no room): a dialog's body
-   * would clip it otherwise. */
+  /** Fixed to the viewport, under the picker's frame (above it when there is no room): a
+   * dialog's body would clip it otherwise. */
   const place = (picker) => {
     const list = listOf(picker);
-    const box = boxOf(picker).getBoundingClientRect();
+    const box = picker.getBoundingClientRect();
     const below = window.innerHeight - box.bottom - 8;
     const height = Math.min(list.scrollHeight, 300, Math.max(below, box.top - 8));
     list.style.maxHeight = `${height}px`;
@@ -102,8 +105,11 @@
     boxOf(picker).setAttribute("aria-expanded", String(offered.length > 0));
     if (offered.length) place(picker);
     activate(picker, state.activateFirst && offered.length ? 0 : -1);
-    state.activateFirst = false;
+    const chooseNow = state.enterPending && state.active >= 0;
+    Object.assign(state, { activateFirst: false, pending: false, enterPending: false });
     say(picker, message);
+    // Enter pressed on the first person before the list came: they are chosen now.
+    if (chooseNow) choose(picker, offered[state.active]);
   };
 
   /** The fixed choices ("Responsible for the item") whose name holds the words typed. */
@@ -130,6 +136,7 @@
       return;
     }
     state.controller = new AbortController();
+    state.pending = true;
     fetch(`${url}?q=${encodeURIComponent(query)}`, { signal: state.controller.signal, credentials: "same-origin" })
       .then((response) => {
         // Signed out meanwhile: the login page is not a list of people.
@@ -150,6 +157,7 @@
   const searchSoon = (picker) => {
     const state = stateOf(picker);
     window.clearTimeout(state.timer);
+    state.pending = true;
     state.timer = window.setTimeout(() => search(picker), 150);
   };
 
@@ -270,6 +278,8 @@
       }
     } else if (event.key === "Enter" && isOpen(picker) && active >= 0) {
       choose(picker, options[active]);
+    } else if (event.key === "Enter" && stateOf(picker).pending) {
+      stateOf(picker).enterPending = true; // not a submission: the list is on its way
     } else if (event.key === "Escape" && isOpen(picker)) {
       close(picker);
     } else if (event.key === "Escape" && !takesText(picker) && event.target.value) {
