@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.people import person_name
 from bizproc import scenarios
 from bizproc.activities import activities
 from bizproc.fieldtypes import FieldType
@@ -175,7 +176,10 @@ def _parameter_cards(parameters: dict[str, Any]) -> list[ParameterCard]:
 
 
 def _default_text(row: forms.SchemaRow, parameters: dict[str, Any]) -> str:
-    """A default as the start form shows it: Yes or No, a list option's label."""
+    """A default as the start form shows it: Yes or No, a list option's label, people by
+    name."""
+    if row.type == FieldType.USER:
+        return person_name(widgets.split_list(row.default))
     if row.type == FieldType.BOOL:
         return str(_("Yes") if flag(row.default) else _("No"))
     if row.type == FieldType.SELECT:
