@@ -57,6 +57,9 @@
     const list = listOf(picker);
     list.hidden = true;
     list.replaceChildren();
+    // htmx copies the style of an element it swaps for one of the same id, as an attribute,
+    // which the CSP refuses.
+    list.removeAttribute("style");
     const box = boxOf(picker);
     box.setAttribute("aria-expanded", "false");
     box.removeAttribute("aria-activedescendant");
