@@ -9,9 +9,10 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from accounts import people
 from accounts.forms import ProfileForm
 from accounts.http import AuthenticatedHttpRequest
 from accounts.profile import profile_sections
@@ -90,6 +91,18 @@ def notifications_read(request: AuthenticatedHttpRequest) -> HttpResponse:
         return render(request, "accounts/profile.html#notifications", context)
     messages.success(request, notice)
     return redirect("accounts:profile")
+
+
+@login_required
+@require_GET
+def people_search(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The user picker's choices for what is typed (``q``), as the picker's list draws them.
+
+    Searched, not listed in each page: a company has more people than a page should carry,
+    and at most ``people.SEARCH_LIMIT`` come back. Every signed-in person may pick anyone, as
+    the CRM's forms and the designer let them; inactive users are never offered."""
+    found, more = people.people_search(query=request.GET.get("q", "")[:200])
+    return render(request, "accounts/people_options.html", {"people": found, "more": more})
 
 
 def login_locked_out(

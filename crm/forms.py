@@ -10,13 +10,13 @@ import datetime
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from accounts.people import person_of, user_picker, user_pk_of
 from bizproc.fieldtypes import FieldType
 from crm import permissions
 from crm.fields import FIELD_SPECS, FieldSpec, Kind, field_specs, record_values
@@ -33,6 +33,7 @@ class Widget:
     NUMBER = "number"
     DATE = "date"
     SELECT = "select"
+    USER = "user"  # the user picker: people found and shown by name
     LINK = "link"  # an id, with the readable records offered in a datalist
     LINKS = "links"  # several ids: a checkbox per linked record and an input to add one
     MULTI = "multi"  # several strings: an input per value and an empty one to add one
@@ -65,7 +66,7 @@ def form_value(spec: FieldSpec, value: Any) -> str | list[str]:
     if value is None:
         return ""
     if spec.kind == Kind.USER:
-        return str(value).removeprefix("user_")
+        return str(value)
     if spec.kind == Kind.DECIMAL:
         return f"{float(value):.2f}"
     if isinstance(value, datetime.date):
@@ -95,7 +96,9 @@ def _widget(spec: FieldSpec) -> str:
         return Widget.LINKS
     if spec.kind == Kind.MULTI:
         return Widget.MULTI
-    if spec.kind == Kind.USER or spec.type == FieldType.SELECT:
+    if spec.kind == Kind.USER:
+        return Widget.USER
+    if spec.type == FieldType.SELECT:
         return Widget.SELECT
     return {
         FieldType.TEXT: Widget.TEXTAREA,
@@ -105,12 +108,19 @@ def _widget(spec: FieldSpec) -> str:
     }.get(spec.type, Widget.TEXT)
 
 
+class UserField(forms.CharField):
+    """A user, posted as ``user_6`` by the picker (or ``6``, as forms used to post it)."""
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return user_pk_of(initial or "") != user_pk_of(data or "")
+
+
 class RecordForm(forms.Form):
     """Create or edit form of a record; its field names are Bitrix codes (``TITLE`` …).
 
     ``initial`` is what the form was based on: the record's values when it was opened.
-    Every select offers the value the field holds, even one the person could not pick (an
-    inactive user, a company they may not read), so that saving does not drop it.
+    Every select and user picker offers the value the field holds, even one the person could
+    not pick (an inactive user, a company they may not read), so that saving does not drop it.
     """
 
     def __init__(
@@ -123,13 +133,17 @@ class RecordForm(forms.Form):
         creating: bool,
     ) -> None:
         super().__init__(data, initial=initial)
-        users = get_user_model().objects.filter(is_active=True)
-        if creating and permissions.level_for(user, entity_type, Action.ADD) == Level.OWN:
-            users = users.filter(pk=user.pk)
+        # Who may add only their own records makes only themselves responsible for a new one.
+        own_only = creating and permissions.level_for(user, entity_type, Action.ADD) == Level.OWN
         for spec in FIELD_SPECS[entity_type]:
             if spec.read_only:
                 continue
-            field = ListField(required=False) if spec.multiple else forms.CharField(required=False)
+            if spec.multiple:
+                field: forms.Field = ListField(required=False)
+            elif spec.kind == Kind.USER:
+                field = UserField(required=False)
+            else:
+                field = forms.CharField(required=False)
             field.label = spec.caption
             field.widget_kind = _widget(spec)
             field.required_mark = spec.required
@@ -140,7 +154,15 @@ class RecordForm(forms.Form):
                 if spec.kind == Kind.LINK:
                     field.options = field.held + field.options
             elif spec.kind == Kind.USER:
-                field.options = _with_held([(str(u.pk), u.get_full_name()) for u in users], held)
+                field.picker = user_picker(
+                    id=f"id_{spec.code}",
+                    name=spec.code,
+                    label=str(spec.caption),
+                    values=held,
+                    required=spec.required,
+                    fixed=[person_of(user)] if own_only else [],
+                    search=not own_only,
+                )
             elif spec.options is not None:
                 field.options = _with_held(list(spec.options().items()), held)
 
@@ -227,7 +249,7 @@ def record_form(
 
 
 def _defaults(entity_type: str, user: Any) -> dict[str, Any]:
-    initial: dict[str, Any] = {"ASSIGNED_BY_ID": str(user.pk)}
+    initial: dict[str, Any] = {"ASSIGNED_BY_ID": user.document_user_id}
     for code in ("STAGE_ID", "STATUS_ID"):
         spec = field_specs(entity_type).get(code)
         if spec is not None and spec.options is not None:
@@ -257,7 +279,7 @@ class RecordFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     stage = forms.ChoiceField(required=False)
-    assigned = forms.TypedChoiceField(label=_("Responsible"), required=False, coerce=int)
+    assigned = forms.CharField(label=_("Responsible"), required=False, max_length=40)
     created_from = forms.DateField(label=_("Created from"), required=False, validators=[_sane_date])
     created_to = forms.DateField(label=_("Created to"), required=False, validators=[_sane_date])
     sort = forms.ChoiceField(required=False)
@@ -267,19 +289,27 @@ class RecordFilterForm(forms.Form):
         data: QueryDict,
         *,
         stages: tuple[Any, dict[str, str]] | None,
-        users: list[tuple[int, str]],
         sorts: list[str],
     ) -> None:
         """``stages``: the caption and options of the stage (status) filter, if the type has one."""
         super().__init__(data)
+        self.assigned_picker = user_picker(
+            id="id_assigned",
+            name="assigned",
+            label=str(_("Responsible")),
+            values=[value for value in [data.get("assigned", "")] if user_pk_of(value)],
+        )
         if stages is None:
             del self.fields["stage"]
         else:
             caption, options = stages
             self.fields["stage"].label = caption
             self.fields["stage"].choices = [("", _("Any")), *options.items()]
-        self.fields["assigned"].choices = [("", _("Anyone")), *users]
         self.fields["sort"].choices = [("", ""), *((key, key) for key in sorts)]
+
+    def clean_assigned(self) -> int | None:
+        """The person chosen (``user_6``, or ``6`` as older links have it); None: anyone."""
+        return user_pk_of(self.cleaned_data["assigned"])
 
     def valid_data(self) -> dict[str, Any]:
         """The values that passed, so one bad filter does not drop the others."""

@@ -503,7 +503,6 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
     filters = RecordFilterForm(
         request.GET,
         stages=(stage_spec.caption, display.options(stage_spec)) if stage_spec else None,
-        users=sorted(display.users.items(), key=lambda item: item[1]),
         sorts=[*sort_keys, *(f"-{key}" for key in sort_keys)],
     )
     chosen = filters.valid_data()

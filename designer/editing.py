@@ -188,7 +188,6 @@ def block_dialog_context(
         "parameters_url": parameters_url,
         "discard_url": discard_url if form.fresh else "",
         "sources": forms.value_sources(template, str(node.get("Name"))),
-        "users": widgets.users() if form.picks_users else None,
     }
 
 

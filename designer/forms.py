@@ -35,7 +35,7 @@ from designer.widgets import (
     caption,
     dialog_widgets,
     display,
-    inputs_offer_users,
+    posted_text,
     schema_entries,
 )
 
@@ -181,11 +181,6 @@ class BlockForm:
                 form.inputs.append(built)
         return form
 
-    @property
-    def picks_users(self) -> bool:
-        """Whether an input offers users from the dialog's list."""
-        return inputs_offer_users(self.inputs)
-
     def property_named(self, name: str) -> Property:
         return next(prop for prop in self.activity.properties if prop.name == name)
 
@@ -308,7 +303,7 @@ def posted_schema(post: QueryDict, kind: str) -> tuple[dict[str, Any], list[Sche
             post.get(prefix + "type", FieldType.STRING),
             bool(post.get(prefix + "required")),
             bool(post.get(prefix + "multiple")),
-            post.get(prefix + "default", "").strip(),
+            posted_text(post, prefix + "default"),
             post.get(prefix + "options", ""),
             post.get(prefix + "description", ""),
         )

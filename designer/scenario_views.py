@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.people import person_name
 from bizproc import scenarios
 from bizproc.activities import activities
 from bizproc.fieldtypes import FieldType
@@ -178,7 +179,10 @@ def _parameter_cards(parameters: dict[str, Any]) -> list[ParameterCard]:
 
 
 def _default_text(row: forms.SchemaRow, parameters: dict[str, Any]) -> str:
-    """A default as the start form shows it: Yes or No, a list option's label."""
+    """A default as the start form shows it: Yes or No, a list option's label, people by
+    name."""
+    if row.type == FieldType.USER:
+        return person_name(widgets.split_list(row.default))
     if row.type == FieldType.BOOL:
         return str(_("Yes") if flag(row.default) else _("No"))
     if row.type == FieldType.SELECT:
@@ -362,7 +366,7 @@ def _blank_row() -> forms.SchemaRow:
 
 def _default_input(row: forms.SchemaRow, options: dict[str, str]) -> widgets.Input:
     """The default value's input, by the parameter's type (a yes/no may stay unset)."""
-    item = widgets.typed_input(
+    return widgets.typed_input(
         ROW + "default",
         _("Default value"),
         row.type,
@@ -370,9 +374,8 @@ def _default_input(row: forms.SchemaRow, options: dict[str, str]) -> widgets.Inp
         options=options,
         multiple=row.multiple,
         checkbox=False,
+        expressions=False,
     )
-    item.expressions = False
-    return item
 
 
 def _typed_context(
@@ -411,7 +414,6 @@ def _parameter_dialog(
         "code": code,
         "revision": revision,
         "errors": errors or [],
-        "users": widgets.users(),
         **_typed_context(scenario, code, row, entry),
     }
     page = "designer/scenario_parameter_dialog.html"

@@ -10,14 +10,14 @@ declares its widgets and needs nothing here, unless it asks for something new â€
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.contrib.auth import get_user_model
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from accounts.people import Person, UserPicker, user_picker
 from bizproc.activities import conditions as cond
 from bizproc.activities.base import Activity, MapKeys, Property, Widget
 from bizproc.bounds import bounded_int
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 FIELD_TEMPLATE = "designer/widgets/field.html"
 # What a widget reads for a property the posted form removes (a kind of condition it replaced).
 REMOVED: Any = object()
+# A user field's value for the person responsible for the item the process runs on: the
+# picker offers it by name. (Bitrix also writes ``author``, which only some blocks understand.)
+RESPONSIBLE = "{=Document:ASSIGNED_BY_ID}"
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Input:
     otherwise: bool | None = None  # conditions: None when "otherwise" is not offered
     free_keys: bool = False  # map: keys typed in (another template's parameters)
     section: ScenarioParameters | None = None  # a smart scenario's start parameters
+    picker: UserPicker | None = None  # users, found and shown by name
     template: str = FIELD_TEMPLATE
 
     @property
@@ -85,9 +89,16 @@ def split_list(text: str) -> list[str]:
     return [item.strip() for item in items if item.strip()]
 
 
-def users() -> list[tuple[str, str]]:
-    found = get_user_model().objects.filter(is_active=True).order_by("full_name", "username")
-    return [(f"user_{user.pk}", user.get_full_name() or user.username) for user in found]
+def posted_text(post: QueryDict, name: str) -> str:
+    """What a field of several values posts (a user picker's chips and its text), joined by
+    commas as one would type them."""
+    return ", ".join(value.strip() for value in post.getlist(name) if value.strip())
+
+
+def posted_value(post: QueryDict, name: str) -> str:
+    """What a field of one value posts: in a user picker, the text typed if any (it replaced
+    the person chosen before it), else the person."""
+    return next((value.strip() for value in reversed(post.getlist(name)) if value.strip()), "")
 
 
 def schema_entries(schema: Any) -> list[tuple[str, Mapping[str, Any]]]:
@@ -127,9 +138,11 @@ def typed_input(
     required: bool = False,
     multiple: bool = False,
     checkbox: bool = True,
+    expressions: bool = True,
 ) -> Input:
     """An input for a value of a bizproc type; everything but lists and yes/no takes
-    expressions. ``checkbox=False`` asks a yes/no as a list, which can stay unset."""
+    expressions (unless ``expressions=False``). ``checkbox=False`` asks a yes/no as a list,
+    which can stay unset."""
     common = {"name": name, "label": label, "required": required, "multiple": multiple}
     if type_ == FieldType.BOOL:
         text = "" if value in (None, "") else ("Y" if flag(value) else "N")
@@ -154,11 +167,26 @@ def typed_input(
         )
     widget = CONTROL_OF_TYPE.get(type_, Widget.TEXT)
     text = display(value)
+    if widget == Widget.USER:
+        item = Input(widget=widget, expressions=expressions, **common)
+        item.picker = user_picker(
+            id=item.id,
+            name=name,
+            label=label,
+            values=value if isinstance(value, list) else split_list(text),
+            multiple=multiple,
+            free_text=expressions,
+            required=required,
+            fixed=[Person(RESPONSIBLE, _("Responsible for the item"), RESPONSIBLE, symbol="{=}")]
+            if expressions
+            else [],
+        )
+        return item
     if widget in DATE_PATTERNS and (multiple or (text and not DATE_PATTERNS[widget].match(text))):
         widget = Widget.TEXT  # an expression, or a value a date input cannot show
     if widget == Widget.DATETIME:
         text = text.replace(" ", "T")[:16]
-    return Input(widget=widget, value=text, expressions=True, **common)
+    return Input(widget=widget, value=text, expressions=expressions, **common)
 
 
 def _with_blank(choices: list[tuple[str, str]], required: bool) -> list[tuple[str, str]]:
@@ -178,7 +206,6 @@ class DialogWidget:
 
     kind: ClassVar[Widget]
     template: ClassVar[str] = FIELD_TEMPLATE
-    offers_users: ClassVar[bool] = False  # the dialog then carries the list of users
 
     def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
         return typed_input(
@@ -254,8 +281,17 @@ class SelectWidget(DialogWidget):
 
 @_registered
 class UserWidget(DialogWidget):
+    """The user picker: people chosen by name post their values, the text box expressions."""
+
     kind = Widget.USER
-    offers_users = True
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        """The people and the text, in a list for a property of several values or one the
+        block held as a list; else the text if one is typed (it replaced the person), else
+        the person."""
+        if item.multiple or isinstance(dialog.activity.properties_values.get(item.name), list):
+            return {item.name: split_list(posted_text(post, item.name))}
+        return {item.name: posted_value(post, item.name)}
 
 
 @_registered
@@ -616,9 +652,12 @@ def posted_parameters(post: QueryDict, section: ScenarioParameters) -> dict[str,
     values = {}
     for item in section.inputs:
         code = item.name.removeprefix(PARAMETER_PREFIX)
-        raw = post.get(item.name, "").strip()
-        if raw:
-            values[code] = split_list(raw) if item.multiple else raw
+        if item.multiple:
+            listed = split_list(posted_text(post, item.name))
+            if listed:
+                values[code] = listed
+        elif raw := posted_value(post, item.name):
+            values[code] = raw
     return values
 
 
@@ -675,7 +714,6 @@ class ScenarioParametersWidget(DialogWidget):
 
     kind = Widget.SCENARIO_PARAMETERS
     template = "designer/widgets/scenario_parameters.html"
-    offers_users = True  # a scenario's parameters, fetched once it is chosen, may ask for users
 
     def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
         chosen = dialog.activity.properties_values.get(_scenario_property(dialog).name)
@@ -707,8 +745,3 @@ class ScenarioParametersWidget(DialogWidget):
 def property_with(activity: Activity, widget: Widget) -> Property | None:
     """The block's property drawn by ``widget`` (the one holding its smart scenario, say)."""
     return next((prop for prop in activity.properties if prop.dialog_widget == widget), None)
-
-
-def inputs_offer_users(inputs: Iterable[Input]) -> bool:
-    """Whether a dialog's inputs offer users from its list of users."""
-    return any(dialog_widgets.get(item.widget).offers_users for item in inputs)

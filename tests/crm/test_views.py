@@ -21,6 +21,7 @@ from tests.crm.factories import (
     UserFactory,
     user_with,
 )
+from tests.html_forms import submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +145,46 @@ def test_filters_by_stage_responsible_and_creation_dates(client, admin):
 
     assert names_listed(response) == [wanted.title]
     assert "Total: 1" in response.text
+
+
+def test_the_responsible_filter_names_the_person_chosen(client, admin):
+    anna, boris = UserFactory(full_name="Anna Petrova"), UserFactory(full_name="Boris Ivanov")
+    DealFactory(title="For Anna", assigned_by=anna)
+    DealFactory(title="For Boris", assigned_by=boris)
+    client.force_login(admin)
+
+    response = client.get(list_url("DEAL", assigned=f"user_{anna.pk}"))
+
+    assert names_listed(response) == ["For Anna"]
+    chosen = re.search(
+        r'<ul class="chips" aria-label="Chosen: Responsible">(.*?)</ul>', response.text, re.S
+    )
+    assert re.findall(r'class="chip-name">([^<]+)<', chosen[1]) == ["Anna Petrova"]
+    assert f'name="assigned" value="user_{anna.pk}"' in chosen[1]
+    # Nobody chosen, or a value naming nobody: no filter, no chip.
+    for assigned in ("", "user_x"):
+        response = client.get(list_url("DEAL", assigned=assigned))
+        assert sorted(names_listed(response)) == ["For Anna", "For Boris"]
+        assert 'class="chip"' not in response.text
+
+
+def test_the_record_form_shows_the_responsible_by_name_and_saves_it_as_drawn(client, admin):
+    boris = UserFactory(full_name="Boris Ivanov")
+    deal = DealFactory(title="Kept", assigned_by=boris)
+    client.force_login(admin)
+    url = reverse("crm:record-update", args=["deal", deal.pk])
+
+    form = client.get(url).text
+
+    assert re.search(r'<label for="id_ASSIGNED_BY_ID">Responsible', form)
+    assert 'id="id_ASSIGNED_BY_ID"' in form and 'role="combobox"' in form
+    assert re.findall(r'class="chip-name">([^<]+)<', form) == ["Boris Ivanov"]
+    data = submitted(form, "record-form")
+    assert data["ASSIGNED_BY_ID"] == [f"user_{boris.pk}"]
+    response = client.post(url, {**data, "TITLE": "Renamed"})
+    assert response.status_code == 302
+    deal.refresh_from_db()
+    assert (deal.title, deal.assigned_by) == ("Renamed", boris)
 
 
 def test_sorting_by_name_both_ways_and_the_header_says_so(client, admin):
@@ -574,7 +615,11 @@ def test_an_own_manager_may_not_create_a_record_for_someone_else(client, manager
         reverse("crm:record-create", args=["deal"]), {"TITLE": "Gift", "ASSIGNED_BY_ID": other.pk}
     )
 
-    assert form.fields["ASSIGNED_BY_ID"].options == [(str(manager.pk), "Anna Petrova")]
+    picker = form.fields["ASSIGNED_BY_ID"].picker  # offers themselves alone, searches no one
+    assert [(person.value, person.name) for person in picker.fixed] == [
+        (f"user_{manager.pk}", "Anna Petrova")
+    ]
+    assert not picker.search
     assert response.status_code == 403
     assert not Deal.objects.exists()
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from bizproc.tree import find
 from tests.designer.conftest import HTMX, draft
+from tests.html_forms import submitted
 
 pytestmark = pytest.mark.django_db
 
@@ -214,12 +215,9 @@ def test_the_dialog_is_generated_from_the_property_schema(editor, template):
     assert 'data-token="{=System:Now}"' in text
 
 
-def test_a_dialog_lists_the_users_only_when_a_field_picks_one(editor, template, admin):
-    def dialog(name: str) -> str:
-        url = reverse("designer:block-update", args=[template.pk, name])
-        return editor.get(url, headers=HTMX).text
-
-    assert 'id="user-list"' not in dialog("A_log")  # a report picks no user
+def test_a_user_field_shows_people_by_name_and_saves_their_values(editor, template, admin):
+    """The recipients are chips named as people read them; the dialog posted as drawn keeps
+    the stored values (people, the responsible, an expression) exactly."""
     post(
         editor,
         "block-create",
@@ -227,11 +225,49 @@ def test_a_dialog_lists_the_users_only_when_a_field_picks_one(editor, template, 
         {"parent": "Template", "index": "0", "type": "IMNotifyActivity"},
     )
     notify = children(template)[0]
-    text = dialog(notify)
-    assert 'list="user-list"' in text
-    users = text[text.index('<datalist id="user-list">') :]
-    assert '<option value="author">Responsible for the item</option>' in users
-    assert f'<option value="user_{admin.pk}">Irina Admin</option>' in users
+    recipients = [f"user_{admin.pk}", "{=Document:ASSIGNED_BY_ID}", "{=Variable:Note}"]
+    response = post(
+        editor,
+        "block-update",
+        template,
+        {"MessageUserTo": ", ".join(recipients), "MessageSite": "Hi"},
+        notify,
+    )
+    assert response.status_code == 200, response.text
+    url = reverse("designer:block-update", args=[template.pk, notify])
+    text = editor.get(url, headers=HTMX).text
+    chips = re.findall(r'<span class="chip-name">([^<]+)</span>', text)
+    assert chips == ["Irina Admin", "Responsible for the item"]
+    assert 'aria-label="Remove Irina Admin"' in text
+    box = r'id="field-MessageUserTo" name="MessageUserTo" value="\{=Variable:Note}"'
+    assert re.search(box, text)  # the expression stays as typed
+    assert re.search(r'<label for="field-MessageUserTo">To', text)
+    assert f">user_{admin.pk}<" not in text  # the id is posted, never shown
+
+    response = editor.post(url, {**submitted(text, "block-form"), "revision": draft(template)[1]})
+    assert response.status_code in (200, 204, 302), response.text
+    properties = find(draft(template)[0], notify)[0]["Properties"]
+    assert properties["MessageUserTo"] == recipients
+
+
+def test_a_person_chosen_replaces_the_one_before_in_a_field_of_one_user(editor, template, admin):
+    post(
+        editor,
+        "block-create",
+        template,
+        {"parent": "Template", "index": "0", "type": "IMNotifyActivity"},
+    )
+    notify = children(template)[0]
+    person = f"user_{admin.pk}"
+
+    def saved_sender(posted: list[str]) -> str:
+        data = {"MessageUserTo": person, "MessageSite": "Hi", "MessageUserFrom": posted}
+        post(editor, "block-update", template, data, notify)
+        return find(draft(template)[0], notify)[0]["Properties"]["MessageUserFrom"]
+
+    # A chip and a text typed after it: the text replaced the person.
+    assert saved_sender([person, "{=Variable:Note}"]) == "{=Variable:Note}"
+    assert saved_sender([person, ""]) == person
 
 
 def test_condition_rows_are_stored_as_bitrix_stores_them(editor, template):

@@ -2,6 +2,8 @@
 parameters and robots, publishing the version runs use; crafted requests and users without the
 design right get a clear answer and change nothing."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -237,6 +239,20 @@ def test_the_editor_shows_parameters_robots_and_links_to_the_scenario_page(edito
     # The palette offers robots only.
     assert 'data-type="CrmTimelineCommentAdd"' in text
     assert 'data-type="LogActivity"' not in text
+
+
+def test_a_user_parameter_names_its_default_person_and_picks_them_by_name(editor, admin):
+    target = field("user", "Target", default=f"user_{admin.pk}")
+    scenario = make_scenario(admin, name="Handover", parameters={"Target": target})
+
+    text = editor.get(url("edit", scenario)).text
+    dialog = editor.get(url("parameter-update", scenario, "Target"), headers=HTMX).text
+
+    assert "Target · User · default: Irina Admin" in text
+    assert f"user_{admin.pk}" not in text
+    assert 'data-user-picker data-name="parameters-0-default"' in dialog
+    assert re.findall(r'class="chip-name">([^<]+)<', dialog) == ["Irina Admin"]
+    assert "Responsible for the item" not in dialog  # a default is no expression
 
 
 def test_the_scenario_page_links_to_the_editor_for_designers_only(client, editor, scenario, seller):

@@ -52,7 +52,7 @@ def test_item_id_and_run_as_user_come_with_their_defaults(client, template, bloc
     text = dialog(client, template, block)
     assert re.search(r'id="field-DocumentId" name="DocumentId" value="\{=Document:ID\}"', text)
     assert re.search(r'id="field-StartBy" name="StartBy" value="\{=Template:TargetUser\}"', text)
-    assert 'list="user-list"' in text  # the user picker
+    assert 'data-user-picker data-name="StartBy"' in text  # the user picker
     assert "Insert value into Item ID" in text
 
 
@@ -105,7 +105,7 @@ def test_parameters_are_typed(client, admin, template, block):
     )
     text = section(client, template, block, typed)
     assert 'type="date"' in text
-    assert 'list="user-list"' in text
+    assert 'data-user-picker data-name="TemplateParameters-Who"' in text
     assert '<option value="gold" >Gold</option>' in text
     assert '<option value="Y" >Yes</option>' in text
     assert '<textarea id="field-TemplateParameters-Notes"' in text
