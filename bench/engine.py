@@ -46,11 +46,11 @@ django_setup(database_url, BIZPROC_JOURNAL_START_STOP="true")
 import psycopg  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 
+from bench.engine_template import engine_template_create  # noqa: E402
 from bizproc.models import Instance, InstanceStatus, JournalEntry  # noqa: E402
 from bizproc.runtime import workflow_start  # noqa: E402
 from crm.demo import demo_records_create, demo_users_create  # noqa: E402
 from crm.models import Deal  # noqa: E402
-from tests.bizproc.builders import branch, field, node, published  # noqa: E402
 
 users = demo_users_create()
 admin = users["admin"]
@@ -58,29 +58,7 @@ deals_needed = args.n + int(args.rate * args.seconds) + 10
 demo_records_create(users=users, deals=deals_needed)
 deal_ids = list(Deal.objects.order_by("pk").values_list("pk", flat=True))
 
-template = published(
-    node(
-        "SetVariableActivity",
-        VariableValue={"Score": "={=Document:OPPORTUNITY}/100"},
-        Title="Score",
-    ),
-    node(
-        "IfElseActivity",
-        Title="Big?",
-        children=[
-            branch({"propertyvariablecondition": [["Score", ">", "100"]]}, title="Big"),
-            branch({"truecondition": "1"}, title="Small"),
-        ],
-    ),
-    node(
-        "SetFieldActivity", FieldValue={"COMMENTS": "Score {=Variable:Score}"}, Title="Note score"
-    ),
-    node("LogActivity", Text="Scored {=Variable:Score}", Title="Report"),
-    node("LogActivity", Text="Done with {=Document:TITLE}", Title="Done"),
-    user=admin,
-    variables={"Score": field("double", "Score")},
-    name="Bench",
-)
+template = engine_template_create(admin)
 header(
     "Engine benchmark (PostgreSQL)",
     N=args.n,
