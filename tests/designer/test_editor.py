@@ -3,13 +3,12 @@ through the tree services, answered with the tree's new state (its revision, whe
 next) and the tree drawn again or only its changes (test_changes.py) — by a user with "design
 automation" on deals."""
 
-import re
-
 import pytest
 from django.urls import reverse
 
 from bizproc.tree import find
 from tests.designer.conftest import HTMX, draft
+from tests.html import by_id, by_role, elements, html_parse, value
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +43,9 @@ def test_the_editor_draws_the_palette_and_the_tree_with_insertion_points(editor,
     assert 'data-type="IfElseBranchActivity"' not in text.split('id="tree"')[0]  # not offered
     assert "Deal {=Document:TITLE}" in text  # the report block's one-line summary
     # Root: 2 blocks → 3 points; each branch of the condition is empty → 1 point each.
-    assert text.count('aria-label="Add block here"') == 5
-    assert re.search(r'id="block-A_yes"[^>]*aria-roledescription="branch"', text.replace("\n", " "))
+    tree = by_id(html_parse(text), "tree")
+    assert len(by_role(tree, "button", "Add block here")) == 5
+    assert by_id(tree, "block-A_yes").attrs["aria-roledescription"] == "branch"
 
 
 def test_the_tree_partial_alone_answers_htmx(editor, template):
@@ -153,15 +153,16 @@ def test_a_reload_shows_exactly_the_saved_draft(editor, template):
 def test_saving_a_dialog_closes_it_and_draws_the_card_out_of_band(editor, template):
     response = post(editor, "block-update", template, {"Title": "Hello", "Text": "Hi"}, "A_log")
     assert response.status_code == 200
-    assert response.text.startswith('<div id="editor-dialog" hidden></div>')
-    assert 'id="tree" class="tree"' not in response.text  # the card, not the whole tree
-    card = re.search(r'<div class="block"[^>]*id="block-A_log"[^>]*>', response.text)
-    assert card and 'hx-swap-oob="true"' in card.group()
-    assert '<span class="block-title" id="title-A_log">Hello</span>' in response.text
-    state = re.search(r'<div id="tree-state"[^>]*>', response.text)
-    assert state and 'hx-swap-oob="true"' in state.group()
-    assert 'data-focus="block:A_log"' in state.group()
-    assert f'value="{draft(template)[1]}"' in response.text  # the new revision
+    answer = html_parse(response.text)
+    closed = answer.children[0]
+    assert closed.attrs["id"] == "editor-dialog" and "hidden" in closed.attrs
+    assert "tree" not in {element.attrs.get("id") for element in elements(answer)}
+    # The card, not the whole tree: out of band, named by its new title.
+    [card] = by_role(answer, "group", "Hello")
+    assert card.attrs["id"] == "block-A_log" and card.attrs["hx-swap-oob"] == "true"
+    state = by_id(answer, "tree-state")
+    assert state.attrs["hx-swap-oob"] == "true" and state.attrs["data-focus"] == "block:A_log"
+    assert value(by_id(state, "draft-revision")) == str(draft(template)[1])  # the new revision
 
 
 def test_a_dialog_keeps_what_it_does_not_edit(editor, template):
