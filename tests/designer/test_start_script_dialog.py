@@ -47,8 +47,8 @@ def section(client, template, block, scenario) -> Element:
     return by_id(html_parse(answer), "scenario-parameters")
 
 
-def hidden(section: Element) -> bool:
-    return "hidden" in section.attrs and not section.children
+def hidden(shown: Element) -> bool:
+    return "hidden" in shown.attrs and not shown.children
 
 
 def options(select: Element) -> list[tuple[str, str]]:
