@@ -21,7 +21,7 @@ from tests.crm.factories import (
     UserFactory,
     user_with,
 )
-from tests.html_forms import submitted
+from tests.html import submitted
 
 pytestmark = pytest.mark.django_db
 

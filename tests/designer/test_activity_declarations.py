@@ -19,7 +19,7 @@ from bizproc.tree import find, walk
 from crm.documents import DOCUMENT_TYPES
 from designer.widgets import dialog_widgets
 from tests.designer.conftest import HTMX
-from tests.html_forms import submitted
+from tests.html import submitted
 
 pytestmark = pytest.mark.django_db
 

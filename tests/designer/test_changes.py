@@ -3,14 +3,13 @@ block out of its old place, in at its new one with an insertion point, and the c
 neighbours whose first or last place changed — out of band, around the tree's new state. Edits
 of branches, and requests without htmx, answer with the whole tree."""
 
-import re
-
 import pytest
 from django.urls import reverse
 
 from bizproc.tree import find, root_node
 from tests.bizproc.builders import node
 from tests.designer.conftest import DEAL, HTMX, draft
+from tests.html import Element, by_id, by_role, html_parse, text
 
 pytestmark = pytest.mark.django_db
 
@@ -34,26 +33,22 @@ def insert(client, template, parent: str, index: int, type_: str = "DelayActivit
     return post(client, "block-create", template, data)
 
 
-def resent_cards(text: str) -> dict[str, str]:
+def resent_cards(markup: str) -> dict[str, Element]:
     """The cards sent to replace drawn ones, by block name."""
     return {
-        found[1]: found[0]
-        for found in re.finditer(
-            r'<div class="block[^"]*"\s+id="block-([^"]+)"[^>]*hx-swap-oob="true">.*?'
-            r'<div class="block-actions">.*?</div>',
-            text,
-            re.S,
-        )
+        card.attrs["data-block"]: card
+        for card in html_parse(markup).children
+        if "data-block" in card.attrs and card.attrs.get("hx-swap-oob") == "true"
     }
 
 
-def disabled(card: str, action: str) -> bool:
-    button = re.search(rf'<button[^>]*data-action="{action}"[^>]*>', card)
-    return " disabled" in button.group()
+def disabled(card: Element, button: str) -> bool:
+    [found] = by_role(card, "button", button)
+    return "disabled" in found.attrs
 
 
-def inserted_name(text: str) -> str:
-    return re.search(r'data-focus="block:([^"]+)"', text)[1]
+def inserted_name(markup: str) -> str:
+    return by_id(html_parse(markup), "tree-state").attrs["data-focus"].removeprefix("block:")
 
 
 def test_a_block_put_first_comes_at_the_list_start_and_frees_the_old_first(editor, template):
@@ -62,12 +57,17 @@ def test_a_block_put_first_comes_at_the_list_start_and_frees_the_old_first(edito
     assert response.headers["HX-Retarget"] == "#tree-state"
     assert response.headers["HX-Reswap"] == "outerHTML"
     name = inserted_name(response.text)
-    swap = re.search(r'<ol hx-swap-oob="afterbegin:#list-Template">(.*?)</ol>', response.text, re.S)
-    assert swap and swap[1].lstrip().startswith('<li class="slot" data-parent="Template">')
-    assert f'<li class="node" id="node-{name}">' in swap[1]
+    [swap] = [
+        element
+        for element in html_parse(response.text).children
+        if element.attrs.get("hx-swap-oob") == "afterbegin:#list-Template"
+    ]
+    slot, item = swap.children  # an insertion point before the block
+    assert by_role(slot, "button", "Add block here")
+    assert item.attrs["id"] == f"node-{name}"
     cards = resent_cards(response.text)
     assert set(cards) == {"A_log"}  # it is no longer first: it may move up now
-    assert not disabled(cards["A_log"], "up") and not disabled(cards["A_log"], "down")
+    assert not disabled(cards["A_log"], "Move up") and not disabled(cards["A_log"], "Move down")
     assert 'id="tree"' not in response.text
     assert [child["Name"] for child in draft(template)[0]["Children"]] == [name, "A_log", "A_if"]
 
@@ -82,7 +82,7 @@ def test_a_block_put_last_frees_the_old_last(editor, template):
     response = insert(editor, template, "Template", 2)
     assert '<ol hx-swap-oob="afterend:#node-A_if">' in response.text
     cards = resent_cards(response.text)
-    assert set(cards) == {"A_if"} and not disabled(cards["A_if"], "down")
+    assert set(cards) == {"A_if"} and not disabled(cards["A_if"], "Move down")
 
 
 def test_a_block_put_in_a_branch_changes_that_list(editor, template):
@@ -97,7 +97,7 @@ def test_deleting_the_last_block_makes_the_one_before_last(editor, template):
     assert '<div hx-swap-oob="delete:#node-A_if + .slot"></div>' in response.text
     assert '<div hx-swap-oob="delete:#node-A_if"></div>' in response.text
     cards = resent_cards(response.text)
-    assert set(cards) == {"A_log"} and disabled(cards["A_log"], "down")
+    assert set(cards) == {"A_log"} and disabled(cards["A_log"], "Move down")
     assert 'data-focus="block:A_log"' in response.text
 
 
@@ -106,9 +106,9 @@ def test_moving_down_swaps_the_first_and_last_places(editor, template):
     assert '<ol hx-swap-oob="afterend:#node-A_if">' in response.text
     cards = resent_cards(response.text)
     assert set(cards) == {"A_if"}  # now first, and last no more
-    assert disabled(cards["A_if"], "up") and not disabled(cards["A_if"], "down")
-    moved = response.text[response.text.index('id="node-A_log"') :]
-    assert disabled(moved, "down") and not disabled(moved, "up")
+    assert disabled(cards["A_if"], "Move up") and not disabled(cards["A_if"], "Move down")
+    moved = by_id(html_parse(response.text), "block-A_log")
+    assert disabled(moved, "Move down") and not disabled(moved, "Move up")
 
 
 def test_moving_into_another_list_changes_both(editor, template):
@@ -175,7 +175,7 @@ def test_odd_block_names_make_escaped_selectors(editor, admin):
     # CSS.escape('Odd name&<x>"1'), in an attribute.
     assert 'hx-swap-oob="delete:#node-Odd\\ name\\&amp;\\&lt;x\\&gt;\\&quot;1"' in response.text
     cards = resent_cards(response.text)
-    assert set(cards) == {"A_last"} and disabled(cards["A_last"], "up")
+    assert set(cards) == {"A_last"} and disabled(cards["A_last"], "Move up")
 
 
 def test_a_saved_dialog_of_a_block_holding_others_draws_the_tree(editor, template):
@@ -263,10 +263,9 @@ def test_a_block_changed_since_the_last_drawing_is_drawn_as_it_is_now(editor, te
     page = editor_page(editor, template)
     assert "Changed behind the editor&#x27;s back" in page
     assert "Deal {=Document:TITLE}" not in page
-    assert 'id="title-A_yes">Huge<' in page  # a branch's header too
+    assert text(by_id(html_parse(page), "title-A_yes")) == "Huge"  # a branch's header too
     # The report is no longer last: its "Move down" button is enabled now.
-    card = page[page.index('id="block-A_log"') :]
-    assert not disabled(card[: card.index("</div>\n</div>")], "down")
+    assert not disabled(by_id(html_parse(page), "block-A_log"), "Move down")
 
 
 def test_a_start_smart_scenario_block_names_the_scenario_as_it_is_called_now(

@@ -2,14 +2,12 @@
 shows the template as it is now, who changed it last and when, and keeps the refused edit so
 that it can be re-applied on the current revision — or says that it no longer applies."""
 
-import html
-import re
-
 import pytest
 from django.urls import reverse
 
 from bizproc.tree import find
 from tests.designer.conftest import HTMX, draft
+from tests.html import by_id, by_role, elements, html_parse, labelled, text, value
 
 pytestmark = pytest.mark.django_db
 
@@ -22,22 +20,21 @@ def edit_url(name: str, template, *args) -> str:
     return reverse(f"designer:{name}", args=[template.pk, *args])
 
 
-def reapply_form(text: str) -> tuple[str, dict[str, str]]:
-    """The "Re-apply my change" form of a 409 answer: where it posts and what it sends (with
-    the tree's current revision, as htmx includes it)."""
-    form = re.search(
-        r'<form hx-post="([^"]+)" hx-include="#draft-revision">(.*?)</form>', text, re.S
-    )
-    assert form is not None, text
-    assert "Re-apply my change" in form[2]
+def reapply_form(markup: str) -> tuple[str, dict[str, str]]:
+    """The form of a 409 answer's "Re-apply my change" button: where it posts and what it sends
+    (with the tree's current revision, as htmx includes it)."""
+    answer = html_parse(markup)
+    [form] = [
+        form
+        for form in elements(answer)
+        if form.name == "form" and by_role(form, "button", "Re-apply my change")
+    ]
+    assert form.attrs["hx-include"] == "#draft-revision"
     fields = {
-        html.unescape(name): html.unescape(value)
-        for name, value in re.findall(
-            r'<input type="hidden" name="([^"]*)" value="([^"]*)">', form[2]
-        )
+        field.attrs["name"]: value(field) for field in elements(form) if field.name == "input"
     }
-    fields["revision"] = re.search(r'id="draft-revision" name="revision" value="(\d+)"', text)[1]
-    return html.unescape(form[1]), fields
+    fields["revision"] = value(by_id(answer, "draft-revision"))
+    return form.attrs["hx-post"], fields
 
 
 def children(template, name: str = "Template") -> list[str]:
@@ -126,11 +123,12 @@ def test_a_stale_dialog_keeps_the_values_and_saving_again_applies_them(mark, iri
 
     assert refused.status_code == 409
     assert draft(template) == before
-    text = html.unescape(refused.text)
-    assert "The template was changed meanwhile by Irina Admin" in text
-    assert "Mark's text" in text  # the values he typed are kept
-    assert f'name="revision" value="{template.revision}"' in refused.text  # on the new revision
-    assert 'id="tree"' in refused.text and 'hx-swap-oob="true"' in refused.text  # tree behind
+    answer = html_parse(refused.text)
+    [alert] = by_role(answer, "alert")
+    assert text(alert).startswith("The template was changed meanwhile by Irina Admin")
+    assert value(labelled(answer, "Text")) == "Mark's text"  # the values he typed are kept
+    assert value(by_id(answer, "draft-revision")) == str(template.revision)  # the new revision
+    assert by_id(answer, "tree").attrs["hx-swap-oob"] == "true"  # the tree behind the dialog
     assert len(children(template)) == 3
 
     saved = post(

@@ -14,7 +14,7 @@ from bizproc.services import EditRefused
 from bizproc.tree import find
 from designer.models import EditLogEntry
 from tests.designer.conftest import HTMX, draft, make_scenario
-from tests.html_forms import submitted
+from tests.html import submitted
 
 pytestmark = pytest.mark.django_db
 

@@ -2,14 +2,13 @@
 their defaults, the scenario picker grouped by entity type, and the parameters section fetched
 for the chosen scenario."""
 
-import re
-
 import pytest
 from django.urls import reverse
 
 from tests.bizproc.builders import field
 from tests.crm.factories import user_with
 from tests.designer.conftest import HTMX, draft, make_scenario
+from tests.html import Element, accessible_name, by_id, by_role, html_parse, labelled, text, value
 
 pytestmark = pytest.mark.django_db
 
@@ -32,28 +31,37 @@ def block(client, designer_user, template) -> str:
     return template.tree["Children"][0]["Name"]
 
 
-def dialog(client, template, block) -> str:
-    return client.get(
-        reverse("designer:block-update", args=[template.pk, block]), headers=HTMX
-    ).text
+def dialog(client, template, block) -> Element:
+    return html_parse(
+        client.get(reverse("designer:block-update", args=[template.pk, block]), headers=HTMX).text
+    )
 
 
-def section(client, template, block, scenario) -> str:
-    """The parameters section the picker swaps in (without the block's warnings after it)."""
+def section(client, template, block, scenario) -> Element:
+    """The parameters section the picker swaps in (the block's warnings come after it)."""
     answer = client.get(
         reverse("designer:scenario-parameters", args=[template.pk]),
         {"TemplateId": scenario.template_id if scenario else "", "block": block},
         headers=HTMX,
     ).text
-    return answer.partition('<div id="block-warnings"')[0].strip()
+    return by_id(html_parse(answer), "scenario-parameters")
+
+
+def hidden(shown: Element) -> bool:
+    return "hidden" in shown.attrs and not shown.children
+
+
+def options(select: Element) -> list[tuple[str, str]]:
+    return [(option.attrs["value"], text(option)) for option in by_role(select, "option")]
 
 
 def test_item_id_and_run_as_user_come_with_their_defaults(client, template, block):
-    text = dialog(client, template, block)
-    assert re.search(r'id="field-DocumentId" name="DocumentId" value="\{=Document:ID\}"', text)
-    assert re.search(r'id="field-StartBy" name="StartBy" value="\{=Template:TargetUser\}"', text)
-    assert 'data-user-picker data-name="StartBy"' in text  # the user picker
-    assert "Insert value into Item ID" in text
+    page = dialog(client, template, block)
+    assert value(labelled(page, "Item ID")) == "{=Document:ID}"
+    run_as = labelled(page, "Run as user")
+    assert value(run_as) == "{=Template:TargetUser}"
+    assert run_as.attrs["role"] == "combobox"  # the user picker
+    assert by_role(page, "button", "Insert value into Item ID")
 
 
 def test_the_picker_groups_active_scenarios_by_the_types_the_user_reads(
@@ -62,33 +70,32 @@ def test_the_picker_groups_active_scenarios_by_the_types_the_user_reads(
     make_scenario(admin, name="Qualify lead", entity="LEAD")
     make_scenario(admin, name="Sleeping", active=False)
     make_scenario(admin, name="Company check", entity="COMPANY")  # not readable
-    text = dialog(client, template, block)
-    picker = text[
-        text.index('<select id="field-TemplateId"') : text.index(
-            "</select>", text.index('id="field-TemplateId"')
-        )
+    picker = labelled(dialog(client, template, block), "Smart scenario")
+    groups = {
+        accessible_name(picker, group): sorted(map(text, by_role(group, "option")))
+        for group in by_role(picker, "group")
+    }
+    assert list(groups.items()) == [
+        ("Leads", ["Qualify lead"]),
+        ("Deals", ["Ping", "Welcome pack"]),
     ]
-    groups = re.findall(r'<optgroup label="([^"]+)">', picker)
-    assert groups == ["Leads", "Deals"]
-    assert "Qualify lead" in picker and "Welcome pack" in picker and "Ping" in picker
-    assert "Sleeping" not in picker and "Company check" not in picker
-    assert f'hx-get="{reverse("designer:scenario-parameters", args=[template.pk])}"' in picker
-    assert 'hx-target="#scenario-parameters"' in picker
+    assert picker.attrs["hx-get"] == reverse("designer:scenario-parameters", args=[template.pk])
+    assert picker.attrs["hx-target"] == "#scenario-parameters"
 
 
 def test_no_section_for_a_scenario_without_parameters_or_no_choice(client, template, block, ping):
-    assert section(client, template, block, ping) == '<div id="scenario-parameters" hidden></div>'
-    assert section(client, template, block, None) == '<div id="scenario-parameters" hidden></div>'
+    assert hidden(section(client, template, block, ping))
+    assert hidden(section(client, template, block, None))
 
 
 def test_the_section_lists_each_parameter_with_its_default(client, template, block, welcome):
-    text = section(client, template, block, welcome)
-    assert text.startswith('<section id="scenario-parameters"')
-    assert '<h3 id="scenario-parameters-heading">Smart scenario start parameters</h3>' in text
-    assert re.search(r'Greeting <span class="required" aria-hidden="true">\*</span>', text)
-    assert 'name="TemplateParameters-Greeting" value="Hello"' in text
-    assert 'name="TemplateParameters-Discount" value="5"' in text
-    assert "Insert value into Greeting" in text
+    shown = section(client, template, block, welcome)
+    assert by_role(shown, "region", "Smart scenario start parameters") == [shown]
+    greeting = labelled(shown, "Greeting")
+    assert (value(greeting), greeting.attrs.get("aria-required")) == ("Hello", "true")
+    assert greeting.attrs["name"] == "TemplateParameters-Greeting"
+    assert value(labelled(shown, "Discount")) == "5"
+    assert by_role(shown, "button", "Insert value into Greeting")
 
 
 def test_parameters_are_typed(client, admin, template, block):
@@ -103,12 +110,12 @@ def test_parameters_are_typed(client, admin, template, block):
             "Notes": field("text", "Notes"),
         },
     )
-    text = section(client, template, block, typed)
-    assert 'type="date"' in text
-    assert 'data-user-picker data-name="TemplateParameters-Who"' in text
-    assert '<option value="gold" >Gold</option>' in text
-    assert '<option value="Y" >Yes</option>' in text
-    assert '<textarea id="field-TemplateParameters-Notes"' in text
+    shown = section(client, template, block, typed)
+    assert labelled(shown, "When").attrs["type"] == "date"
+    assert labelled(shown, "Who").attrs["role"] == "combobox"  # the user picker
+    assert ("gold", "Gold") in options(labelled(shown, "Tier"))
+    assert ("Y", "Yes") in options(labelled(shown, "VIP"))
+    assert labelled(shown, "Notes").name == "textarea"
 
 
 def test_saved_values_are_shown_for_the_blocks_scenario_defaults_for_another(
@@ -131,23 +138,23 @@ def test_saved_values_are_shown_for_the_blocks_scenario_defaults_for_another(
     properties = draft(template)[0]["Children"][0]["Properties"]
     assert properties["TemplateId"] == str(welcome.template_id)
     assert properties["TemplateParameters"] == {"Greeting": "Dear {=Document:TITLE}"}
-    assert "Dear {=Document:TITLE}" in section(client, template, block, welcome)
+    greeting = labelled(section(client, template, block, welcome), "Greeting")
+    assert value(greeting) == "Dear {=Document:TITLE}"
     # The tree shows the block's one-line summary with the scenario's name.
     page = client.get(reverse("designer:template-edit", args=[template.pk])).text
     assert "“Welcome pack” · on {=Document:ID}" in page
     # Choosing another scenario and coming back: its own defaults, then the saved values.
-    assert section(client, template, block, ping) == '<div id="scenario-parameters" hidden></div>'
-    assert 'value="Dear {=Document:TITLE}"' in section(client, template, block, welcome)
+    assert hidden(section(client, template, block, ping))
+    greeting = labelled(section(client, template, block, welcome), "Greeting")
+    assert value(greeting) == "Dear {=Document:TITLE}"
 
 
 def test_a_user_who_may_not_run_the_scenario_sees_one_line(client, template, block, welcome):
     designer = user_with({("DEAL", "read"): "all", ("DEAL", "design_automation"): "all"})
     client.force_login(designer)
-    text = section(client, template, block, welcome)
-    assert text == (
-        '<p id="scenario-parameters" class="notice warning">'
-        "Insufficient permission to edit parameters of the current smart scenario</p>"
-    )
+    shown = section(client, template, block, welcome)
+    assert shown.name == "p"
+    assert text(shown) == "Insufficient permission to edit parameters of the current smart scenario"
 
 
 def test_the_dialog_follows_the_scenarios_current_parameters(
@@ -177,6 +184,6 @@ def test_the_dialog_follows_the_scenarios_current_parameters(
         robots=[{"Type": "CrmTimelineCommentAdd", "Properties": {"CommentText": "x"}}],
         scenario=welcome,
     )
-    text = dialog(client, template, block)
-    assert 'name="TemplateParameters-Channel" value=""' in text
-    assert "TemplateParameters-Greeting" not in text
+    page = dialog(client, template, block)
+    assert value(labelled(page, "Channel")) == ""
+    assert not by_role(page, "textbox", "Greeting")

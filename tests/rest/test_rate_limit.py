@@ -52,13 +52,15 @@ def test_another_users_bucket_is_their_own(client, admin, slow) -> None:
     assert call(client, hook(UserFactory(is_crm_admin=True)), "crm.deal.fields")[0] == 200
 
 
-def test_the_bucket_leaks_at_the_rate(client, admin, settings) -> None:
+def test_the_bucket_leaks_at_the_rate(admin, settings) -> None:
+    """The bucket is filled straight through the service: three requests over HTTP can take
+    longer than the 1/20 s it stays full (a process's first request, on PostgreSQL, on a busy
+    machine), and the third would pass."""
     settings.REST_RATE_LIMIT_PER_SECOND = 20
     settings.REST_RATE_LIMIT_BURST = 2
-    base = hook(admin)
-    assert [call(client, base, "crm.deal.fields")[0] for _ in range(3)] == [200, 200, 503]
+    assert [rest_quota_take(user_id=admin.pk) for _ in range(3)] == [True, True, False]
     deadline = time.monotonic() + 5
-    while call(client, base, "crm.deal.fields")[0] != 200:  # one leaks within 1/20 s
+    while not rest_quota_take(user_id=admin.pk):  # one leaks within 1/20 s
         assert time.monotonic() < deadline
 
 
