@@ -31,7 +31,11 @@
   document.addEventListener("htmx:load", (event) => {
     const element = event.detail.elt;
     if (element.matches && element.matches("dialog[data-modal]")) {
-      element.addEventListener("close", () => element.remove());
+      const opener = document.activeElement;
+      element.addEventListener("close", () => {
+        element.remove();
+        if (opener && opener.isConnected) opener.focus();
+      });
       element.showModal();
     }
   });

@@ -91,14 +91,15 @@
     editTree(url, { revision: dialog.querySelector("input[name=revision]").value });
   };
 
+  /** Focus returns where it was when the dialog opened (the button that opened it), unless the
+   * dialog names its place (a block dialog: its block, drawn anew meanwhile). */
   const dialogLoaded = (dialog) => {
+    const opener = dialog.contains(document.activeElement) ? null : document.activeElement;
     dialog.addEventListener("cancel", () => discardFresh(dialog)); // Escape
     dialog.addEventListener("close", () => {
-      if (dialog.id === "editor-dialog") {
-        focusElement(focusTarget(dialog.dataset.returnFocus));
-      } else {
-        dialog.remove();
-      }
+      const named = focusTarget(dialog.dataset.returnFocus);
+      if (dialog.id !== "editor-dialog") dialog.remove();
+      focusElement(named || (opener?.isConnected ? opener : null));
     });
     if (!dialog.open) dialog.showModal();
     const alert = dialog.querySelector(".dialog-body [role=alert]");
@@ -110,6 +111,27 @@
       dialog.querySelector(".dialog-body :is(input:not([type=hidden]), select, textarea)");
     first?.focus();
   };
+
+  /** Tab and Shift+Tab go round inside an open modal dialog, never out to the browser's bar. */
+  const focusable = (dialog) =>
+    [...dialog.querySelectorAll("a[href], button, input, select, textarea, [tabindex]")].filter(
+      (element) => !element.disabled && element.tabIndex >= 0 && element.type !== "hidden" && element.getClientRects().length,
+    );
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const dialog = document.querySelector("dialog[open]:modal");
+    if (!dialog) return;
+    const items = focusable(dialog);
+    if (!items.length) return;
+    const [first, last] = [items[0], items[items.length - 1]];
+    if (event.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !dialog.contains(document.activeElement))) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
 
   document.addEventListener("htmx:load", (event) => {
     const element = event.detail.elt;

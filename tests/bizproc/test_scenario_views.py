@@ -61,7 +61,8 @@ def test_starting_from_a_card_asks_for_parameters_and_reports_completion(
 
     run_tasks()
     history = client.get(reverse("bizproc:scenario-detail", args=[scenario.pk]))
-    assert f"{deal.document_id}</a></td>\n          <td>Completed" in history.text
+    completed = '<td><span class="badge run-4">Completed'
+    assert f"{deal.document_id}</a></td>\n          {completed}" in history.text
 
 
 def test_running_for_selected_records_says_how_many(client, admin, scenario) -> None:

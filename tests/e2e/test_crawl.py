@@ -1,0 +1,210 @@
+"""Every page, as the admin and as a restricted user, in English and in Russian, on a laptop and
+on a phone: nothing pushes the page wider than the window, and axe-core finds no serious or
+critical accessibility problem (issue 19).
+
+CI crawls each user in each language once, at one of the two viewports (the four pairs cover
+both viewports in both languages); ``E2E_CRAWL=full`` crawls all eight combinations.
+"""
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import Server, log_in, new_context
+
+LAPTOP = (1280, 800)
+PHONE = (390, 844)
+# The restricted user: a sales manager, who sees and changes only their own records and may not
+# design automation.
+RESTRICTED = "boris"
+SERIOUS = {"serious", "critical"}
+FULL_MATRIX = [
+    (user, language, viewport)
+    for user in ("admin", RESTRICTED)
+    for language in ("en", "ru")
+    for viewport in (LAPTOP, PHONE)
+]
+CI_MATRIX = [
+    ("admin", "en", LAPTOP),
+    ("admin", "ru", PHONE),
+    (RESTRICTED, "en", PHONE),
+    (RESTRICTED, "ru", LAPTOP),
+]
+MATRIX = FULL_MATRIX if os.environ.get("E2E_CRAWL") == "full" else CI_MATRIX
+
+axe = Axe()
+
+
+@dataclass
+class Problems:
+    overflow: list[str]
+    accessibility: list[str]
+
+
+def _hrefs(page: Page, pattern: str) -> list[str]:
+    """The page's link targets (paths) matching ``pattern``, in page order, without repeats."""
+    found = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
+    return list(dict.fromkeys(h for h in found if re.fullmatch(pattern, h.split("?")[0])))
+
+
+def _first(page: Page, pattern: str) -> str | None:
+    hrefs = _hrefs(page, pattern)
+    return hrefs[0] if hrefs else None
+
+
+def _open(page: Page, url: str) -> int:
+    response = page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return response.status if response else 0
+
+
+def set_language(page: Page, server: Server, language: str) -> None:
+    """Chooses the language on the profile page, as the user would."""
+    page.goto(f"{server.url}/accounts/profile/")
+    page.get_by_label(re.compile(r"^(Language|Язык)$")).select_option(language)
+    page.get_by_role("button", name=re.compile(r"^(Save|Сохранить)$")).first.click()
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
+def discover(page: Page, server: Server, *, admin: bool) -> dict[str, str]:
+    """The pages to visit, found by following the links a user would follow."""
+    base = server.url
+    pages: dict[str, str] = {}
+    for entity in ("lead", "contact", "company", "deal"):
+        pages[f"{entity} list"] = f"/crm/{entity}/"
+        _open(page, f"{base}/crm/{entity}/")
+        card = _first(page, rf"/crm/{entity}/\d+/")
+        if card:
+            pages[f"{entity} card"] = card
+    pages["record form (new deal)"] = "/crm/deal/add/"
+    deal = pages.get("deal card")
+    if deal:
+        pages["record form (edit deal)"] = f"{deal}edit/"
+        _open(page, f"{base}{deal}")
+        start = _first(page, r"/bizproc/documents/[A-Z]+_\d+/processes/start/\d+/")
+        if start:
+            pages["start a process"] = start
+        journal = _first(page, r"/bizproc/documents/[A-Z]+_\d+/journal/")
+        if journal:
+            pages["record journal"] = journal
+        scenario_start = _first(page, r"/bizproc/scenarios/\d+/start/")
+        if scenario_start:
+            pages["start a smart scenario"] = _hrefs(page, r"/bizproc/scenarios/\d+/start/")[0]
+    pages["processes"] = "/bizproc/processes/"
+    _open(page, f"{base}/bizproc/processes/")
+    process = _first(page, r"/bizproc/processes/[0-9a-f.]+/")
+    if process:
+        pages["a process"] = process
+    pages["smart scenarios"] = "/bizproc/scenarios/"
+    _open(page, f"{base}/bizproc/scenarios/")
+    scenario = _first(page, r"/bizproc/scenarios/\d+/")
+    if scenario:
+        pages["a smart scenario"] = scenario
+    pages["tasks"] = "/bizproc/tasks/"
+    _open(page, f"{base}/bizproc/tasks/")
+    task = _first(page, r"/bizproc/tasks/\d+/")
+    if task:
+        pages["a task"] = task
+    pages["profile"] = "/accounts/profile/"
+    pages["not found (404)"] = "/crm/deal/999999999/"
+    if admin:
+        pages["templates"] = "/designer/"
+        _open(page, f"{base}/designer/")
+        editor = _first(page, r"/designer/\d+/")
+        if editor:
+            pages["template editor"] = editor
+            pages["template versions"] = f"{editor}versions/"
+        pages["template import"] = "/designer/import/"
+        pages["scenario designer"] = "/designer/scenarios/"
+        _open(page, f"{base}/designer/scenarios/")
+        scenario_editor = _first(page, r"/designer/scenarios/\d+/")
+        if scenario_editor:
+            pages["scenario editor"] = scenario_editor
+        pages["admin"] = "/admin/"
+        pages["admin deals"] = "/admin/crm/deal/"
+    else:
+        pages["designer, refused (403)"] = "/designer/"
+    return pages
+
+
+def check(page: Page, name: str, problems: Problems) -> None:
+    """Records what is wrong with the page as it is now."""
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    window = page.evaluate("innerWidth")
+    if width > window:
+        problems.overflow.append(f"{name} ({page.url}): {width} px wide in a {window} px window")
+    results = axe.run(page)
+    for violation in results.response["violations"]:
+        if violation["impact"] in SERIOUS:
+            targets = ", ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+            problems.accessibility.append(
+                f"{name} ({page.url}): {violation['id']} ({violation['impact']}) at {targets}"
+            )
+
+
+@pytest.fixture(scope="module")
+def started_process(browser: Browser, server: Server) -> None:
+    """A running approval on a deal, so that there is a process, a journal and a task to see."""
+    context = new_context(browser)
+    page = context.new_page()
+    log_in(page, server)
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    _open(page, f"{server.url}/crm/deal/")
+    _open(page, f"{server.url}{_first(page, r'/crm/deal/\d+/')}")
+    page.get_by_role("link", name="Discount approval").click()
+    page.get_by_label("Discount, %").fill("7")
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_url(re.compile(r"/bizproc/processes/[0-9a-f.]+/"))
+    context.close()
+
+
+@pytest.fixture
+def visitor(browser: Browser, server: Server, request: pytest.FixtureRequest) -> Iterator[Page]:
+    user, language, (width, height) = request.param
+    context = new_context(browser)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    log_in(page, server, username=user)
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    set_language(page, server, language)
+    yield page
+    set_language(page, server, "en")
+    context.close()
+
+
+@pytest.mark.usefixtures("started_process")
+@pytest.mark.parametrize(
+    "visitor",
+    MATRIX,
+    ids=[f"{user}-{language}-{width}x{height}" for user, language, (width, height) in MATRIX],
+    indirect=True,
+)
+def test_every_page_fits_the_window_and_passes_axe(visitor: Page, server: Server) -> None:
+    page = visitor
+    admin = page.get_by_role("link", name=re.compile(r"^(Admin|Администрирование)$")).count() > 0
+    problems = Problems(overflow=[], accessibility=[])
+    pages = discover(page, server, admin=admin)
+    for name, path in pages.items():
+        status = _open(page, f"{server.url}{path}")
+        expected = 404 if "404" in name else 403 if "403" in name else 200
+        assert status == expected, f"{name} ({path}) answered {status}"
+        check(page, name, problems)
+        if name == "template editor":
+            page.locator('.block [data-action="edit"]').first.click()
+            expect(page.get_by_role("dialog")).to_be_visible()
+            check(page, "template editor, a block's dialog open", problems)
+    report = []
+    if problems.overflow:
+        report += ["Wider than the window:", *problems.overflow]
+    if problems.accessibility:
+        report += ["Serious or critical accessibility problems:", *problems.accessibility]
+    assert not report, "\n".join(report)
+    expected_pages = {"deal card", "start a process", "record journal", "tasks"}
+    expected_pages |= {"a process", "a task", "template editor"} if admin else set()
+    assert expected_pages <= pages.keys(), f"not reached: {expected_pages - pages.keys()}"
