@@ -6,7 +6,7 @@ CRM) implements ``DocumentProvider`` and registers it from its ``AppConfig.ready
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -89,6 +89,10 @@ class DocumentProvider(ABC):
     def title(self, document_id: str) -> str:
         """How a person names the document (a deal's title); its id when it has no name."""
         return document_id
+
+    def titles(self, document_ids: Iterable[str]) -> dict[str, str]:
+        """``title`` of each document, for lists: a provider reads them in few queries."""
+        return {document_id: self.title(document_id) for document_id in document_ids}
 
     @abstractmethod
     def can(

@@ -25,11 +25,28 @@ SHOWN = 100
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
     related = ("instance__template",)
+    open_tasks = list(tasks_open(user=request.user).select_related(*related)[:SHOWN])
     context = {
-        "open_tasks": list(tasks_open(user=request.user).select_related(*related)[:SHOWN]),
+        "open_tasks": _with_items(open_tasks),
         "done_tasks": list(tasks_done(user=request.user).select_related(*related)[:20]),
     }
     return render(request, "bizproc/task_list.html", context)
+
+
+def _with_items(tasks: list[ProcessTask]) -> list[tuple[ProcessTask, str, str]]:
+    """Each task with its item as a person knows it: the item's name and page."""
+    titles: dict[str, dict[str, str]] = {}
+    for module in {task.instance.module for task in tasks}:
+        ids = [task.document_id for task in tasks if task.instance.module == module]
+        titles[module] = document_providers.get(module).titles(ids)
+    return [
+        (
+            task,
+            titles[task.instance.module][task.document_id],
+            document_providers.get(task.instance.module).url(task.document_id),
+        )
+        for task in tasks
+    ]
 
 
 @login_required

@@ -1,7 +1,7 @@
 """The CRM as a document provider for the engine (``bizproc.documents.DocumentProvider``)."""
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -129,6 +129,22 @@ class CrmDocumentProvider(DocumentProvider):
             return str(self._record(document_id)) or document_id
         except DocumentError:
             return document_id
+
+    def titles(self, document_ids: Iterable[str]) -> dict[str, str]:
+        """One query per record type."""
+        document_ids = list(document_ids)
+        wanted: dict[str, dict[int, str]] = {}
+        for document_id in document_ids:
+            try:
+                entity_type, pk = parse_document_id(document_id)
+            except DocumentError:
+                continue
+            wanted.setdefault(entity_type, {})[pk] = document_id
+        found = {}
+        for entity_type, ids in wanted.items():
+            for record in RECORD_MODELS[entity_type].objects.filter(pk__in=ids):
+                found[ids[record.pk]] = str(record) or ids[record.pk]
+        return {document_id: found.get(document_id, document_id) for document_id in document_ids}
 
     def exists(self, document_id: str) -> bool:
         try:

@@ -13,6 +13,7 @@ from bizproc.process_tasks import TaskRefused, task_answer, task_decision
 from bizproc.runtime import instance_terminate, workflow_start
 from tests.bizproc.builders import node, notes, published, rows, run_tasks, sequence
 from tests.crm.factories import DealFactory, UserFactory
+from tests.html import by_role, html_parse
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -89,6 +90,10 @@ def test_the_first_answer_decides_and_the_process_takes_the_approved_branch(
     assert f'href="{reverse("bizproc:task-detail", args=[task.pk])}"' in profile
     tasks_page = client.get(reverse("bizproc:task-list")).text
     assert "Approve Trip to Kazan" in tasks_page
+    # The item by its name, linked to its card, never as DEAL_<id>.
+    item = by_role(html_parse(tasks_page), "link", str(deal))
+    assert item[0].attrs["href"] == deal.get_absolute_url()
+    assert deal.document_id not in tasks_page
     navigation_count = '<span class="count" aria-hidden="true">1</span>'
     assert navigation_count in client.get(reverse("bizproc:task-list")).text
     detail = client.get(reverse("bizproc:task-detail", args=[task.pk])).text
