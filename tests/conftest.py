@@ -22,6 +22,15 @@ _left_out: dict[str, int] = {}
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     kept, deselected = [], []
     for item in items:
+        database = item.get_closest_marker("django_db")
+        if (
+            database
+            and database.kwargs.get("transaction")
+            and not database.kwargs.get("serialized_rollback")
+        ):
+            # Its flush would add the content types back, which the next test restoring the
+            # serialized database then inserts twice: tests run in random order.
+            raise pytest.UsageError(f"{item.nodeid}: transaction=True needs serialized_rollback")
         missing = [
             name
             for name, (available, _hint) in NEEDS.items()

@@ -24,7 +24,7 @@ def test_a_message_reaches_another_consumer_through_redis() -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_concurrent_edits_of_one_version_save_exactly_one() -> None:
     assert connection.vendor == "postgresql"
     admin = UserFactory(is_crm_admin=True)
