@@ -290,6 +290,12 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # hashed names; the embedded default serves straight from the app folders.
 STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+# Uploaded files (a record's file fields) are never served as static files: a view checks
+# that the person may read the record that holds them.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+# The largest file a field takes (Bitrix's own default upload cap is far higher; a form post
+# here is read into memory first).
+CRM_FILE_MAX_BYTES = env_int("CRM_FILE_MAX_BYTES", 20 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from crm import services
-from crm.fields import FIELD_SPECS, Kind, field_specs
+from crm.fields import Kind, field_specs, specs_of
 from crm.models import (
     Company,
     Contact,
@@ -50,7 +50,7 @@ class RolePermissionAdmin(admin.ModelAdmin):
 def _form_values(form: forms.ModelForm, entity_type: str, *, changed_only: bool) -> dict:
     """The form's cleaned data as service values by Bitrix code."""
     values = {}
-    for spec in FIELD_SPECS[entity_type]:
+    for spec in specs_of(entity_type):
         if spec.read_only or spec.attr not in form.cleaned_data:
             continue
         if changed_only and spec.attr not in form.changed_data:

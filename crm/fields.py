@@ -6,6 +6,7 @@ caption, business-process type, flags and how its typed value is stored on the m
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from bizproc.fieldtypes import Field, FieldType, FieldValueError, user_id_of
+from crm.custom_fields import CustomField, custom_specs
 from crm.models import RECORD_MODELS, Currency, EntityType, Record, Status, StatusList
 
 
@@ -28,6 +30,7 @@ class Kind:
     LINKS = "links"  # [record ids] ↔ many-to-many
     MULTI = "multi"  # [strings] ↔ [{"VALUE": …, "VALUE_TYPE": "WORK"}]
     ID = "id"
+    CUSTOM = "custom"  # a custom field's value in ``Record.uf`` (``crm.custom_fields``)
 
 
 @dataclass(frozen=True)
@@ -43,10 +46,13 @@ class FieldSpec:
     options: Callable[[], dict[str, str]] | None = None
     link_to: str | None = None  # the entity type a LINK/LINKS field points at
     bounds: tuple[int, int] | None = None  # for integers, when tighter than the column's
+    custom: CustomField | None = dataclass_field(default=None, compare=False, hash=False)
 
     def field(self, model: type[Record]) -> Field:
         max_length = None
-        if self.kind == Kind.PLAIN and self.type in (FieldType.STRING, FieldType.TEXT):
+        if self.custom is not None:
+            max_length = self.custom.max_length()
+        elif self.kind == Kind.PLAIN and self.type in (FieldType.STRING, FieldType.TEXT):
             max_length = getattr(model._meta.get_field(self.attr), "max_length", None)
         return Field(
             code=self.code,
@@ -60,6 +66,8 @@ class FieldSpec:
         )
 
     def read(self, record: Record) -> Any:
+        if self.custom is not None:
+            return self.custom.typed(record.uf.get(self.code))
         value = getattr(record, self.attr + ("_id" if self.kind in (Kind.USER, Kind.LINK) else ""))
         if self.kind == Kind.USER:
             return f"user_{value}" if value else None
@@ -75,6 +83,8 @@ class FieldSpec:
 
     def normalize(self, value: Any) -> Any:
         """A converted value in the form ``read`` gives, so that comparing them finds changes."""
+        if self.custom is not None:
+            return self.custom.normalize(value)
         if self.kind == Kind.DECIMAL:
             decimal = self.to_model(value)
             return float(decimal) if decimal is not None else None
@@ -85,7 +95,10 @@ class FieldSpec:
         return value
 
     def to_model(self, value: Any) -> Any:
-        """The column value for a typed value (already converted by ``Field.convert``)."""
+        """The column value for a typed value (already converted by ``Field.convert``); for a
+        custom field, the value kept under its code in ``Record.uf`` (None: none)."""
+        if self.custom is not None:
+            return self.custom.stored(value)
         if self.kind == Kind.USER:
             return user_id_of(value)
         if self.kind == Kind.DECIMAL:
@@ -127,7 +140,7 @@ def _column_range(attr: str, code: str) -> tuple[int, int]:
     model = next(
         model
         for entity_type, model in RECORD_MODELS.items()
-        if any(spec.code == code and spec.attr == attr for spec in FIELD_SPECS[entity_type])
+        if any(spec.code == code and spec.attr == attr for spec in BUILTIN_SPECS[entity_type])
     )
     internal_type = model._meta.get_field(attr).get_internal_type()
     low, high = connection.ops.integer_field_range(internal_type)
@@ -227,7 +240,7 @@ SOURCE = FieldSpec(
     "SOURCE_ID", "source", FieldType.SELECT, _("Source"), options=status_options(StatusList.SOURCE)
 )
 
-FIELD_SPECS: dict[str, list[FieldSpec]] = {
+BUILTIN_SPECS: dict[str, list[FieldSpec]] = {
     EntityType.DEAL: [
         *_common_head(),
         FieldSpec("TITLE", "title", FieldType.STRING, _("Deal name"), required=True),
@@ -318,18 +331,23 @@ FIELD_SPECS: dict[str, list[FieldSpec]] = {
 }
 
 
+def specs_of(entity_type: str) -> list[FieldSpec]:
+    """The entity type's fields: the built-in ones, then its custom fields in their order."""
+    return BUILTIN_SPECS[entity_type] + custom_specs(entity_type)
+
+
 def field_specs(entity_type: str) -> dict[str, FieldSpec]:
-    return {spec.code: spec for spec in FIELD_SPECS[entity_type]}
+    return {spec.code: spec for spec in specs_of(entity_type)}
 
 
 def fields_of(entity_type: str) -> list[Field]:
     model = RECORD_MODELS[entity_type]
-    return [spec.field(model) for spec in FIELD_SPECS[entity_type]]
+    return [spec.field(model) for spec in specs_of(entity_type)]
 
 
 def record_values(record: Record) -> dict[str, Any]:
     """Every field's typed value, by code."""
-    return {spec.code: spec.read(record) for spec in FIELD_SPECS[record.entity_type]}
+    return {spec.code: spec.read(record) for spec in specs_of(record.entity_type)}
 
 
 class LazyRecordValues(Mapping[str, Any]):

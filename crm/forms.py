@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.people import person_of, user_picker, user_pk_of
 from bizproc.fieldtypes import FieldType
 from crm import permissions
-from crm.fields import FIELD_SPECS, FieldSpec, Kind, field_specs, record_values
+from crm.fields import FieldSpec, Kind, field_specs, record_values, specs_of
 from crm.models import Action, Level, Record
 
 LOOKUP_SIZE = 200
@@ -77,7 +77,7 @@ def form_value(spec: FieldSpec, value: Any) -> str | list[str]:
 def form_values(entity_type: str, values: dict[str, Any]) -> dict[str, str | list[str]]:
     return {
         spec.code: form_value(spec, values.get(spec.code))
-        for spec in FIELD_SPECS[entity_type]
+        for spec in specs_of(entity_type)
         if not spec.read_only
     }
 
@@ -135,7 +135,7 @@ class RecordForm(forms.Form):
         super().__init__(data, initial=initial)
         # Who may add only their own records makes only themselves responsible for a new one.
         own_only = creating and permissions.level_for(user, entity_type, Action.ADD) == Level.OWN
-        for spec in FIELD_SPECS[entity_type]:
+        for spec in specs_of(entity_type):
             if spec.read_only:
                 continue
             if spec.multiple:

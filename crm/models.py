@@ -94,6 +94,9 @@ class Record(models.Model):
     modified_at = models.DateTimeField(_("modified"), default=timezone.now, editable=False)
     # Bumped by every write, so an edit based on an older version can be refused.
     version = models.PositiveIntegerField(_("version"), default=1)
+    # The values of the custom fields (``UserField``) by code, as ``crm.custom_fields`` stores
+    # them: one column read with the row, indexed per filterable field (see the README).
+    uf = models.JSONField(_("custom fields"), default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         abstract = True
@@ -366,3 +369,102 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} · {self.get_kind_display()}"
+
+
+class UserFieldType(models.TextChoices):
+    """Bitrix's ``USER_TYPE_ID`` of a custom field."""
+
+    STRING = "string", pgettext_lazy("field type", "String")
+    INTEGER = "integer", pgettext_lazy("field type", "Integer")
+    DOUBLE = "double", pgettext_lazy("field type", "Number")
+    BOOLEAN = "boolean", pgettext_lazy("field type", "Yes/No")
+    DATE = "date", pgettext_lazy("field type", "Date")
+    DATETIME = "datetime", pgettext_lazy("field type", "Date and time")
+    ENUMERATION = "enumeration", pgettext_lazy("field type", "List")
+    EMPLOYEE = "employee", pgettext_lazy("field type", "Employee")
+    MONEY = "money", pgettext_lazy("field type", "Money")
+    URL = "url", pgettext_lazy("field type", "Link")
+    CRM = "crm", pgettext_lazy("field type", "CRM record")
+    FILE = "file", pgettext_lazy("field type", "File")
+
+
+class UserField(models.Model):
+    """A custom field of one entity type (Bitrix's ``UF_CRM_…``), made by a CRM administrator.
+
+    Written only through ``crm.services`` (``userfield_create`` …), which keep the values in
+    ``Record.uf``, the field's index and the field cache in step with the definition.
+    ``labels`` holds the captions per place and language: ``{"form": {"en": …, "ru": …},
+    "column": {…}, "filter": {…}}``. ``settings`` holds Bitrix's ``SETTINGS`` (the default
+    value, a CRM link's entity types …).
+    """
+
+    entity_type = models.CharField(_("entity type"), max_length=10, choices=EntityType)
+    code = models.CharField(_("code"), max_length=50)
+    type = models.CharField(_("type"), max_length=20, choices=UserFieldType)
+    labels = models.JSONField(_("labels"), default=dict, blank=True)
+    multiple = models.BooleanField(_("multiple"), default=False)
+    mandatory = models.BooleanField(_("required"), default=False)
+    sort = models.PositiveIntegerField(_("sort"), default=100)
+    show_in_list = models.BooleanField(_("shown in the list"), default=True)
+    show_filter = models.BooleanField(_("shown in the filter"), default=True)
+    settings = models.JSONField(_("settings"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    xml_id = models.CharField(_("external code"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["entity_type", "sort", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity_type", "code"], name="crm_userfield_unique_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class UserFieldItem(models.Model):
+    """An option of an enumeration field; records hold its id (Bitrix's ``LIST`` item)."""
+
+    field = models.ForeignKey(
+        UserField, verbose_name=_("field"), on_delete=models.CASCADE, related_name="items"
+    )
+    value = models.CharField(_("value"), max_length=255)
+    sort = models.PositiveIntegerField(_("sort"), default=100)
+    is_default = models.BooleanField(_("default"), default=False)
+    xml_id = models.CharField(_("external code"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("list option")
+        verbose_name_plural = _("list options")
+        ordering = ["field", "sort", "pk"]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class StoredFile(models.Model):
+    """A file a record's file field holds; it is served only to who may read that record."""
+
+    file = models.FileField(_("file"), upload_to="crm/%Y/%m/")
+    name = models.CharField(_("name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("stored file")
+        verbose_name_plural = _("stored files")
+
+    def __str__(self) -> str:
+        return self.name

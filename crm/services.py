@@ -6,21 +6,29 @@ calls the engine's document hooks inside its transaction, and writes the record'
 (creation, field changes, comments) in the same transaction.
 """
 
+import datetime
 import json
 from collections import ChainMap
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bizproc.bounds import bounded_int
 from bizproc.fieldtypes import FieldValueError, user_id_of
 from bizproc.hooks import document_hooks
-from crm import permissions
-from crm.fields import FIELD_SPECS, FieldSpec, Kind, LazyRecordValues, field_specs, record_values
+from bizproc.usages import FieldUsage, field_usages
+from crm import custom_fields, permissions
+from crm.counts import counts_invalidate
+from crm.custom_fields import CustomField
+from crm.fields import FieldSpec, Kind, LazyRecordValues, field_specs, record_values, specs_of
 from crm.live import timeline_announce
 from crm.models import (
     RECORD_MODELS,
@@ -29,8 +37,12 @@ from crm.models import (
     Record,
     Status,
     StatusList,
+    StoredFile,
     TimelineEntry,
     TimelineKind,
+    UserField,
+    UserFieldItem,
+    UserFieldType,
 )
 
 COMMENT_MAX_LENGTH = 5000
@@ -83,6 +95,9 @@ def _clean(
 
 def _check_link(spec: FieldSpec, value: Any, user: Any | None) -> None:
     """A linked record must exist and, for a person's write, be readable by them."""
+    if spec.custom is not None:
+        _check_custom_link(spec.custom, value, user)
+        return
     if spec.kind not in (Kind.LINK, Kind.LINKS) or not value:
         return
     ids = value if isinstance(value, list) else [value]
@@ -97,6 +112,55 @@ def _check_link(spec: FieldSpec, value: Any, user: Any | None) -> None:
         )
 
 
+def _check_custom_link(definition: CustomField, value: Any, user: Any | None) -> None:
+    """A CRM link of a custom field as a link above; a file must be stored, and a person may
+    only attach a file they uploaded themselves (or one the record holds already: its value
+    is posted back unchanged), so no one reaches a file by guessing its id."""
+    items = [item for item in (value if isinstance(value, list) else [value]) if item]
+    if not items:
+        return
+    incorrect = FieldValueError(
+        _("The value of field '%(name)s' is incorrect.") % {"name": definition.label()}
+    )
+    if definition.type == UserFieldType.CRM:
+        for item in items:
+            link = definition.crm_link(item)
+            if link is None:
+                raise incorrect
+            entity_type, pk = link
+            queryset = (
+                permissions.readable(user, entity_type)
+                if user is not None
+                else RECORD_MODELS[entity_type].objects.all()
+            )
+            if not queryset.filter(pk=pk).exists():
+                raise incorrect
+    elif definition.type == UserFieldType.FILE:
+        found = StoredFile.objects.filter(pk__in=items).values_list("pk", "created_by_id")
+        owners = dict(found)
+        if len(owners) != len(set(items)):
+            raise incorrect
+        if user is not None:
+            held = _HELD_FILES.get()
+            if any(owners[item] != user.pk and item not in held for item in items):
+                raise incorrect
+
+
+# The file ids the record being updated holds (see ``_check_custom_link``).
+_HELD_FILES: ContextVar[frozenset[int]] = ContextVar("held_files", default=frozenset())
+
+
+def _held_files(record: Record | None) -> frozenset[int]:
+    if record is None:
+        return frozenset()
+    held: set[int] = set()
+    for spec in specs_of(record.entity_type):
+        if spec.custom is not None and spec.custom.type == UserFieldType.FILE:
+            value = record.uf.get(spec.code)
+            held.update(value if isinstance(value, list) else [value] if value else [])
+    return frozenset(held)
+
+
 def _check_whole(entity_type: str, values: Mapping[str, Any]) -> None:
     if entity_type == EntityType.CONTACT and not (values.get("NAME") or values.get("LAST_NAME")):
         raise ValidationError({"NAME": [_("Enter a first name or a last name.")]})
@@ -105,9 +169,15 @@ def _check_whole(entity_type: str, values: Mapping[str, Any]) -> None:
 def _apply(record: Record, values: Mapping[str, Any]) -> list[tuple[FieldSpec, Any]]:
     """Sets the columns; returns the many-to-many values to set after saving."""
     deferred = []
+    specs = field_specs(record.entity_type)
     for code, value in values.items():
-        spec = field_specs(record.entity_type)[code]
-        if spec.kind == Kind.LINKS:
+        spec = specs[code]
+        if spec.kind == Kind.CUSTOM:
+            stored = spec.to_model(value)
+            record.uf = {key: item for key, item in record.uf.items() if key != code}
+            if stored is not None:
+                record.uf[code] = stored
+        elif spec.kind == Kind.LINKS:
             deferred.append((spec, value))
         elif spec.kind in (Kind.USER, Kind.LINK):
             setattr(record, spec.attr + "_id", spec.to_model(value))
@@ -125,6 +195,11 @@ def _with_defaults(entity_type: str, values: Mapping[str, Any], user: Any | None
         if code in specs and not values.get(code):
             first = Status.objects.filter(list=status_list).values_list("code", flat=True).first()
             values[code] = first
+    for spec in specs.values():
+        if spec.custom is not None and spec.code not in values:
+            default = spec.custom.default()
+            if default is not None:
+                values[spec.code] = default
     return values
 
 
@@ -140,10 +215,14 @@ def record_validate(
     Raises ``ValidationError`` with a message per wrong field, in the active language.
     ``user`` None skips the readability check of linked records (system writes).
     """
-    typed = _clean(entity_type=entity_type, values=values, user=user)
+    token = _HELD_FILES.set(_held_files(record))
+    try:
+        typed = _clean(entity_type=entity_type, values=values, user=user)
+    finally:
+        _HELD_FILES.reset(token)
     if record is None:
         whole: Mapping[str, Any] = {
-            spec.code: None for spec in FIELD_SPECS[entity_type] if not spec.read_only
+            spec.code: None for spec in specs_of(entity_type) if not spec.read_only
         } | typed
     else:
         # Read lazily: a record's linked lists cost a query each and are rarely needed here.
@@ -249,6 +328,7 @@ def record_update(
         written.append("modified_by")
     specs = field_specs(record.entity_type)
     written += [specs[code].attr for code in changes if specs[code].kind != Kind.LINKS]
+    written = list(dict.fromkeys(written))
     locked.save(update_fields=written)
     for spec, value in deferred:
         getattr(locked, spec.attr).set(value)
@@ -344,3 +424,397 @@ def timeline_changes_since(*, record: Record, version: int) -> dict[str, tuple[A
             then.setdefault(code, old)
     now = json.loads(json.dumps(record_values(record), cls=DjangoJSONEncoder))
     return {code: (old, now[code]) for code, old in then.items() if old != now.get(code)}
+
+
+# --- custom fields -----------------------------------------------------------------------------
+
+LABEL_MAX_LENGTH = 255
+ITEMS_MAX = 1000
+SETTINGS_MAX_BYTES = 10_000
+SORT_MAX = 1_000_000_000
+_FLAGS = ("multiple", "mandatory", "show_in_list", "show_filter")
+
+
+def _userfield_check_rights(user: Any | None) -> None:
+    if user is not None and not permissions.is_crm_admin(user):
+        raise PermissionDenied(_("Only CRM administrators may manage fields."))
+
+
+def _userfield_labels(raw: Any, errors: dict[str, list[str]]) -> dict[str, dict[str, str]]:
+    """``{place: {language: text}}`` with the known places and languages only."""
+    if not isinstance(raw, Mapping):
+        errors.setdefault("labels", []).append(_("The labels are incorrect."))
+        return {}
+    languages = {code for code, _name in settings.LANGUAGES}
+    labels: dict[str, dict[str, str]] = {}
+    for place in custom_fields.LABEL_PLACES:
+        texts = raw.get(place) or {}
+        if not isinstance(texts, Mapping):
+            errors.setdefault("labels", []).append(_("The labels are incorrect."))
+            continue
+        for language, text in texts.items():
+            text = str(text or "").strip()
+            if language not in languages or not text:
+                continue
+            if len(text) > LABEL_MAX_LENGTH or "\x00" in text:
+                errors.setdefault("labels", []).append(
+                    _("A label may be at most %(max)d characters long.") % {"max": LABEL_MAX_LENGTH}
+                )
+                continue
+            labels.setdefault(place, {})[language] = text
+    return labels
+
+
+def _userfield_items(
+    raw: Any, current: list[UserFieldItem], errors: dict[str, list[str]]
+) -> list[dict[str, Any]] | None:
+    """The options as they will be: kept ones with their id, new ones without; None when the
+    request does not touch them."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or len(raw) > ITEMS_MAX:
+        errors.setdefault("items", []).append(
+            _("A list takes at most %(max)d options.") % {"max": ITEMS_MAX}
+        )
+        return None
+    by_id = {item.pk: item for item in current}
+    result: list[dict[str, Any]] = []
+    deleted: set[int] = set()
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            errors.setdefault("items", []).append(_("The options are incorrect."))
+            return None
+        item_id = (
+            bounded_int(item.get("id"), minimum=1) if item.get("id") not in (None, "") else None
+        )
+        if item_id is not None and item_id not in by_id:
+            errors.setdefault("items", []).append(
+                _("Unknown option id: %(id)s") % {"id": str(item.get("id"))[:20]}
+            )
+            continue
+        if item.get("delete"):
+            if item_id is not None:
+                deleted.add(item_id)
+            continue
+        value = str(item.get("value") or "").strip()
+        if not value:
+            if item_id is None:
+                continue  # an empty row of the form
+            errors.setdefault("items", []).append(_("An option needs a value."))
+            continue
+        if len(value) > LABEL_MAX_LENGTH or "\x00" in value:
+            errors.setdefault("items", []).append(
+                _("An option may be at most %(max)d characters long.") % {"max": LABEL_MAX_LENGTH}
+            )
+            continue
+        sort = bounded_int(item.get("sort"), minimum=0, maximum=SORT_MAX)
+        result.append(
+            {
+                "id": item_id,
+                "value": value,
+                "sort": sort if sort is not None else (index + 1) * 10,
+                "is_default": _flag(item.get("is_default")),
+                "xml_id": str(item.get("xml_id") or "")[:100],
+            }
+        )
+    kept = {item["id"] for item in result if item["id"] is not None}
+    # Options the request leaves out are kept: Bitrix's LIST lists only what changes.
+    for item in current:
+        if item.pk not in kept and item.pk not in deleted:
+            result.append(
+                {
+                    "id": item.pk,
+                    "value": item.value,
+                    "sort": item.sort,
+                    "is_default": item.is_default,
+                    "xml_id": item.xml_id,
+                }
+            )
+    return sorted(result, key=lambda item: (item["sort"], item["id"] or 0))
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().upper() in ("Y", "1", "TRUE", "ON", "YES")
+    return bool(value)
+
+
+def _userfield_settings(raw: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
+    if raw in (None, ""):
+        return {}
+    if not isinstance(raw, Mapping):
+        errors.setdefault("settings", []).append(_("The settings are incorrect."))
+        return {}
+    if len(json.dumps(raw, cls=DjangoJSONEncoder)) > SETTINGS_MAX_BYTES:
+        errors.setdefault("settings", []).append(_("The settings are too large."))
+        return {}
+    return {str(key).upper(): value for key, value in raw.items()}
+
+
+def _userfield_definition(row: UserField, items: list[dict[str, Any]]) -> CustomField:
+    """The definition a row would have, its options included (new ones with made-up ids)."""
+    options = tuple(
+        custom_fields.Option(
+            item["id"] or -index, item["value"], item["sort"], item["is_default"], item["xml_id"]
+        )
+        for index, item in enumerate(items, start=1)
+    )
+    return CustomField.of(row, options=options)
+
+
+def _userfield_check_default(definition: CustomField, errors: dict[str, list[str]]) -> None:
+    default = definition.settings.get("DEFAULT_VALUE")
+    if definition.type == UserFieldType.ENUMERATION or default in (None, "", []):
+        return
+    spec = custom_fields.spec_of(definition)
+    try:
+        spec.to_model(
+            spec.normalize(spec.field(RECORD_MODELS[definition.entity_type]).convert(default))
+        )
+    except FieldValueError as error:
+        errors.setdefault("settings", []).append(
+            _("The default value is incorrect: %(message)s") % {"message": error.message}
+        )
+
+
+def _userfield_apply(
+    row: UserField, values: Mapping[str, Any], errors: dict[str, list[str]]
+) -> list[dict[str, Any]] | None:
+    if "labels" in values:
+        row.labels = _userfield_labels(values["labels"], errors)
+    for flag in _FLAGS:
+        if flag in values:
+            setattr(row, flag, _flag(values[flag]))
+    if "sort" in values:
+        sort = bounded_int(values["sort"], minimum=0, maximum=SORT_MAX)
+        if sort is None:
+            errors.setdefault("sort", []).append(_("The sort must be a whole number from 0."))
+        else:
+            row.sort = sort
+    if "settings" in values:
+        row.settings = _userfield_settings(values["settings"], errors)
+    if "xml_id" in values:
+        row.xml_id = str(values["xml_id"] or "")[:100]
+    current = list(row.items.all()) if row.pk else []
+    items = _userfield_items(values.get("items"), current, errors)
+    if items is not None and not row.multiple and sum(item["is_default"] for item in items) > 1:
+        errors.setdefault("items", []).append(_("Only one option may be the default."))
+    return items
+
+
+def _userfield_save_items(row: UserField, items: list[dict[str, Any]] | None) -> set[int]:
+    """Saves the options; returns the ids of the options removed."""
+    if items is None:
+        return set()
+    kept = {item["id"] for item in items if item["id"] is not None}
+    removed = set(row.items.exclude(pk__in=kept).values_list("pk", flat=True))
+    row.items.filter(pk__in=removed).delete()
+    for item in items:
+        values = {key: item[key] for key in ("value", "sort", "is_default", "xml_id")}
+        if item["id"] is None:
+            UserFieldItem.objects.create(field=row, **values)
+        else:
+            UserFieldItem.objects.filter(pk=item["id"]).update(**values)
+    return removed
+
+
+def _userfield_changed() -> None:
+    custom_fields.definitions_forget()
+    transaction.on_commit(custom_fields.definitions_forget)
+    counts_invalidate()
+
+
+def _records_with(definition_row: UserField) -> QuerySet:
+    model = RECORD_MODELS[definition_row.entity_type]
+    return model.objects.filter(uf__has_key=definition_row.code)
+
+
+def _rewrite_values(row: UserField, rewrite: Any) -> None:
+    """Replaces each record's stored value of the field by ``rewrite(stored)`` (None: removes
+    it), in batches, without touching the records' versions: the value means the same."""
+    records = _records_with(row).only("pk", "uf").order_by("pk")
+    batch: list[Record] = []
+    model = RECORD_MODELS[row.entity_type]
+    for record in records.iterator(chunk_size=1000):
+        new = rewrite(record.uf.get(row.code))
+        record.uf = {key: value for key, value in record.uf.items() if key != row.code}
+        if new not in (None, []):
+            record.uf[row.code] = new
+        batch.append(record)
+        if len(batch) >= 1000:
+            model.objects.bulk_update(batch, ["uf"])
+            batch = []
+    if batch:
+        model.objects.bulk_update(batch, ["uf"])
+
+
+def _usage_error(usages: list[FieldUsage]) -> str:
+    names = ", ".join(f"«{usage.template.name}»" for usage in usages)
+    return _("Published processes use this field: %(templates)s.") % {"templates": names}
+
+
+def userfield_usages(*, field: UserField) -> list[FieldUsage]:
+    """The templates of the field's entity type that name it."""
+    from crm.documents import DOCUMENT_TYPES  # the provider writes through this module
+
+    return field_usages(document_type=DOCUMENT_TYPES[field.entity_type], code=field.code)
+
+
+def _converted(old: CustomField, new: CustomField) -> Any:
+    """A function taking a stored value of ``old`` to one of ``new``; raises FieldValueError
+    for a value that does not convert."""
+    model = RECORD_MODELS[new.entity_type]
+    new_spec = custom_fields.spec_of(new)
+    field = new_spec.field(model)
+
+    def raw_of(typed: Any) -> Any:
+        if old.type == UserFieldType.ENUMERATION:
+            return dict(old.option_names()).get(typed, typed)
+        if isinstance(typed, datetime.datetime):
+            return typed.isoformat()
+        if isinstance(typed, datetime.date):
+            return typed.isoformat()
+        if isinstance(typed, bool):
+            return "Y" if typed else "N"
+        return typed
+
+    def rewrite(stored: Any) -> Any:
+        typed = old.typed(stored)
+        items = typed if isinstance(typed, list) else [typed]
+        raw = [raw_of(item) for item in items if item not in (None, "")]
+        if not new.multiple and len(raw) > 1:
+            raise FieldValueError(_("Some records hold several values."))
+        value = new_spec.normalize(
+            field.convert(raw if new.multiple else (raw[0] if raw else None))
+        )
+        return new_spec.to_model(value)
+
+    return rewrite
+
+
+@transaction.atomic
+def userfield_create(*, entity_type: str, values: Mapping[str, Any], user: Any | None) -> UserField:
+    """Adds a custom field to the entity type (CRM administrators only); its code gets the
+    ``UF_CRM_`` prefix when it lacks it. Raises ValidationError naming each wrong value."""
+    _userfield_check_rights(user)
+    errors: dict[str, list[str]] = {}
+    code = custom_fields.code_of(values.get("code") or "")
+    if not custom_fields.CODE_RE.fullmatch(code):
+        errors["code"] = [
+            _(
+                "The code may hold only Latin letters, digits and underscores, at most "
+                "%(max)d characters with the prefix."
+            )
+            % {"max": custom_fields.CODE_MAX_LENGTH}
+        ]
+    elif UserField.objects.filter(entity_type=entity_type, code=code).exists():
+        errors["code"] = [_("A field with the code %(code)s already exists.") % {"code": code}]
+    field_type = str(values.get("type") or "")
+    if field_type not in UserFieldType.values:
+        errors["type"] = [_("Unknown field type: %(type)s") % {"type": field_type[:50]}]
+    row = UserField(entity_type=entity_type, code=code, type=field_type)
+    items = _userfield_apply(row, values, errors)
+    if not errors:
+        _userfield_check_default(_userfield_definition(row, items or []), errors)
+    if errors:
+        raise ValidationError(errors)
+    row.save()
+    _userfield_save_items(row, items)
+    custom_fields.index_sync(definition=CustomField.of(row))
+    _userfield_changed()
+    return row
+
+
+@transaction.atomic
+def userfield_update(*, field: UserField, values: Mapping[str, Any], user: Any | None) -> UserField:
+    """Changes a field's labels, flags, options, settings — or its type, which is refused
+    while records hold values that do not convert, or while published processes use the
+    field. The code is immutable."""
+    _userfield_check_rights(user)
+    row = UserField.objects.select_for_update().get(pk=field.pk)
+    before = CustomField.of(row)
+    errors: dict[str, list[str]] = {}
+    if "code" in values and custom_fields.code_of(values["code"] or "") != row.code:
+        errors["code"] = [_("The code of a field cannot be changed.")]
+    if "type" in values and values["type"] != row.type:
+        if values["type"] not in UserFieldType.values:
+            errors["type"] = [
+                _("Unknown field type: %(type)s") % {"type": str(values["type"])[:50]}
+            ]
+        else:
+            row.type = values["type"]
+    items = _userfield_apply(row, values, errors)
+    if errors:
+        raise ValidationError(errors)
+    after = _userfield_definition(
+        row,
+        items
+        if items is not None
+        else [
+            {
+                "id": o.id,
+                "value": o.value,
+                "sort": o.sort,
+                "is_default": o.is_default,
+                "xml_id": o.xml_id,
+            }
+            for o in before.options
+        ],
+    )
+    _userfield_check_default(after, errors)
+    if errors:
+        raise ValidationError(errors)
+    reshaped = before.type != after.type or (before.multiple and not after.multiple)
+    if reshaped:
+        used = [usage for usage in userfield_usages(field=row) if usage.published]
+        if used:
+            raise ValidationError({"type": [_usage_error(used)]})
+        rewrite = _converted(before, after)
+        failed = 0
+        for record in _records_with(row).only("pk", "uf").iterator(chunk_size=1000):
+            try:
+                rewrite(record.uf.get(row.code))
+            except FieldValueError:
+                failed += 1
+        if failed:
+            raise ValidationError(
+                {
+                    "type": [
+                        _(
+                            "The type cannot be changed: %(count)d records hold values that "
+                            "do not convert to it."
+                        )
+                        % {"count": failed}
+                    ]
+                }
+            )
+    row.save()
+    removed = _userfield_save_items(row, items)
+    if reshaped:
+        custom_fields.index_sync(definition=before, drop=True)
+        _rewrite_values(row, _converted(before, after))
+    elif removed:
+        # Records lose the options that are gone, as in Bitrix.
+        _rewrite_values(
+            row,
+            lambda stored: (
+                [item for item in stored if item not in removed]
+                if isinstance(stored, list)
+                else (None if stored in removed else stored)
+            ),
+        )
+    custom_fields.index_sync(definition=CustomField.of(row))
+    _userfield_changed()
+    return row
+
+
+@transaction.atomic
+def userfield_delete(*, field: UserField, user: Any | None) -> None:
+    """Deletes the field and every record's value of it (the page asks first, naming the
+    processes that use it)."""
+    _userfield_check_rights(user)
+    row = UserField.objects.select_for_update().get(pk=field.pk)
+    custom_fields.index_sync(definition=CustomField.of(row), drop=True)
+    _rewrite_values(row, lambda stored: None)
+    row.delete()
+    _userfield_changed()

@@ -36,7 +36,7 @@ from bizproc.dates import strftime_pattern
 from bizproc.fieldtypes import FieldType, user_id_of
 from crm import permissions, services
 from crm.documents import CAPTIONS
-from crm.fields import FIELD_SPECS, FieldSpec, Kind, field_specs, record_values
+from crm.fields import FieldSpec, Kind, field_specs, record_values, specs_of
 from crm.forms import (
     CommentForm,
     RecordFilterForm,
@@ -608,7 +608,7 @@ def _shown(record: Record, row: TimelineEntry, display: Display) -> Entry:
 def record_rows(record: Record, display: Display) -> list[tuple[str, SafeString]]:
     """The card's details: each field's caption and its value as shown."""
     values = record_values(record)
-    specs = FIELD_SPECS[record.entity_type]
+    specs = specs_of(record.entity_type)
     display.prefetch((spec, values[spec.code]) for spec in specs)
     currency = values.get("CURRENCY_ID", "")
     return [

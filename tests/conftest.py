@@ -70,6 +70,15 @@ def _fresh_record_counts() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_custom_fields() -> None:
+    """Each test reads the custom field definitions its own database holds: the process keeps
+    them between calls, and a rollback sends no signal."""
+    from crm.custom_fields import definitions_forget
+
+    definitions_forget()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_local_cache() -> None:
     """Each test starts with an empty cache when the cache is this process's memory: on SQLite
     user ids start again at the same number after each test's rollback, and a REST rate-limit

@@ -22,7 +22,7 @@ from django.utils import timezone
 from bizproc.bounds import bounded_int, localtime
 from bizproc.fieldtypes import FieldType, FieldValueError
 from crm import permissions, services
-from crm.fields import FIELD_SPECS, FieldSpec, Kind, field_specs
+from crm.fields import FieldSpec, Kind, field_specs, specs_of
 from crm.models import RECORD_MODELS, Action, EntityType, Record
 from rest.api import Call, Page, RestError, method, not_found
 from rest.listing import FilterField, filter_q, mapping, ordering, page_of, selection, start_of
@@ -66,7 +66,7 @@ def _bitrix_type(spec: FieldSpec) -> str:
 
 def record_fields(call: Call, *, entity_type: str) -> dict[str, Any]:
     result = {}
-    for spec in FIELD_SPECS[entity_type]:
+    for spec in specs_of(entity_type):
         description = {
             "type": _bitrix_type(spec),
             "isRequired": spec.required,
@@ -255,7 +255,7 @@ def record_get(call: Call, *, entity_type: str) -> dict[str, Any]:
     """Every field but linked lists (``CONTACT_IDS``), as Bitrix24's ``get`` leaves them out:
     ``list`` with that field selected gives them."""
     record = _readable_record(call, entity_type)
-    codes = [spec.code for spec in FIELD_SPECS[entity_type] if spec.kind != Kind.LINKS]
+    codes = [spec.code for spec in specs_of(entity_type) if spec.kind != Kind.LINKS]
     # The row a list reads (for one record, the model's own query is the cheaper one).
     row = tuple(getattr(record, column) for column in _columns(entity_type, codes))
     return _records_out([row], entity_type, codes)[0]
@@ -322,7 +322,7 @@ def _decimal(raw: Any) -> Decimal | None:
 def _filter_fields(entity_type: str) -> dict[str, FilterField]:
     return {
         spec.code: _filter_field(spec, entity_type)
-        for spec in FIELD_SPECS[entity_type]
+        for spec in specs_of(entity_type)
         if spec.kind not in (Kind.LINKS, Kind.MULTI)
     }
 
@@ -330,7 +330,7 @@ def _filter_fields(entity_type: str) -> dict[str, FilterField]:
 def record_list(call: Call, *, entity_type: str) -> Page:
     if not permissions.can_on_type(call.user, entity_type, Action.READ):
         raise PermissionDenied
-    specs = FIELD_SPECS[entity_type]
+    specs = specs_of(entity_type)
     codes = selection(
         call.param("select"),
         known=[spec.code for spec in specs],

@@ -25,7 +25,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from accounts.models import User
 from crm import services
 from crm.demo import demo_users_create
-from crm.fields import FIELD_SPECS
+from crm.fields import BUILTIN_SPECS
 from crm.models import Deal
 from tests.crm.factories import CompanyFactory, ContactFactory, DealFactory, LeadFactory
 
@@ -41,7 +41,7 @@ EXTREMES = [
     "0001-01-01", "9999-12-31", "2024-02-30T25:61:61|x", "0001-01-01T00:00:00|1", "-1",
     str(2**31), str(2**63), str(2**64), "9" * 20, "9" * 40,
 ]  # fmt: skip
-FIELD_CODES = sorted({spec.code for specs in FIELD_SPECS.values() for spec in specs})
+FIELD_CODES = sorted({spec.code for specs in BUILTIN_SPECS.values() for spec in specs})
 QUERY_NAMES = [
     "q", "page", "stage", "assigned", "created_from", "created_to", "sort", "before",
     "o", "p", "all", "_popup", "_to_field", "_changelist_filters", "next", "version", "text",
