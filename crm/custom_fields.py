@@ -422,7 +422,13 @@ def index_sync(*, definition: CustomField, drop: bool = False) -> None:
     editor.deferred_sql = []
     statement = index.create_sql(model, editor) if wanted else index.remove_sql(model, editor)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # PostgreSQL alters no table with deferred foreign key checks pending (rows written
+            # earlier in the transaction): run them now, as Django's own schema editor does.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(str(statement))
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def values_count(*, definition: CustomField) -> int:
