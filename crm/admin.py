@@ -2,11 +2,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from crm import services
-from crm.fields import Kind, field_specs, specs_of
+from crm.fields import Kind, field_specs, record_values, specs_of
+from crm.forms import form_value
 from crm.models import (
     Company,
     Contact,
@@ -51,6 +53,13 @@ def _form_values(form: forms.ModelForm, entity_type: str, *, changed_only: bool)
     """The form's cleaned data as service values by Bitrix code."""
     values = {}
     for spec in specs_of(entity_type):
+        if spec.custom is not None:
+            if spec.code in form.cleaned_data and (
+                not changed_only or spec.code in form.changed_data
+            ):
+                raw = form.cleaned_data[spec.code]
+                values[spec.code] = raw.splitlines() if spec.multiple else raw
+            continue
         if spec.read_only or spec.attr not in form.cleaned_data:
             continue
         if changed_only and spec.attr not in form.changed_data:
@@ -68,10 +77,36 @@ def _form_values(form: forms.ModelForm, entity_type: str, *, changed_only: bool)
     return values
 
 
+def _custom_form_fields(entity_type: str) -> dict[str, forms.Field]:
+    return {
+        spec.code: forms.CharField(
+            label=spec.caption,
+            required=False,
+            strip=False,
+            widget=forms.Textarea(attrs={"rows": 2}) if spec.multiple else forms.TextInput,
+        )
+        for spec in specs_of(entity_type)
+        if spec.custom is not None
+    }
+
+
 class RecordAdminForm(forms.ModelForm):
-    """Validates with the services' rules, so the admin refuses what every other path refuses."""
+    """Validates with the services' rules, so the admin refuses what every other path refuses.
+
+    Custom fields get a text input each (one value per line for a multiple one), holding the
+    value as the CRM's own form posts it; the services convert and judge it.
+    """
 
     request_user: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            held = record_values(self.instance)
+            for spec in specs_of(self._meta.model.entity_type):
+                if spec.custom is not None and spec.code in self.fields:
+                    value = form_value(spec, held.get(spec.code))
+                    self.initial[spec.code] = "\n".join(value) if isinstance(value, list) else value
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -87,7 +122,8 @@ class RecordAdminForm(forms.ModelForm):
         except ValidationError as error:
             specs = field_specs(entity_type)
             for code, messages in error.message_dict.items():
-                attr = specs[code].attr if code in specs else None
+                spec = specs.get(code)
+                attr = None if spec is None else code if spec.custom else spec.attr
                 for message in messages:
                     self.add_error(attr if attr in self.fields else None, message)
         return cleaned
@@ -97,6 +133,7 @@ class RecordAdmin(admin.ModelAdmin):
     """Saves through ``crm.services``, so admin edits are checked and hooked like any other."""
 
     form = RecordAdminForm
+    exclude = ["uf"]  # custom fields get inputs of their own (``RecordAdminForm``)
     list_select_related = ["assigned_by"]
     date_hierarchy = "created_at"
     readonly_fields = ["created_by", "modified_by", "created_at", "modified_at", "version"]
@@ -104,7 +141,14 @@ class RecordAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        # The custom fields as of now (definitions change while the process runs): declared
+        # on the form, not asked of the model, which knows only their column ``uf``.
+        custom = _custom_form_fields(self.model.entity_type)
+        if "fields" not in kwargs:
+            fieldsets = flatten_fieldsets(self.get_fieldsets(request, obj))
+            kwargs["fields"] = [name for name in fieldsets if name not in custom]
         form = super().get_form(request, obj, change=change, **kwargs)
+        form = type(form.__name__, (form,), custom)
         form.request_user = request.user
         return form
 

@@ -348,3 +348,37 @@ def test_removing_an_option_removes_it_from_records(admin, manager):
     deal.refresh_from_db()
     assert "UF_CRM_KIND" not in deal.uf
     assert list(field.items.values_list("value", flat=True)) == ["B"]
+
+
+# --- the Django admin ----------------------------------------------------------------------------
+
+
+def test_the_admin_edits_custom_values_through_the_services(admin):
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    make_field(admin, "NO", "string", labels={"form": {"en": "Contract no."}})
+    make_field(admin, "RANK", "integer", labels={"form": {"en": "Rank"}})
+    deal = DealFactory(uf={"UF_CRM_NO": "A-1"})
+    request = RequestFactory().get("/")
+    request.user = UserFactory(is_staff=True, is_superuser=True)
+    model_admin = site._registry[Deal]
+    form_class = model_admin.get_form(request, deal, change=True)
+    form = form_class(instance=deal)
+    assert form.fields["UF_CRM_NO"].label == "Contract no."
+    assert form.initial["UF_CRM_NO"] == "A-1"
+    assert "uf" not in form.fields
+
+    data = {name: form[name].value() for name in form.fields}
+    data = {key: ("" if value is None else value) for key, value in data.items()}
+    data |= {"UF_CRM_NO": "A-2", "UF_CRM_RANK": "twelve"}
+    refused = form_class(data, instance=deal)
+    assert not refused.is_valid()
+    assert "Rank" in refused.errors["UF_CRM_RANK"][0]
+
+    data["UF_CRM_RANK"] = "12"
+    accepted = form_class(data, instance=Deal.objects.get(pk=deal.pk))
+    assert accepted.is_valid(), accepted.errors
+    model_admin.save_model(request, accepted.instance, accepted, change=True)
+    deal.refresh_from_db()
+    assert deal.uf == {"UF_CRM_NO": "A-2", "UF_CRM_RANK": 12}
