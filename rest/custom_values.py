@@ -24,7 +24,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from bizproc.bounds import localtime
+from bizproc.bounds import bounded_int, localtime
 from bizproc.fieldtypes import FieldValueError
 from crm import services
 from crm.custom_fields import CustomField
@@ -186,6 +186,8 @@ def custom_filter_field(spec: FieldSpec, definition: CustomField) -> FilterField
             raise ValueError("Filtering on this field is not supported.")
 
         return FilterField(path, refuse)
+    if definition.type == UserFieldType.EMPLOYEE:
+        return FilterField(path, _user_id)
     field = dataclasses.replace(
         spec.field(RECORD_MODELS[definition.entity_type]), required=False, multiple=False
     )
@@ -197,3 +199,14 @@ def custom_filter_field(spec: FieldSpec, definition: CustomField) -> FilterField
             raise ValueError(error.message) from None
 
     return FilterField(path, convert, text=definition.type in _TEXT_TYPES)
+
+
+def _user_id(raw: Any) -> int | None:
+    """An employee filter's value: a user id, whether or not the user still exists."""
+    text = str(raw).strip().removeprefix("user_")
+    if text == "":
+        return None
+    value = bounded_int(text)
+    if value is None:
+        raise ValueError("The value is not an integer.")
+    return value
