@@ -498,3 +498,36 @@ def test_a_person_may_not_attach_a_file_someone_else_uploaded(client, base, medi
     )
     assert status == 400
     assert Deal.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("entity", "entity_id", "fields"),
+    [
+        ("lead", "CRM_LEAD", {"TITLE": "L"}),
+        ("contact", "CRM_CONTACT", {"NAME": "Ann"}),
+        ("company", "CRM_COMPANY", {"TITLE": "Co"}),
+    ],
+)
+def test_every_entity_type_has_its_own_fields(client, base, entity, entity_id, fields) -> None:
+    field_id = add_field(client, base, entity, FIELD_NAME="CODE", USER_TYPE_ID="integer")
+    assert ok(client, base, f"crm.{entity}.userfield.get", {"id": field_id})["ENTITY_ID"] == (
+        entity_id
+    )
+    record_id = ok(client, base, f"crm.{entity}.add", {"fields": {**fields, "UF_CRM_CODE": 7}})
+    assert ok(client, base, f"crm.{entity}.get", {"id": record_id})["UF_CRM_CODE"] == "7"
+    assert "UF_CRM_CODE" not in ok(client, base, "crm.deal.fields", {})
+
+
+def test_a_date_default_given_as_bitrix_writes_it_fills_new_deals(client, base) -> None:
+    add_field(
+        client,
+        base,
+        FIELD_NAME="DUE",
+        USER_TYPE_ID="date",
+        SETTINGS={"DEFAULT_VALUE": {"TYPE": "FIXED", "VALUE": "2024-05-01"}},
+    )
+    assert UserField.objects.get().settings == {"DEFAULT_VALUE": "2024-05-01"}
+    deal_id = ok(client, base, "crm.deal.add", {"fields": {"TITLE": "D"}})
+    assert ok(client, base, "crm.deal.get", {"id": deal_id})["UF_CRM_DUE"].startswith(
+        "2024-05-01T00:00:00"
+    )
