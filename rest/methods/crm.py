@@ -7,8 +7,8 @@ and ids, ISO 8601 dates, ``PHONE``/``EMAIL`` as multi-fields — and go in as it
 them. Custom fields (``UF_CRM_…``) go in and out as ``rest.custom_values`` describes; a list
 gives them when ``select`` names them or ``UF_*``. As in Bitrix24, ``fields`` keys that are
 unknown or read-only (``TYPE_ID``, ``DATE_CREATE``) are ignored on add and update, and so are
-unknown ``select`` names; ``filter`` and ``order`` refuse unknown fields (a filter that Bitrix24
-would drop silently could answer every record).
+unknown ``select`` names; ``filter`` and ``order`` refuse unknown fields (a filter condition
+dropped quietly would answer every record).
 """
 
 import dataclasses
