@@ -8,6 +8,8 @@ calls the engine's document hooks inside its transaction, and writes the record'
 
 import datetime
 import json
+import mimetypes
+import os
 from collections import ChainMap
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -15,9 +17,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -818,3 +822,23 @@ def userfield_delete(*, field: UserField, user: Any | None) -> None:
     _rewrite_values(row, lambda stored: None)
     row.delete()
     _userfield_changed()
+
+
+def file_store(*, name: str, content: bytes, user: Any) -> StoredFile:
+    """Keeps an uploaded file for a file field. ``user`` owns it: only they may attach it to a
+    record (``_check_custom_link``). Raises ValidationError when it exceeds
+    ``settings.CRM_FILE_MAX_BYTES``."""
+    name = os.path.basename(str(name).replace("\\", "/")).strip()[:255] or "file"
+    if len(content) > settings.CRM_FILE_MAX_BYTES:
+        raise ValidationError(
+            _("The file %(name)s is larger than %(max)s.")
+            % {"name": name, "max": filesizeformat(settings.CRM_FILE_MAX_BYTES)}
+        )
+    stored = StoredFile(
+        name=name,
+        size=len(content),
+        content_type=mimetypes.guess_type(name)[0] or "",
+        created_by=user,
+    )
+    stored.file.save(name, ContentFile(content), save=True)
+    return stored

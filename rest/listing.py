@@ -120,16 +120,22 @@ def ordering(raw: Any, paths: Mapping[str, str], default: list[str]) -> list[str
     return result
 
 
-def selection(raw: Any, known: list[str], default: list[str], always: str = "ID") -> list[str]:
-    """Selected codes in their canonical order; ``*`` is every field of ``default``."""
-    wanted = {code.upper() for code in string_list(raw, "select")} - {"UF_*"}
-    if not wanted:
-        wanted = set(default)
+def selection(
+    raw: Any,
+    known: list[str],
+    default: list[str],
+    always: str = "ID",
+    groups: Mapping[str, list[str]] | None = None,
+) -> list[str]:
+    """Selected codes in their canonical order: ``*`` is every field of ``default``, a group
+    name (``UF_*``) every field of its group. Unknown names are left out, as Bitrix24 leaves
+    them out."""
+    wanted = {code.upper() for code in string_list(raw, "select")} or set(default)
     if "*" in wanted:
-        wanted = (wanted - {"*"}) | set(default)
-    unknown = sorted(wanted - set(known))
-    if unknown:
-        raise invalid(f"Unknown field in select: {', '.join(unknown)[:200]}")
+        wanted |= set(default)
+    for name, codes in (groups or {}).items():
+        if name in wanted:
+            wanted |= set(codes)
     return [code for code in known if code in wanted or code == always]
 
 

@@ -4,9 +4,11 @@ Reads go through ``permissions.readable`` (a record the webhook's user may not r
 found"); writes go through the services, which check the rights (a refusal is 403
 ``ACCESS_DENIED``) and validate. Values come out as Bitrix24 sends them — strings for numbers
 and ids, ISO 8601 dates, ``PHONE``/``EMAIL`` as multi-fields — and go in as its clients send
-them. As in Bitrix24, ``fields`` keys that are unknown or read-only (``TYPE_ID``, ``UF_…``,
-``DATE_CREATE``) are ignored on add and update; ``filter``, ``order`` and ``select`` refuse
-unknown fields.
+them. Custom fields (``UF_CRM_…``) go in and out as ``rest.custom_values`` describes; a list
+gives them when ``select`` names them or ``UF_*``. As in Bitrix24, ``fields`` keys that are
+unknown or read-only (``TYPE_ID``, ``DATE_CREATE``) are ignored on add and update, and so are
+unknown ``select`` names; ``filter`` and ``order`` refuse unknown fields (a filter condition
+dropped quietly would answer every record).
 """
 
 import dataclasses
@@ -23,8 +25,16 @@ from bizproc.bounds import bounded_int, localtime
 from bizproc.fieldtypes import FieldType, FieldValueError
 from crm import permissions, services
 from crm.fields import FieldSpec, Kind, field_specs, specs_of
-from crm.models import RECORD_MODELS, Action, EntityType, Record
+from crm.models import RECORD_MODELS, Action, EntityType, Record, StoredFile
 from rest.api import Call, Page, RestError, method, not_found
+from rest.custom_values import (
+    custom_description,
+    custom_filter_field,
+    custom_in,
+    custom_out,
+    custom_sortable,
+    file_uploads,
+)
 from rest.listing import FilterField, filter_q, mapping, ordering, page_of, selection, start_of
 
 ENTITY_NAMES = {
@@ -67,6 +77,9 @@ def _bitrix_type(spec: FieldSpec) -> str:
 def record_fields(call: Call, *, entity_type: str) -> dict[str, Any]:
     result = {}
     for spec in specs_of(entity_type):
+        if spec.custom is not None:
+            result[spec.code] = custom_description(spec.custom)
+            continue
         description = {
             "type": _bitrix_type(spec),
             "isRequired": spec.required,
@@ -160,6 +173,16 @@ def _linked_ids(model: type[Record], attr: str, ids: list[int]) -> dict[int, lis
     return linked
 
 
+def _reader(spec: FieldSpec, at: int) -> Callable[[tuple], Any]:
+    """How a row's value of a field goes out; a custom field's from the row's ``uf`` column
+    (its writer is made per call: the definition may have changed since the last)."""
+    definition = spec.custom
+    if definition is not None:
+        return lambda row: custom_out(definition, row[at].get(definition.code), record_pk=row[0])
+    write = _writer(spec)
+    return lambda row: write(row[at])
+
+
 def _records_out(rows: list[tuple], entity_type: str, codes: list[str]) -> list[dict]:
     """Rows of ``values_list(*_columns(entity_type, codes))`` as Bitrix24 sends them; a linked
     list is read for all the rows at once."""
@@ -172,8 +195,8 @@ def _records_out(rows: list[tuple], entity_type: str, codes: list[str]) -> list[
             linked = _linked_ids(RECORD_MODELS[entity_type], spec.attr, [row[0] for row in rows])
             rows = [(*row, linked.get(row[0], [])) for row in rows]
             columns.append(spec.attr)
-        readers.append((code, columns.index(_column(spec)), _writer(spec)))
-    return [{code: write(row[at]) for code, at, write in readers} for row in rows]
+        readers.append((code, _reader(spec, columns.index(_column(spec)))))
+    return [{code: read(row) for code, read in readers} for row in rows]
 
 
 # Values in --------------------------------------------------------------------------------
@@ -204,23 +227,37 @@ def _multi_in(spec: FieldSpec, raw: Any, record: Record | None) -> list[str]:
     return [value for value in values if value is not None]
 
 
-def _fields_in(entity_type: str, raw: Any, record: Record | None = None) -> dict[str, Any]:
-    """The writable fields of the request by code, for the services to validate."""
+def _fields_in(
+    entity_type: str,
+    raw: Any,
+    *,
+    user: Any,
+    uploads: list[StoredFile],
+    record: Record | None = None,
+) -> dict[str, Any]:
+    """The writable fields of the request by code, for the services to validate; the files
+    it carries are stored (in ``uploads``)."""
     specs = field_specs(entity_type)
     values = {}
     for key, value in mapping(raw, "fields").items():
         spec = specs.get(str(key).strip().upper())
         if spec is None or spec.read_only:
             continue
-        values[spec.code] = _multi_in(spec, value, record) if spec.kind == Kind.MULTI else value
+        if spec.custom is not None:
+            value = custom_in(spec.custom, value, user=user, uploads=uploads)
+        elif spec.kind == Kind.MULTI:
+            value = _multi_in(spec, value, record)
+        values[spec.code] = value
     return values
 
 
-def _refused(error: ValidationError) -> RestError:
+def refused(error: ValidationError, names: Mapping[str, str] | None = None) -> RestError:
+    """A 400 naming each wrong value by its field (``names``: the REST name of a key)."""
     messages = []
     for code, texts in error.message_dict.items():
         text = " ".join(texts)
-        messages.append(text if code == "__all__" else f"{code}: {text}")
+        name = (names or {}).get(code, code)
+        messages.append(text if code == "__all__" else f"{name}: {text}")
     return RestError(" ".join(messages))
 
 
@@ -243,11 +280,12 @@ def _readable_record(call: Call, entity_type: str) -> Record:
 
 
 def record_add(call: Call, *, entity_type: str) -> int:
-    values = _fields_in(entity_type, call.param("fields"))
     try:
-        record = services.record_create(entity_type=entity_type, values=values, user=call.user)
+        with file_uploads() as uploads:
+            values = _fields_in(entity_type, call.param("fields"), user=call.user, uploads=uploads)
+            record = services.record_create(entity_type=entity_type, values=values, user=call.user)
     except ValidationError as error:
-        raise _refused(error) from None
+        raise refused(error) from None
     return record.pk
 
 
@@ -263,11 +301,14 @@ def record_get(call: Call, *, entity_type: str) -> dict[str, Any]:
 
 def record_update(call: Call, *, entity_type: str) -> bool:
     record = _readable_record(call, entity_type)
-    values = _fields_in(entity_type, call.param("fields"), record)
     try:
-        services.record_update(record=record, values=values, user=call.user)
+        with file_uploads() as uploads:
+            values = _fields_in(
+                entity_type, call.param("fields"), user=call.user, uploads=uploads, record=record
+            )
+            services.record_update(record=record, values=values, user=call.user)
     except ValidationError as error:
-        raise _refused(error) from None
+        raise refused(error) from None
     return True
 
 
@@ -278,6 +319,8 @@ def record_delete(call: Call, *, entity_type: str) -> bool:
 
 def _filter_field(spec: FieldSpec, entity_type: str) -> FilterField:
     """How a filter reads a field: ids and user ids as integers, others by their converter."""
+    if spec.custom is not None:
+        return custom_filter_field(spec, spec.custom)
     if spec.kind == Kind.ID:
         return FilterField("id", _integer)
     if spec.kind in (Kind.USER, Kind.LINK):
@@ -327,20 +370,32 @@ def _filter_fields(entity_type: str) -> dict[str, FilterField]:
     }
 
 
+def _sortable(spec: FieldSpec) -> bool:
+    return spec.custom is None or custom_sortable(spec.custom)
+
+
 def record_list(call: Call, *, entity_type: str) -> Page:
+    """``select``: ``*`` (the default) is the built-in fields but linked lists, ``UF_*`` every
+    custom field."""
     if not permissions.can_on_type(call.user, entity_type, Action.READ):
         raise PermissionDenied
     specs = specs_of(entity_type)
     codes = selection(
         call.param("select"),
         known=[spec.code for spec in specs],
-        default=[spec.code for spec in specs if not spec.multiple],
+        default=[spec.code for spec in specs if not spec.multiple and spec.custom is None],
+        groups={"UF_*": [spec.code for spec in specs if spec.custom is not None]},
     )
     fields = _filter_fields(entity_type)
+    paths = {
+        code: fields[code].path
+        for code, spec in field_specs(entity_type).items()
+        if code in fields and _sortable(spec)
+    }
     queryset = (
         permissions.readable(call.user, entity_type)
         .filter(filter_q(call.param("filter"), fields))
-        .order_by(*ordering(call.param("order"), {c: f.path for c, f in fields.items()}, ["id"]))
+        .order_by(*ordering(call.param("order"), paths, ["id"]))
     )
     queryset = queryset.values_list(*_columns(entity_type, codes))
     rows, total, following = page_of(queryset, start_of(call.param("start")))

@@ -131,6 +131,46 @@ def test_bitrix24_rest_over_http(http_server: RestServer) -> None:
         Bitrix24Rest(http_server.revoked_webhook).callMethod("crm.deal.fields")
 
 
+@pytest.mark.usefixtures("closed_loop_unset")
+def test_a_client_adds_a_custom_field_and_uses_it_on_deals(http_server: RestServer) -> None:
+    """bitrix24-rest sends nested parameters as PHP forms (``fields[LIST][0][VALUE]``)."""
+    bx = Bitrix24Rest(http_server.webhook)
+    field_id = bx.callMethod(
+        "crm.deal.userfield.add",
+        {
+            "fields": {
+                "FIELD_NAME": "CLIENT_TIER",
+                "USER_TYPE_ID": "enumeration",
+                "LABEL": "Tier",
+                "LIST": [{"VALUE": "Gold"}, {"VALUE": "Silver"}],
+            }
+        },
+    )
+    items = {
+        item["VALUE"]: item["ID"]
+        for item in bx.callMethod("crm.deal.userfield.get", {"id": field_id})["LIST"]
+    }
+    added = {
+        tier: bx.callMethod(
+            "crm.deal.add",
+            {"fields": {"TITLE": f"UF-deal {tier}", "UF_CRM_CLIENT_TIER": item_id}},
+        )
+        for tier, item_id in items.items()
+    }
+    assert bx.callMethod("crm.deal.fields")["UF_CRM_CLIENT_TIER"]["isDynamic"] is True
+
+    listed = bx.callMethod(
+        "crm.deal.list",
+        {
+            "filter": {"UF_CRM_CLIENT_TIER": items["Gold"]},
+            "select": ["ID", "TITLE", "UF_CRM_CLIENT_TIER"],
+        },
+    )
+    assert listed == [
+        {"ID": str(added["Gold"]), "TITLE": "UF-deal Gold", "UF_CRM_CLIENT_TIER": items["Gold"]}
+    ]
+
+
 def _b24pysdk(server: RestServer, webhook: str) -> Client:
     token = webhook.split("/rest/", 1)[1].strip("/")
     return Client(BitrixWebhook(domain=server.host, webhook_token=token))

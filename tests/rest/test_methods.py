@@ -370,12 +370,6 @@ def test_unknown_methods_are_404(client, base) -> None:
             "INVALID_ARG_VALUE",
             "Unknown field in order: COLOUR",
         ),
-        (
-            "crm.deal.list",
-            {"select": ["ID", "COLOUR"]},
-            "INVALID_ARG_VALUE",
-            "Unknown field in select: COLOUR",
-        ),
         ("crm.deal.list", {"filter": {"%STAGE_ID": "N"}}, "INVALID_ARG_VALUE", None),
     ],
 )
@@ -390,6 +384,13 @@ def test_wrong_parameters_get_a_clear_error_and_create_nothing(
     else:
         assert body["error_description"]
     assert not Deal.objects.exists()
+
+
+def test_unknown_select_names_are_left_out_as_bitrix_leaves_them(client, base) -> None:
+    DealFactory(title="Kept")
+    status, body = call(client, base, "crm.deal.list", {"select": ["TITLE", "COLOUR"]})
+    assert status == 200, body
+    assert [set(row) for row in body["result"]] == [{"ID", "TITLE"}]
 
 
 def test_a_failed_validation_names_the_field(client, base) -> None:
