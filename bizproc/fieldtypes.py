@@ -41,6 +41,28 @@ class FieldType(models.TextChoices):
     USER = "user", gettext_lazy("User")
 
 
+# Bitrix's custom-field types (``UF:<USER_TYPE_ID>``) that its CRM templates give parameters,
+# variables and constants, with the engine type whose values they hold: a template brought
+# from Bitrix keeps its types, and its values convert (and are checked) as that type's do.
+UF_TYPES: dict[str, tuple[str, Any]] = {
+    "UF:boolean": (FieldType.BOOL, gettext_lazy("Yes/No (custom field)")),
+    "UF:date": (FieldType.DATE, gettext_lazy("Date (custom field)")),
+    "UF:money": (FieldType.STRING, gettext_lazy("Money")),
+    "UF:url": (FieldType.STRING, gettext_lazy("Link")),
+    "UF:crm": (FieldType.STRING, gettext_lazy("CRM record")),
+}
+
+
+def base_type(type_: str) -> str:
+    """The engine type that holds values of ``type_`` (itself for the engine's own types)."""
+    return UF_TYPES[type_][0] if type_ in UF_TYPES else type_
+
+
+def type_choices() -> list[tuple[str, str]]:
+    """Every type a parameter, variable or constant may have, for pickers."""
+    return [*FieldType.choices, *((code, label) for code, (_base, label) in UF_TYPES.items())]
+
+
 class FieldValueError(ValueError):
     """A value that does not fit its field; ``message`` is in the active language."""
 

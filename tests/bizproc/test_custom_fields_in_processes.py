@@ -20,7 +20,7 @@ from bizproc.usages import field_usages
 from crm import services as crm_services
 from crm.documents import DOCUMENT_TYPES
 from crm.models import StoredFile, UserField
-from tests.bizproc.builders import branch, node, notes, published
+from tests.bizproc.builders import branch, field, node, notes, published
 from tests.crm.factories import CompanyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -300,6 +300,37 @@ def test_a_bad_value_written_in_the_block_is_refused_at_publishing(admin, priori
     messages = [problem.message for problem in refused.value.problems]
     assert any("The value of field 'Seats' is not an integer." in m for m in messages)
     assert any("The value of field 'Priority' is incorrect." in m for m in messages)
+
+
+# --- parameters of Bitrix's custom-field types -------------------------------------------------
+
+
+def test_parameters_of_custom_field_types_hold_their_base_types_values(admin):
+    template = published(
+        log("{=Template:Vip > printable} {=Template:Signed > printable} {=Template:Budget}"),
+        user=admin,
+        parameters={
+            "Vip": field("UF:boolean", "VIP"),
+            "Signed": field("UF:date", "Signed"),
+            "Budget": field("UF:money", "Budget"),
+        },
+    )
+    instance = workflow_start(
+        template=template,
+        document_id=deal_with(admin).document_id,
+        user=admin,
+        parameters={"Vip": "Y", "Signed": "2026-03-05", "Budget": "10|USD"},
+    )
+    signed = formats.date_format(datetime.date(2026, 3, 5), "SHORT_DATE_FORMAT")
+    assert notes(instance, REPORT) == [f"Yes {signed} 10|USD"]
+
+
+def test_a_parameter_of_an_unknown_custom_field_type_is_refused(admin):
+    with pytest.raises(PublishRefused) as refused:
+        published(log("x"), user=admin, parameters={"Clip": field("UF:video", "Clip")})
+    assert "The field 'Clip' has an unknown type: UF:video" in str(
+        [problem.message for problem in refused.value.problems]
+    )
 
 
 # --- .bpt export --------------------------------------------------------------------------------
