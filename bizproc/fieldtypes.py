@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bizproc.bounds import in_range, localtime
 
@@ -45,11 +45,11 @@ class FieldType(models.TextChoices):
 # variables and constants, with the engine type whose values they hold: a template brought
 # from Bitrix keeps its types, and its values convert (and are checked) as that type's do.
 UF_TYPES: dict[str, tuple[str, Any]] = {
-    "UF:boolean": (FieldType.BOOL, gettext_lazy("Yes/No (custom field)")),
-    "UF:date": (FieldType.DATE, gettext_lazy("Date (custom field)")),
-    "UF:money": (FieldType.STRING, gettext_lazy("Money")),
-    "UF:url": (FieldType.STRING, gettext_lazy("Link")),
-    "UF:crm": (FieldType.STRING, gettext_lazy("CRM record")),
+    "UF:boolean": (FieldType.BOOL, pgettext_lazy("field type", "Yes/No (custom field)")),
+    "UF:date": (FieldType.DATE, pgettext_lazy("field type", "Date (custom field)")),
+    "UF:money": (FieldType.STRING, pgettext_lazy("field type", "Money")),
+    "UF:url": (FieldType.STRING, pgettext_lazy("field type", "Link")),
+    "UF:crm": (FieldType.STRING, pgettext_lazy("field type", "CRM record")),
 }
 
 
