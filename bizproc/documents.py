@@ -90,6 +90,30 @@ class DocumentProvider(ABC):
         """How a person names the document (a deal's title); its id when it has no name."""
         return document_id
 
+    def printable(self, document_type: DocumentType, code: str, value: Any) -> str | None:
+        """How a person reads field ``code``'s typed value when its type alone does not say
+        (an amount with its currency, a linked record's title, a file's name); None leaves it
+        to the engine, which knows options, users, yes/no and dates."""
+        return None
+
+    def bpt_fields(self, document_type: DocumentType) -> dict[str, dict[str, Any]]:
+        """The document's fields as a ``.bpt`` file's ``DOCUMENT_FIELDS`` describes them
+        (Bitrix's ``GetDocumentFields``): a provider whose fields have types of its own
+        (Bitrix's ``UF:money``) or settings says so here."""
+        return {
+            f.code: {
+                "Name": f.name,
+                "Type": f.type,
+                "Filterable": True,
+                "Editable": not f.read_only,
+                "Required": f.required,
+                "Multiple": f.multiple,
+                "BaseType": f.type,
+                **({"Options": dict(f.options)} if f.options else {}),
+            }
+            for f in self.fields(document_type)
+        }
+
     def titles(self, document_ids: Iterable[str]) -> dict[str, str]:
         """``title`` of each document, for lists: a provider reads them in few queries."""
         return {document_id: self.title(document_id) for document_id in document_ids}

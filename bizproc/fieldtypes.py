@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bizproc.bounds import in_range, localtime
 
@@ -39,6 +39,28 @@ class FieldType(models.TextChoices):
     STRING = "string", gettext_lazy("String")
     TEXT = "text", gettext_lazy("Text")
     USER = "user", gettext_lazy("User")
+
+
+# Bitrix's custom-field types (``UF:<USER_TYPE_ID>``) that its CRM templates give parameters,
+# variables and constants, with the engine type whose values they hold: a template brought
+# from Bitrix keeps its types, and its values convert (and are checked) as that type's do.
+UF_TYPES: dict[str, tuple[str, Any]] = {
+    "UF:boolean": (FieldType.BOOL, pgettext_lazy("field type", "Yes/No (custom field)")),
+    "UF:date": (FieldType.DATE, pgettext_lazy("field type", "Date (custom field)")),
+    "UF:money": (FieldType.STRING, pgettext_lazy("field type", "Money")),
+    "UF:url": (FieldType.STRING, pgettext_lazy("field type", "Link")),
+    "UF:crm": (FieldType.STRING, pgettext_lazy("field type", "CRM record")),
+}
+
+
+def base_type(type_: str) -> str:
+    """The engine type that holds values of ``type_`` (itself for the engine's own types)."""
+    return UF_TYPES[type_][0] if type_ in UF_TYPES else type_
+
+
+def type_choices() -> list[tuple[str, str]]:
+    """Every type a parameter, variable or constant may have, for pickers."""
+    return [*FieldType.choices, *((code, label) for code, (_base, label) in UF_TYPES.items())]
 
 
 class FieldValueError(ValueError):

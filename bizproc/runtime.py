@@ -430,6 +430,13 @@ class _Scope:
                 (f for code, f in schemas[obj.lower()]().items() if code.lower() == field.lower()),
                 None,
             )
+            if found is not None and obj.lower() == "document" and value not in (None, "", []):
+                document_type = self.runner.provider.document_type_of(
+                    self.runner.instance.document_id
+                )
+                shown = self.runner.provider.printable(document_type, found.code, value)
+                if shown is not None:
+                    return shown
             if found is not None and found.options:
                 items = value if isinstance(value, list) else [value]
                 return ", ".join(

@@ -12,7 +12,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from bizproc.activities.base import has_expression, is_empty
-from bizproc.fieldtypes import Field, FieldType, FieldValueError
+from bizproc.fieldtypes import UF_TYPES, Field, FieldType, FieldValueError, base_type
 
 ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
@@ -38,7 +38,7 @@ def schema_fields(schema: Mapping[str, Any]) -> dict[str, Field]:
         fields[str(code)] = Field(
             code=str(code),
             name=str(entry.get("Name") or code),
-            type=str(entry.get("Type") or FieldType.STRING),
+            type=base_type(str(entry.get("Type") or FieldType.STRING)),
             required=flag(entry.get("Required", "0")),
             multiple=flag(entry.get("Multiple", "0")),
             options=options_of(entry),
@@ -70,7 +70,7 @@ def schema_problems(schema: Any) -> list[str]:
         if not name:
             problems.append(_("The field '%(id)s' needs a name.") % {"id": code})
         type_ = entry.get("Type")
-        if type_ not in FieldType.values:
+        if type_ not in FieldType.values and type_ not in UF_TYPES:
             problems.append(
                 _("The field '%(name)s' has an unknown type: %(type)s")
                 % {"name": name or code, "type": type_}

@@ -33,7 +33,7 @@ from bizproc.tree import (
     root_node,
     walk,
 )
-from bizproc.validation import block_problems, document_fields, template_problems
+from bizproc.validation import block_problems, template_problems
 
 NAME_MAX = 255
 
@@ -436,9 +436,15 @@ def unsupported_blocks(tree: Node) -> list[Node]:
 
 
 def template_export_bpt(*, source: Template | TemplateVersion) -> bytes:
-    """A ``.bpt`` file (VERSION 2, zlib) of a draft or a published version."""
+    """A ``.bpt`` file (VERSION 2, zlib) of a draft or a published version. Its
+    ``DOCUMENT_FIELDS`` describes every field of the document type, as Bitrix's exporter does,
+    so that the importing side can tell which fields the template needs."""
     template = source if isinstance(source, Template) else source.template
-    fields = document_fields(template.document_type_triple)
+    document_type = template.document_type_triple
+    try:
+        fields = document_providers.get(document_type.module).bpt_fields(document_type)
+    except DocumentError:
+        fields = {}
     return bpt.bpt_write(
         bpt.BptContent(
             version=2,
@@ -446,17 +452,6 @@ def template_export_bpt(*, source: Template | TemplateVersion) -> bytes:
             parameters=source.parameters,
             variables=source.variables,
             constants=source.constants,
-            document_fields={
-                code: {
-                    "Name": f.name,
-                    "Type": f.type,
-                    "Filterable": True,
-                    "Editable": not f.read_only,
-                    "Required": f.required,
-                    "Multiple": f.multiple,
-                    "BaseType": f.type,
-                }
-                for code, f in fields.items()
-            },
+            document_fields=fields,
         )
     )

@@ -30,8 +30,11 @@ def _names(value: Any, pattern: re.Pattern[str]) -> bool:
 def field_usages(*, document_type: DocumentType, code: str) -> list[FieldUsage]:
     """The templates of the document type whose draft or latest version names field ``code``
     (``{=Document:CODE}``, a field picker's value, a Modify document key …)."""
-    # A field code is a whole word: UF_CRM_A is not named by UF_CRM_AB.
-    pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(code)}(?![A-Za-z0-9_])")
+    # A field code is a whole word (UF_CRM_A is not named by UF_CRM_AB), in any letter case
+    # as expressions are read, and ``CODE_PRINTABLE`` names it too.
+    pattern = re.compile(
+        rf"(?<![A-Za-z0-9_]){re.escape(code)}(?:_printable)?(?![A-Za-z0-9_])", re.IGNORECASE
+    )
     usages = []
     templates = Template.objects.for_document_type(document_type).filter(deleted_at__isnull=True)
     for template in templates.order_by("name", "pk"):

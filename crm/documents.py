@@ -9,14 +9,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import CharField, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
+from django.utils import numberformat
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
 from bizproc.fieldtypes import Field
 from crm import permissions, services
-from crm.fields import LazyRecordValues, fields_of
-from crm.models import RECORD_MODELS, Action, EntityType, Level, Record
+from crm.custom_fields import CustomField
+from crm.fields import LazyRecordValues, field_specs, fields_of
+from crm.models import RECORD_MODELS, Action, EntityType, Level, Record, StoredFile, UserFieldType
 
 DOCUMENT_TYPES: dict[str, DocumentType] = {
     EntityType.LEAD: DocumentType("crm", "CCrmDocumentLead", "LEAD"),
@@ -30,6 +33,23 @@ CAPTIONS = {
     EntityType.CONTACT: (gettext_lazy("Contact"), gettext_lazy("Contacts")),
     EntityType.COMPANY: (gettext_lazy("Company"), gettext_lazy("Companies")),
     EntityType.DEAL: (gettext_lazy("Deal"), gettext_lazy("Deals")),
+}
+
+# Bitrix's ``GetDocumentFields`` types of custom fields (``CCrmUserType::AddBPFields``): the
+# engine's own type where it has one, ``UF:<USER_TYPE_ID>`` where the field's type says more.
+BPT_TYPES = {
+    UserFieldType.STRING: "string",
+    UserFieldType.INTEGER: "int",
+    UserFieldType.DOUBLE: "double",
+    UserFieldType.BOOLEAN: "UF:boolean",
+    UserFieldType.DATE: "UF:date",
+    UserFieldType.DATETIME: "datetime",
+    UserFieldType.ENUMERATION: "select",
+    UserFieldType.EMPLOYEE: "user",
+    UserFieldType.MONEY: "UF:money",
+    UserFieldType.URL: "UF:url",
+    UserFieldType.CRM: "UF:crm",
+    UserFieldType.FILE: "file",
 }
 
 _ID_RE = re.compile(r"(?:([A-Za-z]+)_)?(\d{1,18})")
@@ -124,6 +144,40 @@ class CrmDocumentProvider(DocumentProvider):
             return ""
         return reverse("crm:record-detail", kwargs={"entity": entity_type.lower(), "pk": pk})
 
+    def printable(self, document_type: DocumentType, code: str, value: Any) -> str | None:
+        """Custom money, CRM link and file fields; the engine reads the rest."""
+        spec = field_specs(entity_type_of(document_type)).get(code)
+        if spec is None or spec.custom is None:
+            return None
+        items = value if isinstance(value, list) else [value]
+        match spec.custom.type:
+            case UserFieldType.MONEY:
+                return ", ".join(_money_printable(item) for item in items)
+            case UserFieldType.CRM:
+                return ", ".join(_links_printable(spec.custom, items))
+            case UserFieldType.FILE:
+                names = dict(
+                    StoredFile.objects.filter(
+                        pk__in=[i for i in items if isinstance(i, int)]
+                    ).values_list("pk", "name")
+                )
+                return ", ".join(names.get(item, str(item)) for item in items)
+        return None
+
+    def bpt_fields(self, document_type: DocumentType) -> dict[str, dict[str, Any]]:
+        """Custom fields with Bitrix's types, their options and settings."""
+        described = super().bpt_fields(document_type)
+        for spec in field_specs(entity_type_of(document_type)).values():
+            if spec.custom is None:
+                continue
+            definition = spec.custom
+            entry = described[spec.code]
+            entry["Type"] = BPT_TYPES[definition.type]
+            entry["Settings"] = dict(definition.settings)
+            if definition.type == UserFieldType.CRM:
+                entry["Options"] = {entity_type: "Y" for entity_type in definition.crm_types()}
+        return described
+
     def title(self, document_id: str) -> str:
         try:
             return str(self._record(document_id)) or document_id
@@ -191,3 +245,38 @@ class CrmDocumentProvider(DocumentProvider):
             .annotate(document_id=Concat(Value(f"{entity_type}_"), Cast("pk", CharField())))
             .values("document_id")
         )
+
+
+def _money_printable(value: Any) -> str:
+    """``"1500.50|USD"`` as ``1,500.50 USD`` in the active language's number format."""
+    amount, _sep, currency = str(value).partition("|")
+    try:
+        grouped = numberformat.format(
+            amount,
+            get_format("DECIMAL_SEPARATOR"),
+            2,
+            get_format("NUMBER_GROUPING"),
+            get_format("THOUSAND_SEPARATOR"),
+            force_grouping=True,
+        )
+    except (ValueError, TypeError):
+        return str(value)
+    return f"{grouped} {currency}".strip()
+
+
+def _links_printable(definition: CustomField, values: list[Any]) -> list[str]:
+    """The titles of the records a CRM link field names (its value where there is none)."""
+    links = [definition.crm_link(str(value)) for value in values]
+    wanted: dict[str, set[int]] = {}
+    for link in links:
+        if link is not None:
+            wanted.setdefault(link[0], set()).add(link[1])
+    titles = {
+        (entity_type, record.pk): str(record)
+        for entity_type, ids in wanted.items()
+        for record in RECORD_MODELS[entity_type].objects.filter(pk__in=ids)
+    }
+    return [
+        titles.get(link, str(value)) if link is not None else str(value)
+        for link, value in zip(links, values, strict=True)
+    ]

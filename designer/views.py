@@ -43,7 +43,7 @@ from bizproc.design import (
     template_set_active,
     template_settings_update,
 )
-from bizproc.fieldtypes import FieldType
+from bizproc.fieldtypes import type_choices
 from bizproc.models import AutoExecute, Template
 from bizproc.services import EditRefused, PublishRefused, StaleRevision
 from bizproc.tree import Node, find
@@ -720,7 +720,7 @@ def template_settings(request: HttpRequest, template: Template) -> EditOutcome |
                 ("constants", _("Constants")),
             )
         ],
-        "types": FieldType.choices,
+        "types": type_choices(),
         "auto_execute_choices": AutoExecute.choices,
     }
     page = "designer/settings_dialog.html" + ("#settings-dialog" if request.htmx else "")

@@ -10,10 +10,11 @@ declares its widgets and needs nothing here, unless it asks for something new â€
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.contrib.auth import get_user_model
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,7 @@ from bizproc.activities import conditions as cond
 from bizproc.activities.base import Activity, MapKeys, Property, Widget
 from bizproc.bounds import bounded_int
 from bizproc.documents import Operation
-from bizproc.fieldtypes import FieldType
+from bizproc.fieldtypes import Field, FieldType
 from bizproc.models import Scenario
 from bizproc.registry import Registry
 from bizproc.schemas import flag, options_of
@@ -59,11 +60,49 @@ class Input:
     free_keys: bool = False  # map: keys typed in (another template's parameters)
     section: ScenarioParameters | None = None  # a smart scenario's start parameters
     picker: UserPicker | None = None  # users, found and shown by name
+    value_lists: list[ValueList] = field(default_factory=list)  # rows' values to pick from
     template: str = FIELD_TEMPLATE
 
     @property
     def id(self) -> str:
         return "field-" + re.sub(r"[^A-Za-z0-9_-]", "_", self.name)
+
+
+@dataclass
+class ValueList:
+    """The values a row's value box offers (a ``<datalist>``): a list field's options, or the
+    people for every user field. The box still takes any text or expression."""
+
+    id: str
+    keys: list[str]  # the fields it serves, as the row's field picker names them
+    values: list[tuple[str, str]]  # (value, caption)
+
+
+# The people list names at most this many; the rest are typed in or inserted.
+PEOPLE_LISTED = 200
+
+
+def value_lists(fields: Sequence[Field], *, prefix: str, key_prefix: str = "") -> list[ValueList]:
+    """What the value boxes offer: a list field's option keys (the field holds keys, so
+    renaming an option breaks no template) and ``user_<id>``, captioned by name."""
+    lists = []
+    people = ValueList(f"{prefix}-values-people", [], [])
+    for f in fields:
+        if f.type == FieldType.SELECT and f.options:
+            list_id = f"{prefix}-values-" + re.sub(r"[^A-Za-z0-9_-]", "_", f.code)
+            values = [(str(key), str(name)) for key, name in f.options.items()]
+            lists.append(ValueList(list_id, [key_prefix + f.code], values))
+        elif f.type == FieldType.USER:
+            people.keys.append(key_prefix + f.code)
+    if people.keys:
+        users = get_user_model().objects.filter(is_active=True).order_by("pk")[:PEOPLE_LISTED]
+        people.values = [(f"user_{user.pk}", user.get_full_name()) for user in users]
+        lists.append(people)
+    return lists
+
+
+def list_id_of(lists: list[ValueList], key: str) -> str:
+    return next((found.id for found in lists if key in found.keys), "")
 
 
 def display(value: Any) -> str:
@@ -379,6 +418,7 @@ class TemplateWidget(DialogWidget):
 class MapRow:
     key: str
     value: str
+    list_id: str = ""  # the ValueList its value box offers
 
 
 @_registered
@@ -392,7 +432,15 @@ class MapWidget(DialogWidget):
     def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
         keys = self._keys(dialog, prop)
         stored = value if isinstance(value, dict) else {}
-        rows = [MapRow(str(key), display(item)) for key, item in stored.items()]
+        lists = []
+        if prop.map_keys == MapKeys.DOCUMENT_FIELDS:
+            document_type = dialog.template.document_type_triple
+            fields = provider_of(document_type).fields(document_type)
+            lists = value_lists(fields, prefix=f"field-{prop.name}")
+        rows = [
+            MapRow(str(key), display(item), list_id_of(lists, str(key)))
+            for key, item in stored.items()
+        ]
         options = list(keys or [])
         known = {code for code, _title in options}
         options += [(row.key, row.key) for row in rows if keys is not None and row.key not in known]
@@ -405,6 +453,7 @@ class MapWidget(DialogWidget):
             required=prop.required,
             expressions=True,
             free_keys=keys is None,
+            value_lists=lists,
             template=self.template,
         )
 
@@ -452,6 +501,7 @@ class ConditionRow:
     operator: str
     value: str
     join_or: bool
+    list_id: str = ""  # the ValueList its value box offers
 
 
 @_registered
@@ -469,15 +519,20 @@ class ConditionsWidget(DialogWidget):
             rows = cond.condition_rows(values) or []
         except cond.ConditionError:
             rows = []
-        drawn = [
-            ConditionRow(
-                f"{row.object or _object_of(dialog, row.field)}:{row.field}",
-                row.operator,
-                display(row.value),
-                row.join_or,
+        document_type = dialog.template.document_type_triple
+        lists = value_lists(
+            provider_of(document_type).fields(document_type),
+            prefix=f"field-{prop.name}",
+            key_prefix="Document:",
+        )
+        drawn = []
+        for row in rows:
+            target = f"{row.object or _object_of(dialog, row.field)}:{row.field}"
+            drawn.append(
+                ConditionRow(
+                    target, row.operator, display(row.value), row.join_or, list_id_of(lists, target)
+                )
             )
-            for row in rows
-        ]
         known = {value for _group, items in groups for value, _title in items}
         extra = [(row.field, row.field) for row in drawn if row.field not in known]
         if extra:
@@ -491,6 +546,7 @@ class ConditionsWidget(DialogWidget):
             options=[(key, str(label)) for key, label in cond.OPERATORS.items()],
             expressions=True,
             otherwise=cond.condition_kind(values) == cond.OTHERWISE if self.otherwise else None,
+            value_lists=lists,
             template=self.template,
         )
 

@@ -1,7 +1,7 @@
 """The standard activities of a business-process template (Bitrix types and properties)."""
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.utils.text import Truncator
@@ -131,6 +131,8 @@ class ConditionalActivity(Activity):
                 right = [ctx.evaluate(item) for item in right]
             else:
                 right = ctx.evaluate(right)
+            if row.object.lower() == "document":
+                right = _option_keys(ctx.document_fields(), row.field, right)
             values.append((left, right))
         return conditions.rows_match(rows, values)
 
@@ -148,6 +150,21 @@ class ConditionalActivity(Activity):
             value = "" if row.operator in conditions.VALUELESS else f" {row.value}"
             parts.append(f"{row.field} {conditions.OPERATORS[row.operator]}{value}")
         return " ".join(parts) or _("condition not set")
+
+
+def _option_keys(fields: Mapping[str, Field], code: str, value: Any) -> Any:
+    """A list field compared with an option's name compares with the option's key (the
+    field holds keys): publishing accepts either, as the field's conversion does."""
+    found = next((f for name, f in fields.items() if name.lower() == code.lower()), None)
+    if found is None or found.type != FieldType.SELECT or not found.options:
+        return value
+    keys = {str(name): key for key, name in found.options.items()}
+
+    def key_of(item: Any) -> Any:
+        text = str(item)
+        return item if text in found.options else keys.get(text, item)
+
+    return [key_of(item) for item in value] if isinstance(value, list) else key_of(value)
 
 
 def _condition_target(row: conditions.Row, ctx: ValidationContext) -> Field | None:

@@ -434,6 +434,18 @@
     }
   });
 
+  // A row's value box offers the chosen field's options or people (a datalist), if it has any.
+  document.addEventListener("change", (event) => {
+    const picker = event.target.closest("select[data-value-key]");
+    if (!picker) return;
+    const box = picker.closest(".row").querySelector("input[data-value-box]");
+    const list = [...picker.closest("fieldset").querySelectorAll("datalist[data-keys]")].find(
+      (candidate) => candidate.dataset.keys.split(" ").includes(picker.value),
+    );
+    if (list) box.setAttribute("list", list.id);
+    else box.removeAttribute("list");
+  });
+
   // ---- the palette: search, and drag and drop ---------------------------------------------
 
   document.addEventListener("input", (event) => {
