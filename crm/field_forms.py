@@ -110,6 +110,10 @@ class UserFieldForm(forms.Form):
                 )
         if field is not None:
             del self.fields["code"]  # shown, not edited: the code is immutable
+            self.fields["type"].help_text = _(
+                "A new type converts the values records hold. It is refused while some value "
+                "does not convert or a published process uses the field."
+            )
         # Errors of the parts that are not one input: the labels and the options.
         self.section_errors: dict[str, list[str]] = {"labels": [], "items": []}
         self.option_rows = self._posted_rows() if self.is_bound else self._saved_rows()
