@@ -8,8 +8,10 @@ import random
 import pytest
 from django.urls import reverse
 
+from bizproc import scenarios
 from bizproc.models import Template
 from crm import services
+from crm.documents import DOCUMENT_TYPES
 from crm.models import Action, Deal, Level, UserField, UserFieldItem
 from tests.bizproc.builders import node, published
 from tests.crm.factories import DealFactory, UserFactory, user_with
@@ -308,6 +310,22 @@ def test_the_edit_page_lists_the_processes_that_use_the_field(client, admin):
     assert response.status_code == 422
     page = html_parse(response.text)
     assert "«Note reporter»" in error_of(page, labelled(page, "Type"))
+
+
+def test_a_smart_scenario_using_the_field_links_to_the_scenario_editor(client, admin):
+    field = make_field(admin, "NOTE", "string")
+    scenario = scenarios.scenario_create(
+        user=admin, document_type=DOCUMENT_TYPES["DEAL"], name="Welcome"
+    )
+    robots = scenario.template
+    robots.tree = {**robots.tree, "Children": [node("LogActivity", Text="{=Document:UF_CRM_NOTE}")]}
+    robots.save()
+    client.force_login(admin)
+    page = html_parse(client.get(edit_url(field)).text)
+    usages = by_role(page, "region", "Used in processes")[0]
+    [link] = by_role(usages, "link")
+    assert link.attrs["href"] == reverse("designer:scenario-edit", args=[scenario.pk])
+    assert "draft only" in text(usages)
 
 
 # --- deleting ------------------------------------------------------------------------------------
