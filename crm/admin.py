@@ -1,9 +1,11 @@
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 
 from crm import services
@@ -13,11 +15,15 @@ from crm.models import (
     Company,
     Contact,
     Deal,
+    EntityType,
     Lead,
     Role,
     RolePermission,
     Status,
+    StoredFile,
     TimelineEntry,
+    UserField,
+    UserFieldItem,
 )
 
 
@@ -233,4 +239,214 @@ class TimelineEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# --- custom fields -------------------------------------------------------------------------------
+
+_USERFIELD_VALUES = [
+    "code",
+    "type",
+    "labels",
+    "multiple",
+    "mandatory",
+    "sort",
+    "show_in_list",
+    "show_filter",
+    "settings",
+    "xml_id",
+]
+
+
+class _DryRun(Exception):
+    """Rolls back a service call made only to learn what it refuses."""
+
+
+def _userfield_dry_run(call: Callable[[], object]) -> None:
+    """Runs a field service in a savepoint that is always rolled back: the admin validates
+    with the services' own rules before it saves (a ValidationError passes through)."""
+    try:
+        with transaction.atomic():
+            call()
+            raise _DryRun
+    except _DryRun:
+        pass
+
+
+def _userfield_save(
+    *, pk: int | None, entity_type: str, values: dict[str, Any], user: Any
+) -> UserField:
+    if pk is not None:
+        field = UserField.objects.get(pk=pk)
+        return services.userfield_update(field=field, values=values, user=user)
+    return services.userfield_create(entity_type=entity_type, values=values, user=user)
+
+
+class UserFieldAdminForm(forms.ModelForm):
+    """Refuses what the field pages refuse: the services judge the values."""
+
+    request_user: Any = None
+
+    class Meta:
+        model = UserField
+        fields = ["entity_type", *_USERFIELD_VALUES]
+
+    def values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        values = {name: data[name] for name in _USERFIELD_VALUES if name in self.fields}
+        # An emptied JSON box means "none", not "null".
+        for name in ("labels", "settings"):
+            if name in values and values[name] is None:
+                values[name] = {}
+        return values
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            _userfield_dry_run(
+                lambda: _userfield_save(
+                    pk=self.instance.pk,
+                    entity_type=cleaned.get("entity_type") or self.instance.entity_type,
+                    values=self.values(),
+                    user=self.request_user,
+                )
+            )
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                for message in messages:
+                    self.add_error(key if key in self.fields else None, message)
+        return cleaned
+
+
+def _items_of(formset: forms.BaseInlineFormSet) -> list[dict[str, Any]]:
+    """The options of the inline as the services take them."""
+    items = []
+    for form in formset.forms:
+        data = getattr(form, "cleaned_data", None)
+        if not data:
+            continue
+        item = data.get("id")
+        items.append(
+            {
+                "id": item.pk if item is not None else None,
+                "value": data.get("value", ""),
+                "sort": data.get("sort"),
+                "is_default": data.get("is_default", False),
+                "xml_id": data.get("xml_id", ""),
+                "delete": data.get("DELETE", False),
+            }
+        )
+    return items
+
+
+class UserFieldItemFormSet(forms.BaseInlineFormSet):
+    """Checks the options with the services too (one default for a single field …), on the
+    field as its form made it (``instance``); the form reports the field's own errors."""
+
+    request_user: Any = None
+
+    def clean(self) -> None:
+        super().clean()
+        field = self.instance
+        if any(self.errors) or field.entity_type not in EntityType.values:
+            return
+        values = {name: getattr(field, name) for name in _USERFIELD_VALUES}
+        values["items"] = _items_of(self)
+        try:
+            _userfield_dry_run(
+                lambda: _userfield_save(
+                    pk=field.pk,
+                    entity_type=field.entity_type,
+                    values=values,
+                    user=self.request_user,
+                )
+            )
+        except ValidationError as error:
+            if error.message_dict.get("items"):
+                raise ValidationError(error.message_dict["items"]) from None
+
+
+class UserFieldItemInline(admin.TabularInline):
+    model = UserFieldItem
+    formset = UserFieldItemFormSet
+    fields = ["value", "sort", "is_default", "xml_id"]
+    extra = 0
+
+
+@admin.register(UserField)
+class UserFieldAdmin(admin.ModelAdmin):
+    """Saves and deletes through ``crm.services``: the values index, the records' values and
+    the field cache follow the definition as they do from the field pages."""
+
+    form = UserFieldAdminForm
+    inlines = [UserFieldItemInline]
+    list_display = ["entity_type", "code", "type", "multiple", "mandatory", "sort"]
+    list_filter = ["entity_type", "type"]
+    search_fields = ["code", "xml_id"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A field's code and entity type are for life.
+        return ["entity_type", "code", "created_at"] if obj is not None else ["created_at"]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def get_formsets_with_inlines(self, request: HttpRequest, obj: Any = None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            formset.request_user = request.user
+            yield formset, inline
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool
+    ) -> None:
+        saved = _userfield_save(
+            pk=obj.pk if change else None,
+            entity_type=obj.entity_type,
+            values=form.values(),
+            user=request.user,
+        )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def save_related(
+        self, request: HttpRequest, form: forms.ModelForm, formsets, change: bool
+    ) -> None:
+        for formset in formsets:
+            if formset.has_changed():
+                services.userfield_update(
+                    field=UserField.objects.get(pk=form.instance.pk),
+                    values={"items": _items_of(formset)},
+                    user=request.user,
+                )
+            # The change message reads what a formset saved; the service saved the options.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        services.userfield_delete(field=obj, user=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            services.userfield_delete(field=obj, user=request.user)
+
+
+@admin.register(StoredFile)
+class StoredFileAdmin(admin.ModelAdmin):
+    """Read-only: files come from records' file fields, which decide who may read them."""
+
+    list_display = ["name", "size", "content_type", "created_by", "created_at"]
+    search_fields = ["name"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

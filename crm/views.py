@@ -523,6 +523,7 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
         "page": page,
         "rows": _rows(entity_type, page.records, columns, display),
         "can_add": permissions.can_on_type(request.user, entity_type, Action.ADD),
+        "may_manage_fields": permissions.is_crm_admin(request.user),
     }
     template = _partial(request, "crm/record_list.html", "record-list")
     return _vary(render(request, template, context))

@@ -125,10 +125,19 @@ def discover(page: Page, server: Server, *, admin: bool) -> dict[str, str]:
         scenario_editor = _first(page, r"/designer/scenarios/\d+/")
         if scenario_editor:
             pages["scenario editor"] = scenario_editor
+        pages["deal fields"] = "/crm/deal/fields/"
+        pages["new deal field"] = "/crm/deal/fields/add/"
+        _open(page, f"{base}/crm/deal/fields/")
+        field = _first(page, r"/crm/deal/fields/\d+/")
+        if field:
+            pages["edit deal field"] = field
+            pages["delete deal field"] = f"{field}delete/"
         pages["admin"] = "/admin/"
         pages["admin deals"] = "/admin/crm/deal/"
+        pages["admin custom fields"] = "/admin/crm/userfield/"
     else:
         pages["designer, refused (403)"] = "/designer/"
+        pages["deal fields, refused (403)"] = "/crm/deal/fields/"
     return pages
 
 
