@@ -340,6 +340,7 @@ class RecordForm(forms.Form):
         if kind == UserFieldType.FILE:
             field = FileIdsField(multiple=multiple, required=False)
             field.widget_kind = Widget.FILE
+            field.definition = definition
             field.files = self._files_named(definition, user, held)
         elif kind == UserFieldType.MONEY:
             field = MoneyField(multiple=multiple, required=False)
@@ -361,6 +362,8 @@ class RecordForm(forms.Form):
             field = ListField(required=False) if multiple else forms.CharField(required=False)
             field.widget_kind = Widget.LINKS if multiple else Widget.LINK
             field.held, field.groups, field.more = crm_link_choices(user, definition, held=held)
+            # One record: the select offers the one held first; several: boxes hold them.
+            field.options = [] if multiple else field.held
         elif kind == UserFieldType.ENUMERATION:
             field = ChecksField(required=False) if multiple else forms.CharField(required=False)
             field.widget_kind = Widget.CHECKS if multiple else Widget.SELECT
@@ -417,6 +420,7 @@ class RecordForm(forms.Form):
                     self.add_error(code, error.messages)
             data.setlist(code, stored)
             data.setlist(f"{code}{FileIdsWidget.REMOVE}", [])
+            field.files = self._files_named(field.definition, user, stored)
             if code in self.cleaned_data:
                 self.cleaned_data[code] = stored if field.multiple else (stored or [""])[-1]
         self.data = data

@@ -851,8 +851,9 @@ def record_create(request: HttpRequest, entity: str) -> HttpResponse:
     if not permissions.can_on_type(request.user, entity_type, Action.ADD):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
+    files = request.FILES if data is not None else None
     form = record_form(
-        entity_type=entity_type, user=request.user, record=None, data=data, files=request.FILES
+        entity_type=entity_type, user=request.user, record=None, data=data, files=files
     )
     if data is not None and form.is_valid() and form.store_uploads(request.user):
         try:
