@@ -473,23 +473,24 @@ def crm_link_choices(
     of several entity types writes its values as Bitrix does (``D_17``)."""
     types = definition.crm_types()
     several = len(types) > 1
-    held_choices: list[tuple[str, str]] = []
+    links = [link for link in map(definition.crm_link, held) if link is not None]
+    names: dict[tuple[str, str], str] = {}
     groups: list[tuple[str, list[tuple[str, str]]]] = []
     more = False
     for entity_type in types:
         prefix = f"{CRM_PREFIXES[entity_type]}_" if several else ""
-        ids = [
-            str(link[1])
-            for link in map(definition.crm_link, held)
-            if link is not None and link[0] == entity_type
-        ]
+        ids = [str(pk) for linked_type, pk in links if linked_type == entity_type]
         named, offered, type_more = link_choices(user, entity_type, held=ids, search=search)
         caption = str(CAPTIONS[entity_type][0])
-        held_choices += [
-            (prefix + pk, f"{caption}: {name}" if several else name) for pk, name in named
-        ]
+        names |= {
+            (entity_type, pk): f"{caption}: {name}" if several else name for pk, name in named
+        }
         groups.append((caption, [(prefix + pk, name) for pk, name in offered]))
         more = more or type_more
+    held_choices = [  # in the order the field holds them: posted back, they are no change
+        (f"{CRM_PREFIXES[linked_type]}_{pk}" if several else str(pk), names[(linked_type, str(pk))])
+        for linked_type, pk in links
+    ]
     return held_choices, groups, more
 
 

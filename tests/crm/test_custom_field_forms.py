@@ -118,6 +118,13 @@ CASES = {
         "1500.50|USD",
         {"": ["1500.50"], "__currency": ["USD"]},
     ),
+    "money multiple": (
+        {"multiple": True},
+        {"": ["10", "20,5", ""], "__currency": ["USD", "EUR", "RUB"]},
+        ["10.00|USD", "20.50|EUR"],
+        {"": ["10.00", "20.50", ""], "__currency": ["USD", "EUR", "RUB"]},
+    ),
+    "integer multiple": ({"multiple": True}, {"": ["1", "2", ""]}, [1, 2], {"": ["1", "2", ""]}),
     "url": ({}, {"": "https://example.com/a?b=1"}, "https://example.com/a?b=1", None),
 }
 
@@ -166,8 +173,12 @@ def test_options_people_and_links_round_trip_through_the_form(client, admin, man
     make_field(admin, "TEAM", "employee", "Team", multiple=True)
     make_field(admin, "PARTNER", "crm", "Partner", settings={"COMPANY": "Y"})
     make_field(admin, "ANY", "crm", "Related", settings={"COMPANY": "Y", "DEAL": "Y"})
+    make_field(
+        admin, "MANY", "crm", "Related many", multiple=True, settings={"COMPANY": "Y", "DEAL": "Y"}
+    )
     colleague = UserFactory(full_name="Boris Ivanov")
     company = CompanyFactory(title="Northwind")
+    earlier = DealFactory(title="Earlier deal")
     client.force_login(manager)
     page = html_parse(client.get(create_url()).text)
     colours, size_ids = _options(colour), _options(sizes)
@@ -188,11 +199,12 @@ def test_options_people_and_links_round_trip_through_the_form(client, admin, man
         "UF_CRM_TEAM": [f"user_{colleague.pk}", f"user_{manager.pk}"],
         "UF_CRM_PARTNER": [str(company.pk)],
         "UF_CRM_ANY": [f"CO_{company.pk}"],
+        "UF_CRM_MANY": [f"D_{earlier.pk}", f"CO_{company.pk}"],
     }
 
     assert client.post(create_url(), form).status_code == 302
 
-    deal = Deal.objects.get()
+    deal = Deal.objects.exclude(pk=earlier.pk).get()
     assert deal.uf == {
         "UF_CRM_COLOUR": int(colours["Green"]),
         "UF_CRM_SIZES": [int(size_ids["S"]), int(size_ids["L"])],
@@ -200,9 +212,13 @@ def test_options_people_and_links_round_trip_through_the_form(client, admin, man
         "UF_CRM_TEAM": [colleague.pk, manager.pk],
         "UF_CRM_PARTNER": str(company.pk),
         "UF_CRM_ANY": f"CO_{company.pk}",
+        "UF_CRM_MANY": [f"D_{earlier.pk}", f"CO_{company.pk}"],
     }
     again_page = client.get(edit_url(deal)).text
     assert "Boris Ivanov" in again_page  # people are shown by name
+    held = html_parse(again_page)
+    assert "checked" in labelled(held, "Company: Northwind").attrs
+    assert "checked" in labelled(held, "Deal: Earlier deal").attrs
     again = submitted(again_page, "record-form")
     assert again["UF_CRM_ANY"] == [f"CO_{company.pk}"]
     assert again["UF_CRM_SIZES"] == [size_ids["S"], size_ids["L"]]
