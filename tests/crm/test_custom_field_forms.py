@@ -715,3 +715,20 @@ def test_a_datetime_is_drawn_in_the_persons_time_zone(client, admin, manager):
 
     field = labelled(page, "When")
     assert (field.attrs["type"], value(field)) == ("datetime-local", "2026-03-01T10:30")
+
+
+def test_each_amount_of_a_multiple_money_field_has_its_own_name(client, admin, manager):
+    make_field(admin, "PRICES", "money", "Prices", multiple=True)
+    deal = services.record_create(
+        entity_type="DEAL",
+        values={"TITLE": "D", "UF_CRM_PRICES": ["10|USD", "20|EUR"]},
+        user=manager,
+    )
+    client.force_login(manager)
+
+    page = html_parse(client.get(edit_url(deal)).text)
+
+    group = by_role(page, "group", "Prices")[0]
+    assert [value(labelled(group, name)) for name in ("Prices 1", "Prices 2")] == ["10.00", "20.00"]
+    assert value(labelled(group, "Currency: Prices 2")) == "EUR"
+    assert value(labelled(group, "Another Prices")) == ""
