@@ -8,16 +8,16 @@ calls the engine's document hooks inside its transaction, and writes the record'
 
 import datetime
 import json
-import mimetypes
-import os
+import uuid
 from collections import ChainMap
 from collections.abc import Mapping
 from contextvars import ContextVar
+from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import QuerySet
@@ -33,6 +33,7 @@ from crm import custom_fields, permissions
 from crm.counts import counts_invalidate
 from crm.custom_fields import CustomField
 from crm.fields import FieldSpec, Kind, LazyRecordValues, field_specs, record_values, specs_of
+from crm.files import record_file_ids
 from crm.live import timeline_announce
 from crm.models import (
     RECORD_MODELS,
@@ -155,14 +156,7 @@ _HELD_FILES: ContextVar[frozenset[int]] = ContextVar("held_files", default=froze
 
 
 def _held_files(record: Record | None) -> frozenset[int]:
-    if record is None:
-        return frozenset()
-    held: set[int] = set()
-    for spec in specs_of(record.entity_type):
-        if spec.custom is not None and spec.custom.type == UserFieldType.FILE:
-            value = record.uf.get(spec.code)
-            held.update(value if isinstance(value, list) else [value] if value else [])
-    return frozenset(held)
+    return frozenset() if record is None else record_file_ids(record)
 
 
 def _check_whole(entity_type: str, values: Mapping[str, Any]) -> None:
@@ -428,6 +422,41 @@ def timeline_changes_since(*, record: Record, version: int) -> dict[str, tuple[A
             then.setdefault(code, old)
     now = json.loads(json.dumps(record_values(record), cls=DjangoJSONEncoder))
     return {code: (old, now[code]) for code, old in then.items() if old != now.get(code)}
+
+
+# --- files -------------------------------------------------------------------------------------
+
+FILE_NAME_MAX_LENGTH = 255
+
+
+def stored_file_check(*, upload: UploadedFile) -> None:
+    """Refuses a file larger than ``settings.CRM_FILE_MAX_BYTES``."""
+    if upload.size is not None and upload.size > settings.CRM_FILE_MAX_BYTES:
+        raise ValidationError(
+            _("The file “%(name)s” is too large: at most %(max)s.")
+            % {"name": upload.name, "max": filesizeformat(settings.CRM_FILE_MAX_BYTES)}
+        )
+
+
+def stored_file_create(*, upload: UploadedFile, user: Any | None) -> StoredFile:
+    """Stores an uploaded file as ``user``'s (None: the system's), for a record's file field
+    to hold (its value is the row's id). On disk it gets a made-up name: the name the person
+    gave is kept in the row, and never becomes part of a path."""
+    stored_file_check(upload=upload)
+    name = "".join(char for char in PurePath(str(upload.name or "")).name if char.isprintable())
+    name = name[-FILE_NAME_MAX_LENGTH:] or "file"
+    suffix = PurePath(name).suffix.lower()
+    if not (suffix[1:].isascii() and suffix[1:].isalnum() and len(suffix) <= 10):
+        suffix = ""
+    row = StoredFile(
+        name=name,
+        size=upload.size or 0,
+        content_type=str(upload.content_type or "")[:100],
+        created_by=user,
+    )
+    row.file.save(f"{uuid.uuid4().hex}{suffix}", upload, save=False)
+    row.save()
+    return row
 
 
 # --- custom fields -----------------------------------------------------------------------------
@@ -822,23 +851,3 @@ def userfield_delete(*, field: UserField, user: Any | None) -> None:
     _rewrite_values(row, lambda stored: None)
     row.delete()
     _userfield_changed()
-
-
-def file_store(*, name: str, content: bytes, user: Any) -> StoredFile:
-    """Keeps an uploaded file for a file field. ``user`` owns it: only they may attach it to a
-    record (``_check_custom_link``). Raises ValidationError when it exceeds
-    ``settings.CRM_FILE_MAX_BYTES``."""
-    name = os.path.basename(str(name).replace("\\", "/")).strip()[:255] or "file"
-    if len(content) > settings.CRM_FILE_MAX_BYTES:
-        raise ValidationError(
-            _("The file %(name)s is larger than %(max)s.")
-            % {"name": name, "max": filesizeformat(settings.CRM_FILE_MAX_BYTES)}
-        )
-    stored = StoredFile(
-        name=name,
-        size=len(content),
-        content_type=mimetypes.guess_type(name)[0] or "",
-        created_by=user,
-    )
-    stored.file.save(name, ContentFile(content), save=True)
-    return stored

@@ -16,4 +16,5 @@ urlpatterns = [
     path("<str:entity>/<int:pk>/edit/", views.record_update, name="record-update"),
     path("<str:entity>/<int:pk>/delete/", views.record_delete, name="record-delete"),
     path("<str:entity>/<int:pk>/comments/", views.comment_create, name="comment-create"),
+    path("<str:entity>/<int:pk>/files/<int:file_id>/", views.record_file, name="record-file"),
 ]

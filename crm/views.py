@@ -9,16 +9,18 @@ import datetime
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from html import escape
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import numberformat, timezone
@@ -35,18 +37,30 @@ from django_htmx.http import HttpResponseClientRedirect
 from bizproc.dates import strftime_pattern
 from bizproc.fieldtypes import FieldType, user_id_of
 from crm import permissions, services
+from crm.custom_fields import CustomField
 from crm.documents import CAPTIONS
 from crm.fields import FieldSpec, Kind, field_specs, record_values, specs_of
+from crm.files import file_url, record_file_ids
 from crm.forms import (
     CommentForm,
     RecordFilterForm,
     as_query_dict,
+    crm_link_choices,
     form_values,
     link_choices,
     record_form,
     search_q,
 )
-from crm.models import RECORD_MODELS, Action, EntityType, Record, TimelineEntry, TimelineKind
+from crm.models import (
+    RECORD_MODELS,
+    Action,
+    EntityType,
+    Record,
+    StoredFile,
+    TimelineEntry,
+    TimelineKind,
+    UserFieldType,
+)
 
 PER_PAGE = 50
 # Counting stops here: past it the list says "more than" and the pager has no last page, so a
@@ -55,6 +69,8 @@ COUNT_CAP = 10_000
 MAX_PAGE = 1_000_000
 TIMELINE_PAGE = 20
 MAX_ID = 2**63 - 1
+# The web addresses a card shows as links (others, as text: no ``javascript:`` link).
+LINKED_SCHEMES = {"http", "https", "ftp"}
 
 # The columns of each list after the record's name, by field code.
 LIST_COLUMNS = {
@@ -166,7 +182,9 @@ class Display:
             name: (get_format(name), strftime_pattern(get_format(name)))
             for name in ("SHORT_DATE_FORMAT", "SHORT_DATETIME_FORMAT")
         }
-        self._number = (
+        self._files: dict[int, str] = {}
+        self._record_files: dict[tuple[str, int], frozenset[int]] = {}
+        self._number_format = (
             get_format("DECIMAL_SEPARATOR"),
             get_format("NUMBER_GROUPING"),
             get_format("THOUSAND_SEPARATOR"),
@@ -203,28 +221,113 @@ class Display:
             self._links[(record.entity_type, record.pk)] = shown
 
     def prefetch(self, pairs: Iterable[tuple[FieldSpec, Any]]) -> None:
-        """Reads the linked records of many values at once (one query per entity type)."""
+        """Reads the linked records (one query per entity type) and the names of the files
+        of many values at once."""
         wanted: dict[str, set[int]] = {}
+        files: set[int] = set()
         for spec, value in pairs:
-            if spec.link_to and value:
-                ids = value if isinstance(value, list) else [value]
-                wanted.setdefault(spec.link_to, set()).update(
-                    item for item in ids if isinstance(item, int)
-                )
+            if not value:
+                continue
+            items = value if isinstance(value, list) else [value]
+            for entity_type, pk in _links_of(spec, items):
+                wanted.setdefault(entity_type, set()).add(pk)
+            if spec.custom is not None and spec.custom.type == UserFieldType.FILE:
+                files.update(item for item in items if isinstance(item, int))
         for entity_type, ids in wanted.items():
             missing = [pk for pk in ids if (entity_type, pk) not in self._links]
             if missing:
                 self.remember(permissions.readable(self.viewer, entity_type).filter(pk__in=missing))
                 for pk in missing:
                     self._links.setdefault((entity_type, pk), f"#{pk}")
+        missing_files = files - self._files.keys()
+        if missing_files:
+            rows = StoredFile.objects.filter(pk__in=missing_files).values_list("pk", "name")
+            self._files.update(rows)
+            self._files.update((pk, f"#{pk}") for pk in missing_files - self._files.keys())
 
-    def html(self, spec: FieldSpec, value: Any, *, currency: str = "") -> SafeString:
-        """The value as HTML; the items of a multiple field comma-separated."""
+    def html(
+        self, spec: FieldSpec, value: Any, *, currency: str = "", record: Record | None = None
+    ) -> SafeString:
+        """The value as HTML; the items of a multiple field comma-separated. ``record``:
+        whose files a file field's value names (they are links while it holds them)."""
         if value is None or value == "" or value == []:
             return mark_safe(self._empty)  # noqa: S308 (a constant with an escaped text)
-        items = value if spec.multiple else [value]
-        shown = ", ".join(self._one(spec, item, currency) for item in items)
-        return mark_safe(shown)  # noqa: S308 (_one escapes every part)
+        items = value if spec.multiple and isinstance(value, list) else [value]
+        if spec.custom is not None:
+            shown = ", ".join(self._custom(spec, item, record) for item in items)
+        else:
+            shown = ", ".join(self._one(spec, item, currency) for item in items)
+        return mark_safe(shown)  # noqa: S308 (_one and _custom escape every part)
+
+    def plain(self, value: Any) -> SafeString:
+        """A value of a field that no longer exists, as it was stored."""
+        if value is None or value == "" or value == []:
+            return mark_safe(self._empty)  # noqa: S308 (a constant with an escaped text)
+        items = value if isinstance(value, list) else [value]
+        return mark_safe(", ".join(escape(str(item)) for item in items))  # noqa: S308
+
+    def _custom(self, spec: FieldSpec, value: Any, record: Record | None) -> str:
+        """A custom field's value; one of another type (its type changed since the timeline
+        entry was written) is shown as it was stored."""
+        if spec.custom is None:
+            return self._one(spec, value, "")
+        try:
+            return self._custom_typed(spec, spec.custom, value, record)
+        except (TypeError, ValueError, ArithmeticError):
+            return escape(str(value))
+
+    def _custom_typed(
+        self, spec: FieldSpec, definition: CustomField, value: Any, record: Record | None
+    ) -> str:
+        kind = definition.type
+        if kind == UserFieldType.BOOLEAN:
+            if not isinstance(value, bool):
+                raise TypeError(value)
+            return escape(_("Yes") if value else _("No"))
+        if kind == UserFieldType.EMPLOYEE:
+            user_id = user_id_of(str(value))
+            if user_id is None:
+                raise ValueError(value)
+            return escape(self.users.get(user_id, f"#{user_id}"))
+        if kind == UserFieldType.MONEY:
+            amount, _bar, currency = str(value).partition("|")
+            return self._number(Decimal(amount), 2) + escape(f" {currency}" if currency else "")
+        if kind in (UserFieldType.INTEGER, UserFieldType.DOUBLE):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(value)
+            return self._number(value, None)
+        if kind == UserFieldType.URL:
+            text = str(value)
+            if urlsplit(text).scheme.lower() not in LINKED_SCHEMES:
+                return escape(text)
+            return f'<a href="{escape(text)}" rel="noopener nofollow">{escape(text)}</a>'
+        if kind == UserFieldType.CRM:
+            link = definition.crm_link(str(value))
+            if link is None:
+                raise ValueError(value)
+            self.prefetch([(spec, value)])
+            return self._links[link]
+        if kind == UserFieldType.FILE:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(value)
+            self.prefetch([(spec, value)])
+            name = escape(self._files[value])
+            if record is None or value not in self._held_files(record):
+                return name
+            return f'<a href="{escape(file_url(record, value))}" download>{name}</a>'
+        return self._one(spec, value, "")
+
+    def _held_files(self, record: Record) -> frozenset[int]:
+        key = (record.entity_type, record.pk)
+        if key not in self._record_files:
+            self._record_files[key] = record_file_ids(record)
+        return self._record_files[key]
+
+    def _number(self, value: Any, decimals: int | None) -> str:
+        decimal, grouping, thousands = self._number_format
+        return escape(
+            numberformat.format(value, decimal, decimals, grouping, thousands, force_grouping=True)
+        )
 
     def _one(self, spec: FieldSpec, value: Any, currency: str) -> str:
         if spec.link_to:
@@ -238,11 +341,8 @@ class Display:
         if spec.type == FieldType.SELECT:
             return escape(str(self.options(spec).get(value, value)))
         if spec.kind == Kind.DECIMAL:
-            decimal, grouping, thousands = self._number
-            amount = numberformat.format(
-                value, decimal, 2, grouping, thousands, force_grouping=True
-            )
-            return escape(f"{amount} {currency}" if currency else amount)
+            amount = self._number(value, 2)
+            return amount + escape(f" {currency}") if currency else amount
         if spec.type == FieldType.DATE:
             day = parse_date(value) if isinstance(value, str) else value
             return self._time(day, day.isoformat(), "SHORT_DATE_FORMAT") if day else self._empty
@@ -262,21 +362,45 @@ class Display:
         return f'<time datetime="{machine}">{escape(shown)}</time>'
 
 
+def _links_of(spec: FieldSpec, items: Iterable[Any]) -> Iterable[tuple[str, int]]:
+    """The (entity type, id) of the records a link field's values name."""
+    if spec.link_to:
+        return [(spec.link_to, item) for item in items if isinstance(item, int)]
+    if spec.custom is not None and spec.custom.type == UserFieldType.CRM:
+        links = (spec.custom.crm_link(str(item)) for item in items)
+        return [link for link in links if link is not None]
+    return []
+
+
 @dataclass
 class Change:
-    caption: Promise
+    caption: Promise | str
     old: SafeString
     new: SafeString
 
 
-def _changes(entity_type: str, changes: dict[str, Any], display: Display) -> list[Change]:
+def _changes(
+    entity_type: str, changes: dict[str, Any], display: Display, record: Record | None = None
+) -> list[Change]:
+    """A timeline entry's changes as shown; a field deleted since is named by its code."""
     specs = field_specs(entity_type)
-    known = [(specs[code], pair) for code, pair in changes.items() if code in specs]
-    display.prefetch((spec, value) for spec, pair in known for value in pair)
-    return [
-        Change(spec.caption, display.html(spec, old), display.html(spec, new))
-        for spec, (old, new) in known
-    ]
+    display.prefetch(
+        (specs[code], value) for code, pair in changes.items() if code in specs for value in pair
+    )
+    shown = []
+    for code, (old, new) in changes.items():
+        spec = specs.get(code)
+        if spec is None:
+            shown.append(Change(code, display.plain(old), display.plain(new)))
+        else:
+            shown.append(
+                Change(
+                    spec.caption,
+                    display.html(spec, old, record=record),
+                    display.html(spec, new, record=record),
+                )
+            )
+    return shown
 
 
 # --- lists ---------------------------------------------------------------------------------------
@@ -535,21 +659,31 @@ def record_lookup(request: HttpRequest, entity: str, code: str) -> HttpResponse:
     """The choice of a link field (a deal's company …) narrowed to the records matching
     ``q`` that the user may read: the select of the form, to be swapped in."""
     spec = field_specs(_entity_type(entity)).get(code)
-    if spec is None or spec.link_to is None:
+    custom = spec.custom if spec is not None else None
+    if spec is None or (spec.link_to is None and getattr(custom, "type", "") != UserFieldType.CRM):
         raise Http404
-    if not permissions.can_on_type(request.user, spec.link_to, Action.READ):
-        raise PermissionDenied
     search = str(request.GET.get("q", ""))[:200].replace("\x00", "")
-    held = [] if spec.multiple else [str(request.GET.get(code, ""))[:20]]
-    held_choices, options, _more = link_choices(
-        request.user, spec.link_to, held=[item for item in held if item], search=search
-    )
+    posted = "" if spec.multiple else str(request.GET.get(code, ""))[:22]
+    held = [posted] if posted else []
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    if custom is not None:
+        held_choices, groups, _more = crm_link_choices(
+            request.user, custom, held=held, search=search
+        )
+        options: list[tuple[str, str]] = []
+    else:
+        if not permissions.can_on_type(request.user, spec.link_to, Action.READ):
+            raise PermissionDenied
+        held_choices, options, _more = link_choices(
+            request.user, spec.link_to, held=held, search=search
+        )
     context = {
         "select_id": f"id_{code}_add" if spec.multiple else f"id_{code}",
         "select_name": code,
         "select_options": held_choices + options,
+        "select_groups": groups,
         "select_value": held_choices[0][0] if held_choices else "",
-        "select_required": spec.required,
+        "select_required": spec.required and custom is None,
     }
     return _vary(render(request, "crm/record_form.html#link-select", context))
 
@@ -600,7 +734,7 @@ def _shown(record: Record, row: TimelineEntry, display: Display) -> Entry:
         text=str(CREATED_TEXTS[record.entity_type])
         if row.kind == TimelineKind.CREATED
         else row.text,
-        changes=_changes(record.entity_type, row.changes, display)
+        changes=_changes(record.entity_type, row.changes, display, record)
         if row.kind == TimelineKind.CHANGED
         else [],
     )
@@ -613,7 +747,7 @@ def record_rows(record: Record, display: Display) -> list[tuple[str, SafeString]
     display.prefetch((spec, values[spec.code]) for spec in specs)
     currency = values.get("CURRENCY_ID", "")
     return [
-        (spec.caption, display.html(spec, values[spec.code], currency=currency))
+        (spec.caption, display.html(spec, values[spec.code], currency=currency, record=record))
         for spec in specs
         if spec.code != "CURRENCY_ID"
     ]
@@ -718,8 +852,11 @@ def record_create(request: HttpRequest, entity: str) -> HttpResponse:
     if not permissions.can_on_type(request.user, entity_type, Action.ADD):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
-    form = record_form(entity_type=entity_type, user=request.user, record=None, data=data)
-    if data is not None and form.is_valid():
+    files = request.FILES if data is not None else None
+    form = record_form(
+        entity_type=entity_type, user=request.user, record=None, data=data, files=files
+    )
+    if data is not None and form.is_valid() and form.store_uploads(request.user):
         try:
             record = services.record_create(
                 entity_type=entity_type, values=form.values(), user=request.user
@@ -761,9 +898,10 @@ def record_update(request: HttpRequest, entity: str, pk: int) -> HttpResponse:
         user=request.user,
         record=record,
         data=request.POST,
+        files=request.FILES,
         based_on=based_on,
     )
-    if not form.is_valid():
+    if not (form.is_valid() and form.store_uploads(request.user)):
         context = _form_context(entity_type, form, record=record, version=version)
         return _form_response(request, context, 422)
     try:
@@ -800,9 +938,30 @@ def _stale_response(request: HttpRequest, current: Record, form: Any, version: i
         fresh,
         record=current,
         version=current.version,
-        stale=_changes(entity_type, since, Display(request.user)),
+        stale=_changes(entity_type, since, Display(request.user), current),
     )
     return _form_response(request, context, 409)
+
+
+@login_required
+@require_safe
+def record_file(request: HttpRequest, entity: str, pk: int, file_id: int) -> FileResponse:
+    """A file of the record, to whoever may read the record, while the record holds it."""
+    record = permissions.get_readable_or_404(request.user, _entity_type(entity), pk)
+    if file_id not in record_file_ids(record):
+        raise Http404
+    stored = StoredFile.objects.filter(pk=file_id).first()
+    if stored is None:
+        raise Http404
+    try:
+        content = stored.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(content, as_attachment=True, filename=stored.name)
+    # The uploader chose the type: the browser is not to read anything else into it.
+    response["Content-Type"] = "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

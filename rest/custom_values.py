@@ -15,11 +15,13 @@ import binascii
 import contextlib
 import dataclasses
 import datetime
+import mimetypes
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -92,8 +94,7 @@ def _one_out(definition: CustomField, stored: Any, record_pk: int) -> Any:
 
 def _file_url(entity_type: str, record_pk: int, file_id: int) -> str:
     """The record's download address of a file it holds: served only to who may read it."""
-    card = reverse("crm:record-detail", args=[entity_type.lower(), record_pk])
-    return f"{card}files/{file_id}/"
+    return reverse("crm:record-file", args=[entity_type.lower(), record_pk, file_id])
 
 
 # In -------------------------------------------------------------------------------------------
@@ -160,8 +161,11 @@ def _file_in(code: str, raw: Any, user: Any, uploads: list[StoredFile]) -> Any:
             content = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             raise RestError(f"{code}: The file content is not valid base64.") from None
+    upload = SimpleUploadedFile(
+        str(name), content, mimetypes.guess_type(str(name))[0] or "application/octet-stream"
+    )
     try:
-        stored = services.file_store(name=name, content=content, user=user)
+        stored = services.stored_file_create(upload=upload, user=user)
     except ValidationError as error:
         raise ValidationError({code: error.messages}) from None
     uploads.append(stored)
