@@ -453,7 +453,10 @@ def test_multiple_files_are_lists(client, base, media) -> None:
     ("value", "message"),
     [
         (["a.txt", "@@@@"], "UF_CRM_DOC: The file content is not valid base64."),
-        (["a.txt", base64.b64encode(b"12345").decode()], "UF_CRM_DOC: The file a.txt is larger"),
+        (
+            ["a.txt", base64.b64encode(b"12345").decode()],
+            "UF_CRM_DOC: The file “a.txt” is too large",
+        ),
         ({"id": 10**6}, "UF_CRM_DOC: The value of field 'UF_CRM_DOC' is incorrect."),
     ],
 )
