@@ -411,9 +411,11 @@ def _indexes(definition: CustomField) -> list[Index]:
     order total, as the list's ``ORDER BY key, id`` has it."""
     key = KeyTransform(definition.code, "uf")
     name = index_name(definition)
+    # SQLite takes no NULLS LAST in an index (and orders NULLs first, so last descending).
+    nulls_last = True if connection.vendor == "postgresql" else None
     return [
         Index(key, F("id"), name=name),
-        Index(key.desc(nulls_last=True), F("id").desc(), name=f"{name}_desc"),
+        Index(key.desc(nulls_last=nulls_last), F("id").desc(), name=f"{name}_desc"),
     ]
 
 
