@@ -357,3 +357,33 @@ def test_the_demo_company_has_custom_fields_of_every_kind_with_values():
     assert sum("UF_CRM_PRIORITY_SCORE" in deal.uf for deal in deals) > 15
     assert all(1 <= deal.uf.get("UF_CRM_PRIORITY_SCORE", 1) <= 100 for deal in deals)
     assert all("UF_CRM_EMPLOYEES" in company.uf for company in Company.objects.all())
+
+
+def test_custom_columns_read_as_people_read_them(client, admin):
+    field(admin, "SIGNED", "boolean", "Signed")
+    field(admin, "CURATOR", "employee", "Curator")
+    field(admin, "BUDGET", "money", "Budget")
+    field(admin, "SITE", "url", "Site")
+    field(admin, "DUE", "date", "Due")
+    anna = UserFactory(full_name="Anna Petrova")
+    DealFactory(
+        uf={
+            "UF_CRM_SIGNED": True,
+            "UF_CRM_CURATOR": anna.pk,
+            "UF_CRM_BUDGET": "125000.50|USD",
+            "UF_CRM_SITE": "https://atlas.example.com",
+            "UF_CRM_DUE": "2026-03-10",
+        }
+    )
+    DealFactory(uf={"UF_CRM_SIGNED": False})
+    client.force_login(admin)
+    codes = ["UF_CRM_SIGNED", "UF_CRM_CURATOR", "UF_CRM_BUDGET", "UF_CRM_SITE", "UF_CRM_DUE"]
+    choose_columns(client, *codes)
+
+    page = list_page(client)
+
+    assert column(page, "Signed (column)") == ["No", "Yes"]
+    assert column(page, "Curator (column)") == ["not set", "Anna Petrova"]
+    assert column(page, "Budget (column)")[1] == "125,000.50 USD"
+    assert by_role(html_parse(page.text), "link", "https://atlas.example.com")
+    assert column(page, "Due (column)")[1] == "2026-03-10"
