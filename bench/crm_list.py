@@ -1,4 +1,5 @@
-"""Deal list under load: the server's time for the first page, a late page and a filtered page.
+"""Deal list under load: the server's time for the first page, a late page, a filtered page and
+pages filtered and sorted on custom fields.
 
 Loads N deals into a fresh PostgreSQL database (``manage.py demo_data --size N``, then VACUUM
 ANALYZE, as autovacuum leaves a settled database), starts the real server (``manage.py serve
@@ -92,10 +93,17 @@ def main() -> int:
         username, password = _wait_for_server(server)
         cookies = _log_in(port, username, password)
         anna = _user_id(bench_url, "anna")
+        wholesale = _option_id(bench_url, "UF_CRM_DEAL_KIND", "Wholesale")
         pages = {
             "first page": "/crm/deal/",
             "late page": f"/crm/deal/?page={min(1500, max(1, args.deals // 50))}",
             "filtered": f"/crm/deal/?stage=EXECUTING&assigned={anna}&q=cloud",
+            # The demo's custom fields: filtered on one, sorted on another (both indexed).
+            "custom": f"/crm/deal/?UF_CRM_DEAL_KIND={wholesale}&sort=-UF_CRM_PRIORITY_SCORE",
+            "custom range": (
+                "/crm/deal/?UF_CRM_PRIORITY_SCORE_from=40&UF_CRM_PRIORITY_SCORE_to=45"
+                "&sort=UF_CRM_DEAL_KIND"
+            ),
         }
         results = _run(port, cookies, pages, args.requests, args.clients)
     finally:
@@ -136,6 +144,17 @@ def _user_id(bench_url: str, username: str) -> int:
     with psycopg.connect(bench_url) as connection:
         row = connection.execute(
             "SELECT id FROM accounts_user WHERE username = %s", [username]
+        ).fetchone()
+    return row[0]
+
+
+def _option_id(bench_url: str, code: str, value: str) -> int:
+    """The id of a demo enumeration field's option (what the list's filter sends)."""
+    with psycopg.connect(bench_url) as connection:
+        row = connection.execute(
+            "SELECT item.id FROM crm_userfielditem item JOIN crm_userfield field "
+            "ON field.id = item.field_id WHERE field.code = %s AND item.value = %s",
+            [code, value],
         ).fetchone()
     return row[0]
 

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.counts import counts_invalidate
+from crm.custom_fields import CustomField, code_of, index_sync
 from crm.models import (
     Action,
     Company,
@@ -29,7 +30,9 @@ from crm.models import (
     StatusList,
     TimelineEntry,
     TimelineKind,
+    UserField,
 )
+from crm.services import userfield_create
 
 # username, full name, language, role (None: CRM administrator)
 USERS = [
@@ -236,6 +239,152 @@ class _Stamps:
         return start + datetime.timedelta(minutes=self.rng.randint(1, span))
 
 
+def _labels(en: str, ru: str) -> dict[str, dict[str, str]]:
+    return {"form": {"en": en, "ru": ru}}
+
+
+def _items(*values: str) -> list[dict[str, object]]:
+    return [{"value": value, "sort": 10 * (i + 1)} for i, value in enumerate(values)]
+
+
+# The demo company's custom fields per entity type: code, type, English and Russian label,
+# other definition values (``services.userfield_create``).
+CUSTOM_FIELDS: dict[str, list[tuple[str, str, str, str, dict[str, object]]]] = {
+    EntityType.DEAL: [
+        ("SOURCE_DETAIL", "string", "Source detail", "Подробнее об источнике", {}),
+        ("CONTRACT_NO", "string", "Contract no.", "Номер договора", {}),
+        ("DELIVERY_DATE", "date", "Delivery date", "Дата поставки", {}),
+        (
+            "DEAL_KIND",
+            "enumeration",
+            "Deal kind",
+            "Вид сделки",
+            {"items": _items("Retail", "Wholesale", "Partner")},
+        ),
+        ("PRIORITY_SCORE", "integer", "Priority score", "Приоритет, баллы", {}),
+        ("CURATOR", "employee", "Curator", "Куратор", {}),
+        ("BUDGET", "money", "Budget", "Бюджет", {"settings": {"CURRENCY": "USD"}}),
+        ("DISCOUNT", "double", "Discount, %", "Скидка, %", {}),
+        ("SIGNED", "boolean", "Signed", "Подписана", {}),
+        (
+            "PARTNER_COMPANY",
+            "crm",
+            "Partner company",
+            "Компания-партнёр",
+            {"settings": {"COMPANY": "Y"}},
+        ),
+    ],
+    EntityType.LEAD: [
+        (
+            "CONTACT_TIME",
+            "enumeration",
+            "Preferred contact time",
+            "Удобное время для связи",
+            {"items": _items("Morning", "Afternoon", "Evening")},
+        ),
+        ("NEWSLETTER", "boolean", "Newsletter consent", "Согласие на рассылку", {}),
+    ],
+    EntityType.CONTACT: [
+        ("BIRTHDAY", "date", "Birthday", "День рождения", {}),
+        ("TELEGRAM", "string", "Telegram", "Telegram", {}),
+    ],
+    EntityType.COMPANY: [
+        ("WEBSITE", "url", "Website", "Сайт", {}),
+        ("EMPLOYEES", "integer", "Employees", "Сотрудников", {}),
+        ("TAX_ID", "string", "Tax ID", "ИНН", {}),
+    ],
+}
+
+
+def demo_fields_create() -> dict[str, UserField]:
+    """The demo company's custom fields (those missing), made as the system would make them;
+    by code."""
+    fields = {}
+    for entity_type, rows in CUSTOM_FIELDS.items():
+        for code, field_type, en, ru, extra in rows:
+            field = UserField.objects.filter(entity_type=entity_type, code=code_of(code)).first()
+            if field is None:
+                values = {"code": code, "type": field_type, "labels": _labels(en, ru), **extra}
+                field = userfield_create(entity_type=entity_type, values=values, user=None)
+            fields[field.code] = field
+    return fields
+
+
+class _CustomValues:
+    """The demo records' custom values, drawn from a generator of their own (seeded from the
+    same seed) so that the built-in fields keep the values they always had. Most fields are
+    left empty on some records, as in a real company."""
+
+    def __init__(self, seed: int, fields: dict[str, UserField], users: list[object]) -> None:
+        self.rng = random.Random(f"{seed}-custom-fields")  # noqa: S311 (demo data)
+        self.options = {
+            code: list(field.items.order_by("sort", "pk").values_list("pk", flat=True))
+            for code, field in fields.items()
+            if field.type == "enumeration"
+        }
+        self.user_ids = [user.pk for user in users]
+
+    def filled(self, share: float) -> bool:
+        return self.rng.random() < share
+
+    def deal(self, created: datetime.datetime, company_ids: list[int]) -> dict[str, object]:
+        rng, values = self.rng, {}
+        if self.filled(0.6):
+            values["UF_CRM_SOURCE_DETAIL"] = rng.choice(SOURCE_DETAILS)
+        if self.filled(0.5):
+            values["UF_CRM_CONTRACT_NO"] = f"C-{created:%Y}-{rng.randint(1, 99999):05d}"
+        if self.filled(0.7):
+            day = created.date() + datetime.timedelta(days=rng.randint(10, 150))
+            values["UF_CRM_DELIVERY_DATE"] = day.isoformat()
+        if self.filled(0.9):
+            values["UF_CRM_DEAL_KIND"] = rng.choice(self.options["UF_CRM_DEAL_KIND"])
+        if self.filled(0.85):
+            values["UF_CRM_PRIORITY_SCORE"] = rng.randint(1, 100)
+        if self.filled(0.5):
+            values["UF_CRM_CURATOR"] = rng.choice(self.user_ids)
+        if self.filled(0.6):
+            values["UF_CRM_BUDGET"] = f"{rng.randint(10, 5000) * 100}.00|USD"
+        if self.filled(0.4):
+            values["UF_CRM_DISCOUNT"] = rng.choice([2.5, 5.0, 7.5, 10.0, 12.5, 15.0])
+        values["UF_CRM_SIGNED"] = self.filled(0.3)
+        if company_ids and self.filled(0.2):
+            values["UF_CRM_PARTNER_COMPANY"] = str(rng.choice(company_ids))
+        return values
+
+    def lead(self) -> dict[str, object]:
+        values: dict[str, object] = {"UF_CRM_NEWSLETTER": self.filled(0.4)}
+        if self.filled(0.6):
+            values["UF_CRM_CONTACT_TIME"] = self.rng.choice(self.options["UF_CRM_CONTACT_TIME"])
+        return values
+
+    def contact(self, name: str, last_name: str) -> dict[str, object]:
+        values: dict[str, object] = {}
+        if self.filled(0.5):
+            born = datetime.date(1960, 1, 1) + datetime.timedelta(days=self.rng.randint(0, 15000))
+            values["UF_CRM_BIRTHDAY"] = born.isoformat()
+        if self.filled(0.4):
+            values["UF_CRM_TELEGRAM"] = f"@{name}_{last_name}".lower()
+        return values
+
+    def company(self, title: str) -> dict[str, object]:
+        values: dict[str, object] = {"UF_CRM_EMPLOYEES": self.rng.randint(5, 5000)}
+        if self.filled(0.8):
+            values["UF_CRM_WEBSITE"] = "https://" + title.lower().replace(" ", "-") + ".example.com"
+        if self.filled(0.7):
+            values["UF_CRM_TAX_ID"] = f"{self.rng.randint(10**9, 10**10 - 1)}"
+        return values
+
+
+SOURCE_DETAILS = [
+    "Trade show 2026",
+    "Partner referral",
+    "Spring mailing",
+    "Website chat",
+    "Cold call",
+    "Webinar",
+]
+
+
 @transaction.atomic
 def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42) -> None:
     """Bulk-inserts ``deals`` deals and leads, a sixth as many companies, two thirds as many
@@ -247,6 +396,13 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
     rng = random.Random(seed)  # noqa: S311 (demo data, not secrets)
     stamps = _Stamps(rng, timezone.now())
     owners = [users["anna"], users["boris"], users["helen"]]
+    fields = demo_fields_create()
+    custom = _CustomValues(seed, fields, list(users.values()))
+    # The fields' indexes are built once over the loaded rows: kept up to date row by row
+    # they would double the load's time.
+    definitions = [CustomField.of(field) for field in fields.values()]
+    for definition in definitions:
+        index_sync(definition=definition, drop=True)
     batch = 5000
     timeline: list[TimelineEntry] = []
 
@@ -288,21 +444,21 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
     sources, types = codes(StatusList.SOURCE), codes(StatusList.COMPANY_TYPE)
     industries = codes(StatusList.INDUSTRY)
 
-    companies = save(
-        Company,
-        [
-            Company(
-                title=f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_SUFFIXES)}",
-                company_type=rng.choice(types),
-                industry=rng.choice(industries),
-                revenue=Decimal(rng.randint(1, 500) * 100000),
-                currency="USD",
-                phone=[{"VALUE": f"+1 555 {rng.randint(1000000, 9999999)}", "VALUE_TYPE": "WORK"}],
-                **stamp(rng.choice(owners), created),
-            )
-            for created in stamps.sorted_times(max(1, deals // 6))
-        ],
-    )
+    company_objects = []
+    for created in stamps.sorted_times(max(1, deals // 6)):
+        company = Company(
+            title=f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_SUFFIXES)}",
+            company_type=rng.choice(types),
+            industry=rng.choice(industries),
+            revenue=Decimal(rng.randint(1, 500) * 100000),
+            currency="USD",
+            phone=[{"VALUE": f"+1 555 {rng.randint(1000000, 9999999)}", "VALUE_TYPE": "WORK"}],
+            **stamp(rng.choice(owners), created),
+        )
+        company.uf = custom.company(company.title)
+        company_objects.append(company)
+    companies = save(Company, company_objects)
+    company_ids = [company.pk for company in companies]
     contacts = []
     for i, created in enumerate(stamps.sorted_times(max(1, deals * 2 // 3))):
         company = rng.choice(companies)  # a company's people are looked after by its manager
@@ -317,6 +473,7 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
                 source=rng.choice(sources),
                 phone=[{"VALUE": f"+7 9{rng.randint(10, 99)} {i:07d}", "VALUE_TYPE": "WORK"}],
                 email=[{"VALUE": email, "VALUE_TYPE": "WORK"}],
+                uf=custom.contact(name, last_name),
                 **stamp(company.assigned_by, created),
             )
         )
@@ -336,6 +493,7 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
                 source=rng.choice(sources),
                 opportunity=Decimal(rng.randint(5, 500) * 100),
                 currency="USD",
+                uf=custom.lead(),
                 **stamp(rng.choice(owners), created),
             )
             for created in stamps.sorted_times(deals)
@@ -364,6 +522,7 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
             begin_date=created.date(),
             close_date=created.date() + datetime.timedelta(days=rng.randint(7, 120)),
             source=rng.choice(sources),
+            uf=custom.deal(created, company_ids),
             **stamp(owner, created),
         )
         deal.version = 1 + len(history)
@@ -382,6 +541,11 @@ def demo_records_create(*, users: dict[str, object], deals: int, seed: int = 42)
                 )
             )
     TimelineEntry.objects.bulk_create(timeline)
+    if connection.vendor == "postgresql":
+        # PostgreSQL builds no index on a table with deferred foreign key checks pending.
+        connection.check_constraints()
+    for definition in definitions:
+        index_sync(definition=definition)
     counts_invalidate()  # bulk inserts send no signals
 
 

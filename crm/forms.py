@@ -7,6 +7,8 @@ services' messages next to their fields.
 """
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any
 
@@ -24,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.people import person_of, user_picker, user_pk_of
 from bizproc.fieldtypes import FieldType
 from crm import permissions, services
-from crm.custom_fields import CRM_PREFIXES, CustomField
+from crm.custom_fields import CRM_PREFIXES, INT_LIMIT, CustomField, caption_of
 from crm.documents import CAPTIONS
 from crm.fields import FieldSpec, Kind, currency_options, field_specs, record_values, specs_of
 from crm.models import Action, Currency, Level, Record, StoredFile, UserFieldType
@@ -564,6 +566,97 @@ def _sane_date(value: datetime.date) -> None:
         raise ValidationError(_("Enter a date between 1900 and 9000."))
 
 
+class FilterKind:
+    """How a custom field is filtered in the list (``RecordFilterForm.custom``)."""
+
+    OPTION = "option"  # one of the enumeration's options
+    RANGE = "range"  # from / to: integers, numbers
+    DATE_RANGE = "date-range"  # from / to days: dates, moments (days in the viewer's zone)
+    YES_NO = "yes-no"
+    USER = "user"
+    CONTAINS = "contains"  # strings: the value contains the text
+    EQUALS = "equals"  # web addresses, CRM links: the value is the text
+
+
+FILTER_KINDS = {
+    UserFieldType.ENUMERATION: FilterKind.OPTION,
+    UserFieldType.INTEGER: FilterKind.RANGE,
+    UserFieldType.DOUBLE: FilterKind.RANGE,
+    UserFieldType.DATE: FilterKind.DATE_RANGE,
+    UserFieldType.DATETIME: FilterKind.DATE_RANGE,
+    UserFieldType.BOOLEAN: FilterKind.YES_NO,
+    UserFieldType.EMPLOYEE: FilterKind.USER,
+    UserFieldType.STRING: FilterKind.CONTAINS,
+    UserFieldType.URL: FilterKind.EQUALS,
+    UserFieldType.CRM: FilterKind.EQUALS,
+}
+
+
+@dataclass(frozen=True)
+class CustomFilter:
+    """A custom field's filter: the form fields that hold it (``CODE``, or ``CODE_from`` and
+    ``CODE_to`` for a range)."""
+
+    definition: CustomField
+    kind: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FilterControl:
+    """One input of a custom field's filter, as the list's template draws it."""
+
+    field: forms.BoundField
+    input: str  # "select", "number", "date", "text" or "user"
+    step: str = ""
+    picker: Any = None
+
+
+def custom_filter_fields(entity_type: str) -> list[CustomField]:
+    """The custom fields the list may filter on: shown in the filter, one value, a type whose
+    stored values compare as the type does."""
+    return [
+        spec.custom
+        for spec in specs_of(entity_type)
+        if spec.custom is not None
+        and spec.custom.show_filter
+        and not spec.multiple
+        and spec.custom.type in FILTER_KINDS
+    ]
+
+
+def _custom_form_fields(definition: CustomField, kind: str) -> dict[str, forms.Field]:
+    caption = caption_of(definition, "filter")
+    code = definition.code
+    if kind == FilterKind.OPTION:
+        choices = [("", _("Any")), *definition.option_names().items()]
+        return {
+            code: forms.TypedChoiceField(
+                label=caption, required=False, choices=choices, coerce=int, empty_value=None
+            )
+        }
+    if kind == FilterKind.YES_NO:
+        choices = [("", _("Any")), ("Y", _("Yes")), ("N", _("No"))]
+        return {code: forms.ChoiceField(label=caption, required=False, choices=choices)}
+    if kind in (FilterKind.USER, FilterKind.CONTAINS, FilterKind.EQUALS):
+        return {code: forms.CharField(label=caption, required=False, max_length=200)}
+    if kind == FilterKind.RANGE:
+
+        def bound() -> forms.Field:
+            if definition.type == UserFieldType.INTEGER:
+                return forms.IntegerField(required=False, min_value=-INT_LIMIT, max_value=INT_LIMIT)
+            return forms.FloatField(required=False, min_value=-1e300, max_value=1e300)
+    else:
+
+        def bound() -> forms.Field:
+            return forms.DateField(required=False, validators=[_sane_date])
+
+    low, high = bound(), bound()
+    low.label = _("%(name)s from") % {"name": caption}
+    high.label = _("%(name)s to") % {"name": caption}
+    return {f"{code}_from": low, f"{code}_to": high}
+
+
 class RecordFilterForm(forms.Form):
     """The record list's search and filters (a GET form); invalid values are ignored."""
 
@@ -580,8 +673,10 @@ class RecordFilterForm(forms.Form):
         *,
         stages: tuple[Any, dict[str, str]] | None,
         sorts: list[str],
+        custom: Iterable[CustomField] = (),
     ) -> None:
-        """``stages``: the caption and options of the stage (status) filter, if the type has one."""
+        """``stages``: the caption and options of the stage (status) filter, if the type has one;
+        ``custom``: the custom fields to filter on (``custom_filter_fields``)."""
         super().__init__(data)
         self.assigned_picker = user_picker(
             id="id_assigned",
@@ -596,6 +691,36 @@ class RecordFilterForm(forms.Form):
             self.fields["stage"].label = caption
             self.fields["stage"].choices = [("", _("Any")), *options.items()]
         self.fields["sort"].choices = [("", ""), *((key, key) for key in sorts)]
+        self.custom: list[CustomFilter] = []
+        for definition in custom:
+            kind = FILTER_KINDS[definition.type]
+            added = _custom_form_fields(definition, kind)
+            self.fields.update(added)
+            self.custom.append(CustomFilter(definition, kind, tuple(added)))
+
+    @property
+    def controls(self) -> list[FilterControl]:
+        """The inputs of the custom fields' filters, in the fields' order."""
+        controls = []
+        for custom in self.custom:
+            for name in custom.names:
+                bound = self[name]
+                if custom.kind == FilterKind.USER:
+                    picked = [value for value in [self.data.get(name, "")] if user_pk_of(value)]
+                    picker = user_picker(
+                        id=bound.id_for_label, name=name, label=str(bound.label), values=picked
+                    )
+                    controls.append(FilterControl(bound, "user", picker=picker))
+                elif custom.kind in (FilterKind.OPTION, FilterKind.YES_NO):
+                    controls.append(FilterControl(bound, "select"))
+                elif custom.kind == FilterKind.RANGE:
+                    integer = custom.definition.type == UserFieldType.INTEGER
+                    controls.append(FilterControl(bound, "number", step="1" if integer else "any"))
+                elif custom.kind == FilterKind.DATE_RANGE:
+                    controls.append(FilterControl(bound, "date"))
+                else:
+                    controls.append(FilterControl(bound, "text"))
+        return controls
 
     def clean_assigned(self) -> int | None:
         """The person chosen (``user_6``, or ``6`` as older links have it); None: anyone."""
@@ -604,4 +729,13 @@ class RecordFilterForm(forms.Form):
     def valid_data(self) -> dict[str, Any]:
         """The values that passed, so one bad filter does not drop the others."""
         self.is_valid()
-        return {key: value for key, value in self.cleaned_data.items() if value not in ("", None)}
+        chosen = {key: value for key, value in self.cleaned_data.items() if value not in ("", None)}
+        for custom in self.custom:
+            code = custom.definition.code
+            if custom.kind == FilterKind.USER and code in chosen:
+                pk = user_pk_of(chosen[code])
+                if pk is None:
+                    del chosen[code]
+                else:
+                    chosen[code] = pk
+        return chosen

@@ -468,3 +468,28 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ListSettings(models.Model):
+    """The columns a person chose for one list; codes no longer known are skipped on reading."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    entity_type = models.CharField(_("entity type"), max_length=10, choices=EntityType)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("list settings")
+        verbose_name_plural = _("list settings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "entity_type"], name="crm_listsettings_unique_user_type"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.entity_type}"

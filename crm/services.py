@@ -39,6 +39,7 @@ from crm.models import (
     RECORD_MODELS,
     Action,
     EntityType,
+    ListSettings,
     Record,
     Status,
     StatusList,
@@ -851,3 +852,20 @@ def userfield_delete(*, field: UserField, user: Any | None) -> None:
     _rewrite_values(row, lambda stored: None)
     row.delete()
     _userfield_changed()
+
+
+# --- list settings -------------------------------------------------------------------------------
+
+LIST_COLUMNS_MAX = 100
+
+
+def list_columns_save(*, user: Any, entity_type: str, columns: list[str] | None) -> None:
+    """Keeps the columns the person chose for the list of ``entity_type`` (None: back to the
+    default columns). The list shows the codes it still knows, in its own order."""
+    if columns is None:
+        ListSettings.objects.filter(user=user, entity_type=entity_type).delete()
+        return
+    kept = list(dict.fromkeys(str(code)[:60] for code in columns))[:LIST_COLUMNS_MAX]
+    ListSettings.objects.update_or_create(
+        user=user, entity_type=entity_type, defaults={"columns": kept}
+    )

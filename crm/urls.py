@@ -11,6 +11,7 @@ urlpatterns = [
     path("<str:entity>/fields/<int:pk>/", field_views.field_update, name="field-update"),
     path("<str:entity>/fields/<int:pk>/delete/", field_views.field_delete, name="field-delete"),
     path("<str:entity>/add/", views.record_create, name="record-create"),
+    path("<str:entity>/columns/", views.list_columns, name="list-columns"),
     path("<str:entity>/lookup/<str:code>/", views.record_lookup, name="record-lookup"),
     path("<str:entity>/<int:pk>/", views.record_detail, name="record-detail"),
     path("<str:entity>/<int:pk>/edit/", views.record_update, name="record-update"),

@@ -20,7 +20,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.db.models.fields.json import KeyTransform
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import numberformat, timezone
@@ -37,15 +38,17 @@ from django_htmx.http import HttpResponseClientRedirect
 from bizproc.dates import strftime_pattern
 from bizproc.fieldtypes import FieldType, user_id_of
 from crm import permissions, services
-from crm.custom_fields import CustomField
+from crm.custom_fields import FILTERABLE, CustomField, caption_of
 from crm.documents import CAPTIONS
 from crm.fields import FieldSpec, Kind, field_specs, record_values, specs_of
 from crm.files import file_url, record_file_ids
 from crm.forms import (
     CommentForm,
+    FilterKind,
     RecordFilterForm,
     as_query_dict,
     crm_link_choices,
+    custom_filter_fields,
     form_values,
     link_choices,
     record_form,
@@ -55,6 +58,7 @@ from crm.models import (
     RECORD_MODELS,
     Action,
     EntityType,
+    ListSettings,
     Record,
     StoredFile,
     TimelineEntry,
@@ -72,7 +76,8 @@ MAX_ID = 2**63 - 1
 # The web addresses a card shows as links (others, as text: no ``javascript:`` link).
 LINKED_SCHEMES = {"http", "https", "ftp"}
 
-# The columns of each list after the record's name, by field code.
+# The columns of each list after the record's name, by field code, unless the person chose
+# others (``ListSettings``).
 LIST_COLUMNS = {
     EntityType.DEAL: ["STAGE_ID", "OPPORTUNITY", "COMPANY_ID", "ASSIGNED_BY_ID", "DATE_CREATE"],
     EntityType.LEAD: ["STATUS_ID", "COMPANY_TITLE", "OPPORTUNITY", "ASSIGNED_BY_ID", "DATE_CREATE"],
@@ -444,10 +449,11 @@ class Columns:
     loaded: list[str]
 
     @classmethod
-    def of(cls, entity_type: str) -> "Columns":
-        specs = [field_specs(entity_type)[code] for code in LIST_COLUMNS[entity_type]]
+    def of(cls, entity_type: str, codes: list[str]) -> "Columns":
+        specs = [field_specs(entity_type)[code] for code in codes]
         related = [spec.attr for spec in specs if spec.kind == Kind.LINK]
         loaded = {"assigned_by", *NAME_FIELDS[entity_type]}
+        # Custom columns read the one JSON column that holds them all (``attr`` "uf").
         loaded.update(spec.attr for spec in specs if spec.kind != Kind.LINK)
         if any(spec.kind == Kind.DECIMAL for spec in specs):
             loaded.add("currency")
@@ -456,6 +462,42 @@ class Columns:
                 names = [*NAME_FIELDS[spec.link_to], "assigned_by"]
                 loaded.update(f"{spec.attr}__{name}" for name in names)
         return cls(specs, related, sorted(loaded))
+
+
+def column_choices(entity_type: str) -> list[FieldSpec]:
+    """The fields a list may show as columns, in the field table's order: the built-in ones
+    a cell can show, and the custom fields shown in lists (not files: a cell names no file)."""
+    name_attrs = set(NAME_FIELDS[entity_type])
+    return [
+        spec
+        for spec in specs_of(entity_type)
+        if spec.code not in ("ID", "CURRENCY_ID")
+        and spec.kind != Kind.LINKS
+        and spec.attr not in name_attrs
+        and (
+            spec.custom is None
+            or (spec.custom.show_in_list and spec.custom.type != UserFieldType.FILE)
+        )
+    ]
+
+
+def column_caption(spec: FieldSpec) -> Promise:
+    """A column's heading: a custom field's caption for list columns."""
+    return caption_of(spec.custom, "column") if spec.custom is not None else spec.caption
+
+
+def chosen_columns(user: Any, entity_type: str) -> list[str]:
+    """The codes of the columns the person chose (fields deleted since are skipped), or the
+    default columns."""
+    saved = (
+        ListSettings.objects.filter(user=user, entity_type=entity_type)
+        .values_list("columns", flat=True)
+        .first()
+    )
+    if saved is None:
+        return LIST_COLUMNS[entity_type]
+    chosen = set(saved) if isinstance(saved, list) else set()
+    return [spec.code for spec in column_choices(entity_type) if spec.code in chosen]
 
 
 def _paginate(queryset: QuerySet, ordering: list, raw_number: Any, columns: Columns) -> Page:
@@ -483,7 +525,9 @@ def _paginate(queryset: QuerySet, ordering: list, raw_number: Any, columns: Colu
     )
 
 
-def _filtered(queryset: QuerySet, entity_type: str, chosen: dict[str, Any]) -> QuerySet:
+def _filtered(
+    queryset: QuerySet, entity_type: str, filters: RecordFilterForm, chosen: dict[str, Any]
+) -> QuerySet:
     for word in chosen.get("q", "").split()[:5]:
         queryset = queryset.filter(search_q(entity_type, word))
     if "stage" in chosen:
@@ -497,7 +541,53 @@ def _filtered(queryset: QuerySet, entity_type: str, chosen: dict[str, Any]) -> Q
     if "created_to" in chosen:
         next_day = chosen["created_to"] + datetime.timedelta(days=1)
         queryset = queryset.filter(created_at__lt=_start_of(next_day))
+    for custom in filters.custom:
+        queryset = queryset.filter(_custom_q(custom.definition, custom.kind, chosen))
     return queryset
+
+
+def _custom_q(definition: Any, kind: str, chosen: dict[str, Any]) -> Q:
+    """A custom field's filter, written as lookups on its JSON key so that the field's
+    expression index serves them (``crm.custom_fields.index_sync``)."""
+    code = definition.code
+    key = f"uf__{code}"
+    low, high = chosen.get(f"{code}_from"), chosen.get(f"{code}_to")
+    match = Q()
+    if kind == FilterKind.RANGE:
+        if low is not None:
+            match &= Q(**{f"{key}__gte": low})
+        if high is not None:
+            match &= Q(**{f"{key}__lte": high})
+    elif kind == FilterKind.DATE_RANGE:
+        if definition.type == UserFieldType.DATETIME:
+            # Moments are kept in UTC, as ISO text: the viewer's days turned into UTC text.
+            def moment(day: datetime.date) -> str:
+                return _start_of(day).astimezone(datetime.UTC).isoformat(timespec="seconds")
+
+            if low is not None:
+                match &= Q(**{f"{key}__gte": moment(low)})
+            if high is not None:
+                match &= Q(**{f"{key}__lt": moment(high + datetime.timedelta(days=1))})
+        else:
+            if low is not None:
+                match &= Q(**{f"{key}__gte": low.isoformat()})
+            if high is not None:
+                match &= Q(**{f"{key}__lte": high.isoformat()})
+    elif code not in chosen:
+        return match
+    elif kind == FilterKind.YES_NO:
+        if chosen[code] == "Y":
+            match = Q(**{key: True})
+        else:  # a record without a value is a "no", as the card shows it
+            match = Q(**{key: False}) | Q(**{f"{key}__isnull": True})
+    elif kind == FilterKind.CONTAINS:
+        match = Q(**{f"{key}__icontains": chosen[code]})
+    elif kind == FilterKind.EQUALS:
+        value = chosen[code].strip()
+        match = Q(**{key: value.upper() if definition.type == UserFieldType.CRM else value})
+    else:  # an option's id, a user's id
+        match = Q(**{key: chosen[code]})
+    return match
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
@@ -505,14 +595,31 @@ def _start_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+def custom_sorts(entity_type: str) -> list[str]:
+    """The custom fields a list may sort on: one value of a type whose stored values order
+    as the type does (by its option's id for an enumeration, by the user's id for an
+    employee)."""
+    return [
+        spec.code
+        for spec in specs_of(entity_type)
+        if spec.custom is not None and not spec.multiple and spec.custom.type in FILTERABLE
+    ]
+
+
 def _ordering(entity_type: str, sort: str) -> list:
     """The order of a list sort key, the id breaking ties so that pages never overlap.
 
     Empty amounts go last either way; non-null columns keep the plain order their btree
-    index can serve (``NULLS LAST`` on a descending sort would defeat it).
+    index can serve (``NULLS LAST`` on a descending sort would defeat it). A custom field's
+    empty values go last either way too: its two indexes (``index_sync``) serve both orders.
     """
     key = sort.removeprefix("-")
     descending = sort.startswith("-")
+    if key.startswith("UF_CRM_") and key in custom_sorts(entity_type):
+        value = KeyTransform(key, "uf")
+        if descending:
+            return [value.desc(nulls_last=True), "-pk"]
+        return [value.asc(nulls_last=True), "pk"]
     fields = ["created_at"] if key == "DATE_CREATE" else SORTS[entity_type].get(key)
     if not fields:
         return ["-pk"]
@@ -538,13 +645,16 @@ class Header:
         return f"-{self.sort_key}" if self.current == "ascending" else str(self.sort_key)
 
 
-def _headers(entity_type: str, sort: str) -> list[Header]:
-    specs = field_specs(entity_type)
-    sortable = {*SORTS[entity_type], "DATE_CREATE"}
+def _sort_keys(entity_type: str) -> list[str]:
+    return [*SORTS[entity_type], "DATE_CREATE", *custom_sorts(entity_type)]
+
+
+def _headers(entity_type: str, columns: Columns, sort: str) -> list[Header]:
+    sortable = set(_sort_keys(entity_type))
     headers = []
     for key, caption in [
         ("name", NAME_CAPTIONS[entity_type]),
-        *((code, specs[code].caption) for code in LIST_COLUMNS[entity_type]),
+        *((spec.code, column_caption(spec)) for spec in columns.specs),
     ]:
         header = Header(caption, key if key in sortable else None)
         if header.sort_key and sort.removeprefix("-") == key:
@@ -623,16 +733,19 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
     stage_spec = (
         field_specs(entity_type)[STAGE_CODES[entity_type]] if entity_type in STAGE_CODES else None
     )
-    sort_keys = [header.sort_key for header in _headers(entity_type, "") if header.sort_key]
+    sort_keys = _sort_keys(entity_type)
     filters = RecordFilterForm(
         request.GET,
         stages=(stage_spec.caption, display.options(stage_spec)) if stage_spec else None,
         sorts=[*sort_keys, *(f"-{key}" for key in sort_keys)],
+        custom=custom_filter_fields(entity_type),
     )
     chosen = filters.valid_data()
     sort = chosen.get("sort", "")
-    queryset = _filtered(permissions.readable(request.user, entity_type), entity_type, chosen)
-    columns = Columns.of(entity_type)
+    readable = permissions.readable(request.user, entity_type)
+    queryset = _filtered(readable, entity_type, filters, chosen)
+    shown = chosen_columns(request.user, entity_type)
+    columns = Columns.of(entity_type, shown)
     page = _paginate(queryset, _ordering(entity_type, sort), request.GET.get("page"), columns)
     context = {
         "entity_type": entity_type,
@@ -643,7 +756,11 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
         "filtered": bool(set(chosen) - {"sort"}),
         "sort": sort,
         "new_caption": NEW_CAPTIONS[entity_type],
-        "headers": _headers(entity_type, sort),
+        "headers": _headers(entity_type, columns, sort),
+        "column_choices": [
+            (spec.code, column_caption(spec), spec.code in shown)
+            for spec in column_choices(entity_type)
+        ],
         "page": page,
         "rows": _rows(entity_type, page.records, columns, display),
         "can_add": permissions.can_on_type(request.user, entity_type, Action.ADD),
@@ -651,6 +768,22 @@ def record_list(request: HttpRequest, entity: str) -> HttpResponse:
     }
     template = _partial(request, "crm/record_list.html", "record-list")
     return _vary(render(request, template, context))
+
+
+@login_required
+@require_POST
+def list_columns(request: HttpRequest, entity: str) -> HttpResponse:
+    """Keeps the columns the person chose for the list (``reset``: back to the default ones)
+    and returns to the list as it was (its search, filters and sort)."""
+    entity_type = _entity_type(entity)
+    if not permissions.can_on_type(request.user, entity_type, Action.READ):
+        raise PermissionDenied
+    columns = None if "reset" in request.POST else request.POST.getlist("columns")
+    services.list_columns_save(user=request.user, entity_type=entity_type, columns=columns)
+    url = reverse("crm:record-list", args=[entity_type.lower()])
+    # Only the query string of our own list is taken back: no redirect elsewhere.
+    query = QueryDict(str(request.POST.get("query", ""))[:2000].lstrip("?")).urlencode()
+    return redirect(f"{url}?{query}" if query else url)
 
 
 @login_required

@@ -96,6 +96,8 @@ def role(element: Element) -> str | None:
         return attrs["type"]
     if name == "input" and attrs.get("type") in TEXT_INPUTS:
         return "combobox" if "list" in attrs else "textbox"
+    if name == "th" and attrs.get("scope") in {"col", "row"}:
+        return "columnheader" if attrs["scope"] == "col" else "rowheader"
     if name == "section":  # a region only when named
         return "region" if {"aria-label", "aria-labelledby"} & set(attrs) else None
     return {
