@@ -18,7 +18,7 @@ from crm import services
 for code, kind, label, extra in [
     ("E2E_PRICE", "money", "Agreed price", {"settings": {"CURRENCY": "EUR"}}),
     ("E2E_MEETING", "datetime", "Meeting", {}),
-    ("E2E_SIGNED", "boolean", "Signed", {}),
+    ("E2E_SIGNED", "boolean", "Signed by the client", {}),
     ("E2E_SEATS", "integer", "Seats", {}),
     ("E2E_SCAN", "file", "Contract scan", {}),
 ]:
@@ -65,7 +65,7 @@ def test_a_deal_with_custom_fields_from_its_form_to_its_card(
     expect(page.get_by_label("Currency: Agreed price")).to_have_value("EUR")
     page.get_by_label("Currency: Agreed price").select_option("USD")
     page.get_by_label("Meeting", exact=True).fill("2026-03-01T10:30")
-    page.get_by_label("Signed", exact=True).select_option(label="Yes")
+    page.get_by_label("Signed by the client", exact=True).select_option(label="Yes")
     page.get_by_label("Seats", exact=True).fill("many")
     page.get_by_label("Contract scan", exact=True).set_input_files(scan)
     page.get_by_role("button", name="Save").click()
