@@ -2,6 +2,7 @@
 sorting in the database, type changes, deletion, and the refusals of bad input."""
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -234,14 +235,20 @@ def test_a_person_may_attach_only_files_they_uploaded(admin, manager):
         ("employee", "user_999999"),
     ],
 )
+@pytest.mark.parametrize("language", ["en", "ru"])
 def test_bad_values_are_refused_with_the_fields_name_and_nothing_is_stored(
-    admin, manager, field_type, raw
+    admin, manager, field_type, raw, language
 ):
-    make_field(admin, "BAD", field_type, labels={"form": {"en": "Bad field"}})
+    make_field(admin, "BAD", field_type, labels={"form": {"en": "Bad field", "ru": "Поле X"}})
     before = Deal.objects.count()
-    with pytest.raises(ValidationError) as refused:
+    with translation.override(language), pytest.raises(ValidationError) as refused:
         deal_with(manager, UF_CRM_BAD=raw)
-    assert "Bad field" in refused.value.message_dict["UF_CRM_BAD"][0]
+    message = refused.value.message_dict["UF_CRM_BAD"][0]
+    if language == "en":
+        assert "Bad field" in message
+    else:  # the message and the label both in Russian
+        assert "Поле X" in message
+        assert re.search("[а-я]{4}", message.replace("Поле X", ""))
     assert Deal.objects.count() == before
 
 
