@@ -653,6 +653,8 @@ def _userfield_save_items(row: UserField, items: list[dict[str, Any]] | None) ->
 
 
 def _userfield_changed() -> None:
+    """Every process re-reads the definitions; cached list counts go too, as a removed option
+    or a converted type changes which records a filter on the field finds."""
     custom_fields.definitions_forget()
     transaction.on_commit(custom_fields.definitions_forget)
     counts_invalidate()
