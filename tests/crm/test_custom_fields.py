@@ -8,12 +8,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models.fields.json import KeyTransform
+from django.urls import reverse
 from django.utils import translation
 
 from crm import custom_fields, services
 from crm.fields import field_specs, record_values
 from crm.models import Action, Deal, Level, StoredFile, UserField
-from tests.crm.factories import DealFactory, UserFactory, user_with
+from tests.crm.factories import CompanyFactory, DealFactory, UserFactory, user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -389,3 +390,39 @@ def test_the_admin_edits_custom_values_through_the_services(admin):
     model_admin.save_model(request, accepted.instance, accepted, change=True)
     deal.refresh_from_db()
     assert deal.uf == {"UF_CRM_NO": "A-2", "UF_CRM_RANK": 12}
+
+
+# --- defaults that name records or files ---------------------------------------------------------
+
+
+def test_a_file_field_takes_no_default_and_a_link_default_must_name_a_record(admin):
+    with pytest.raises(ValidationError) as file_refusal:
+        make_field(admin, "SCAN", "file", settings={"DEFAULT_VALUE": "5"})
+    with pytest.raises(ValidationError) as link_refusal:
+        make_field(admin, "PARTNER", "crm", settings={"COMPANY": "Y", "DEFAULT_VALUE": "999"})
+
+    assert file_refusal.value.message_dict["settings"] == ["A file field takes no default value."]
+    assert link_refusal.value.message_dict["settings"][0].startswith("The default value is")
+    assert not UserField.objects.exists()
+
+
+def test_a_link_default_no_longer_readable_leaves_new_records_without_it(admin, client):
+    partner = CompanyFactory(title="Partner")
+    make_field(admin, "PARTNER", "crm", settings={"COMPANY": "Y", "DEFAULT_VALUE": str(partner.pk)})
+    own_only = user_with(
+        {
+            ("DEAL", Action.READ): Level.OWN,
+            ("DEAL", Action.ADD): Level.OWN,
+            ("COMPANY", Action.READ): Level.OWN,
+        }
+    )
+
+    others = deal_with(own_only)
+    partner.delete()
+    after_deletion = deal_with(admin)
+    client.force_login(admin)
+    form = client.get(reverse("crm:record-create", args=["deal"]))
+
+    assert others.uf == {}
+    assert after_deletion.uf == {}
+    assert form.status_code == 200
