@@ -734,6 +734,10 @@ def _converted(old: CustomField, new: CustomField) -> Any:
         typed = old.typed(stored)
         items = typed if isinstance(typed, list) else [typed]
         raw = [raw_of(item) for item in items if item not in (None, "")]
+        if raw and new.type == UserFieldType.FILE and old.type != UserFieldType.FILE:
+            # A number is no upload: read as a file's id it would hand the record (and its
+            # readers) someone else's file, or the next one uploaded.
+            raise FieldValueError(_("A value becomes a file only by uploading it."))
         if not new.multiple and len(raw) > 1:
             raise FieldValueError(_("Some records hold several values."))
         value = new_spec.normalize(

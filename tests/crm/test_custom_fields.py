@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
@@ -334,6 +335,32 @@ def test_a_type_change_is_refused_while_a_value_does_not_convert(admin, manager)
     deal.refresh_from_db()
     assert deal.uf["UF_CRM_NO"] == "A-17"
     assert UserField.objects.get().type == "string"
+
+
+@pytest.mark.parametrize(("field_type", "value"), [("integer", 1), ("string", "1")])
+def test_numbers_do_not_become_files_of_other_records(admin, manager, field_type, value):
+    other = UserFactory()
+    upload = SimpleUploadedFile("salaries.txt", b"secret")
+    services.stored_file_create(upload=upload, user=other)
+    field = make_field(admin, "NO", field_type)
+    deal = deal_with(manager, UF_CRM_NO=value)
+
+    with pytest.raises(ValidationError) as refused:
+        services.userfield_update(field=field, values={"type": "file"}, user=admin)
+
+    assert "1 records" in refused.value.message_dict["type"][0]
+    deal.refresh_from_db()
+    assert deal.uf["UF_CRM_NO"] == value
+    assert UserField.objects.get().type == field_type
+
+
+def test_a_field_without_values_may_become_a_file_field(admin, manager):
+    field = make_field(admin, "NO", "string")
+    deal_with(manager)
+
+    services.userfield_update(field=field, values={"type": "file"}, user=admin)
+
+    assert UserField.objects.get().type == "file"
 
 
 def test_deleting_a_field_removes_its_values(admin, manager):
