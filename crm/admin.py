@@ -149,10 +149,13 @@ class RecordAdmin(admin.ModelAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         # The custom fields as of now (definitions change while the process runs): declared
         # on the form, not asked of the model, which knows only their column ``uf``.
+        # The add and change views pass the fieldsets' names, custom ones among them: the
+        # model form is built from the model's own fields only.
         custom = _custom_form_fields(self.model.entity_type)
         if "fields" not in kwargs:
-            fieldsets = flatten_fieldsets(self.get_fieldsets(request, obj))
-            kwargs["fields"] = [name for name in fieldsets if name not in custom]
+            kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj))
+        if kwargs["fields"] is not None:
+            kwargs["fields"] = [name for name in kwargs["fields"] if name not in custom]
         form = super().get_form(request, obj, change=change, **kwargs)
         form = type(form.__name__, (form,), custom)
         form.request_user = request.user

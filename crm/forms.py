@@ -544,8 +544,10 @@ def _defaults(entity_type: str, user: Any) -> dict[str, Any]:
             initial[code] = next(iter(spec.options()), "")
     # Custom fields show their defaults, as the services would give them.
     for spec in specs_of(entity_type):
-        if spec.custom is not None and spec.custom.default() is not None:
-            initial[spec.code] = form_value(spec, spec.custom.default())
+        if spec.custom is not None:
+            default = services.userfield_default(definition=spec.custom, user=user)
+            if default is not None:
+                initial[spec.code] = form_value(spec, default)
     return initial
 
 

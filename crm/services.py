@@ -196,10 +196,24 @@ def _with_defaults(entity_type: str, values: Mapping[str, Any], user: Any | None
             values[code] = first
     for spec in specs.values():
         if spec.custom is not None and spec.code not in values:
-            default = spec.custom.default()
+            default = userfield_default(definition=spec.custom, user=user)
             if default is not None:
                 values[spec.code] = default
     return values
+
+
+def userfield_default(*, definition: CustomField, user: Any | None) -> Any:
+    """The value a new record gets for the field (None: none). A CRM link default that names
+    no record the person may read (deleted since, or someone else's) is left out: it would
+    otherwise refuse every new record."""
+    default = definition.default()
+    if default is None or definition.type != UserFieldType.CRM:
+        return default
+    try:
+        _check_custom_link(definition, default, user)
+    except FieldValueError:
+        return None
+    return default
 
 
 def record_validate(
@@ -600,11 +614,15 @@ def _userfield_check_default(definition: CustomField, errors: dict[str, list[str
     default = definition.settings.get("DEFAULT_VALUE")
     if definition.type == UserFieldType.ENUMERATION or default in (None, "", []):
         return
+    if definition.type == UserFieldType.FILE:
+        # Every new record would hold one person's upload, which no one else may attach.
+        errors.setdefault("settings", []).append(_("A file field takes no default value."))
+        return
     spec = custom_fields.spec_of(definition)
     try:
-        spec.to_model(
-            spec.normalize(spec.field(RECORD_MODELS[definition.entity_type]).convert(default))
-        )
+        typed = spec.normalize(spec.field(RECORD_MODELS[definition.entity_type]).convert(default))
+        spec.to_model(typed)
+        _check_custom_link(definition, typed, None)
     except FieldValueError as error:
         errors.setdefault("settings", []).append(
             _("The default value is incorrect: %(message)s") % {"message": error.message}
@@ -718,6 +736,10 @@ def _converted(old: CustomField, new: CustomField) -> Any:
         typed = old.typed(stored)
         items = typed if isinstance(typed, list) else [typed]
         raw = [raw_of(item) for item in items if item not in (None, "")]
+        if raw and new.type == UserFieldType.FILE and old.type != UserFieldType.FILE:
+            # A number is no upload: read as a file's id it would hand the record (and its
+            # readers) someone else's file, or the next one uploaded.
+            raise FieldValueError(_("A value becomes a file only by uploading it."))
         if not new.multiple and len(raw) > 1:
             raise FieldValueError(_("Some records hold several values."))
         value = new_spec.normalize(

@@ -786,12 +786,19 @@ def list_columns(request: HttpRequest, entity: str) -> HttpResponse:
     return redirect(f"{url}?{query}" if query else url)
 
 
+_FORM_ACTIONS = (Action.READ, Action.ADD)
+
+
 @login_required
 @require_safe
 def record_lookup(request: HttpRequest, entity: str, code: str) -> HttpResponse:
     """The choice of a link field (a deal's company …) narrowed to the records matching
     ``q`` that the user may read: the select of the form, to be swapped in."""
-    spec = field_specs(_entity_type(entity)).get(code)
+    entity_type = _entity_type(entity)
+    # Asked by the form of a record of the type: no field of a type one may neither read nor add.
+    if not any(permissions.can_on_type(request.user, entity_type, a) for a in _FORM_ACTIONS):
+        raise PermissionDenied
+    spec = field_specs(entity_type).get(code)
     custom = spec.custom if spec is not None else None
     if spec is None or (spec.link_to is None and getattr(custom, "type", "") != UserFieldType.CRM):
         raise Http404

@@ -732,3 +732,14 @@ def test_each_amount_of_a_multiple_money_field_has_its_own_name(client, admin, m
     assert [value(labelled(group, name)) for name in ("Prices 1", "Prices 2")] == ["10.00", "20.00"]
     assert value(labelled(group, "Currency: Prices 2")) == "EUR"
     assert value(labelled(group, "Another Prices")) == ""
+
+
+def test_the_lookup_of_a_custom_link_needs_a_right_on_the_forms_entity_type(client, admin):
+    make_field(admin, "ANY", "crm", "Related", settings={"COMPANY": "Y"})
+    CompanyFactory(title="Northwind")
+    company_reader = user_with({("COMPANY", Action.READ): Level.ALL})
+    client.force_login(company_reader)
+
+    response = client.get(reverse("crm:record-lookup", args=["deal", "UF_CRM_ANY"]), {"q": "north"})
+
+    assert response.status_code == 403

@@ -6,14 +6,16 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models.fields.json import KeyTransform
+from django.urls import reverse
 from django.utils import translation
 
 from crm import custom_fields, services
 from crm.fields import field_specs, record_values
 from crm.models import Action, Deal, Level, StoredFile, UserField
-from tests.crm.factories import DealFactory, UserFactory, user_with
+from tests.crm.factories import CompanyFactory, DealFactory, UserFactory, user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -335,6 +337,32 @@ def test_a_type_change_is_refused_while_a_value_does_not_convert(admin, manager)
     assert UserField.objects.get().type == "string"
 
 
+@pytest.mark.parametrize(("field_type", "value"), [("integer", 1), ("string", "1")])
+def test_numbers_do_not_become_files_of_other_records(admin, manager, field_type, value):
+    other = UserFactory()
+    upload = SimpleUploadedFile("salaries.txt", b"secret")
+    services.stored_file_create(upload=upload, user=other)
+    field = make_field(admin, "NO", field_type)
+    deal = deal_with(manager, UF_CRM_NO=value)
+
+    with pytest.raises(ValidationError) as refused:
+        services.userfield_update(field=field, values={"type": "file"}, user=admin)
+
+    assert "1 records" in refused.value.message_dict["type"][0]
+    deal.refresh_from_db()
+    assert deal.uf["UF_CRM_NO"] == value
+    assert UserField.objects.get().type == field_type
+
+
+def test_a_field_without_values_may_become_a_file_field(admin, manager):
+    field = make_field(admin, "NO", "string")
+    deal_with(manager)
+
+    services.userfield_update(field=field, values={"type": "file"}, user=admin)
+
+    assert UserField.objects.get().type == "file"
+
+
 def test_deleting_a_field_removes_its_values(admin, manager):
     field = make_field(admin, "NO", "string")
     deal = deal_with(manager, UF_CRM_NO="A-1", OPPORTUNITY="10")
@@ -389,3 +417,39 @@ def test_the_admin_edits_custom_values_through_the_services(admin):
     model_admin.save_model(request, accepted.instance, accepted, change=True)
     deal.refresh_from_db()
     assert deal.uf == {"UF_CRM_NO": "A-2", "UF_CRM_RANK": 12}
+
+
+# --- defaults that name records or files ---------------------------------------------------------
+
+
+def test_a_file_field_takes_no_default_and_a_link_default_must_name_a_record(admin):
+    with pytest.raises(ValidationError) as file_refusal:
+        make_field(admin, "SCAN", "file", settings={"DEFAULT_VALUE": "5"})
+    with pytest.raises(ValidationError) as link_refusal:
+        make_field(admin, "PARTNER", "crm", settings={"COMPANY": "Y", "DEFAULT_VALUE": "999"})
+
+    assert file_refusal.value.message_dict["settings"] == ["A file field takes no default value."]
+    assert link_refusal.value.message_dict["settings"][0].startswith("The default value is")
+    assert not UserField.objects.exists()
+
+
+def test_a_link_default_no_longer_readable_leaves_new_records_without_it(admin, client):
+    partner = CompanyFactory(title="Partner")
+    make_field(admin, "PARTNER", "crm", settings={"COMPANY": "Y", "DEFAULT_VALUE": str(partner.pk)})
+    own_only = user_with(
+        {
+            ("DEAL", Action.READ): Level.OWN,
+            ("DEAL", Action.ADD): Level.OWN,
+            ("COMPANY", Action.READ): Level.OWN,
+        }
+    )
+
+    others = deal_with(own_only)
+    partner.delete()
+    after_deletion = deal_with(admin)
+    client.force_login(admin)
+    form = client.get(reverse("crm:record-create", args=["deal"]))
+
+    assert others.uf == {}
+    assert after_deletion.uf == {}
+    assert form.status_code == 200

@@ -1,8 +1,9 @@
 """Every URL of the project — ours, the other apps' and the admin's — fuzzed: path parameters
 filled with valid, zero, huge, negative, garbage and over-long values; GET, POST, PUT, DELETE
 and PATCH with garbage, missing, over-long and out-of-range parameters (dates at the ends of the
-calendar, integers no column holds); as an anonymous visitor, as a read-only user (the auditor's
-role, in Moscow's time zone) and as a CRM administrator. Nothing may answer with a server error.
+calendar, integers no column holds; the filters and inputs of a custom field of every type
+among them); as an anonymous visitor, as a read-only user (the auditor's role, in Moscow's time
+zone) and as a CRM administrator. Nothing may answer with a server error.
 
 Each request runs in a savepoint that is rolled back, so a request that deletes or logs out
 does not change what the next one finds. Deterministic (fixed seed); about 30 s.
@@ -42,11 +43,21 @@ EXTREMES = [
     str(2**31), str(2**63), str(2**64), "9" * 20, "9" * 40,
 ]  # fmt: skip
 FIELD_CODES = sorted({spec.code for specs in BUILTIN_SPECS.values() for spec in specs})
+# A custom field of every type on deals (``world``): their codes, filters and inputs fuzzed too.
+CUSTOM_TYPES = [
+    "string", "integer", "double", "boolean", "date", "datetime", "enumeration", "employee",
+    "money", "url", "crm", "file",
+]  # fmt: skip
+CUSTOM_CODES = [f"UF_CRM_FUZZ_{kind.upper()}" for kind in CUSTOM_TYPES]
+CUSTOM_NAMES = [
+    f"{code}{suffix}" for code in CUSTOM_CODES for suffix in ("", "_from", "_to", "__currency")
+]
 QUERY_NAMES = [
     "q", "page", "stage", "assigned", "created_from", "created_to", "sort", "before",
     "o", "p", "all", "_popup", "_to_field", "_changelist_filters", "next", "version", "text",
     "since", "until", "after", "scenario", "TemplateId", "mode", "type", "process", "runs",
     "ids", "documents", "block", "start", "status", "template", "started_by", "waiting",
+    *CUSTOM_NAMES,
 ]  # fmt: skip
 
 
@@ -101,13 +112,38 @@ def world() -> dict[str, str]:
     company = CompanyFactory(assigned_by=users["anna"])
     contact = ContactFactory(assigned_by=users["anna"], company=company)
     LeadFactory(assigned_by=users["boris"])
+    for kind in CUSTOM_TYPES:
+        services.userfield_create(
+            entity_type="DEAL",
+            values={
+                "code": f"FUZZ_{kind.upper()}",
+                "type": kind,
+                "labels": {"form": {"en": f"<b>{kind}</b>"}},
+                "show_in_list": True,
+                "show_filter": True,
+                "items": [{"value": "One"}, {"value": "Two"}] if kind == "enumeration" else None,
+                "settings": {"COMPANY": "Y", "DEAL": "Y"} if kind == "crm" else {},
+            },
+            user=users["admin"],
+        )
     deal = DealFactory(assigned_by=users["anna"], company=company, contact=contact)
+    services.record_update(
+        record=deal,
+        values={
+            "UF_CRM_FUZZ_STRING": "text",
+            "UF_CRM_FUZZ_INTEGER": 7,
+            "UF_CRM_FUZZ_MONEY": "10|USD",
+            "UF_CRM_FUZZ_CRM": f"CO_{company.pk}",
+        },
+        user=users["admin"],
+    )
+    services.list_columns_save(user=users["olga"], entity_type="DEAL", columns=CUSTOM_CODES)
     services.timeline_comment_add(record=deal, text="Hello", user=users["anna"])
     return {
         "pk": str(deal.pk),
         "object_id": str(deal.pk),
         "entity": "deal",
-        "code": "COMPANY_ID",
+        "code": "UF_CRM_FUZZ_CRM",
         "document_id": deal.document_id,
         "content_type_id": str(ContentType.objects.get_for_model(Deal).pk),
         "user_id": str(users["admin"].pk),
