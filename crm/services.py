@@ -121,7 +121,8 @@ def _check_link(spec: FieldSpec, value: Any, user: Any | None) -> None:
 def _check_custom_link(definition: CustomField, value: Any, user: Any | None) -> None:
     """A CRM link of a custom field as a link above; a file must be stored, and a person may
     only attach a file they uploaded themselves (or one the record holds already: its value
-    is posted back unchanged), so no one reaches a file by guessing its id."""
+    is posted back unchanged), a process only one the record holds, so no one reaches a file
+    by guessing its id."""
     items = [item for item in (value if isinstance(value, list) else [value]) if item]
     if not items:
         return
@@ -146,10 +147,12 @@ def _check_custom_link(definition: CustomField, value: Any, user: Any | None) ->
         owners = dict(found)
         if len(owners) != len(set(items)):
             raise incorrect
-        if user is not None:
-            held = _HELD_FILES.get()
-            if any(owners[item] != user.pk and item not in held for item in items):
-                raise incorrect
+        held = _HELD_FILES.get()
+        # A process (no person) may move the record's own files between its fields, but not
+        # attach any other: its template's author could otherwise name any file's id and
+        # download it from a record they may read.
+        if any(item not in held and (user is None or owners[item] != user.pk) for item in items):
+            raise incorrect
 
 
 # The file ids the record being updated holds (see ``_check_custom_link``).

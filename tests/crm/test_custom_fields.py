@@ -453,3 +453,20 @@ def test_a_link_default_no_longer_readable_leaves_new_records_without_it(admin, 
     assert others.uf == {}
     assert after_deletion.uf == {}
     assert form.status_code == 200
+
+
+def test_a_process_may_move_the_records_own_files_but_attach_no_other(admin, manager):
+    make_field(admin, "SCAN", "file")
+    make_field(admin, "COPY", "file")
+    own = StoredFile.objects.create(name="a.pdf", file="crm/a.pdf", created_by=manager)
+    foreign = StoredFile.objects.create(name="b.pdf", file="crm/b.pdf", created_by=admin)
+    deal = deal_with(manager, UF_CRM_SCAN=own.pk)
+    services.record_update(record=deal, values={"UF_CRM_COPY": own.pk}, user=None, by_process=True)
+    deal.refresh_from_db()
+    assert deal.uf["UF_CRM_COPY"] == own.pk
+    with pytest.raises(ValidationError):
+        services.record_update(
+            record=deal, values={"UF_CRM_COPY": foreign.pk}, user=manager, by_process=True
+        )
+    deal.refresh_from_db()
+    assert deal.uf["UF_CRM_COPY"] == own.pk
