@@ -387,13 +387,18 @@ class Change:
 def _changes(
     entity_type: str, changes: dict[str, Any], display: Display, record: Record | None = None
 ) -> list[Change]:
-    """A timeline entry's changes as shown; a field deleted since is named by its code."""
+    """A timeline entry's changes as shown, in the order of the fields (PostgreSQL keeps a
+    JSON object's keys in an order of its own); a field deleted since is named by its code,
+    after the others."""
     specs = field_specs(entity_type)
     display.prefetch(
         (specs[code], value) for code, pair in changes.items() if code in specs for value in pair
     )
+    ordered = [code for code in specs if code in changes]
+    ordered += sorted(code for code in changes if code not in specs)
     shown = []
-    for code, (old, new) in changes.items():
+    for code in ordered:
+        old, new = changes[code]
         spec = specs.get(code)
         if spec is None:
             shown.append(Change(code, display.plain(old), display.plain(new)))
