@@ -326,9 +326,17 @@ class CustomField:
         return None
 
 
+def _label_of(definition: CustomField, place: str) -> str:
+    return definition.label(place)
+
+
+# Made once: ``lazy`` builds a proxy class per call, which a list page would pay per column.
+_lazy_label = lazy(_label_of, str)
+
+
 def caption_of(definition: CustomField, place: str = "form") -> Promise:
     """The caption as a lazy text: read in the language active where it is shown."""
-    return lazy(definition.label, str)(place)
+    return _lazy_label(definition, place)
 
 
 # The definitions per entity type --------------------------------------------------------------
