@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -896,3 +897,25 @@ def list_columns_save(*, user: Any, entity_type: str, columns: list[str] | None)
     ListSettings.objects.update_or_create(
         user=user, entity_type=entity_type, defaults={"columns": kept}
     )
+
+
+def stored_files_prune(*, older_than: datetime.timedelta) -> int:
+    """Deletes the stored files no record holds that were uploaded longer ago than
+    ``older_than`` (younger ones may belong to a form refused a moment ago, whose person is
+    about to send it again); returns how many. The files leave the disk once the rows'
+    deletion is committed."""
+    held: set[int] = set()
+    for field in UserField.objects.filter(type=UserFieldType.FILE):
+        model = RECORD_MODELS[field.entity_type]
+        for value in model.objects.filter(uf__has_key=field.code).values_list(
+            f"uf__{field.code}", flat=True
+        ):
+            items = value if isinstance(value, list) else [value]
+            held.update(item for item in items if isinstance(item, int))
+    cutoff = timezone.now() - older_than
+    orphans = list(StoredFile.objects.filter(created_at__lt=cutoff).exclude(pk__in=held))
+    with transaction.atomic():
+        StoredFile.objects.filter(pk__in=[row.pk for row in orphans]).delete()
+        for row in orphans:
+            transaction.on_commit(lambda name=row.file.name: default_storage.delete(name))
+    return len(orphans)

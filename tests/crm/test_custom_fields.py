@@ -470,3 +470,33 @@ def test_a_process_may_move_the_records_own_files_but_attach_no_other(admin, man
         )
     deal.refresh_from_db()
     assert deal.uf["UF_CRM_COPY"] == own.pk
+
+
+def test_files_no_record_holds_are_pruned_once_old_enough(
+    admin, manager, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    settings.MEDIA_ROOT = tmp_path
+    make_field(admin, "SCAN", "file", multiple=True)
+
+    def upload(name: str, age_hours: int) -> StoredFile:
+        stored = services.stored_file_create(upload=SimpleUploadedFile(name, b"%PDF"), user=manager)
+        created = timezone.now() - dt.timedelta(hours=age_hours)
+        StoredFile.objects.filter(pk=stored.pk).update(created_at=created)
+        return stored
+
+    held, orphan, fresh = upload("held.pdf", 48), upload("orphan.pdf", 48), upload("new.pdf", 1)
+    deal_with(manager, UF_CRM_SCAN=[held.pk])
+    orphan_path = tmp_path / orphan.file.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("prune_files")
+
+    assert set(StoredFile.objects.values_list("pk", flat=True)) == {held.pk, fresh.pk}
+    assert not orphan_path.exists()
+    assert (tmp_path / held.file.name).exists()
