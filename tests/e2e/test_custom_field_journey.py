@@ -92,6 +92,7 @@ def test_a_list_field_from_its_definition_to_a_process_branching_on_it(
     expect(page.get_by_text("Courier", exact=True)).to_be_visible()  # the card reads the option
     page.locator("#processes").get_by_role("link", name="Delivery routing").click()
     page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("heading", name="Delivery routing")).to_be_visible()
     reload_until(page, "Completed")
     journal = page.locator("#journal")
     expect(journal).to_contain_text("Ship Chairs for the hall by courier")
