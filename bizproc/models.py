@@ -427,6 +427,9 @@ class ScenarioRun(models.Model):
     task_id = models.CharField(_("worker task"), max_length=255, blank=True)
     owned_until = models.DateTimeField(_("owned until"), null=True, blank=True)
     owner = models.CharField(_("owner"), max_length=64, blank=True)
+    # How many times a worker took the run: a run whose start crashes its worker every time
+    # ends as a fault after ``BIZPROC_RUN_MAX_ATTEMPTS`` instead of being sent again forever.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("smart scenario run")

@@ -215,6 +215,8 @@ BIZPROC_STEP_TIME_LIMIT_SECONDS = env_int("BIZPROC_STEP_TIME_LIMIT_SECONDS", 10)
 # Bytes of a process's stored parameters, variables and execution state (0: no limit).
 BIZPROC_STATE_LIMIT_BYTES = env_int("BIZPROC_STATE_LIMIT_BYTES", 1024 * 1024)
 BIZPROC_LEASE_SECONDS = env_int("BIZPROC_LEASE_SECONDS", 60)  # a step's lease on its instance
+# Workers that may take a smart scenario run before it ends as a fault (each died starting it).
+BIZPROC_RUN_MAX_ATTEMPTS = env_int("BIZPROC_RUN_MAX_ATTEMPTS", 5)
 BIZPROC_SWEEP_INTERVAL_SECONDS = env_int("BIZPROC_SWEEP_INTERVAL_SECONDS", 5)
 BIZPROC_SWEEP_GRACE_SECONDS = env_int(
     "BIZPROC_SWEEP_GRACE_SECONDS", 30

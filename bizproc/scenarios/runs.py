@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.tasks import TaskResultStatus
 from django.tasks.exceptions import TaskException
 from django.utils import timezone
@@ -202,7 +202,7 @@ def scenario_run_execute(run_id: int, *, worker_id: str = "") -> None:
     claimed = (
         ScenarioRun.objects.filter(pk=run_id, status=RunStatus.QUEUED)
         .filter(Q(owned_until__isnull=True) | Q(owned_until__lt=now))
-        .update(owned_until=now + lease, owner=worker_id)
+        .update(owned_until=now + lease, owner=worker_id, attempts=F("attempts") + 1)
     )
     if not claimed:
         return
@@ -214,6 +214,18 @@ def scenario_run_execute(run_id: int, *, worker_id: str = "") -> None:
             .first()
         )
         if run is None:
+            return
+        max_attempts = runtime.setting("RUN_MAX_ATTEMPTS", 5)
+        if run.attempts > max_attempts:
+            # Every earlier worker died or crashed starting it: trying again would too.
+            run.status = RunStatus.FAULT
+            run.error = _(
+                "The scenario could not be started: its start failed %(count)d times."
+            ) % {"count": run.attempts - 1}
+            run.finished_at = timezone.now()
+            run.owned_until, run.owner = None, ""
+            run.save()
+            journal.announce(document_id=run.document_id, run_id=run.pk)
             return
         run.status = RunStatus.EXECUTING
         run.owned_until, run.owner = None, ""

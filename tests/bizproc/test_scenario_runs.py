@@ -152,3 +152,30 @@ def test_killing_a_runs_process_ends_the_run_so_the_scenario_can_run_again(run, 
         scenario=scenario, document_ids=[deal.document_id], user=admin
     )
     assert again.run is not None, again.message
+
+
+def test_a_run_whose_start_crashes_every_worker_ends_as_a_fault(run, deal, monkeypatch) -> None:
+    def crash(**kwargs):
+        raise RuntimeError("the worker's process died here")
+
+    monkeypatch.setattr(runtime, "workflow_start", crash)
+    for _attempt in range(5):
+        with pytest.raises(RuntimeError):
+            scenarios.scenario_run_execute(run.pk)
+        run.refresh_from_db()
+        assert run.status == RunStatus.QUEUED  # its lease expires; the sweeper sends it again
+        ScenarioRun.objects.filter(pk=run.pk).update(owned_until=timezone.now() - SECOND)
+
+    scenarios.scenario_run_execute(run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAULT
+    assert run.error == "The scenario could not be started: its start failed 5 times."
+    assert not Instance.objects.exists()
+    assert Deal.objects.get(pk=deal.pk).title == "Main deal"
+    # Ended, it is never sent again, and the record is free for the next run.
+    assert scenarios.runs_sweep(now=timezone.now() + 10 * GRACE) == 0
+    monkeypatch.undo()
+    [again] = scenarios.scenarios_start(
+        scenario=run.scenario, document_ids=[deal.document_id], user=run.started_by
+    )
+    assert again.run is not None
