@@ -701,6 +701,12 @@ class RecordFilterForm(forms.Form):
             self.custom.append(CustomFilter(definition, kind, tuple(added)))
 
     @property
+    def custom_chosen(self) -> int:
+        """How many custom field filters hold a value: their group is open when any does."""
+        names = [name for custom in self.custom for name in custom.names]
+        return sum(1 for name in names if str(self.data.get(name, "")).strip())
+
+    @property
     def controls(self) -> list[FilterControl]:
         """The inputs of the custom fields' filters, in the fields' order."""
         controls = []

@@ -167,6 +167,29 @@ def test_filter_on_an_enumeration(client, admin):
     ]
 
 
+def test_the_custom_filters_are_grouped_and_the_group_opens_when_one_is_used(client, admin):
+    kind = field(admin, "KIND", "enumeration", "Kind", items=[{"value": "A"}])
+    field(admin, "RANK", "integer", "Rank")
+    client.force_login(admin)
+
+    def group(response):
+        [details] = [
+            node
+            for node in elements(html_parse(response.text))
+            if node.name == "details" and "filter-more" in (node.attrs.get("class") or "")
+        ]
+        summary = next(node for node in elements(details) if node.name == "summary")
+        return "open" in details.attrs, text(summary), labelled(details, "Kind (filter)")
+
+    closed, summary, kind_filter = group(list_page(client))
+    assert (closed, summary) == (False, "More filters")
+    assert kind_filter is not None
+    used, summary, _kind = group(
+        list_page(client, UF_CRM_KIND=kind.items.get().pk, UF_CRM_RANK_from="3")
+    )
+    assert (used, summary) == (True, "More filters (2)")
+
+
 def test_filter_on_integer_and_number_ranges(client, admin):
     field(admin, "SCORE", "integer", "Score")
     field(admin, "RATE", "double", "Rate")
