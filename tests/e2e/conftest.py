@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,3 +202,27 @@ def manage(var_dir: Path, *args: str) -> str:
     if done.returncode:
         raise AssertionError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
+
+
+@dataclass
+class Site:
+    """A server of a module's own (its database changed by the module's tests alone) and the
+    var/ folder that holds its database, for management commands."""
+
+    server: Server
+    var_dir: Path
+
+    def shell(self, code: str) -> str:
+        """Runs Python in ``manage.py shell`` on the site's database; returns what it printed."""
+        return manage(self.var_dir, "shell", "--no-imports", "-c", code).strip()
+
+
+@contextmanager
+def own_site(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Site]:
+    """Starts a server on a fresh demo company of its own; stops it on leaving."""
+    var_dir = tmp_path_factory.mktemp(f"{name}-var")
+    server = start_server(var_dir)
+    try:
+        yield Site(server, var_dir)
+    finally:
+        stop_server(server)

@@ -4,14 +4,13 @@ original's; and a template's versions are compared and an old one restored into 
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from bizproc.bpt import bpt_read
-from tests.e2e.conftest import Server, log_in, manage, start_server, stop_server
+from tests.e2e.conftest import Site, log_in, own_site
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "bitrix" / "bp-179.bpt"
 
@@ -41,20 +40,10 @@ print(template.pk)
 """
 
 
-@dataclass
-class Site:
-    server: Server
-    var_dir: Path
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    var_dir = tmp_path_factory.mktemp("bpt-designer-var")
-    server = start_server(var_dir)
-    try:
-        yield Site(server, var_dir)
-    finally:
-        stop_server(server)
+    with own_site(tmp_path_factory, "bpt-designer") as started:
+        yield started
 
 
 def log_in_as_marketer(page: Page, site: Site) -> None:
@@ -107,7 +96,7 @@ def test_a_bitrix_export_imports_with_unsupported_blocks_marked_and_exports_the_
 
 
 def test_two_versions_are_compared_and_the_older_one_restored(page: Page, site: Site) -> None:
-    pk = manage(site.var_dir, "shell", "--no-imports", "-c", TWO_VERSIONS).strip()
+    pk = site.shell(TWO_VERSIONS)
     log_in_as_marketer(page, site)
     page.goto(f"{site.server.url}/designer/{pk}/")
     expect(page.get_by_role("group", name="Cost report", exact=True)).to_be_visible()

@@ -4,14 +4,13 @@ input, then the card with the values as people read them and the file to downloa
 fits a phone and axe-core finds nothing serious on it."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server, log_in, manage, start_server, stop_server
+from tests.e2e.conftest import Site, log_in, own_site
 
 FIELDS = """
 from crm import services
@@ -27,21 +26,11 @@ for code, kind, label, extra in [
 """
 
 
-@dataclass
-class Site:
-    server: Server
-    var_dir: Path
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    var_dir = tmp_path_factory.mktemp("custom-fields-var")
-    server = start_server(var_dir)
-    try:
-        manage(var_dir, "shell", "--no-imports", "-c", FIELDS)
-        yield Site(server, var_dir)
-    finally:
-        stop_server(server)
+    with own_site(tmp_path_factory, "custom-fields") as started:
+        started.shell(FIELDS)
+        yield started
 
 
 def serious_violations(page: Page) -> list[str]:

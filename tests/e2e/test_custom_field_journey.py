@@ -4,13 +4,11 @@ deal's form, finds the deal by it in the list's filter, and a process started fr
 branches on it."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import Server, log_in, manage, start_server, stop_server
+from tests.e2e.conftest import Server, Site, log_in, own_site
 from tests.e2e.test_automation import reload_until
 
 # The process reads the field by the code the administrator gave it; its branches compare
@@ -33,20 +31,10 @@ published(
 """
 
 
-@dataclass
-class Site:
-    server: Server
-    var_dir: Path
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    var_dir = tmp_path_factory.mktemp("field-journey-var")
-    server = start_server(var_dir)
-    try:
-        yield Site(server, var_dir)
-    finally:
-        stop_server(server)
+    with own_site(tmp_path_factory, "field-journey") as started:
+        yield started
 
 
 def add_deal(page: Page, server: Server, title: str, delivery: str) -> None:
@@ -72,7 +60,7 @@ def test_a_list_field_from_its_definition_to_a_process_branching_on_it(
     page.get_by_label("Option 2", exact=True).fill("Pickup")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Field UF_CRM_DELIVERY saved.")
-    manage(site.var_dir, "shell", "--no-imports", "-c", ROUTING)
+    site.shell(ROUTING)
 
     page.context.clear_cookies()
     log_in(page, server, username="boris")
@@ -82,6 +70,7 @@ def test_a_list_field_from_its_definition_to_a_process_branching_on_it(
 
     page.goto(f"{server.url}/crm/deal/")
     filters = page.get_by_role("search", name="Search and filters")
+    filters.get_by_text("More filters", exact=True).click()
     filters.get_by_label("Delivery", exact=True).select_option(label="Courier")
     filters.get_by_role("button", name="Apply").click()
     records = page.locator("#record-list")

@@ -5,13 +5,11 @@ the smart scenarios the tests need are imported with `manage.py scenario_import`
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import Server, log_in, manage, start_server, stop_server
+from tests.e2e.conftest import Site, log_in, manage, own_site
 
 
 def scenario_export(name: str, parameters: dict, comment: str) -> dict:
@@ -69,24 +67,14 @@ scenario_save(user=scenario.created_by, document_type=scenario.document_type_tri
 """
 
 
-@dataclass
-class Site:
-    server: Server
-    var_dir: Path
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    var_dir = tmp_path_factory.mktemp("designer-var")
-    server = start_server(var_dir)
-    try:
+    with own_site(tmp_path_factory, "designer") as started:
         for export in SCENARIOS:
-            path = var_dir / f"{export['name']}.json"
+            path = started.var_dir / f"{export['name']}.json"
             path.write_text(json.dumps(export))
-            manage(var_dir, "scenario_import", str(path), "--user", "admin")
-        yield Site(server, var_dir)
-    finally:
-        stop_server(server)
+            manage(started.var_dir, "scenario_import", str(path), "--user", "admin")
+        yield started
 
 
 def log_in_as_marketer(page: Page, site: Site) -> None:

@@ -5,38 +5,22 @@ dialog and on a CRM record's form. What was saved is read from the server's data
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import Server, log_in, manage, start_server, stop_server
-
-
-@dataclass
-class Site:
-    server: Server
-    var_dir: Path
-
-    def shell(self, code: str) -> str:
-        return manage(self.var_dir, "shell", "--no-imports", "-c", code).strip()
-
-    def user_value(self, username: str) -> str:
-        code = (
-            f"from accounts.models import User; print(User.objects.get(username={username!r}).pk)"
-        )
-        return f"user_{self.shell(code)}"
+from tests.e2e.conftest import Site, log_in, own_site
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    var_dir = tmp_path_factory.mktemp("picker-var")
-    server = start_server(var_dir)
-    try:
-        yield Site(server, var_dir)
-    finally:
-        stop_server(server)
+    with own_site(tmp_path_factory, "picker") as started:
+        yield started
+
+
+def user_value(site: Site, username: str) -> str:
+    code = f"from accounts.models import User; print(User.objects.get(username={username!r}).pk)"
+    return f"user_{site.shell(code)}"
 
 
 def expect_chosen(chosen: Locator, names: list[str]) -> None:
@@ -110,7 +94,7 @@ def test_picking_task_performers_by_keyboard_and_by_mouse(page: Page, site: Site
         "print(json.dumps([n['Properties']['Users'] for n in walk(t.tree) "
         "if n['Type'] == 'ApproveActivity']))"
     )
-    assert json.loads(saved) == [[site.user_value("olga"), site.user_value("boris")]]
+    assert json.loads(saved) == [[user_value(site, "olga"), user_value(site, "boris")]]
 
     # Opened again, the dialog names the people it saved.
     page.get_by_role("group", name="Approve document", exact=True).dblclick()
@@ -143,7 +127,7 @@ def test_choosing_the_responsible_of_a_deal(page: Page, site: Site) -> None:
         "from crm.models import Deal; "
         "print(Deal.objects.get(title='Picked by name').assigned_by_id)"
     )
-    assert f"user_{site.shell(stored)}" == site.user_value("mark")
+    assert f"user_{site.shell(stored)}" == user_value(site, "mark")
 
     # The mouse, on the edit form.
     page.get_by_role("link", name="Edit").click()
@@ -154,7 +138,7 @@ def test_choosing_the_responsible_of_a_deal(page: Page, site: Site) -> None:
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Picked by name", level=1)).to_be_visible()
     expect(page.locator("main")).to_contain_text("Helen Carter")
-    assert f"user_{site.shell(stored)}" == site.user_value("helen")
+    assert f"user_{site.shell(stored)}" == user_value(site, "helen")
 
     # The list of deals, filtered by the responsible picked by name.
     page.goto(f"{site.server.url}/crm/deal/")
@@ -162,5 +146,5 @@ def test_choosing_the_responsible_of_a_deal(page: Page, site: Site) -> None:
     filter_by.press_sequentially("helen")
     filter_by.press("ArrowDown")
     filter_by.press("Enter")
-    expect(page).to_have_url(re.compile(rf"assigned={site.user_value('helen')}\b"))
+    expect(page).to_have_url(re.compile(rf"assigned={user_value(site, 'helen')}\b"))
     expect(page.get_by_role("link", name="Picked by name")).to_be_visible()
