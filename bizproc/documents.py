@@ -48,6 +48,15 @@ class DocumentProvider(ABC):
     @abstractmethod
     def document_types(self) -> Sequence[DocumentType]: ...
 
+    def resolve_type(self, entity: str, type_: str) -> DocumentType | None:
+        """The provider's document type a caller names by ``entity`` and ``type_`` (as REST and
+        ``.bpt`` files write it), or None. A provider whose types go by several entity names
+        (Bitrix's lists) answers its own form for each."""
+        for known in self.document_types():
+            if known.entity == entity and known.type == type_:
+                return known
+        return None
+
     @abstractmethod
     def caption(self, document_type: DocumentType, *, plural: bool = False) -> str: ...
 

@@ -75,6 +75,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "accounts",
     "crm",
+    "lists",
     "bizproc",
     "designer",
     "rest",

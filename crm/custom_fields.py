@@ -26,14 +26,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import connection
-from django.db.models import F, Index
-from django.db.models.fields.json import KeyTransform
+from django.db.models import Index
 from django.utils.functional import Promise, lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from bizproc.fieldtypes import FieldType, FieldValueError, user_id_of
+from bizproc.keyindexes import key_indexes, key_indexes_sync
 from crm.models import RECORD_MODELS, Currency, EntityType, Record, UserField, UserFieldType
 
 if TYPE_CHECKING:
@@ -413,45 +412,16 @@ def index_name(definition: CustomField) -> str:
 
 
 def _indexes(definition: CustomField) -> list[Index]:
-    """The field's two indexes: its key then the id, ascending with empty values last, and
-    descending with empty values last. A btree read backwards puts NULLs first, so a list
-    sorted either way with its empty values at the end needs one of each; the id makes the
-    order total, as the list's ``ORDER BY key, id`` has it."""
-    key = KeyTransform(definition.code, "uf")
-    name = index_name(definition)
-    # SQLite takes no NULLS LAST in an index (and orders NULLs first, so last descending).
-    nulls_last = True if connection.vendor == "postgresql" else None
-    return [
-        Index(key, F("id"), name=name),
-        Index(key.desc(nulls_last=nulls_last), F("id").desc(), name=f"{name}_desc"),
-    ]
+    return key_indexes(column="uf", key=definition.code, name=index_name(definition))
 
 
 def index_sync(*, definition: CustomField, drop: bool = False) -> None:
     """Creates the expression indexes on the field's key when the list may filter and sort
-    on it, and drops them when not (or when ``drop``). Runs in the caller's transaction: both
-    databases change their schema transactionally."""
-    model = RECORD_MODELS[definition.entity_type]
+    on it, and drops them when not (or when ``drop``)."""
     wanted = not drop and definition.show_filter and definition.filterable
-    with connection.cursor() as cursor:
-        present = set(connection.introspection.get_constraints(cursor, model._meta.db_table))
-    # Not entered as a context: SQLite's editor refuses to enter inside a transaction (it
-    # would turn off foreign key checks); a plain CREATE/DROP INDEX needs none of that.
-    editor = connection.schema_editor()
-    editor.deferred_sql = []
-    for index in _indexes(definition):
-        if wanted == (index.name in present):
-            continue
-        statement = index.create_sql(model, editor) if wanted else index.remove_sql(model, editor)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # PostgreSQL alters no table with deferred foreign key checks pending (rows
-                # written earlier in the transaction): run them now, as Django's own schema
-                # editor does.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(str(statement))
-            if connection.vendor == "postgresql":
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    key_indexes_sync(
+        model=RECORD_MODELS[definition.entity_type], indexes=_indexes(definition), wanted=wanted
+    )
 
 
 def values_count(*, definition: CustomField) -> int:

@@ -77,8 +77,11 @@ def _document_type(
         provider = providers.get(module)
     except DocumentError:
         return None
+    if kind is not None:
+        found = provider.resolve_type(entity, kind)
+        return (provider, found) if found is not None else None
     for known in provider.document_types():
-        if known.entity == entity and kind in (None, known.type):
+        if known.entity == entity:
             return provider, known
     return None
 
@@ -101,11 +104,21 @@ def workflow_start(call: Call) -> str:
     found = _document_type(items[0], items[1])
     if found is None:
         raise RestError("Incorrect document type!")
-    provider, document_type = found
+    provider, named_type = found
     try:
-        document_id = provider.normalize_id(items[2], document_type=document_type)
-    except DocumentError as error:
-        raise RestError(error.message) from None
+        document_id = provider.normalize_id(items[2], document_type=named_type)
+    except DocumentError:
+        # A provider whose entity names several types (lists) knows the type by the id.
+        try:
+            document_id = provider.normalize_id(items[2])
+        except DocumentError as error:
+            raise RestError(error.message) from None
+    try:
+        document_type = provider.document_type_of(document_id)
+    except DocumentError:
+        raise not_found() from None
+    if provider.resolve_type(items[1], document_type.type) != document_type:
+        raise RestError("Incorrect document type!")
     if tuple(document_type) != tuple(template.document_type_triple):
         raise RestError("Template type and DOCUMENT_ID mismatch!")
     if not provider.can(call.user, Operation.READ, document_id=document_id):

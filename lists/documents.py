@@ -1,0 +1,230 @@
+"""Lists as a document provider for the engine (``bizproc.documents.DocumentProvider``).
+
+A list is a document type: ``("lists", "Bitrix\\Lists\\BizprocDocumentLists", "iblock_<ID>")``
+for a list of type ``lists``, ``("lists", "BizprocDocument", "iblock_<ID>")`` for a process
+list; Bitrix takes either entity for any list, and so do we (``resolve_type``). An element's
+document id is its ID, as in Bitrix.
+"""
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import CharField, QuerySet
+from django.db.models.functions import Cast
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
+from bizproc.fieldtypes import Field
+from lists import permissions, services
+from lists.models import Element, ElementFile, List, ListKind, PropertyType, Right
+from lists.properties import BPT_TYPES, element_values, schema_of
+
+MODULE = "lists"
+ENTITIES = {
+    ListKind.LISTS: "Bitrix\\Lists\\BizprocDocumentLists",
+    ListKind.PROCESSES: "BizprocDocument",
+}
+_TYPE_RE = re.compile(r"iblock_(\d{1,18})")
+_ID_RE = re.compile(r"\d{1,18}")
+
+
+def document_type_of_list(list_: List) -> DocumentType:
+    return DocumentType(MODULE, ENTITIES[ListKind(list_.kind)], f"iblock_{list_.pk}")
+
+
+def list_id_of(document_type: DocumentType) -> int:
+    match = _TYPE_RE.fullmatch(str(document_type.type))
+    if document_type.module != MODULE or match is None:
+        raise DocumentError(_("Incorrect document type!"))
+    return int(match[1])
+
+
+def _list(document_type: DocumentType) -> List:
+    found = List.objects.filter(pk=list_id_of(document_type)).first()
+    if found is None:
+        raise DocumentError(_("Incorrect document type!"))
+    return found
+
+
+class ListsDocumentProvider(DocumentProvider):
+    module = MODULE
+
+    def document_types(self) -> Sequence[DocumentType]:
+        return [document_type_of_list(list_) for list_ in List.objects.filter(bizproc=True)]
+
+    def resolve_type(self, entity: str, type_: str) -> DocumentType | None:
+        """Either entity name for any list, as Bitrix takes them."""
+        if entity not in ENTITIES.values():
+            return None
+        match = _TYPE_RE.fullmatch(str(type_))
+        found = List.objects.filter(pk=int(match[1])).first() if match else None
+        return document_type_of_list(found) if found is not None else None
+
+    def caption(self, document_type: DocumentType, *, plural: bool = False) -> str:
+        try:
+            return _list(document_type).name
+        except DocumentError:
+            return document_type.type
+
+    def normalize_id(self, raw: Any, *, document_type: DocumentType | None = None) -> str:
+        text = str(raw).strip() if raw is not None and not isinstance(raw, bool) else ""
+        if not _ID_RE.fullmatch(text) or int(text) == 0:
+            raise DocumentError(_("Wrong DOCUMENT_ID!"))
+        document_id = str(int(text))
+        if document_type is not None:
+            list_id = Element.objects.filter(pk=int(text)).values_list("list_id", flat=True)
+            found = list_id.first()
+            if found is not None and f"iblock_{found}" != document_type.type:
+                raise DocumentError(_("Incorrect document type!"))
+        return document_id
+
+    def _element(self, document_id: str) -> Element:
+        text = str(document_id).strip()
+        found = (
+            Element.objects.select_related("list").filter(pk=int(text)).first()
+            if _ID_RE.fullmatch(text)
+            else None
+        )
+        if found is None:
+            raise DocumentError(_("Cannot find item with this ID."))
+        return found
+
+    def document_type_of(self, document_id: str) -> DocumentType:
+        return document_type_of_list(self._element(document_id).list)
+
+    def fields(self, document_type: DocumentType) -> Sequence[Field]:
+        return schema_of(list_id_of(document_type)).engine_fields()
+
+    def read(self, document_id: str) -> Mapping[str, Any]:
+        return element_values(self._element(document_id))
+
+    def write(
+        self, document_id: str, values: Mapping[str, Any], *, user_id: int | None
+    ) -> Mapping[str, Any]:
+        element = self._element(document_id)
+        user = get_user_model()(pk=user_id) if user_id else None
+        try:
+            services.element_update(element=element, values=values, user=user, by_process=True)
+        except ValidationError as error:
+            messages = {code: " ".join(msgs) for code, msgs in error.message_dict.items()}
+            raise DocumentError(" ".join(messages.values()), messages) from None
+        return element_values(element)
+
+    def exists(self, document_id: str) -> bool:
+        text = str(document_id).strip()
+        return bool(_ID_RE.fullmatch(text)) and Element.objects.filter(pk=int(text)).exists()
+
+    def url(self, document_id: str) -> str:
+        try:
+            element = self._element(document_id)
+        except DocumentError:
+            return ""
+        return reverse(
+            "lists:element-detail", kwargs={"list_pk": element.list_id, "pk": element.pk}
+        )
+
+    def title(self, document_id: str) -> str:
+        try:
+            return self._element(document_id).name or document_id
+        except DocumentError:
+            return document_id
+
+    def titles(self, document_ids: Iterable[str]) -> dict[str, str]:
+        document_ids = list(document_ids)
+        ids = [int(d) for d in document_ids if _ID_RE.fullmatch(str(d))]
+        names = dict(Element.objects.filter(pk__in=ids).values_list("pk", "name"))
+        return {
+            document_id: names.get(int(document_id), "") or document_id
+            if _ID_RE.fullmatch(str(document_id))
+            else document_id
+            for document_id in document_ids
+        }
+
+    def printable(self, document_type: DocumentType, code: str, value: Any) -> str | None:
+        """Money, linked elements and files; the engine reads the rest."""
+        prop = schema_of(list_id_of(document_type)).by_code(code)
+        if prop is None:
+            return None
+        items = value if isinstance(value, list) else [value]
+        if prop.type == PropertyType.MONEY:
+            return ", ".join(str(item).replace("|", " ") for item in items)
+        if prop.type in (PropertyType.ELEMENT, PropertyType.FILE):
+            model = Element if prop.type == PropertyType.ELEMENT else ElementFile
+            ids = [item for item in items if isinstance(item, int)]
+            names = dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
+            return ", ".join(names.get(item, str(item)) for item in items)
+        return None
+
+    def bpt_fields(self, document_type: DocumentType) -> dict[str, dict[str, Any]]:
+        """Properties as Bitrix's lists describe them: ``TypeReal`` the property type,
+        ``Alias`` the ``PROPERTY_<id>`` REST names it by."""
+        described = super().bpt_fields(document_type)
+        for prop in schema_of(list_id_of(document_type)).properties:
+            entry = described[prop.engine_code]
+            entry["Type"] = BPT_TYPES[prop.type]
+            entry["TypeReal"] = prop.type
+            entry["Alias"] = prop.rest_code
+            entry["sort"] = prop.sort
+            if prop.default_value not in (None, ""):
+                entry["DefaultValue"] = prop.default_value
+            if prop.link_list_id is not None:
+                entry["Settings"] = {"LINK_IBLOCK_ID": prop.link_list_id}
+        return described
+
+    def is_administrator(self, user: Any) -> bool:
+        return permissions.is_lists_admin(user)
+
+    def can(
+        self,
+        user: Any,
+        operation: Operation,
+        *,
+        document_id: str | None = None,
+        document_type: DocumentType | None = None,
+    ) -> bool:
+        """``user`` is a user or a user id. Starting a process on an element takes the right
+        to edit it; on the list, the right to add to it."""
+        if not hasattr(user, "is_authenticated"):
+            user = get_user_model().objects.filter(pk=user).first()
+            if user is None:
+                return False
+        if document_id is not None:
+            try:
+                element = self._element(document_id)
+            except DocumentError:
+                return False
+            if operation == Operation.READ:
+                return permissions.can_read(user, element)
+            if operation == Operation.DESIGN:
+                return permissions.can_design(user, element.list)
+            if operation == Operation.START_PROCESS and not element.list.bizproc:
+                return False
+            return permissions.can_edit(user, element)
+        if document_type is None:
+            raise PermissionDenied
+        try:
+            list_ = _list(document_type)
+        except DocumentError:
+            return False
+        if operation == Operation.DESIGN:
+            return permissions.can_design(user, list_)
+        if operation == Operation.READ:
+            return permissions.has_right(user, list_, Right.READ)
+        if operation == Operation.START_PROCESS:
+            return list_.bizproc and permissions.can_add(user, list_)
+        return permissions.has_right(user, list_, Right.EDIT)
+
+    def readable_document_ids(self, user: Any, document_type: DocumentType) -> QuerySet | None:
+        """The ids of the user's own elements, or None when they may read the whole list."""
+        list_ = _list(document_type)
+        if permissions.has_right(user, list_, Right.READ):
+            return None
+        return (
+            permissions.readable(user, list_)
+            .annotate(document_id=Cast("pk", CharField()))
+            .values("document_id")
+        )
