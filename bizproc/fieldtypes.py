@@ -161,7 +161,10 @@ def _to_double(f: Field, value: Any) -> float:
             _("The value of field '%(name)s' is not a number.") % {"name": f.name}
         )
     if isinstance(value, int | float):
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:  # an integer past a float's range
+            result = float("inf")
     else:
         text = str(value).strip().replace(" ", "")
         if not (isinstance(value, str) and _DOUBLE_RE.fullmatch(text)):

@@ -169,10 +169,14 @@ class ListsDocumentProvider(DocumentProvider):
             entry["TypeReal"] = prop.type
             entry["Alias"] = prop.rest_code
             entry["sort"] = prop.sort
-            if prop.default_value not in (None, ""):
+            if prop.type == PropertyType.LIST:
+                chosen = [option.value for option in prop.options if option.is_default]
+                if chosen:
+                    entry["DefaultValue"] = chosen if prop.multiple else chosen[0]
+            elif prop.default_value not in (None, ""):
                 entry["DefaultValue"] = prop.default_value
             if prop.link_list_id is not None:
-                entry["Settings"] = {"LINK_IBLOCK_ID": prop.link_list_id}
+                entry["Options"] = prop.link_list_id  # Bitrix's E:EList: the linked list
         return described
 
     def is_administrator(self, user: Any) -> bool:

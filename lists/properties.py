@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -34,6 +35,10 @@ CODE_RE = re.compile(r"[A-Z][A-Z0-9_]{0,49}")
 STRING_MAX_LENGTH = 10_000
 VALUES_MAX = 100  # values of one multiple property
 NUMBER_LIMIT = 10**15
+ID_MAX = 2**63 - 1
+ID_RE = re.compile(r"[0-9]{1,18}")
+SORT_LIMIT = 2**31 - 1
+TEXT_MAX_LENGTH = 100_000  # an element's preview and detail text
 
 ENGINE_TYPES: dict[str, str] = {
     PropertyType.STRING: FieldType.STRING,
@@ -51,14 +56,14 @@ ENGINE_TYPES: dict[str, str] = {
 # Bitrix's ``GetDocumentFields`` type of each property type (``TypeReal`` is the property's).
 BPT_TYPES: dict[str, str] = {
     PropertyType.STRING: "string",
-    PropertyType.NUMBER: "double",
+    PropertyType.NUMBER: "int",
     PropertyType.LIST: "select",
     PropertyType.FILE: "file",
     PropertyType.ELEMENT: "E:EList",
     PropertyType.DATE: "date",
     PropertyType.DATETIME: "datetime",
     PropertyType.EMPLOYEE: "user",
-    PropertyType.HTML: "text",
+    PropertyType.HTML: "S:HTML",
     PropertyType.MONEY: "S:Money",
     PropertyType.SEQUENCE: "N:Sequence",
 }
@@ -95,6 +100,12 @@ BUILTINS: tuple[tuple[str, Any, str, bool, bool, str], ...] = (
 )
 BUILTIN_ATTRS = {code: attr for code, _c, _t, _r, _ro, attr in BUILTINS}
 NAME_MAX_LENGTH = 255
+BUILTIN_MAX_LENGTHS = {
+    "NAME": NAME_MAX_LENGTH,
+    "CODE": 255,
+    "PREVIEW_TEXT": TEXT_MAX_LENGTH,
+    "DETAIL_TEXT": TEXT_MAX_LENGTH,
+}
 
 
 def code_of(raw: Any) -> str:
@@ -132,6 +143,8 @@ class Property:
 
     @classmethod
     def of(cls, row: ListField) -> "Property":
+        """The row's definition; a row not saved yet has no options."""
+        options = row.options.all() if row.pk is not None else []
         return cls(
             id=row.pk,
             list_id=row.list_id,
@@ -145,9 +158,7 @@ class Property:
             filterable=row.filterable,
             default_value=row.default,
             settings=dict(row.settings or {}),
-            options=tuple(
-                Option(o.pk, o.value, o.xml_id, o.sort, o.default) for o in row.options.all()
-            ),
+            options=tuple(Option(o.pk, o.value, o.xml_id, o.sort, o.default) for o in options),
         )
 
     @property
@@ -177,8 +188,8 @@ class Property:
 
     @property
     def link_list_id(self) -> int | None:
-        raw = self.settings.get("LINK_IBLOCK_ID")
-        return int(raw) if str(raw or "").isdigit() else None
+        raw = str(self.settings.get("LINK_IBLOCK_ID") or "")
+        return int(raw) if ID_RE.fullmatch(raw) else None
 
     def engine_field(self) -> Field:
         return Field(
@@ -189,7 +200,9 @@ class Property:
             multiple=self.multiple,
             read_only=self.read_only,
             options={option.xml_id: option.value for option in self.options},
-            max_length=STRING_MAX_LENGTH if self.engine_type == FieldType.STRING else None,
+            max_length=STRING_MAX_LENGTH
+            if self.engine_type in (FieldType.STRING, FieldType.TEXT)
+            else None,
         )
 
     def option_by_id(self, option_id: Any) -> Option | None:
@@ -283,7 +296,7 @@ class Property:
                 raise self.incorrect()
             return int(typed) if float(typed).is_integer() else typed
         if kind == PropertyType.ELEMENT:
-            if not isinstance(typed, int) or typed <= 0:
+            if not isinstance(typed, int) or not 0 < typed <= ID_MAX:
                 raise self.incorrect()
             return typed
         if kind == PropertyType.MONEY:
@@ -328,14 +341,21 @@ class Schema:
 
     def engine_fields(self) -> list[Field]:
         builtins = [
-            Field(code=code, name=str(caption), type=type_, required=required, read_only=ro)
+            Field(
+                code=code,
+                name=str(caption),
+                type=type_,
+                required=required,
+                read_only=ro,
+                max_length=BUILTIN_MAX_LENGTHS.get(code),
+            )
             for code, caption, type_, required, ro, _attr in BUILTINS
         ]
         return builtins + [p.engine_field() for p in self.properties]
 
 
 _schemas: dict[int, Schema] = {}
-_state = {"generation": "", "checked": 0.0}
+_state: dict[str, Any] = {"generation": "", "checked": 0.0, "pending": False}
 
 
 def _generation() -> str:
@@ -357,19 +377,31 @@ def schema_of(list_id: int) -> Schema:
             _schemas.clear()
             _state["generation"] = generation
         _state["checked"] = now
+    if _state["pending"] and not connection.in_atomic_block:
+        _state["pending"] = False  # the transaction that changed fields has ended
     found = _schemas.get(list_id)
     if found is None:
         rows = ListField.objects.filter(list_id=list_id).prefetch_related("options")
         found = Schema(list_id=list_id, properties=tuple(Property.of(row) for row in rows))
-        _schemas[list_id] = found
+        if not _state["pending"]:
+            _schemas[list_id] = found
     return found
 
 
 def schemas_forget() -> None:
-    """Called after any property changes: every process re-reads its lists' schemas."""
+    """Called by every change of a property, inside its transaction: this process reads the
+    schemas afresh and keeps none of what it reads until the transaction ends (it may roll
+    back); once it commits, every process re-reads them."""
+    _schemas.clear()
+    _state["pending"] = True
+    transaction.on_commit(_generation_bump)
+
+
+def _generation_bump() -> None:
     cache.set(_GENERATION_KEY, uuid.uuid4().hex, None)
     _schemas.clear()
     _state["checked"] = 0.0
+    _state["pending"] = False
 
 
 # ---- reading an element ---------------------------------------------------------------------

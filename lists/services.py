@@ -37,7 +37,9 @@ from lists.models import (
 from lists.properties import (
     BUILTIN_ATTRS,
     CODE_RE,
-    NAME_MAX_LENGTH,
+    ID_RE,
+    SORT_LIMIT,
+    VALUES_MAX,
     Property,
     Schema,
     code_of,
@@ -78,7 +80,10 @@ def _access_clean(raw: Any) -> dict[str, list[str]]:
     for right, codes in raw.items():
         if right not in Right.values:
             raise ValidationError({"access": [_("Unknown right: %(right)s") % {"right": right}]})
-        codes = [codes] if isinstance(codes, str) else list(codes or [])
+        if isinstance(codes, str):
+            codes = [codes]
+        if not isinstance(codes, list | tuple) or len(codes) > 1000:
+            raise ValidationError({"access": [_("The access is incorrect.")]})
         cleaned = [str(code).strip().upper() for code in codes]
         if not all(ACCESS_CODE_RE.fullmatch(code) for code in cleaned):
             raise ValidationError({"access": [_("The access is incorrect.")]})
@@ -185,7 +190,8 @@ def _options_save(row: ListField, options: list[dict[str, Any]]) -> None:
     existing = {option.pk: option for option in row.options.all()}
     kept: set[int] = set()
     for item in options:
-        option = existing.get(int(item["id"])) if str(item.get("id") or "").isdigit() else None
+        raw_id = str(item.get("id") or "")
+        option = existing.get(int(raw_id)) if ID_RE.fullmatch(raw_id) else None
         option = option or ListFieldOption(field=row)
         option.value, option.xml_id = item["value"], item["xml_id"]
         option.sort, option.default = item["sort"], item["default"]
@@ -201,9 +207,13 @@ def _values_rewrite(row: ListField, rewrite: Any) -> None:
     """Applies ``rewrite`` to each value of the field in every element holding one."""
     key = str(row.pk)
     changed = []
-    for element in Element.objects.filter(list_id=row.list_id, values__has_key=key).only(
-        "pk", "values"
-    ):
+    holders = (
+        Element.objects.select_for_update()
+        .filter(list_id=row.list_id, values__has_key=key)
+        .only("pk", "values", "version")
+        .order_by("pk")
+    )
+    for element in holders:
         stored = element.values[key]
         items = stored if isinstance(stored, list) else [stored]
         kept = [value for value in (rewrite(item) for item in items) if value is not None]
@@ -212,8 +222,9 @@ def _values_rewrite(row: ListField, rewrite: Any) -> None:
             element.values.pop(key)
         else:
             element.values[key] = new
+        element.version += 1  # an edit of the element as it was is stale now
         changed.append(element)
-    Element.objects.bulk_update(changed, ["values"], batch_size=500)
+    Element.objects.bulk_update(changed, ["values", "version"], batch_size=500)
 
 
 def _field_settings(row: ListField, raw: Any) -> dict[str, Any]:
@@ -221,10 +232,10 @@ def _field_settings(row: ListField, raw: Any) -> dict[str, Any]:
     if row.type == PropertyType.ELEMENT:
         link = settings_.get("LINK_IBLOCK_ID")
         if link not in (None, "") and not (
-            str(link).isdigit() and List.objects.filter(pk=int(link)).exists()
+            ID_RE.fullmatch(str(link)) and List.objects.filter(pk=int(str(link))).exists()
         ):
             raise ValidationError({"settings": [_("The linked list does not exist.")]})
-        return {"LINK_IBLOCK_ID": int(link)} if link not in (None, "") else {}
+        return {"LINK_IBLOCK_ID": int(str(link))} if link not in (None, "") else {}
     if row.type == PropertyType.SEQUENCE:
         return {"next": int(row.settings.get("next", 1))}
     return {}
@@ -239,9 +250,13 @@ def _field_default(row: ListField, raw: Any) -> Any:
     prop = Property.of(row)
     try:
         typed = prop.engine_field().convert(raw)
-        prop.stored(typed)
+        stored = prop.stored(typed)
     except FieldValueError as error:
         raise ValidationError({"default": [error.message]}) from None
+    if row.type == PropertyType.ELEMENT:
+        problem = _check_elements(prop, stored if isinstance(stored, list) else [stored], None)
+        if problem:
+            raise ValidationError({"default": [problem]})
     if isinstance(typed, list):
         return [str(item) if not isinstance(item, str) else item for item in typed]
     return typed if isinstance(typed, str | int | float | bool) else str(typed)
@@ -395,15 +410,20 @@ def _convert(
                 _("The field '%(name)s' cannot be changed.") % {"name": field.name}
             )
             continue
+        if isinstance(raw, list | tuple) and len(raw) > VALUES_MAX:
+            errors.setdefault(code, []).append(
+                _("The field '%(name)s' takes at most %(max)d values.")
+                % {"name": field.name, "max": VALUES_MAX}
+            )
+            continue
         try:
             typed[code] = field.convert(raw)
         except FieldValueError as error:
             errors.setdefault(code, []).append(error.message)
             continue
-        if code == "NAME" and len(typed[code] or "") > NAME_MAX_LENGTH:
+        if code == "SORT" and typed[code] is not None and abs(typed[code]) > SORT_LIMIT:
             errors.setdefault(code, []).append(
-                _("The field '%(name)s' is at most %(max)d characters long.")
-                % {"name": field.name, "max": NAME_MAX_LENGTH}
+                _("The value of field '%(name)s' is incorrect.") % {"name": field.name}
             )
     return typed
 
@@ -413,7 +433,7 @@ def _check_files(
 ) -> str | None:
     """A person may attach the files they uploaded; anyone may keep the files the element
     already holds. A file of another element is never moved over."""
-    rows = {row.pk: row for row in ElementFile.objects.filter(pk__in=ids)}
+    rows = {row.pk: row for row in ElementFile.objects.select_for_update().filter(pk__in=ids)}
     for file_id in ids:
         row = rows.get(file_id)
         if row is None:
@@ -425,11 +445,14 @@ def _check_files(
     return None
 
 
-def _check_elements(prop: Property, ids: list[int]) -> str | None:
-    found = Element.objects.filter(pk__in=ids)
+def _check_elements(prop: Property, ids: list[int], user: Any | None) -> str | None:
+    """Linked elements exist (in the linked list, when the property names one) and, for a
+    person, are elements they may read."""
+    found = Element.objects.filter(pk__in=ids).select_related("list")
     if prop.link_list_id is not None:
         found = found.filter(list_id=prop.link_list_id)
-    if found.count() != len(set(ids)):
+    readable = [e for e in found if user is None or permissions.can_read(user, e)]
+    if len(readable) != len(set(ids)):
         return _("The value of field '%(name)s' names no element of the linked list.") % {
             "name": prop.name
         }
@@ -460,7 +483,7 @@ def _stored_properties(
         if ids and prop.type == PropertyType.FILE:
             problem = _check_files(prop, ids, element, user)
         elif ids and prop.type == PropertyType.ELEMENT:
-            problem = _check_elements(prop, ids)
+            problem = _check_elements(prop, ids, user)
         if problem:
             errors.setdefault(code, []).append(problem)
     return stored
@@ -510,12 +533,24 @@ def _files_hold(element: Element, schema: Schema) -> None:
 
 
 def _defaults(schema: Schema, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values with each property's default where none is given. A default that no longer
+    holds (its user left, its element went) is left out rather than refusing every new
+    element over a field nobody filled in."""
     with_defaults = dict(values)
     for prop in schema.properties:
-        if prop.engine_code not in with_defaults and not prop.read_only:
-            default = prop.default()
-            if default is not None:
-                with_defaults[prop.engine_code] = default
+        if prop.engine_code in with_defaults or prop.read_only:
+            continue
+        default = prop.default()
+        if default is None:
+            continue
+        try:
+            stored = prop.stored(prop.engine_field().convert(default))
+        except FieldValueError:
+            continue
+        items = stored if isinstance(stored, list) else [stored]
+        if prop.type == PropertyType.ELEMENT and _check_elements(prop, items, None):
+            continue
+        with_defaults[prop.engine_code] = default
     return with_defaults
 
 

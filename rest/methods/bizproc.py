@@ -101,16 +101,20 @@ def workflow_start(call: Call) -> str:
     items = _triple(call.param("DOCUMENT_ID"))
     if items is None or not items[2]:
         raise RestError("Wrong DOCUMENT_ID!")
-    found = _document_type(items[0], items[1])
-    if found is None:
-        raise RestError("Incorrect document type!")
-    provider, named_type = found
     try:
-        document_id = provider.normalize_id(items[2], document_type=named_type)
+        provider = providers.get(items[0])
     except DocumentError:
-        # A provider whose entity names several types (lists) knows the type by the id.
+        raise RestError("Incorrect document type!") from None
+    try:
+        # An id that names its type ("DEAL_5", a list element's "17")…
+        document_id = provider.normalize_id(items[2])
+    except DocumentError:
+        # … or one that takes it from the entity (the CRM's "5").
+        found = _document_type(items[0], items[1])
+        if found is None:
+            raise RestError("Incorrect document type!") from None
         try:
-            document_id = provider.normalize_id(items[2])
+            document_id = provider.normalize_id(items[2], document_type=found[1])
         except DocumentError as error:
             raise RestError(error.message) from None
     try:

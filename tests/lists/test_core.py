@@ -7,13 +7,13 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 
 from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
 from lists import permissions, services
 from lists.documents import ListsDocumentProvider, document_type_of_list
 from lists.models import Element, ElementFile, ListKind
-from lists.properties import schema_of
+from lists.properties import element_values, schema_of
 from tests.crm.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -254,3 +254,89 @@ def test_a_filterable_property_gets_its_indexes_and_loses_them(leave, admin):
     assert present() == {f"lists_el_p{kind.pk}", f"lists_el_p{kind.pk}_desc"}
     services.listfield_update(field=kind, values={"filterable": False}, user=admin)
     assert present() == set()
+
+
+def test_a_new_field_may_have_a_default_and_a_stale_default_is_left_out(leave, admin, employee):
+    services.listfield_create(
+        list_=leave,
+        values={"code": "place", "name": "Place", "type": "S", "default": "Office"},
+        user=admin,
+    )
+    helper = UserFactory()
+    services.listfield_create(
+        list_=leave,
+        values={"code": "deputy", "name": "Deputy", "type": "S:employee", "default": helper.pk},
+        user=admin,
+    )
+    helper.is_active = False
+    helper.save()
+    element = services.element_create(list_=leave, values={"NAME": "Summer"}, user=employee)
+    values = element_values(element)
+    assert (values["PROPERTY_PLACE"], values["PROPERTY_DEPUTY"]) == ("Office", None)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"SORT": 10**30},
+        {"SORT": 2**40},
+        {"PROPERTY_DAYS": 10**400},
+        {"PROPERTY_DAYS": float("nan")},
+        {"CODE": "c" * 300},
+        {"PREVIEW_TEXT": "x" * 200_000},
+        {"PROPERTY_FROM": "31.02.2026"},
+        {"PROPERTY_KIND": {"a": 1}},
+        {"PROPERTY_KIND": ["vacation", "sick"]},
+    ],
+)
+def test_hostile_values_are_refused_as_errors_of_their_field(leave, employee, values):
+    with pytest.raises(ValidationError) as refused:
+        services.element_create(list_=leave, values={"NAME": "X", **values}, user=employee)
+    assert set(refused.value.message_dict) == set(values)
+    assert not Element.objects.exists()
+
+
+def test_hostile_list_and_field_settings_are_refused(leave, admin):
+    with pytest.raises(ValidationError):
+        services.list_update(list_=leave, values={"access": {"read": 5}}, user=admin)
+    with pytest.raises(ValidationError):
+        services.listfield_create(
+            list_=leave,
+            values={
+                "code": "link",
+                "name": "Link",
+                "type": "E",
+                "settings": {"LINK_IBLOCK_ID": "²"},
+            },
+            user=admin,
+        )
+
+
+def test_a_person_links_only_elements_they_may_read(admin, employee):
+    salaries = services.list_create(values={"name": "Salaries", "code": "salaries"}, user=admin)
+    secret = services.element_create(list_=salaries, values={"NAME": "CEO"}, user=admin)
+    notes = services.list_create(
+        values={"name": "Notes", "code": "notes", "access": {"add": ["AU"]}}, user=admin
+    )
+    services.listfield_create(
+        list_=notes, values={"code": "about", "name": "About", "type": "E"}, user=admin
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.element_create(
+            list_=notes, values={"NAME": "Mine", "PROPERTY_ABOUT": secret.pk}, user=employee
+        )
+    assert "PROPERTY_ABOUT" in refused.value.message_dict
+    made = services.element_create(
+        list_=notes, values={"NAME": "Admin's", "PROPERTY_ABOUT": secret.pk}, user=admin
+    )
+    assert element_values(made)["PROPERTY_ABOUT"] == secret.pk
+
+
+def test_a_field_added_in_a_transaction_that_rolls_back_is_not_remembered(leave, admin):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.listfield_create(
+            list_=leave, values={"code": "ghost", "name": "Ghost", "type": "S"}, user=admin
+        )
+        assert schema_of(leave.pk).by_code("PROPERTY_GHOST") is not None
+        raise RuntimeError
+    assert schema_of(leave.pk).by_code("PROPERTY_GHOST") is None
