@@ -48,19 +48,28 @@ ENGINE_TYPES: dict[str, str] = {
     PropertyType.MONEY: FieldType.STRING,
     PropertyType.SEQUENCE: FieldType.INT,
 }
-# Bitrix's ``GetDocumentFields`` type of each property type (``TypeReal`` is the property's).
+# Bitrix's ``GetDocumentFields`` type of each property type (``TypeReal`` is the property's
+# own), as its lists' document (``BizprocDocument::getDocumentFields``) gives them: a number is
+# an ``int``, an employee a ``user``, HTML and money keep their user types.
 BPT_TYPES: dict[str, str] = {
     PropertyType.STRING: "string",
-    PropertyType.NUMBER: "double",
+    PropertyType.NUMBER: "int",
     PropertyType.LIST: "select",
     PropertyType.FILE: "file",
     PropertyType.ELEMENT: "E:EList",
     PropertyType.DATE: "date",
     PropertyType.DATETIME: "datetime",
     PropertyType.EMPLOYEE: "user",
-    PropertyType.HTML: "text",
+    PropertyType.HTML: "S:HTML",
     PropertyType.MONEY: "S:Money",
     PropertyType.SEQUENCE: "N:Sequence",
+}
+# The base type Bitrix gives a type of its own (the others are their own base type).
+BPT_BASE_TYPES: dict[str, str] = {
+    "S:HTML": "string",
+    "S:Money": "string",
+    "E:EList": "int",
+    "N:Sequence": "int",
 }
 # Types whose stored values order as the type does: a list may filter and sort on them.
 SORTABLE = {
@@ -147,7 +156,9 @@ class Property:
             settings=dict(row.settings or {}),
             options=tuple(
                 Option(o.pk, o.value, o.xml_id, o.sort, o.default) for o in row.options.all()
-            ),
+            )
+            if row.pk is not None  # a field being created (its default checked) has none yet
+            else (),
         )
 
     @property
