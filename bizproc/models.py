@@ -203,6 +203,9 @@ class Instance(models.Model):
     )
     module = models.CharField(_("module"), max_length=50)
     entity = models.CharField(_("entity"), max_length=100)
+    # The document type's own code (``DEAL``, ``iblock_5``): several types share an entity
+    # name (every process list is ``BizprocDocument``), so lists of processes filter by it.
+    document_type = models.CharField(_("document type"), max_length=100, blank=True)
     document_id = models.CharField(_("document"), max_length=100)
     status = models.PositiveSmallIntegerField(
         _("status"), choices=InstanceStatus, default=InstanceStatus.CREATED

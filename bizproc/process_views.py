@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from bizproc import runtime
 from bizproc.activities import activities
 from bizproc.bounds import DayField, localtime, moment_param
-from bizproc.documents import DocumentType, Operation, document_providers
+from bizproc.documents import DocumentError, DocumentType, Operation, document_providers
 from bizproc.http import HtmxHttpRequest
 from bizproc.journal import block_progress, journal_rows
 from bizproc.models import (
@@ -42,13 +42,17 @@ from bizproc.tree import Node
 from bizproc.views import PAGE, cursor, day_start, document_for, listed
 
 
-def is_process_admin(user: Any) -> bool:
-    """CRM administrators and superusers (the user model's flags; the engine imports no CRM)."""
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or getattr(user, "is_crm_admin", False))
-    )
+def is_process_admin(user: Any, module: str) -> bool:
+    """Superusers, and whoever administers the documents of ``module`` (a CRM administrator
+    for a deal's process, a lists administrator for an element's), as its provider says."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    try:
+        return document_providers.get(module).is_administrator(user)
+    except DocumentError:
+        return False
 
 
 def is_stuck(instance: Instance) -> bool:
@@ -86,7 +90,7 @@ def readable_instances(user: Any) -> InstanceQuerySet:
     condition = Q(pk__in=[])
     for document_type, _caption in readable_types(user):
         provider = document_providers.get(document_type.module)
-        of_type = Q(module=document_type.module, entity=document_type.entity)
+        of_type = Q(module=document_type.module, document_type=document_type.type)
         ids = provider.readable_document_ids(user, document_type)
         condition |= of_type if ids is None else of_type & Q(document_id__in=ids)
     return Instance.objects.filter(condition)
@@ -153,7 +157,9 @@ class ProcessFilterForm(forms.Form):
         if data.get("status") is not None:
             instances = instances.filter(status=data["status"])
         if document_type := self.types.get(data.get("entity") or ""):
-            instances = instances.filter(module=document_type.module, entity=document_type.entity)
+            instances = instances.filter(
+                module=document_type.module, document_type=document_type.type
+            )
         if data.get("started_by"):
             instances = instances.filter(started_by=data["started_by"])
         if since := day_start(data.get("since")):
@@ -198,10 +204,17 @@ def process_list(request: HttpRequest) -> HttpResponse:
     if len(page) > PAGE:
         last = page[PAGE - 1]
         next_query = urlencode(filters | {"after": f"{last.started_at.isoformat()}|{last.pk}"})
+    shown = page[:PAGE]
+    titles: dict[str, dict[str, str]] = {}
+    for module in {instance.module for instance in shown}:
+        titles[module] = document_providers.get(module).titles(
+            [instance.document_id for instance in shown if instance.module == module]
+        )
     rows = []
-    for instance in page[:PAGE]:
+    for instance in shown:
         provider = document_providers.get(instance.module)
-        rows.append((instance, provider.url(instance.document_id)))
+        title = titles[instance.module].get(instance.document_id) or instance.document_id
+        rows.append((instance, provider.url(instance.document_id), title))
     return render(
         request,
         "bizproc/process_list.html",
@@ -292,7 +305,7 @@ def instance_context(user: Any, instance: Instance) -> dict[str, Any]:
         "waiting_tasks": waiting_tasks(user, instance),
         "blocks": block_tree(instance),
         "may_manage": provider.can(user, Operation.START_PROCESS, document_id=instance.document_id),
-        "may_resume": is_process_admin(user) and is_stuck(instance),
+        "may_resume": is_process_admin(user, instance.module) and is_stuck(instance),
         "stuck": is_stuck(instance),
         "document_url": provider.url(instance.document_id),
     }
@@ -362,7 +375,7 @@ def instance_delete(request: HttpRequest, instance_id: str) -> HttpResponse:
 def instance_resume(request: HttpRequest, instance_id: str) -> HttpResponse:
     """An administrator hands a process stuck past its worker's lease to a worker again."""
     instance = _instance(request.user, instance_id, Operation.READ)
-    if not is_process_admin(request.user):
+    if not is_process_admin(request.user, instance.module):
         raise PermissionDenied
     if request.method == "POST":
         if is_stuck(instance):

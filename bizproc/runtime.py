@@ -558,6 +558,7 @@ def workflow_start(
                 version=version,
                 module=template.module,
                 entity=template.entity,
+                document_type=template.document_type,
                 document_id=document_id,
                 status=InstanceStatus.RUNNING,
                 started_by=user,

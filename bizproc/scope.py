@@ -10,8 +10,8 @@ scope, and at run time, for references only an expression decides, against the s
 on the published version (so a publisher who later leaves does not stop their processes).
 
 A run-as user other than the starter (``{=Template:TargetUser}``, ``{=User:ID}``) or a user field
-of the template's own document may be chosen only by an administrator of every document
-provider (a CRM administrator).
+of the template's own document may be chosen only by an administrator of the template's
+documents (a CRM administrator for a CRM template).
 """
 
 import re
@@ -74,21 +74,33 @@ class ReferenceScope:
         )
 
 
-def scope_of(user: Any) -> ReferenceScope:
-    """The scope of what ``user`` may make a template refer to, from their rights now."""
+def scope_of(user: Any, document_type: DocumentType | None = None) -> ReferenceScope:
+    """The scope of what ``user`` may make a template (of ``document_type``) refer to, from
+    their rights now. Its blocks may run as anyone when the user administers the template's
+    documents (a CRM administrator, a CRM template); without a type, every provider's."""
     providers = document_providers.all()
     if user is None or not getattr(user, "is_authenticated", False):
         return ReferenceScope(document_types=frozenset(), any_run_as=False)
-    if providers and all(provider.is_administrator(user) for provider in providers):
+    admin_of_all = bool(providers) and all(
+        provider.is_administrator(user) for provider in providers
+    )
+    if document_type is None:
+        any_run_as = admin_of_all
+    else:
+        try:
+            any_run_as = document_providers.get(document_type.module).is_administrator(user)
+        except DocumentError:
+            any_run_as = False
+    if admin_of_all:
         return ReferenceScope(document_types=None, any_run_as=True)
     return ReferenceScope(
         document_types=frozenset(
-            DocumentType(*document_type)
+            DocumentType(*known)
             for provider in providers
-            for document_type in provider.document_types()
-            if provider.can(user, Operation.DESIGN, document_type=document_type)
+            for known in provider.document_types()
+            if provider.can(user, Operation.DESIGN, document_type=known)
         ),
-        any_run_as=False,
+        any_run_as=any_run_as,
     )
 
 
@@ -97,7 +109,7 @@ def version_scope(version: TemplateVersion) -> ReferenceScope:
     recorded get their publisher's scope now (none when the publisher is gone)."""
     if version.reference_scope is not None:
         return ReferenceScope.from_json(version.reference_scope)
-    return scope_of(version.published_by)
+    return scope_of(version.published_by, version.template.document_type_triple)
 
 
 def _literals(value: Any) -> list[str]:

@@ -67,20 +67,25 @@ class AccessRefused(PublishRefused):
 
 def references_check(*, tree: Node, document_type: DocumentType, user: Any) -> ReferenceScope:
     """The user's scope, once every block's references are within it; AccessRefused otherwise."""
-    scope = scope_of(user)
+    scope = scope_of(user, document_type)
     problems = reference_problems(tree=tree, scope=scope, document_type=document_type)
     if problems:
         raise AccessRefused(" ".join(problem.message for problem in problems), problems)
     return scope
 
 
-def _check_document_type(document_type: DocumentType) -> None:
+def document_type_resolve(document_type: DocumentType) -> DocumentType:
+    """The provider's own form of a document type named from outside (a ``.bpt`` import, a
+    designer URL, REST): Bitrix's lists go by either entity name. EditRefused when no provider
+    knows it."""
     try:
         provider = document_providers.get(document_type.module)
     except DocumentError as error:
         raise EditRefused(error.message) from None
-    if tuple(document_type) not in {tuple(t) for t in provider.document_types()}:
+    found = provider.resolve_type(document_type.entity, document_type.type)
+    if found is None or tuple(found) not in {tuple(t) for t in provider.document_types()}:
         raise EditRefused(_("Incorrect document type!"))
+    return found
 
 
 def name_clean(name: str) -> str:
@@ -103,7 +108,7 @@ def template_create(
     description: str = "",
     auto_execute: int = AutoExecute.NONE,
 ) -> Template:
-    _check_document_type(document_type)
+    document_type = document_type_resolve(document_type)
     if auto_execute not in AutoExecute.values:
         raise EditRefused(_("Choose when the process starts."))
     return Template.objects.create(
@@ -407,6 +412,7 @@ def bpt_draft_read(*, data: bytes, document_type: DocumentType, user: Any) -> Im
     if not content.template:
         raise EditRefused(_("The file is not a business process template (.bpt)."))
     tree = imported_tree_check(content.template[0])
+    document_type = document_type_resolve(document_type)
     references_check(tree=tree, document_type=document_type, user=user)
     return ImportedDraft(
         tree=tree,

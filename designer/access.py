@@ -30,9 +30,12 @@ def may_design(user: Any, document_type: DocumentType) -> bool:
         provider = provider_of(document_type)
     except DocumentError:
         return False
+    found = provider.resolve_type(document_type.entity, document_type.type)
     known = {tuple(known) for known in provider.document_types()}
-    return tuple(document_type) in known and provider.can(
-        user, Operation.DESIGN, document_type=document_type
+    return (
+        found is not None
+        and tuple(found) in known
+        and provider.can(user, Operation.DESIGN, document_type=found)
     )
 
 

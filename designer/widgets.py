@@ -38,6 +38,19 @@ REMOVED: Any = object()
 # A user field's value for the person responsible for the item the process runs on: the
 # picker offers it by name. (Bitrix also writes ``author``, which only some blocks understand.)
 RESPONSIBLE = "{=Document:ASSIGNED_BY_ID}"
+# A list element has no responsible person: its author stands in (Bitrix's ``author``).
+AUTHOR = "{=Document:CREATED_BY}"
+
+
+def document_people(document_type: Any) -> list[Person]:
+    """The people a user field may name through the item itself: its responsible person
+    (a CRM record), else its author (a list element)."""
+    codes = {f.code for f in provider_of(document_type).fields(document_type)}
+    if "ASSIGNED_BY_ID" in codes:
+        return [Person(RESPONSIBLE, _("Responsible for the item"), RESPONSIBLE, symbol="{=}")]
+    if "CREATED_BY" in codes:
+        return [Person(AUTHOR, _("Author of the item"), AUTHOR, symbol="{=}")]
+    return []
 
 
 @dataclass
@@ -178,10 +191,12 @@ def typed_input(
     multiple: bool = False,
     checkbox: bool = True,
     expressions: bool = True,
+    people: Sequence[Person] | None = None,
 ) -> Input:
     """An input for a value of a bizproc type; everything but lists and yes/no takes
     expressions (unless ``expressions=False``). ``checkbox=False`` asks a yes/no as a list,
-    which can stay unset."""
+    which can stay unset. ``people``: the fixed choices a user field offers (the item's
+    responsible person when not given)."""
     common = {"name": name, "label": label, "required": required, "multiple": multiple}
     if type_ == FieldType.BOOL:
         text = "" if value in (None, "") else ("Y" if flag(value) else "N")
@@ -216,7 +231,11 @@ def typed_input(
             multiple=multiple,
             free_text=expressions,
             required=required,
-            fixed=[Person(RESPONSIBLE, _("Responsible for the item"), RESPONSIBLE, symbol="{=}")]
+            fixed=(
+                list(people)
+                if people is not None
+                else [Person(RESPONSIBLE, _("Responsible for the item"), RESPONSIBLE, symbol="{=}")]
+            )
             if expressions
             else [],
         )
@@ -255,6 +274,9 @@ class DialogWidget:
             options=prop.options,
             required=prop.required,
             multiple=prop.multiple,
+            people=document_people(dialog.template.document_type_triple)
+            if prop.type == FieldType.USER
+            else None,
         )
 
     def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:

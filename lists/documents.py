@@ -14,14 +14,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
 from bizproc.fieldtypes import Field
 from lists import permissions, services
 from lists.models import Element, ElementFile, List, ListKind, PropertyType, Right
-from lists.properties import BPT_TYPES, element_values, schema_of
+from lists.properties import BPT_BASE_TYPES, BPT_TYPES, element_values, schema_of
 
 MODULE = "lists"
 ENTITIES = {
@@ -123,9 +123,12 @@ class ListsDocumentProvider(DocumentProvider):
             element = self._element(document_id)
         except DocumentError:
             return ""
-        return reverse(
-            "lists:element-detail", kwargs={"list_pk": element.list_id, "pk": element.pk}
-        )
+        try:
+            return reverse(
+                "lists:element-detail", kwargs={"list_pk": element.list_id, "pk": element.pk}
+            )
+        except NoReverseMatch:  # a site that serves no list pages
+            return ""
 
     def title(self, document_id: str) -> str:
         try:
@@ -160,23 +163,39 @@ class ListsDocumentProvider(DocumentProvider):
         return None
 
     def bpt_fields(self, document_type: DocumentType) -> dict[str, dict[str, Any]]:
-        """Properties as Bitrix's lists describe them: ``TypeReal`` the property type,
-        ``Alias`` the ``PROPERTY_<id>`` REST names it by."""
+        """The fields as Bitrix's lists describe them (``getDocumentFields``): properties with
+        their Bitrix ``Type``, ``TypeReal`` (the property type), the ``Alias`` REST names them
+        by (``PROPERTY_<id>``), options by external code, sort and the list form's settings."""
         described = super().bpt_fields(document_type)
+        for code, entry in described.items():
+            entry.setdefault("active", code == "NAME")
+            entry["Complex"] = None
         for prop in schema_of(list_id_of(document_type)).properties:
-            entry = described[prop.engine_code]
-            entry["Type"] = BPT_TYPES[prop.type]
-            entry["TypeReal"] = prop.type
-            entry["Alias"] = prop.rest_code
-            entry["sort"] = prop.sort
+            type_ = BPT_TYPES[prop.type]
+            entry = {
+                "Name": prop.name,
+                "Filterable": prop.filterable,
+                "Editable": not prop.read_only,
+                "Required": prop.required,
+                "Multiple": prop.multiple,
+                "TypeReal": prop.type,
+                "UserTypeSettings": [],
+                "Alias": prop.rest_code,
+                "Type": type_,
+                "DefaultValue": prop.default_value,
+                "sort": prop.sort,
+                "settings": {"SHOW_ADD_FORM": "Y", "SHOW_EDIT_FORM": "Y"},
+                "active": True,
+                "BaseType": BPT_BASE_TYPES.get(type_, type_),
+                "Complex": True if prop.type == PropertyType.LIST else None,
+            }
             if prop.type == PropertyType.LIST:
+                entry["Options"] = {option.xml_id: option.value for option in prop.options}
                 chosen = [option.value for option in prop.options if option.is_default]
-                if chosen:
-                    entry["DefaultValue"] = chosen if prop.multiple else chosen[0]
-            elif prop.default_value not in (None, ""):
-                entry["DefaultValue"] = prop.default_value
+                entry["DefaultValue"] = chosen[0] if chosen else ""
             if prop.link_list_id is not None:
-                entry["Options"] = prop.link_list_id  # Bitrix's E:EList: the linked list
+                entry["Options"] = prop.link_list_id
+            described[prop.engine_code] = entry
         return described
 
     def is_administrator(self, user: Any) -> bool:
@@ -191,7 +210,8 @@ class ListsDocumentProvider(DocumentProvider):
         document_type: DocumentType | None = None,
     ) -> bool:
         """``user`` is a user or a user id. Starting a process on an element takes the right
-        to edit it; on the list, the right to add to it."""
+        to edit it; on the list, the right to add to it. Reading a list means reading some of
+        its elements (at least one's own)."""
         if not hasattr(user, "is_authenticated"):
             user = get_user_model().objects.filter(pk=user).first()
             if user is None:
@@ -217,7 +237,13 @@ class ListsDocumentProvider(DocumentProvider):
         if operation == Operation.DESIGN:
             return permissions.can_design(user, list_)
         if operation == Operation.READ:
-            return permissions.has_right(user, list_, Right.READ)
+            # Some of it: everyone reads their own elements (``readable_document_ids`` says
+            # which), so a list one adds to or holds elements in is readable.
+            return permissions.can_see_list(user, list_) or (
+                user.is_authenticated
+                and user.is_active
+                and Element.objects.filter(list=list_, created_by=user).exists()
+            )
         if operation == Operation.START_PROCESS:
             return list_.bizproc and permissions.can_add(user, list_)
         return permissions.has_right(user, list_, Right.EDIT)

@@ -53,7 +53,9 @@ ENGINE_TYPES: dict[str, str] = {
     PropertyType.MONEY: FieldType.STRING,
     PropertyType.SEQUENCE: FieldType.INT,
 }
-# Bitrix's ``GetDocumentFields`` type of each property type (``TypeReal`` is the property's).
+# Bitrix's ``GetDocumentFields`` type of each property type (``TypeReal`` is the property's
+# own), as its lists' document (``BizprocDocument::getDocumentFields``) gives them: a number is
+# an ``int``, an employee a ``user``, HTML and money keep their user types.
 BPT_TYPES: dict[str, str] = {
     PropertyType.STRING: "string",
     PropertyType.NUMBER: "int",
@@ -66,6 +68,13 @@ BPT_TYPES: dict[str, str] = {
     PropertyType.HTML: "S:HTML",
     PropertyType.MONEY: "S:Money",
     PropertyType.SEQUENCE: "N:Sequence",
+}
+# The base type Bitrix gives a type of its own (the others are their own base type).
+BPT_BASE_TYPES: dict[str, str] = {
+    "S:HTML": "string",
+    "S:Money": "string",
+    "E:EList": "int",
+    "N:Sequence": "int",
 }
 # Types whose stored values order as the type does: a list may filter and sort on them.
 SORTABLE = {

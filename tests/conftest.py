@@ -79,6 +79,15 @@ def _fresh_custom_fields() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_list_schemas() -> None:
+    """Each test reads the list properties its own database holds: the process keeps each
+    list's schema (by list id, which SQLite hands out again after a rollback)."""
+    from lists.properties import schemas_forget
+
+    schemas_forget()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_local_cache() -> None:
     """Each test starts with an empty cache when the cache is this process's memory: on SQLite
     user ids start again at the same number after each test's rollback, and a REST rate-limit

@@ -23,11 +23,12 @@ from bizproc.notifications import Notice, notices_send
 
 def user_ids(ctx: Context, value: Any) -> list[int]:
     """User ids of a user property's evaluated ``user_5`` values, once each; ``author`` is the
-    document's responsible."""
+    document's responsible (a CRM record's), or its author (a list element's)."""
     ids = []
     for item in value if isinstance(value, list) else [value]:
         if item == "author":
-            item = ctx.document().get("ASSIGNED_BY_ID")
+            document = ctx.document()
+            item = document.get("ASSIGNED_BY_ID") or document.get("CREATED_BY")
         user_id = user_id_of(str(item)) if item else None
         if user_id is not None and user_id not in ids:
             ids.append(user_id)

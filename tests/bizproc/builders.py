@@ -8,6 +8,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from bizproc import services
+from bizproc.documents import DocumentType
 from bizproc.models import Instance, JournalEntry, Template
 from bizproc.tree import root_node
 from crm.documents import DOCUMENT_TYPES
@@ -46,10 +47,15 @@ def published(
     constants: dict | None = None,
     auto_execute: int = 0,
     name: str = "Test process",
+    document_type: DocumentType | None = None,
 ) -> Template:
-    """A template with these blocks under the root, published as version 1."""
+    """A template with these blocks under the root, published as version 1; for a deal, or
+    for ``entity``'s CRM type, or for ``document_type`` (a list's)."""
     template = services.template_create(
-        document_type=DOCUMENT_TYPES[entity], name=name, user=user, auto_execute=auto_execute
+        document_type=document_type or DOCUMENT_TYPES[entity],
+        name=name,
+        user=user,
+        auto_execute=auto_execute,
     )
     tree = root_node()
     tree["Children"] = list(blocks)

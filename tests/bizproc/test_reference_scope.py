@@ -238,7 +238,16 @@ def test_publishing_a_draft_that_reaches_deals_is_refused_for_a_lead_designer(
 
     version = services.template_publish(template=template, user=admin)
     assert version.published_by == admin
-    assert version.reference_scope == {"document_types": None, "any_run_as": True}
+    # A CRM administrator: every CRM type (lists have administrators of their own), any user.
+    assert version.reference_scope == {
+        "document_types": [
+            ["crm", "CCrmDocumentCompany", "COMPANY"],
+            ["crm", "CCrmDocumentContact", "CONTACT"],
+            ["crm", "CCrmDocumentDeal", "DEAL"],
+            ["crm", "CCrmDocumentLead", "LEAD"],
+        ],
+        "any_run_as": True,
+    }
 
 
 def test_a_published_version_records_the_publishers_scope(lead_designer):
