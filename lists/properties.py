@@ -408,6 +408,11 @@ def schemas_forget() -> None:
 
 def _generation_bump() -> None:
     cache.set(_GENERATION_KEY, uuid.uuid4().hex, None)
+    schemas_clear()
+
+
+def schemas_clear() -> None:
+    """This process forgets the schemas it keeps (and reads them again on next use)."""
     _schemas.clear()
     _state["checked"] = 0.0
     _state["pending"] = False

@@ -82,9 +82,9 @@ def _fresh_custom_fields() -> None:
 def _fresh_list_schemas() -> None:
     """Each test reads the list properties its own database holds: the process keeps each
     list's schema (by list id, which SQLite hands out again after a rollback)."""
-    from lists.properties import schemas_forget
+    from lists.properties import schemas_clear
 
-    schemas_forget()
+    schemas_clear()
 
 
 @pytest.fixture(autouse=True)
