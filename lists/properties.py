@@ -145,9 +145,12 @@ class Property:
             filterable=row.filterable,
             default_value=row.default,
             settings=dict(row.settings or {}),
+            # A field being created (unsaved, e.g. its default checked) has no options yet.
             options=tuple(
                 Option(o.pk, o.value, o.xml_id, o.sort, o.default) for o in row.options.all()
-            ),
+            )
+            if row.pk
+            else (),
         )
 
     @property

@@ -400,7 +400,7 @@ def _convert(
         except FieldValueError as error:
             errors.setdefault(code, []).append(error.message)
             continue
-        if code == "NAME" and len(typed[code] or "") > NAME_MAX_LENGTH:
+        if code in ("NAME", "CODE") and len(typed[code] or "") > NAME_MAX_LENGTH:
             errors.setdefault(code, []).append(
                 _("The field '%(name)s' is at most %(max)d characters long.")
                 % {"name": field.name, "max": NAME_MAX_LENGTH}
