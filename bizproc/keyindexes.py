@@ -5,11 +5,39 @@ fields, a list's properties) and index a field's key when people filter and sort
 is how both create and drop those indexes inside the transaction of the definition's change.
 """
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection, models
-from django.db.models import F, Index
-from django.db.models.fields.json import KeyTransform
+from django.db.models import F, Index, lookups
+from django.db.models.fields.json import HasKey, KeyTransform
+
+
+class ObjectKey(KeyTransform):
+    """A key of a JSON object, also when the key is all digits (a list's property values are
+    keyed by the property's id): Django reads such a key as an array index (``$[5]``, ``-> 5``),
+    which finds nothing in an object."""
+
+    def _get_json_path(self, connection: Any, key_transforms: Any) -> str:
+        if key_transforms is None:
+            return "$"
+        return "$" + "".join(f".{json.dumps(str(key))}" for key in key_transforms)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> Any:
+        lhs, params, key_transforms = self.preprocess_lhs(compiler, connection)
+        if len(key_transforms) > 1:
+            return super().as_postgresql(compiler, connection)
+        return f"({lhs} {self.postgres_operator} %s)", (*params, self.key_name)
+
+
+@ObjectKey.register_lookup
+class ObjectKeyIsNull(lookups.IsNull):
+    """``isnull`` as "the object has no such key" (Django's own asks for an array index)."""
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        sql, params = compiler.compile(HasKey(self.lhs.lhs, self.lhs.key_name))
+        return (f"NOT ({sql})" if self.rhs else sql), params
 
 
 def key_indexes(*, column: str, key: str, name: str, leading: Sequence[str] = ()) -> list[Index]:
@@ -17,7 +45,7 @@ def key_indexes(*, column: str, key: str, name: str, leading: Sequence[str] = ()
     and both descending with empty values last. A btree read backwards puts NULLs first, so
     a list sorted either way with its empty values at the end needs one of each; the id makes
     the order total, as the list's ``ORDER BY key, id`` has it."""
-    value = KeyTransform(key, column)
+    value = ObjectKey(key, column)
     # SQLite takes no NULLS LAST in an index (and orders NULLs first, so last descending).
     nulls_last = True if connection.vendor == "postgresql" else None
     first = [F(column_name) for column_name in leading]

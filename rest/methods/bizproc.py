@@ -4,7 +4,8 @@ engine's services.
 Rights are the ones the pages use, asked of the document provider: starting, stopping and
 deleting a process needs "start processes" on its document; adding, changing and deleting a
 template needs "design automation" on its document type. ``bizproc.workflow.instances`` is for
-CRM administrators, as in Bitrix24 (no page lists every process); tasks are their people's own
+administrators of the documents' kind (CRM, lists), as in Bitrix24 (no page lists every
+process); tasks are their people's own
 (a CRM administrator may list everyone's). Error codes and texts are
 Bitrix24's where it has them.
 """
@@ -222,8 +223,12 @@ def _instance_out(instance: Instance, codes: list[str]) -> dict[str, Any]:
 
 @method("bizproc.workflow.instances")
 def workflow_instances(call: Call) -> Page:
-    """The running processes (Bitrix24 lists unfinished ones only)."""
-    if not is_crm_admin(call.user):
+    """The running processes (Bitrix24 lists unfinished ones only) of the documents the user
+    administers: a CRM administrator's CRM records, a lists administrator's list elements."""
+    modules = [
+        provider.module for provider in providers.all() if provider.is_administrator(call.user)
+    ]
+    if not modules:
         raise PermissionDenied
     codes = selection(
         call.param("SELECT"), list(_INSTANCE_FIELDS), ["ID", "MODIFIED", "OWNED_UNTIL"]
@@ -231,6 +236,7 @@ def workflow_instances(call: Call) -> Page:
     paths = {code: field.path for code, field in _INSTANCE_FIELDS.items()}
     queryset = (
         Instance.objects.unfinished()
+        .filter(module__in=modules)
         .filter(filter_q(call.param("FILTER"), _INSTANCE_FIELDS))
         .order_by(*ordering(call.param("ORDER"), paths, ["-modified_at"]))
     )
