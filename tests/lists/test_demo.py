@@ -20,7 +20,8 @@ from lists.permissions import can_add, can_design, can_read
 from tests.bizproc.builders import run_tasks
 from tests.crm.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# The worker runs the processes: it commits, as in production.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

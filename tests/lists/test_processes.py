@@ -285,6 +285,7 @@ def approval_template(list_, user) -> Template:
     )
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_approval_through_the_task_service_completes_the_request(
     leave, admin, boss, employee, django_capture_on_commit_callbacks
 ):
@@ -309,6 +310,7 @@ def test_an_approval_through_the_task_service_completes_the_request(
     assert "Second approval" not in titles
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_long_leave_needs_a_second_approval_and_a_rejection_marks_it_rejected(
     leave, admin, boss, employee, django_capture_on_commit_callbacks
 ):
