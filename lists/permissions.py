@@ -1,6 +1,7 @@
 """The one place that answers "may this user do X to this list / this element".
 
-Everyone may read and edit the elements they created; a list's access (Bitrix's access codes:
+Everyone may read and edit the elements they created, and read those they have a process task
+on; a list's access (Bitrix's access codes:
 ``AU`` every user, ``U<id>`` a user, ``G<id>`` a group) grants more: reading every element,
 adding, editing and deleting every element, designing its processes. Lists administrators
 (superusers and holders of the ``lists.change_list`` permission) may do everything, and alone
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from bizproc.models import ProcessTaskUser
 from lists.models import Element, List, Right
 
 
@@ -54,9 +56,15 @@ def can_add(user: Any, list_: List) -> bool:
 
 
 def can_read(user: Any, element: Element) -> bool:
+    """One's own elements, every element with the right, and an element one has (or had) a
+    process task on: an approver sees what they approve, as in Bitrix."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return element.created_by_id == user.pk or has_right(user, element.list, Right.READ)
+    if element.created_by_id == user.pk or has_right(user, element.list, Right.READ):
+        return True
+    return ProcessTaskUser.objects.filter(
+        user=user, task__document_id=element.document_id, task__instance__module="lists"
+    ).exists()
 
 
 def can_edit(user: Any, element: Element) -> bool:

@@ -23,6 +23,7 @@ from bizproc.services import (
     template_export_bpt,
     template_import_bpt,
 )
+from lists import permissions
 from lists import services as lists
 from lists.documents import document_type_of_list
 from lists.models import Element, ListKind
@@ -655,3 +656,14 @@ def test_the_author_starts_a_manual_process_on_their_request_and_a_reader_may_no
     client.force_login(boss)  # reads it, may not edit it: no processes started
     refused = reverse("bizproc:process-start", args=[reader_only.document_id, template.pk])
     assert client.post(refused).status_code == 403
+
+
+def test_an_approver_without_the_read_right_opens_the_element_they_approve(
+    leave, admin, employee
+):
+    approval_template(leave, admin)
+    approver, stranger = UserFactory(), UserFactory()  # neither may read the list's requests
+    element = submit(leave, employee, PROPERTY_APPROVER=f"user_{approver.pk}")
+    element = Element.objects.select_related("list").get(pk=element.pk)
+    assert permissions.can_read(approver, element) and not permissions.can_edit(approver, element)
+    assert not permissions.can_read(stranger, element)
