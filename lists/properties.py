@@ -13,6 +13,7 @@ generation in the cache (shared by every process when the cache is Redis) says w
 """
 
 import datetime
+import json
 import re
 import time
 import uuid
@@ -22,11 +23,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
+from django.db.models import F, Index, TextField
+from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bizproc.fieldtypes import Field, FieldType, FieldValueError, user_id_of
-from bizproc.keyindexes import key_indexes, key_indexes_sync
+from bizproc.keyindexes import key_indexes_sync
 from lists.models import Element, ListField, PropertyType
 
 PREFIX = "PROPERTY_"
@@ -145,9 +149,12 @@ class Property:
             filterable=row.filterable,
             default_value=row.default,
             settings=dict(row.settings or {}),
+            # A property not saved yet (its default checked before it is) has no options.
             options=tuple(
                 Option(o.pk, o.value, o.xml_id, o.sort, o.default) for o in row.options.all()
-            ),
+            )
+            if row.pk is not None
+            else (),
         )
 
     @property
@@ -395,12 +402,67 @@ def element_values(element: Element, schema: Schema | None = None) -> dict[str, 
 # ---- indexes for filterable properties -----------------------------------------------------
 
 
+class ObjectKey(KeyTransform):
+    """One key of the JSON object ``Element.values``, read as a key although it is made of
+    digits (a property's id): Django's ``KeyTransform`` reads such a key as an array index
+    (``$[5]`` on SQLite, ``-> 5`` on PostgreSQL), which finds nothing in an object. Lists
+    filter and sort through this expression, and their indexes are built on it, so that the
+    two match."""
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, params, _keys = self.preprocess_lhs(compiler, connection)
+        return f"({lhs} {self.postgres_operator} %s)", (*params, self.key_name)
+
+    def _path(self) -> str:
+        return "$." + json.dumps(self.key_name)
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, params, _keys = self.preprocess_lhs(compiler, connection)
+        types = ",".join(repr(value) for value in connection.ops.jsonfield_datatype_values)
+        sql = (
+            f"(CASE WHEN JSON_TYPE({lhs}, %s) IN ({types}) "
+            f"THEN JSON_TYPE({lhs}, %s) ELSE JSON_EXTRACT({lhs}, %s) END)"
+        )
+        return sql, (*params, self._path()) * 3
+
+    def as_mysql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, params, _keys = self.preprocess_lhs(compiler, connection)
+        return f"JSON_EXTRACT({lhs}, %s)", (*params, self._path())
+
+
+class ObjectKeyText(ObjectKey):
+    """The key's value as text (a string property's text, for ``icontains``). Use Django's
+    plain lookups on it (``lookups.IContains(ObjectKeyText(…), word)``): the ones registered
+    on ``KeyTransform`` rebuild a ``KeyTransform`` of their own."""
+
+    postgres_operator = "->>"
+    output_field = TextField()
+
+
+def value_of(prop: "Property") -> ObjectKey:
+    """The stored value of the property in ``Element.values``, for filters and ordering."""
+    return ObjectKey(prop.key, "values")
+
+
+def property_indexes(prop: "Property") -> list[Index]:
+    """The property's two indexes, after the list: its value then the id ascending, and both
+    descending with empty values last (as ``bizproc.keyindexes.key_indexes`` builds them,
+    on ``ObjectKey``)."""
+    value = value_of(prop)
+    # SQLite takes no NULLS LAST in an index (and orders NULLs first, so last descending).
+    nulls_last = True if connection.vendor == "postgresql" else None
+    name = f"lists_el_p{prop.id}"
+    return [
+        Index(F("list"), value, F("id"), name=name),
+        Index(F("list"), value.desc(nulls_last=nulls_last), F("id").desc(), name=f"{name}_desc"),
+    ]
+
+
 def index_sync(*, prop: Property, drop: bool = False) -> None:
     """Creates the expression indexes a list filtered and sorted on the property reads from,
     and drops them when it is no longer filterable (or when ``drop``)."""
-    indexes = key_indexes(
-        column="values", key=prop.key, name=f"lists_el_p{prop.id}", leading=["list"]
-    )
     key_indexes_sync(
-        model=Element, indexes=indexes, wanted=prop.filterable and prop.sortable and not drop
+        model=Element,
+        indexes=property_indexes(prop),
+        wanted=prop.filterable and prop.sortable and not drop,
     )
