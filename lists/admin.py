@@ -33,8 +33,8 @@ def _errors_onto(form: forms.ModelForm, error: ValidationError, names: dict[str,
 
 
 class ServiceCheckedForm(forms.ModelForm):
-    """Saves in ``clean`` through the services (their refusals become the form's errors);
-    ``save_model`` then has nothing left to write."""
+    """Saves once the form is checked, through the services (their refusals become the
+    form's errors); ``save_model`` then has nothing left to write."""
 
     request_user: Any = None
     saved: Any = None
@@ -42,16 +42,17 @@ class ServiceCheckedForm(forms.ModelForm):
     def save_through_services(self) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        if not self.errors:
-            try:
-                self.saved = self.save_through_services()
-            except ValidationError as error:
-                _errors_onto(self, error, self.service_names())
-            except PermissionDenied as denied:
-                self.add_error(None, str(denied))
-        return cleaned
+    def _post_clean(self) -> None:
+        # After the model's own checks (its unique codes): a row saved earlier would fail them.
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            self.saved = self.save_through_services()
+        except ValidationError as error:
+            _errors_onto(self, error, self.service_names())
+        except PermissionDenied as denied:
+            self.add_error(None, str(denied))
 
     def service_names(self) -> dict[str, str]:
         return {}
@@ -92,7 +93,9 @@ class _ServiceAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """Nothing else to save: inlines here are read-only."""
+        # The inlines here are read-only: saving their formsets writes nothing.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(List)

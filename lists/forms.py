@@ -728,8 +728,11 @@ class ElementForm(forms.Form):
 
     def add_service_errors(self, error: ValidationError) -> None:
         for code, messages in error.message_dict.items():
-            for message in messages:
-                self.add_error(code if code in self.fields else None, message)
+            target = code if code in self.fields else None
+            shown = self.errors.get(target or "__all__", [])
+            for message in dict.fromkeys(messages):  # the same refusal said once
+                if message not in shown:
+                    self.add_error(target, message)
 
     def stale_fields(self, current: Element) -> list[tuple[str, str]]:
         """For a refused stale edit: the fields whose saved value now differs from what the
