@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, Index, TextField
+from django.db.models import F, Func, Index, TextField
 from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -430,13 +430,29 @@ class ObjectKey(KeyTransform):
         return f"JSON_EXTRACT({lhs}, %s)", (*params, self._path())
 
 
-class ObjectKeyText(ObjectKey):
-    """The key's value as text (a string property's text, for ``icontains``). Use Django's
-    plain lookups on it (``lookups.IContains(ObjectKeyText(…), word)``): the ones registered
-    on ``KeyTransform`` rebuild a ``KeyTransform`` of their own."""
+class ObjectKeyText(Func):
+    """The key's value as text (a string property's text, for ``icontains``): not a
+    ``KeyTransform``, whose text lookups rebuild a ``KeyTransform`` of their own."""
 
-    postgres_operator = "->>"
     output_field = TextField()
+
+    def __init__(self, key: str, column: str) -> None:
+        super().__init__(F(column))
+        self.key = str(key)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"JSON_EXTRACT({column}, %s)", (*params, "$." + json.dumps(self.key))
+
+    def as_mysql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = self.as_sql(compiler, connection)
+        return f"JSON_UNQUOTE({sql})", params
+
+    def as_postgresql(
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"({column} ->> %s)", (*params, self.key)
 
 
 def value_of(prop: "Property") -> ObjectKey:

@@ -21,13 +21,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.fields.json import (
-    KeyTransformExact,
-    KeyTransformGte,
-    KeyTransformLt,
-    KeyTransformLte,
-)
-from django.db.models.lookups import IContains
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -645,35 +638,41 @@ def _moment_text(day: datetime.date) -> str:
     return _start_of(day).astimezone(datetime.UTC).isoformat(timespec="seconds")
 
 
-def _property_q(prop: Property, kind: str, chosen: dict[str, Any]) -> Q:
-    """A property's filter, on the expression its indexes are built on."""
+def _property_filter(
+    queryset: QuerySet, prop: Property, kind: str, chosen: dict[str, Any]
+) -> QuerySet:
+    """A property's filter, on the expression its indexes are built on (an alias, so that
+    the lookups compare as JSON: numbers with numbers, ISO text with text)."""
     code = prop.engine_code
-    value = value_of(prop)
+    name = f"property_{prop.id}_value"
     low, high = chosen.get(f"{code}_from"), chosen.get(f"{code}_to")
-    match = Q()
+    lookups: dict[str, Any] = {}
     if kind == FilterKind.RANGE:
         if low is not None:
-            match &= Q(KeyTransformGte(value, low))
+            lookups[f"{name}__gte"] = low
         if high is not None:
-            match &= Q(KeyTransformLte(value, high))
+            lookups[f"{name}__lte"] = high
     elif kind == FilterKind.DATE_RANGE:
         if prop.type == PropertyType.DATETIME:
             if low is not None:
-                match &= Q(KeyTransformGte(value, _moment_text(low)))
+                lookups[f"{name}__gte"] = _moment_text(low)
             if high is not None:
-                match &= Q(KeyTransformLt(value, _moment_text(high + datetime.timedelta(days=1))))
+                lookups[f"{name}__lt"] = _moment_text(high + datetime.timedelta(days=1))
         else:
             if low is not None:
-                match &= Q(KeyTransformGte(value, low.isoformat()))
+                lookups[f"{name}__gte"] = low.isoformat()
             if high is not None:
-                match &= Q(KeyTransformLte(value, high.isoformat()))
+                lookups[f"{name}__lte"] = high.isoformat()
     elif code not in chosen:
-        return match
+        pass
     elif kind == FilterKind.CONTAINS:
-        match = Q(IContains(ObjectKeyText(prop.key, "values"), chosen[code]))
+        text = ObjectKeyText(prop.key, "values")
+        return queryset.alias(**{name: text}).filter(**{f"{name}__icontains": chosen[code]})
     else:  # an option's id, a user's id
-        match = Q(KeyTransformExact(value, chosen[code]))
-    return match
+        lookups[name] = chosen[code]
+    if not lookups:
+        return queryset
+    return queryset.alias(**{name: value_of(prop)}).filter(**lookups)
 
 
 def _filtered(queryset: QuerySet, filters: ElementFilterForm, chosen: dict[str, Any]) -> QuerySet:
@@ -685,7 +684,7 @@ def _filtered(queryset: QuerySet, filters: ElementFilterForm, chosen: dict[str, 
     if "created_by" in chosen:
         queryset = queryset.filter(created_by_id=chosen["created_by"])
     for item in filters.filters:
-        queryset = queryset.filter(_property_q(item.prop, item.kind, chosen))
+        queryset = _property_filter(queryset, item.prop, item.kind, chosen)
     return queryset
 
 

@@ -6,13 +6,13 @@ itself again while a process runs."""
 import pytest
 from django.urls import reverse
 
+from bizproc import runtime
 from bizproc import services as bizproc_services
 from bizproc.models import AutoExecute, Instance, ProcessTask
 from bizproc.process_tasks import task_answer
 from bizproc.tree import root_node
 from lists.documents import document_type_of_list
 from lists.models import Element, ListKind, PropertyType
-from tests.bizproc.builders import run_tasks
 from tests.html import by_id, by_role, html_parse, labelled, submitted, text
 from tests.lists.conftest import make_element, make_field, make_list
 
@@ -81,7 +81,7 @@ def test_requests_offers_the_process_lists_one_may_add_to(client, lists_admin, l
 
 
 def test_a_request_sent_starts_its_process_and_my_requests_shows_whom_it_waits_for(
-    client, leave, approval, employee, colleague, django_capture_on_commit_callbacks
+    client, leave, approval, employee, colleague
 ):
     client.force_login(employee)
     url = reverse("lists:request-add", args=[leave.pk])
@@ -105,9 +105,8 @@ def test_a_request_sent_starts_its_process_and_my_requests_shows_whom_it_waits_f
     assert by_id(page, "requests").attrs["hx-trigger"] == "every 5s"
 
     task = ProcessTask.objects.get(document_id=str(element.pk))
-    with django_capture_on_commit_callbacks(execute=True):
-        task_answer(task=task, user=colleague, approve=True)
-    run_tasks()
+    task_answer(task=task, user=colleague, approve=True)
+    runtime.instance_step(instance.pk)  # what the worker does with the wake-up
     partial = client.get(reverse("lists:my-requests"), headers={"HX-Request": "true"})
     section = by_id(html_parse(partial.text), "requests")
     assert "Completed" in text(section) and "Boris Orlov" not in text(section)
