@@ -322,3 +322,56 @@ def test_dates_and_moments_show_in_the_viewers_format(client, trips, employee):
     page = html_parse(client.get(detail_url(element)).text)
     times = [e.attrs["datetime"] for e in _all(page) if e.name == "time"]
     assert "2026-03-02" in times
+
+
+def test_a_link_offers_the_readable_elements_of_its_list_and_shows_them_by_name(
+    client, lists_admin, trips, employee, colleague
+):
+    cities = make_list(lists_admin, "cities", name="Cities", access={"add": ["AU"]})
+    kazan = make_element(cities, employee, "Kazan")
+    secret = make_element(cities, colleague, "Secret city")
+    make_field(
+        lists_admin,
+        trips,
+        "CITY",
+        PropertyType.ELEMENT,
+        name="City",
+        settings={"LINK_IBLOCK_ID": cities.pk},
+    )
+    client.force_login(employee)
+    url = reverse("lists:element-add", args=[trips.pk])
+    page = html_parse(client.get(url).text)
+    offered = [text(option) for option in by_role(labelled(page, "City"), "option")]
+    assert offered == ["Not selected", "Kazan"]
+    data = {"NAME": "Trip", "SORT": "500", "PROPERTY_CITY": str(kazan.pk)}
+    element = Element.objects.get(pk=_created(client.post(url, data)))
+    card = html_parse(client.get(detail_url(element)).text)
+    assert by_role(card, "link", "Kazan")[0].attrs["href"] == detail_url(kazan)
+    # An element linked to one the reader may not read names it by its id only.
+    theirs = make_element(trips, employee, "Other trip", PROPERTY_CITY=secret.pk)
+    fields = text(by_id(html_parse(client.get(detail_url(theirs)).text), "element-fields"))
+    assert f"#{secret.pk}" in fields and "Secret city" not in fields
+
+
+def _created(response):
+    assert response.status_code == 302, response.content
+    return int(response["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+def test_the_table_filters_on_text_and_on_people(client, lists_admin, trips, employee, colleague):
+    make_field(lists_admin, trips, "CITY", PropertyType.STRING, name="City", filterable=True)
+    make_field(lists_admin, trips, "BOSS", PropertyType.EMPLOYEE, name="Boss", filterable=True)
+    make_element(
+        trips, employee, "One", PROPERTY_CITY="Kazan", PROPERTY_BOSS=f"user_{colleague.pk}"
+    )
+    make_element(
+        trips, employee, "Two", PROPERTY_CITY="Moscow", PROPERTY_BOSS=f"user_{employee.pk}"
+    )
+    client.force_login(lists_admin)
+    url = reverse("lists:element-list", args=[trips.pk])
+
+    def names(**query):
+        return [text(h) for h in by_role(html_parse(client.get(url, query).text), "rowheader")]
+
+    assert names(PROPERTY_CITY="kaz") == ["One"]
+    assert names(PROPERTY_BOSS=f"user_{employee.pk}") == ["Two"]
