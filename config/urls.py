@@ -6,6 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="crm:home", permanent=False), name="home"),
     path("accounts/", include("accounts.urls")),
     path("crm/", include("crm.urls")),
+    path("lists/", include("lists.urls")),
     path("bizproc/", include("bizproc.urls")),
     path("rest/", include("rest.urls")),
     path("designer/", include("designer.urls")),

@@ -194,6 +194,9 @@ class Element(models.Model):
             models.Index(fields=["list", "created_by", "-id"], name="lists_el_own_idx"),
             models.Index(fields=["list", "name", "id"], name="lists_el_name_idx"),
             models.Index(fields=["list", "sort", "id"], name="lists_el_sort_idx"),
+            # The element table sorts on its dates too (Created, Modified).
+            models.Index(fields=["list", "created_at", "id"], name="lists_el_created_idx"),
+            models.Index(fields=["list", "modified_at", "id"], name="lists_el_modified_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

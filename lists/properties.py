@@ -13,6 +13,7 @@ generation in the cache (shared by every process when the cache is Redis) says w
 """
 
 import datetime
+import json
 import re
 import time
 import uuid
@@ -23,11 +24,12 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import F, Func, Index, TextField
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bizproc.fieldtypes import Field, FieldType, FieldValueError, user_id_of
-from bizproc.keyindexes import key_indexes, key_indexes_sync
+from bizproc.keyindexes import ObjectKey, key_indexes, key_indexes_sync
 from lists.models import Element, ListField, PropertyType
 
 PREFIX = "PROPERTY_"
@@ -441,12 +443,46 @@ def element_values(element: Element, schema: Schema | None = None) -> dict[str, 
 # ---- indexes for filterable properties -----------------------------------------------------
 
 
+class ObjectKeyText(Func):
+    """The key's value as text (a string property's text, for ``icontains``): not a
+    ``KeyTransform``, whose text lookups rebuild a ``KeyTransform`` of their own."""
+
+    output_field = TextField()
+
+    def __init__(self, key: str, column: str) -> None:
+        super().__init__(F(column))
+        self.key = str(key)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"JSON_EXTRACT({column}, %s)", (*params, "$." + json.dumps(self.key))
+
+    def as_mysql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = self.as_sql(compiler, connection)
+        return f"JSON_UNQUOTE({sql})", params
+
+    def as_postgresql(
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"({column} ->> %s)", (*params, self.key)
+
+
+def value_of(prop: "Property") -> ObjectKey:
+    """The stored value of the property in ``Element.values``, for filters and ordering."""
+    return ObjectKey(prop.key, "values")
+
+
+def property_indexes(prop: "Property") -> list[Index]:
+    """The property's two indexes, after the list (every query of a page names its list)."""
+    return key_indexes(column="values", key=prop.key, name=f"lists_el_p{prop.id}", leading=["list"])
+
+
 def index_sync(*, prop: Property, drop: bool = False) -> None:
     """Creates the expression indexes a list filtered and sorted on the property reads from,
     and drops them when it is no longer filterable (or when ``drop``)."""
-    indexes = key_indexes(
-        column="values", key=prop.key, name=f"lists_el_p{prop.id}", leading=["list"]
-    )
     key_indexes_sync(
-        model=Element, indexes=indexes, wanted=prop.filterable and prop.sortable and not drop
+        model=Element,
+        indexes=property_indexes(prop),
+        wanted=prop.filterable and prop.sortable and not drop,
     )

@@ -110,6 +110,7 @@ def discover(page: Page, server: Server, *, admin: bool) -> dict[str, str]:
     task = _first(page, r"/bizproc/tasks/\d+/")
     if task:
         pages["a task"] = task
+    discover_lists(page, server, pages, admin=admin)
     pages["profile"] = "/accounts/profile/"
     pages["not found (404)"] = "/crm/deal/999999999/"
     if admin:
@@ -139,6 +140,46 @@ def discover(page: Page, server: Server, *, admin: bool) -> dict[str, str]:
         pages["designer, refused (403)"] = "/designer/"
         pages["deal fields, refused (403)"] = "/crm/deal/fields/"
     return pages
+
+
+def discover_lists(page: Page, server: Server, pages: dict[str, str], *, admin: bool) -> None:
+    """The lists pages: the index, a list's table, an element's card and form, the Requests
+    pages; the settings and fields pages for an administrator (403 for anyone else)."""
+    base = server.url
+    pages["lists"] = "/lists/"
+    _open(page, f"{base}/lists/")
+    table = _first(page, r"/lists/\d+/")
+    if table:
+        pages["a list's elements"] = table
+        _open(page, f"{base}{table}")
+        card = _first(page, r"/lists/\d+/\d+/")
+        if card:
+            pages["an element"] = card
+            _open(page, f"{base}{card}")
+            if _first(page, r"/lists/\d+/\d+/edit/"):
+                pages["element form (edit)"] = f"{card}edit/"
+        if _first(page, r"/lists/\d+/add/"):
+            pages["element form (new)"] = f"{table}add/"
+    pages["requests"] = "/lists/requests/"
+    _open(page, f"{base}/lists/requests/")
+    request_form = _first(page, r"/lists/requests/\d+/new/")
+    if request_form:
+        pages["request form"] = request_form
+    pages["my requests"] = "/lists/requests/mine/"
+    if admin:
+        pages["new list"] = "/lists/new/"
+        if table:
+            pages["list settings"] = f"{table}settings/"
+            pages["list fields"] = f"{table}fields/"
+            pages["new list field"] = f"{table}fields/add/"
+            _open(page, f"{base}{table}fields/")
+            list_field = _first(page, r"/lists/\d+/fields/\d+/")
+            if list_field:
+                pages["edit list field"] = list_field
+        pages["admin lists"] = "/admin/lists/list/"
+        pages["admin list elements"] = "/admin/lists/element/"
+    else:
+        pages["new list, refused (403)"] = "/lists/new/"
 
 
 def check(page: Page, name: str, problems: Problems) -> None:
@@ -215,6 +256,6 @@ def test_every_page_fits_the_window_and_passes_axe(visitor: Page, server: Server
     if problems.accessibility:
         report += ["Serious or critical accessibility problems:", *problems.accessibility]
     assert not report, "\n".join(report)
-    expected_pages = {"deal card", "start a process", "record journal", "tasks"}
+    expected_pages = {"deal card", "start a process", "record journal", "tasks", "lists"}
     expected_pages |= {"a process", "a task", "template editor"} if admin else set()
     assert expected_pages <= pages.keys(), f"not reached: {expected_pages - pages.keys()}"
