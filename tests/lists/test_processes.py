@@ -658,9 +658,7 @@ def test_the_author_starts_a_manual_process_on_their_request_and_a_reader_may_no
     assert client.post(refused).status_code == 403
 
 
-def test_an_approver_without_the_read_right_opens_the_element_they_approve(
-    leave, admin, employee
-):
+def test_an_approver_without_the_read_right_opens_the_element_they_approve(leave, admin, employee):
     approval_template(leave, admin)
     approver, stranger = UserFactory(), UserFactory()  # neither may read the list's requests
     element = submit(leave, employee, PROPERTY_APPROVER=f"user_{approver.pk}")
