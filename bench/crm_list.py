@@ -299,6 +299,12 @@ def _report(
         times="server-side (Server-Timing app;dur); client-observed for reference",
     )
     print()
+    print_pages(pages, results)
+    return 0
+
+
+def print_pages(pages: dict[str, str], results: dict[str, dict[str, list[float]]]) -> None:
+    """The table of server and client percentiles per page, and whether the target is met."""
     columns = ("server p50", "server p99", "client p50", "client p99")
     print(f"{'page':<12}" + "".join(f"{column:>12}" for column in columns) + "  url")
     worst = 0.0
@@ -316,7 +322,6 @@ def _report(
     verdict = "met" if worst <= TARGET_P99_MS else "NOT met"
     print()
     print(f"target: server p99 ≤ {TARGET_P99_MS:.0f} ms on every page: {verdict}")
-    return 0
 
 
 if __name__ == "__main__":
