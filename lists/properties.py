@@ -26,7 +26,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Func, Index, TextField
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bizproc.fieldtypes import Field, FieldType, FieldValueError, user_id_of
 from bizproc.keyindexes import ObjectKey, key_indexes, key_indexes_sync
@@ -105,7 +105,14 @@ BUILTINS: tuple[tuple[str, Any, str, bool, bool, str], ...] = (
     ("PREVIEW_TEXT", gettext_lazy("Preview text"), FieldType.TEXT, False, False, "preview_text"),
     ("DETAIL_TEXT", gettext_lazy("Detail text"), FieldType.TEXT, False, False, "detail_text"),
     ("CREATED_BY", gettext_lazy("Created by"), FieldType.USER, False, True, "created_by_id"),
-    ("DATE_CREATE", gettext_lazy("Created"), FieldType.DATETIME, False, True, "created_at"),
+    (
+        "DATE_CREATE",
+        pgettext_lazy("date", "Created"),
+        FieldType.DATETIME,
+        False,
+        True,
+        "created_at",
+    ),
     ("MODIFIED_BY", gettext_lazy("Modified by"), FieldType.USER, False, True, "modified_by_id"),
     ("TIMESTAMP_X", gettext_lazy("Modified"), FieldType.DATETIME, False, True, "modified_at"),
 )

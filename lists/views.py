@@ -31,7 +31,7 @@ from django.utils.formats import date_format, get_format
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -733,7 +733,7 @@ def _headers(schema: Schema, columns: list[Property], sort: str) -> list[Header]
         *((prop.engine_code, prop.name) for prop in columns),
         ("SORT", gettext_lazy("Sort")),
         ("CREATED_BY", gettext_lazy("Created by")),
-        ("DATE_CREATE", gettext_lazy("Created")),
+        ("DATE_CREATE", pgettext_lazy("date", "Created")),
         ("TIMESTAMP_X", gettext_lazy("Modified")),
     ]:
         header = Header(caption, key if key in sortable else None)
@@ -812,7 +812,7 @@ def element_rows(element: Element, schema: Schema, display: Display) -> list[tup
     rows += [(prop.name, display.html(prop, values.get(prop.key))) for prop in schema.properties]
     rows += [
         (gettext_lazy("Created by"), display.user(element.created_by_id)),
-        (gettext_lazy("Created"), display.moment(element.created_at)),
+        (pgettext_lazy("date", "Created"), display.moment(element.created_at)),
         (gettext_lazy("Modified by"), display.user(element.modified_by_id)),
         (gettext_lazy("Modified"), display.moment(element.modified_at)),
     ]
