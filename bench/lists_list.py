@@ -4,10 +4,10 @@ search, and pages filtered and sorted on properties.
 Loads N elements with 5 properties (a string, a number and a list option, both filterable, a
 date and an employee) into one list of a fresh PostgreSQL database, then VACUUM ANALYZE; starts
 the real server (``manage.py serve --workers W``, EMBEDDED_WORKER=false, the Redis channel
-layer), logs in as the demo administrator (the list lets everyone read every element), and has CLIENTS threads ask
-for the pages concurrently, each request on a new connection. The figures are server-side (the
-``Server-Timing: app;dur=…`` header; client-observed times for reference). Target: p99 ≤
-150 ms for each page at 4 clients.
+layer), logs in as the demo administrator (the list lets everyone read every element), and has
+CLIENTS threads ask for the pages concurrently, each request on a new connection. The figures
+are server-side (the ``Server-Timing: app;dur=…`` header; client-observed times for
+reference). Target: p99 ≤ 150 ms for each page at 4 clients.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/lists_list.py
     … bench/lists_list.py --tiny      # 2,000 elements and 20 requests a page (CI)

@@ -216,7 +216,14 @@ def _access(people: Mapping[str, Any]) -> dict[str, list[str]]:
 
 
 def _status_field() -> dict[str, Any]:
-    return {"code": "STATUS", "name": "Status", "type": "L", "options": _STATUS_OPTIONS}
+    """The decision, which the process writes: people do not fill it in."""
+    return {
+        "code": "STATUS",
+        "name": "Status",
+        "type": "L",
+        "options": _STATUS_OPTIONS,
+        "settings": {"SHOW_ADD_FORM": "N", "SHOW_EDIT_FORM": "N"},
+    }
 
 
 def _approver_field(people: Mapping[str, Any]) -> dict[str, Any]:

@@ -184,7 +184,10 @@ class ListsDocumentProvider(DocumentProvider):
                 "Type": type_,
                 "DefaultValue": prop.default_value,
                 "sort": prop.sort,
-                "settings": {"SHOW_ADD_FORM": "Y", "SHOW_EDIT_FORM": "Y"},
+                "settings": {
+                    "SHOW_ADD_FORM": "Y" if prop.in_add_form else "N",
+                    "SHOW_EDIT_FORM": "Y" if prop.in_edit_form else "N",
+                },
                 "active": True,
                 "BaseType": BPT_BASE_TYPES.get(type_, type_),
                 "Complex": True if prop.type == PropertyType.LIST else None,

@@ -218,6 +218,15 @@ class ListFieldForm(forms.Form):
     required = forms.BooleanField(label=_("Required"), required=False)
     show_in_list = forms.BooleanField(label=_("Shown in the list"), required=False, initial=True)
     filterable = forms.BooleanField(label=_("Shown in the filter"), required=False)
+    in_add_form = forms.BooleanField(
+        label=_("Shown in the add form"),
+        required=False,
+        initial=True,
+        help_text=_("Leave a field a process fills (a status) out of the forms people fill."),
+    )
+    in_edit_form = forms.BooleanField(
+        label=_("Shown in the edit form"), required=False, initial=True
+    )
     default = forms.CharField(
         label=_("Default value"),
         required=False,
@@ -268,6 +277,8 @@ class ListFieldForm(forms.Form):
             "required": field.required,
             "show_in_list": field.show_in_list,
             "filterable": field.filterable,
+            "in_add_form": (field.settings or {}).get("SHOW_ADD_FORM", "Y") != "N",
+            "in_edit_form": (field.settings or {}).get("SHOW_EDIT_FORM", "Y") != "N",
             "default": "" if default is None else str(default),
             "link_list": str((field.settings or {}).get("LINK_IBLOCK_ID") or ""),
         }
@@ -360,9 +371,12 @@ class ListFieldForm(forms.Form):
                 values["default"] = default or None
         if field_type == PropertyType.LIST:
             values["options"] = self._options()
-        if field_type == PropertyType.ELEMENT:
-            link = data.get("link_list") or ""
-            values["settings"] = {"LINK_IBLOCK_ID": link} if link else {}
+        values["settings"] = {
+            "SHOW_ADD_FORM": "Y" if data["in_add_form"] else "N",
+            "SHOW_EDIT_FORM": "Y" if data["in_edit_form"] else "N",
+        }
+        if field_type == PropertyType.ELEMENT and data.get("link_list"):
+            values["settings"]["LINK_IBLOCK_ID"] = data["link_list"]
         return values
 
     def add_service_errors(self, error: ValidationError) -> None:
@@ -586,7 +600,8 @@ class ElementForm(forms.Form):
             field.multiple = False
             self.fields[code] = field
         for prop in schema.properties:
-            self.fields[prop.engine_code] = self._property_field(prop)
+            if prop.in_edit_form if element is not None else prop.in_add_form:
+                self.fields[prop.engine_code] = self._property_field(prop)
 
     def _initial(self, element: Element | None) -> dict[str, Any]:
         if element is None:

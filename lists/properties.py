@@ -205,6 +205,17 @@ class Property:
         return self.type in SORTABLE and not self.multiple
 
     @property
+    def in_add_form(self) -> bool:
+        """Bitrix's ``SHOW_ADD_FORM``: whether a person fills it in when adding (a field that
+        a process fills, such as a request's status, is not). A required one always shows."""
+        return self.required or self.settings.get("SHOW_ADD_FORM", "Y") != "N"
+
+    @property
+    def in_edit_form(self) -> bool:
+        """Bitrix's ``SHOW_EDIT_FORM``, likewise for an edit."""
+        return self.required or self.settings.get("SHOW_EDIT_FORM", "Y") != "N"
+
+    @property
     def link_list_id(self) -> int | None:
         raw = str(self.settings.get("LINK_IBLOCK_ID") or "")
         return int(raw) if ID_RE.fullmatch(raw) else None

@@ -227,8 +227,22 @@ def _values_rewrite(row: ListField, rewrite: Any) -> None:
     Element.objects.bulk_update(changed, ["values", "version"], batch_size=500)
 
 
+FORM_SETTINGS = ("SHOW_ADD_FORM", "SHOW_EDIT_FORM")
+
+
 def _field_settings(row: ListField, raw: Any) -> dict[str, Any]:
+    """The settings a property keeps: whether the add and edit forms show it ("Y"/"N", as
+    Bitrix writes them), the linked list of a link, the next number of a counter."""
     settings_ = dict(raw) if isinstance(raw, Mapping) else {}
+    shown = {
+        key: "N" if str(settings_[key]).upper() in ("N", "FALSE", "0") else "Y"
+        for key in FORM_SETTINGS
+        if key in settings_
+    }
+    return shown | _type_settings(row, settings_)
+
+
+def _type_settings(row: ListField, settings_: dict[str, Any]) -> dict[str, Any]:
     if row.type == PropertyType.ELEMENT:
         link = settings_.get("LINK_IBLOCK_ID")
         if link not in (None, "") and not (

@@ -141,3 +141,25 @@ def test_a_request_to_a_list_one_may_not_add_to_is_refused(client, lists_admin, 
     plain = make_list(lists_admin, "plain", access={"add": ["AU"]})
     assert client.get(reverse("lists:request-add", args=[plain.pk])).status_code == 404
     assert not Element.objects.exists()
+
+
+def test_a_field_the_process_fills_is_left_out_of_the_form_and_cannot_be_posted(
+    client, leave, lists_admin, employee
+):
+    make_field(
+        lists_admin,
+        leave,
+        "STATUS",
+        PropertyType.LIST,
+        name="Decision",
+        options=[{"value": "Approved", "xml_id": "approved"}],
+        settings={"SHOW_ADD_FORM": "N", "SHOW_EDIT_FORM": "N"},
+    )
+    client.force_login(employee)
+    url = reverse("lists:request-add", args=[leave.pk])
+    assert "Decision" not in client.get(url).text
+    client.post(url, {"NAME": "Summer", "PROPERTY_DAYS": "3", "PROPERTY_STATUS": "approved"})
+    element = Element.objects.get()
+    assert element.values.keys() == {str(leave.properties.get(code="DAYS").pk)}
+    edit = reverse("lists:element-edit", args=[leave.pk, element.pk])
+    assert "Decision" not in client.get(edit).text
