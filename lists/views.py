@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
+from bizproc.bounds import bounded_int
 from bizproc.dates import strftime_pattern
 from bizproc.models import SCRIPT_FLAG, Instance, InstanceStatus, ProcessTaskUser, TaskStatus
 from bizproc.usages import field_usages
@@ -137,6 +138,8 @@ def _visible_list(user: Any, pk: int) -> List:
 
 
 def _readable_element(user: Any, list_pk: int, pk: int) -> Element:
+    if bounded_int(list_pk, minimum=1) is None or bounded_int(pk, minimum=1) is None:
+        raise Http404  # an id past the database's integers names nothing
     element = (
         Element.objects.select_related("list", "created_by", "modified_by")
         .filter(list_id=list_pk, pk=pk)
