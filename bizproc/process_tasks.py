@@ -159,9 +159,14 @@ def task_answer(
     if locked.kind in REQUEST_KINDS:
         if not approve and locked.kind != "optional_request":
             raise TaskRefused(_("This request cannot be declined."))
-        _check_comment(locked, comment)
-        if approve:
-            response = values.encode(request_values(locked, fields or {}))
+        errors = _comment_errors(locked, comment)
+        try:
+            if approve:
+                response = values.encode(request_values(locked, fields or {}))
+        except TaskRefused as refused:
+            errors = refused.errors | errors
+        if errors:
+            raise TaskRefused(" ".join(errors.values()), errors)
     now = timezone.now()
     if locked.kind == "review" or (locked.kind in REQUEST_KINDS and approve):
         mine.status = TaskStatus.OK
@@ -219,12 +224,13 @@ def request_values(task: ProcessTask, raw: Mapping[str, Any]) -> dict[str, Any]:
         raise TaskRefused(refused.message, refused.errors) from None
 
 
-def _check_comment(task: ProcessTask, comment: str) -> None:
+def _comment_errors(task: ProcessTask, comment: str) -> dict[str, str]:
+    """The comment's error when the task requires one and it is empty (``COMMENT``)."""
     shown = flag(task.show_comment)
     if shown and not comment and flag(task.parameters.get("CommentRequired", "N")):
         label = task.comment_label or _("Comment")
-        message = _("The '%(label)s' field is required.") % {"label": label}
-        raise TaskRefused(message, {COMMENT: message})
+        return {COMMENT: _("The '%(label)s' field is required.") % {"label": label}}
+    return {}
 
 
 COMMENT_LENGTH = 5000
