@@ -36,7 +36,7 @@ from bizproc.activities.notify import user_ids
 from bizproc.activities.standard import DURATION_UNITS, SEQUENCE, TITLE, _node, _truthy
 from bizproc.activities.tasks import REVIEW_TYPES, TaskActivity
 from bizproc.expressions import display_text
-from bizproc.fieldtypes import FieldType
+from bizproc.fieldtypes import Field, FieldType, FieldValueError
 from bizproc.models import ProcessTask, TaskStatus
 from bizproc.schemas import flag, schema_problems
 from bizproc.tree import Node
@@ -329,7 +329,12 @@ class _RequestActivity(TaskActivity):
 
 
 def _moment(value: Any) -> datetime.datetime | None:
-    return value if isinstance(value, datetime.datetime) else None
+    """``OverdueDate`` as a moment; one that is not a date and time is no due date."""
+    try:
+        moment = Field("OverdueDate", "", FieldType.DATETIME).convert(value)
+    except FieldValueError:
+        return None
+    return moment if isinstance(moment, datetime.datetime) else None
 
 
 @activities.register
