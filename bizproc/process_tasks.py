@@ -193,7 +193,7 @@ def request_fields(task: ProcessTask) -> list[dict[str, Any]]:
     """The fields a Request information task asks for, in Bitrix's shape (``Name`` is the
     variable the answer goes to, ``Title`` what people read), unnamed ones left out."""
     fields = task.parameters.get("REQUEST") or []
-    return [f for f in fields if isinstance(f, Mapping) and str(f.get("Name") or "").strip()]
+    return [dict(f) for f in fields if isinstance(f, Mapping) and str(f.get("Name") or "").strip()]
 
 
 def request_schema(task: ProcessTask) -> dict[str, dict[str, Any]]:
