@@ -466,7 +466,9 @@ class TaskStatus(models.IntegerChoices):
     NO = 2, pgettext_lazy("task", "Rejected")
     OK = 3, pgettext_lazy("task", "Done")  # a review's answer
     TIMEOUT = 4, pgettext_lazy("task", "Time limit reached")
-    CANCELED = 5, pgettext_lazy("task", "Canceled")  # ours: the process stopped
+    # The process stopped (ours), or a Request information declined (Bitrix's CompleteCancel;
+    # a person's answer "cancel" is 4 in Bitrix's REST, see rest.methods.bizproc).
+    CANCELED = 5, pgettext_lazy("task", "Canceled")
 
 
 class ProcessTask(models.Model):
@@ -481,7 +483,8 @@ class ProcessTask(models.Model):
     )
     activity_name = models.CharField(_("block"), max_length=64)
     document_id = models.CharField(_("document"), max_length=100)
-    kind = models.CharField(_("kind"), max_length=16)  # the block's kind: approve, review
+    # The block's kind: approve, review, request (Request information), optional_request.
+    kind = models.CharField(_("kind"), max_length=16)
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     yes_label = models.CharField(_("button to approve"), max_length=255)
@@ -491,6 +494,10 @@ class ProcessTask(models.Model):
     approve_type = models.CharField(_("who decides"), max_length=8, default="any")
     min_percent = models.PositiveSmallIntegerField(_("minimum percent"), default=50)
     wait_for_all = models.BooleanField(_("wait for every vote"), default=False)
+    # What Bitrix keeps in the task's PARAMETERS beyond the columns above: ``CommentRequired``,
+    # and for Request information the fields asked for (``REQUEST``, Bitrix's shape).
+    parameters = OrderedJSONField(_("parameters"), default=dict, blank=True)
+    overdue_at = models.DateTimeField(_("due"), null=True, blank=True)
     status = models.PositiveSmallIntegerField(
         _("status"), choices=TaskStatus, default=TaskStatus.WAITING
     )
@@ -522,6 +529,8 @@ class ProcessTaskUser(models.Model):
         _("answer"), choices=TaskStatus, default=TaskStatus.WAITING
     )
     comment = models.TextField(_("comment"), blank=True)
+    # Request information: the values given, typed (``bizproc.values.encode``), by field.
+    response = OrderedJSONField(_("values given"), default=dict, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
 
     class Meta:
@@ -540,6 +549,8 @@ class ProcessTaskUser(models.Model):
         """The answer as its button said it (“Approve the trip”)."""
         if self.status in (TaskStatus.YES, TaskStatus.OK):
             return self.task.yes_label
-        if self.status == TaskStatus.NO:
+        if self.status == TaskStatus.NO or (
+            self.status == TaskStatus.CANCELED and self.answered_at is not None
+        ):
             return self.task.no_label
         return self.get_status_display()

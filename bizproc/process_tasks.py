@@ -1,8 +1,10 @@
-"""Tasks processes give people (the Approve and Review blocks): creating them, the rule that
-settles them, and answering them. The answer that settles a task wakes the block waiting for
-it (``runtime.task_settled``); the others' copies of the task leave their lists."""
+"""Tasks processes give people (the Approve, Review and Request information blocks): creating
+them, the rule that settles them, and answering them. The answer that settles a task wakes the
+block waiting for it (``runtime.task_settled``); the others' copies of the task leave their
+lists."""
 
-from collections.abc import Sequence
+import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -13,15 +15,26 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from bizproc import runtime
+from bizproc import runtime, values
 from bizproc.models import Instance, ProcessTask, ProcessTaskUser, TaskStatus
 from bizproc.notifications import Notice, notices_send
+from bizproc.parameters import ParametersRefused, convert
+from bizproc.schemas import flag
+
+# The kinds of Request information's tasks: the answer fills in fields; the optional one may
+# be declined.
+REQUEST_KINDS = ("request", "optional_request")
+COMMENT = "task_comment"  # the comment's key among a refusal's ``errors`` (Bitrix's name)
 
 
 class TaskRefused(Exception):
-    def __init__(self, message: str) -> None:
+    """An answer that cannot be taken; ``errors``: messages by field code (``COMMENT`` for the
+    comment) when the answer's values are what is wrong."""
+
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.errors = dict(errors or {})
 
 
 def task_create(
@@ -39,6 +52,8 @@ def task_create(
     approve_type: str,
     min_percent: int,
     wait_for_all: bool,
+    parameters: Mapping[str, Any] | None = None,
+    overdue_at: datetime.datetime | None = None,
 ) -> ProcessTask | None:
     """The task, given to those of ``user_ids`` who are active users, each told so by a
     notification in their language; None when none is active."""
@@ -59,6 +74,8 @@ def task_create(
         approve_type=approve_type,
         min_percent=min_percent,
         wait_for_all=wait_for_all,
+        parameters=dict(parameters or {}),
+        overdue_at=overdue_at,
     )
     ProcessTaskUser.objects.bulk_create(ProcessTaskUser(task=task, user=user) for user in users)
     link = reverse("bizproc:task-detail", args=[task.pk])
@@ -83,6 +100,15 @@ def task_decision(task: ProcessTask, answers: Sequence[int]) -> TaskStatus | Non
     yes = sum(1 for answer in answers if answer in (TaskStatus.YES, TaskStatus.OK))
     no = sum(1 for answer in answers if answer == TaskStatus.NO)
     waiting = total - yes - no
+    if task.kind in REQUEST_KINDS:
+        # The first to fill the fields in settles it; declining takes anyone, or everyone
+        # when ``approve_type`` (Bitrix's CancelType) is "all".
+        declined = sum(1 for answer in answers if answer == TaskStatus.CANCELED)
+        if yes:
+            return TaskStatus.OK
+        if declined and (task.approve_type != "all" or declined == total):
+            return TaskStatus.CANCELED
+        return None
     if task.kind == "review":
         return TaskStatus.OK if yes and (task.approve_type != "all" or not waiting) else None
     if task.approve_type == "all":
@@ -103,8 +129,19 @@ def task_decision(task: ProcessTask, answers: Sequence[int]) -> TaskStatus | Non
 
 
 @transaction.atomic
-def task_answer(*, task: ProcessTask, user: Any, approve: bool, comment: str = "") -> ProcessTask:
+def task_answer(
+    *,
+    task: ProcessTask,
+    user: Any,
+    approve: bool,
+    comment: str = "",
+    fields: Mapping[str, Any] | None = None,
+) -> ProcessTask:
     """Records the user's answer; when it settles the task, wakes the waiting block.
+
+    ``approve``: yes or no to an approval; a review is read either way; Request information's
+    ``fields`` are given (``approve``) or the request declined (its optional kind). Values are
+    checked against the fields asked for and kept typed; a refusal names each wrong one.
 
     The process's row is locked before the task's, in the order a step and a stop take them:
     the other order deadlocks with a step timing the task out or a stop cancelling it."""
@@ -117,14 +154,30 @@ def task_answer(*, task: ProcessTask, user: Any, approve: bool, comment: str = "
         raise TaskRefused(_("This task has been completed already."))
     if mine.status != TaskStatus.WAITING:
         raise TaskRefused(_("You have answered this task already."))
+    comment = comment.strip()
+    response: dict[str, Any] = {}
+    if locked.kind in REQUEST_KINDS:
+        if not approve and locked.kind != "optional_request":
+            raise TaskRefused(_("This request cannot be declined."))
+        errors = _comment_errors(locked, comment)
+        try:
+            if approve:
+                response = values.encode(request_values(locked, fields or {}))
+        except TaskRefused as refused:
+            errors = refused.errors | errors
+        if errors:
+            raise TaskRefused(" ".join(errors.values()), errors)
     now = timezone.now()
-    if locked.kind == "review":
+    if locked.kind == "review" or (locked.kind in REQUEST_KINDS and approve):
         mine.status = TaskStatus.OK
+    elif locked.kind in REQUEST_KINDS:
+        mine.status = TaskStatus.CANCELED
     else:
         mine.status = TaskStatus.YES if approve else TaskStatus.NO
-    mine.comment = comment.strip()
+    mine.comment = comment
+    mine.response = response
     mine.answered_at = now
-    mine.save(update_fields=["status", "comment", "answered_at"])
+    mine.save(update_fields=["status", "comment", "response", "answered_at"])
     decided = task_decision(locked, list(locked.assignees.values_list("status", flat=True)))
     if decided is not None:
         locked.status = decided
@@ -134,6 +187,50 @@ def task_answer(*, task: ProcessTask, user: Any, approve: bool, comment: str = "
             instance_id=locked.instance_id, name=locked.activity_name, task_id=locked.pk
         )
     return locked
+
+
+def request_fields(task: ProcessTask) -> list[dict[str, Any]]:
+    """The fields a Request information task asks for, in Bitrix's shape (``Name`` is the
+    variable the answer goes to, ``Title`` what people read), unnamed ones left out."""
+    fields = task.parameters.get("REQUEST") or []
+    return [dict(f) for f in fields if isinstance(f, Mapping) and str(f.get("Name") or "").strip()]
+
+
+def request_schema(task: ProcessTask) -> dict[str, dict[str, Any]]:
+    """The fields as a schema of parameters (``bizproc.schemas``), keyed by variable."""
+    return {
+        str(f["Name"]): {
+            "Name": str(f.get("Title") or f["Name"]),
+            "Type": f.get("Type") or "string",
+            "Required": "1" if flag(f.get("Required")) else "0",
+            "Multiple": "1" if flag(f.get("Multiple")) else "0",
+            "Options": f.get("Options") or {},
+            "Description": f.get("Description") or "",
+        }
+        for f in request_fields(task)
+    }
+
+
+def request_values(task: ProcessTask, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Every requested field's typed value from ``raw`` (a field not given is empty);
+    ``TaskRefused`` names each value that does not fit and each required one left empty."""
+    try:
+        return convert(
+            request_schema(task),
+            {key: value for key, value in raw.items() if value not in (None, "")},
+            required_message=_("The required value ('%(name)s') is missing."),
+        )
+    except ParametersRefused as refused:
+        raise TaskRefused(refused.message, refused.errors) from None
+
+
+def _comment_errors(task: ProcessTask, comment: str) -> dict[str, str]:
+    """The comment's error when the task requires one and it is empty (``COMMENT``)."""
+    shown = flag(task.show_comment)
+    if shown and not comment and flag(task.parameters.get("CommentRequired", "N")):
+        label = task.comment_label or _("Comment")
+        return {COMMENT: _("The '%(label)s' field is required.") % {"label": label}}
+    return {}
 
 
 COMMENT_LENGTH = 5000

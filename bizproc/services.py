@@ -292,9 +292,12 @@ def tree_update(
         raise EditRefused(_("Unknown setting: %(name)s") % {"name": str(unknown[0])[:100]})
     updated = copy.deepcopy(node)
     updated["Properties"] = dict(properties)
+    declared = activities.for_node(updated).variables_declared()
+    if declared:  # before the check: the block may name them
+        locked.variables = {**(locked.variables or {}), **declared}
     _check_properties(locked, updated, user, complete=True)
     node["Properties"] = updated["Properties"]
-    draft_save(locked, template, user, changed=("tree",))
+    draft_save(locked, template, user, changed=("tree", "variables") if declared else ("tree",))
 
 
 def _is_kept_key(key: str, activity: Activity) -> bool:

@@ -23,7 +23,7 @@ from bizproc.activities import conditions as cond
 from bizproc.activities.base import Activity, MapKeys, Property, Widget
 from bizproc.bounds import bounded_int
 from bizproc.documents import Operation
-from bizproc.fieldtypes import Field, FieldType
+from bizproc.fieldtypes import Field, FieldType, type_choices
 from bizproc.models import Scenario
 from bizproc.registry import Registry
 from bizproc.schemas import flag, options_of
@@ -823,3 +823,75 @@ class ScenarioParametersWidget(DialogWidget):
 def property_with(activity: Activity, widget: Widget) -> Property | None:
     """The block's property drawn by ``widget`` (the one holding its smart scenario, say)."""
     return next((prop for prop in activity.properties if prop.dialog_widget == widget), None)
+
+
+# ---- fields asked of people (Request information) --------------------------------------------
+
+
+def _requested_schema(value: Any) -> dict[str, Any]:
+    """Bitrix's list of requested fields as a schema keyed by variable (``Name``), named by
+    ``Title``: the rows the settings panel draws for parameters and variables."""
+    items = list(value.values()) if isinstance(value, Mapping) else value
+    schema: dict[str, Any] = {}
+    for item in items or []:
+        if isinstance(item, Mapping):
+            schema[str(item.get("Name") or "")] = {**item, "Name": item.get("Title") or ""}
+    return schema
+
+
+def _requested_item(code: str, entry: Mapping[str, Any], stored: Mapping[str, Any]) -> dict:
+    """A posted row as Bitrix stores a requested field. A field the block had keeps what the
+    row does not show (``Default_printable`` …) and its way of writing flags (Bitrix's dialog
+    writes true/false, its exports "1"/"0"); empty keys it lacked stay out."""
+    old = dict(stored.get(code) or {})
+    old.pop("Name", None)  # the title, in the schema: the row's replaces it
+    old.pop("Title", None)
+    strings = isinstance(old.get("Required"), str) or isinstance(old.get("Multiple"), str)
+    item: dict[str, Any] = {"Title": entry["Name"], "Name": code, **old, "Type": entry["Type"]}
+    for key in ("Required", "Multiple"):
+        item[key] = entry[key] if strings else entry[key] == "1"
+    for key, value in (
+        ("Description", entry["Description"]),
+        ("Options", entry.get("Options") or None),
+        ("Default", entry["Default"]),
+    ):
+        if value not in ("", None) or key in old:
+            item[key] = value
+    return item
+
+
+@_registered
+class FieldsWidget(DialogWidget):
+    """Rows of typed fields — title, code (the variable the answer goes to), type, required,
+    multiple, default, options — drawn as the template settings draw variables and stored
+    as Bitrix stores ``RequestedInformation``: ``[{Title, Name, Description, Type, Required,
+    Multiple, Options, Default}]``."""
+
+    kind = Widget.FIELDS
+    template = "designer/widgets/fields.html"
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        from designer.forms import schema_rows  # the forms import the widgets
+
+        return Input(
+            prop.name,
+            str(prop.title),
+            Widget.FIELDS,
+            required=prop.required,
+            rows=schema_rows(_requested_schema(value)),
+            options=type_choices(),
+            template=self.template,
+        )
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        from designer.forms import posted_schema
+
+        schema, _rows, _twice = posted_schema(post, item.name)
+        stored = _requested_schema(dialog.activity.properties_values.get(item.name))
+        return {item.name: [_requested_item(code, entry, stored) for code, entry in schema.items()]}
+
+    def refusals(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, list[str]]:
+        from designer.forms import posted_schema
+
+        twice = posted_schema(post, item.name)[2]
+        return {item.name: twice} if twice else {}

@@ -89,6 +89,9 @@ class PropertyType(models.TextChoices):
     MAP = "map", gettext_lazy("Key-value rows")
     CONDITIONS = "conditions", gettext_lazy("Condition rows")
     DURATION = "duration", gettext_lazy("Duration")
+    # Typed fields asked of people (Request information's ``RequestedInformation``): a list of
+    # ``{Title, Name, Type, Required, Multiple, Options, Default, Description}``.
+    FIELDS = "fields", gettext_lazy("Fields")
 
 
 class MapKeys(models.TextChoices):
@@ -131,6 +134,7 @@ class Widget(models.TextChoices):
     TEMPLATE = "template"  # an active process template of the template's own entity type
     SCENARIO = "scenario"  # a smart scenario the user reads, grouped by entity type
     SCENARIO_PARAMETERS = "scenario-parameters"  # the chosen scenario's start parameters
+    FIELDS = "fields"  # rows of typed fields: title, code, type, required, multiple, default
 
 
 # The widget a property gets when it declares none, by its type.
@@ -148,6 +152,7 @@ WIDGET_OF_TYPE: Mapping[str, Widget] = {
     "map": Widget.MAP,
     "conditions": Widget.CONDITIONS,
     "duration": Widget.DURATION,
+    "fields": Widget.FIELDS,
 }
 
 
@@ -336,7 +341,7 @@ class Activity:
             return self._validate_map(prop, value, ctx)
         if prop.type in (PropertyType.FILE, PropertyType.INTERNALSELECT):
             return []  # kept verbatim, shown read-only
-        if prop.type in (PropertyType.CONDITIONS, PropertyType.DURATION):
+        if prop.type in (PropertyType.CONDITIONS, PropertyType.DURATION, PropertyType.FIELDS):
             return []  # checked by the activities that own them
         return self._validate_typed(prop.name, prop.field(), value, ctx)
 
@@ -377,6 +382,11 @@ class Activity:
     def summary(self) -> str:
         """One line for the designer, after the block's title."""
         return ""
+
+    def variables_declared(self) -> dict[str, dict[str, Any]]:
+        """Variables the block writes and brings into its template when its settings are saved
+        (Bitrix's dialog adds them so): ``{code: schema entry}``."""
+        return {}
 
     # ---- run time (``ctx``: what a block may do, ``bizproc.activities.context``) ------------
     def children(self) -> list[Node]:

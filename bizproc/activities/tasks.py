@@ -108,6 +108,7 @@ class TaskActivity(Activity):
     category = Category.TASKS
     kind: str
     summary_from_node = True
+    default_unit = "d"  # of ``TimeoutDuration`` when a block has no ``TimeoutDurationType``
 
     @classmethod
     def new_properties(cls) -> dict[str, Any]:
@@ -159,8 +160,10 @@ class TaskActivity(Activity):
         duration = ctx.evaluate(values.get("TimeoutDuration"))
         if not duration or not _as_float(duration, str(_("Time limit"))):
             return None
-        unit = str(ctx.evaluate(values.get("TimeoutDurationType")) or "d")
-        seconds = _as_float(duration, str(_("Time limit"))) * UNIT_SECONDS.get(unit, 86400)
+        unit = str(ctx.evaluate(values.get("TimeoutDurationType")) or self.default_unit)
+        seconds = _as_float(duration, str(_("Time limit"))) * UNIT_SECONDS.get(
+            unit, UNIT_SECONDS[self.default_unit]
+        )
         return moment_after(ctx, seconds)
 
     def _settled(self, ctx: Context) -> ProcessTask | None:

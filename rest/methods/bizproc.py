@@ -12,6 +12,7 @@ Bitrix24's where it has them.
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from bizproc import design, process_tasks, runtime, services
 from bizproc.bounds import bounded_int, localtime
@@ -44,6 +46,7 @@ from rest.listing import (
     page_of,
     selection,
     start_of,
+    string_list,
 )
 
 WRONG_WORKFLOW = "ERROR_WRONG_WORKFLOW_ID"
@@ -456,9 +459,29 @@ def template_list(call: Call) -> Page:
 
 
 # Tasks ------------------------------------------------------------------------------------
+#
+# Bitrix's ``RestService::getTaskList`` / ``completeTask``: names it does not know in SELECT,
+# FILTER and ORDER are left out; the default SELECT is ID, WORKFLOW_ID, DOCUMENT_NAME, NAME;
+# ENTITY, DOCUMENT_ID and DOCUMENT_URL always come; the default order is ID descending.
+
+# The block each kind of task comes from (``ACTIVITY``).
+_TASK_ACTIVITIES = {
+    "approve": "ApproveActivity",
+    "review": "ReviewActivity",
+    "request": "RequestInformationActivity",
+    "optional_request": "RequestInformationOptionalActivity",
+}
+_TASK_KINDS = {activity: kind for kind, activity in _TASK_ACTIVITIES.items()}
+
+
+def _task_kind(raw: Any) -> str:
+    return _TASK_KINDS.get(_text(raw), _text(raw))  # an unknown block matches no task
+
 
 _TASK_FIELDS = {
     "ID": FilterField("task_id", _integer),
+    "ACTIVITY": FilterField("task__kind", _task_kind),
+    "ACTIVITY_NAME": FilterField("task__activity_name", _text),
     "WORKFLOW_ID": FilterField("task__instance_id", _text),
     "DOCUMENT_NAME": FilterField("task__document_id", _text, text=True),
     "NAME": FilterField("task__name", _text, text=True),
@@ -466,6 +489,7 @@ _TASK_FIELDS = {
     "MODIFIED": FilterField("task__completed_at", _moment),
     "WORKFLOW_STARTED": FilterField("task__instance__started_at", _moment),
     "WORKFLOW_STARTED_BY": FilterField("task__instance__started_by_id", _integer),
+    "OVERDUE_DATE": FilterField("task__overdue_at", _moment),
     "WORKFLOW_TEMPLATE_ID": FilterField("task__instance__template_id", _integer),
     "WORKFLOW_TEMPLATE_NAME": FilterField("task__instance__template__name", _text, text=True),
     "WORKFLOW_STATE": FilterField("task__instance__state_title", _text, text=True),
@@ -476,80 +500,179 @@ _TASK_FIELDS = {
     "ENTITY": FilterField("task__instance__entity", _text),
     "DOCUMENT_ID": FilterField("task__document_id", _text),
 }
-# Answers by name, as ``bizproc.task.complete`` takes them: 1 yes, 2 no, 3 ok.
-_TASK_ANSWERS = {"1": TaskStatus.YES, "yes": TaskStatus.YES, "2": TaskStatus.NO}
-_TASK_ANSWERS |= {"no": TaskStatus.NO, "3": TaskStatus.OK, "ok": TaskStatus.OK}
+_TASK_SELECT = [*_TASK_FIELDS, "PARAMETERS"]
+_TASK_DEFAULT_SELECT = ["ID", "WORKFLOW_ID", "DOCUMENT_NAME", "NAME"]
+_TASK_ALWAYS = ["ENTITY", "DOCUMENT_ID"]
+_FILTER_KEY = re.compile(r"([^A-Za-z]*)(.*)", re.DOTALL)
+# ``STATUS`` as ``bizproc.task.complete`` takes it (Bitrix's CBPTaskUserStatus): yes, no, ok,
+# cancel — and which of them each kind of task takes.
+_TASK_ANSWERS = {"1": "yes", "2": "no", "3": "ok", "4": "cancel"}
+_TASK_ANSWERS |= {name: name for name in _TASK_ANSWERS.values()}
+_TASK_ANSWERS_FIT = {
+    "approve": {"yes": True, "no": False},
+    "review": {"ok": True},
+    "request": {"ok": True},
+    "optional_request": {"ok": True, "cancel": False},
+}
+_TASK_USER_CANCEL = "4"  # a person's "cancel" in Bitrix (ours is the task's CANCELED)
 
 
-def _task_out(row: ProcessTaskUser, codes: list[str]) -> dict[str, Any]:
+def _filter_code(key: Any) -> str:
+    """A filter key's field, without its operator (``>=MODIFIED``)."""
+    match = _FILTER_KEY.fullmatch(str(key).strip())
+    return match[2].strip().upper() if match else ""
+
+
+def _known_task_filter(raw: Any) -> dict[str, Any]:
+    """The filter without the fields Bitrix does not filter tasks on (it ignores them)."""
+    return {k: v for k, v in mapping(raw, "filter").items() if _filter_code(k) in _TASK_FIELDS}
+
+
+def _task_order(raw: Any) -> list[str]:
+    """``ORDER`` as Bitrix reads it: unknown fields left out, anything but DESC ascending."""
+    order = []
+    for key, direction in mapping(raw, "order").items():
+        field = _TASK_FIELDS.get(str(key).strip().upper())
+        if field is not None:
+            descending = _text(direction).upper() == "DESC"
+            order.append(f"-{field.path}" if descending else field.path)
+    order = order or ["-task_id"]
+    return [*order, "-id" if order[-1].startswith("-") else "id"]
+
+
+def _task_parameters(task: ProcessTask) -> dict[str, Any]:
+    """The task's PARAMETERS as Bitrix's REST gives them: the comment's label and rule, the
+    buttons' labels and, for Request information, its ``Fields``."""
+    parameters: dict[str, Any] = {
+        "CommentLabel": task.comment_label,
+        "CommentRequired": str(task.parameters.get("CommentRequired") or "N"),
+        "ShowComment": "Y" if task.show_comment else "N",
+    }
+    if task.kind == "approve":
+        parameters |= {"StatusYesLabel": task.yes_label, "StatusNoLabel": task.no_label}
+    else:
+        parameters["StatusOkLabel"] = task.yes_label
+    if task.kind == "optional_request":
+        parameters["StatusCancelLabel"] = task.no_label
+    if task.kind in process_tasks.REQUEST_KINDS:
+        parameters["Fields"] = [
+            {
+                "Id": field["Name"],
+                "Type": field.get("Type") or "string",
+                "Name": field.get("Title") or field["Name"],
+                "Description": field.get("Description") or "",
+                "Multiple": bool(field.get("Multiple")),
+                "Required": bool(field.get("Required")),
+                "Options": field.get("Options") or None,
+                "Settings": None,
+                "Default": field.get("Default", ""),
+            }
+            for field in process_tasks.request_fields(task)
+        ]
+    return parameters
+
+
+def _task_out(row: ProcessTaskUser, codes: list[str], titles: Mapping[str, str]) -> dict[str, Any]:
     task, instance = row.task, row.task.instance
+    provider = providers.get(instance.module)
+    user_status = str(row.status)
+    if row.status == TaskStatus.CANCELED:
+        user_status = _TASK_USER_CANCEL
     values = {
         "ID": str(task.pk),
+        "ACTIVITY": _TASK_ACTIVITIES.get(task.kind, task.kind),
+        "ACTIVITY_NAME": task.activity_name,
         "WORKFLOW_ID": instance.pk,
-        "DOCUMENT_NAME": task.document_id,
-        "NAME": task.name,
+        "DOCUMENT_NAME": titles.get(task.document_id, task.document_id),
         "DESCRIPTION": task.description,
+        "NAME": task.name,
         "MODIFIED": _datetime(row.answered_at or task.completed_at or task.created_at),
         "WORKFLOW_STARTED": _datetime(instance.started_at),
         "WORKFLOW_STARTED_BY": _id_or_none(instance.started_by_id),
-        "OVERDUE_DATE": None,
+        "OVERDUE_DATE": _datetime(task.overdue_at),
         "WORKFLOW_TEMPLATE_ID": _id_or_none(instance.template_id),
         "WORKFLOW_TEMPLATE_NAME": instance.template.name if instance.template else "",
         "WORKFLOW_STATE": instance.state_title,
         "STATUS": str(task.status),
         "USER_ID": str(row.user_id),
-        "USER_STATUS": str(row.status),
+        "USER_STATUS": user_status,
         "MODULE_ID": instance.module,
         "ENTITY": instance.entity,
-        "DOCUMENT_ID": [instance.module, instance.entity, task.document_id],
+        "DOCUMENT_ID": task.document_id,
+        "PARAMETERS": _task_parameters(task),
     }
-    return {code: values[code] for code in codes}
+    out = {code: values[code] for code in codes}
+    out["DOCUMENT_URL"] = provider.url(task.document_id)
+    return out
+
+
+def _document_titles(rows: list[ProcessTaskUser]) -> dict[str, str]:
+    titles: dict[str, str] = {}
+    for module in {row.task.instance.module for row in rows}:
+        ids = {row.task.document_id for row in rows if row.task.instance.module == module}
+        titles |= providers.get(module).titles(ids)
+    return titles
 
 
 @method("bizproc.task.list")
 def task_list(call: Call) -> Page:
     """Tasks given by processes, one row per task and person: the caller's own; a CRM
     administrator sees everyone's (``FILTER: {USER_ID: …}`` narrows them down)."""
-    filters = mapping(call.param("FILTER"), "filter")
-    asked_user = next((v for k, v in filters.items() if str(k).strip().upper() == "USER_ID"), None)
+    filters = _known_task_filter(call.param("FILTER"))
+    asked_user = next((v for k, v in filters.items() if _filter_code(k) == "USER_ID"), None)
     rows = ProcessTaskUser.objects.select_related("task__instance__template")
     if not is_crm_admin(call.user):
         if asked_user is not None and _text(asked_user) != str(call.user.pk):
             raise PermissionDenied
         rows = rows.filter(user=call.user)
-    known = [*_TASK_FIELDS, "OVERDUE_DATE"]
-    codes = selection(call.param("SELECT"), known, known)
-    paths = {code: field.path for code, field in _TASK_FIELDS.items()}
+    wanted = [code.upper() for code in string_list(call.param("SELECT"), "select")]
+    chosen = [code for code in _TASK_SELECT if code in wanted] or _TASK_DEFAULT_SELECT
+    codes = [*_TASK_ALWAYS, *(code for code in chosen if code not in _TASK_ALWAYS)]
     queryset = rows.filter(filter_q(filters, _TASK_FIELDS)).order_by(
-        *ordering(call.param("ORDER"), paths, ["task_id"])
+        *_task_order(call.param("ORDER"))
     )
     page, total, following = page_of(queryset, start_of(call.param("start")))
-    return Page([_task_out(row, codes) for row in page], total, following)
+    titles = _document_titles(page)
+    return Page([_task_out(row, codes, titles) for row in page], total, following)
 
 
 @method("bizproc.task.complete")
 def task_complete(call: Call) -> bool:
-    """Answers one of the caller's own tasks that is still open: 1/yes or 2/no for an approval,
-    3/ok for a review; ``COMMENT`` is kept with the answer."""
+    """Answers one of the caller's own tasks that still waits for them: ``STATUS`` 1/yes or
+    2/no for an approval, 3/ok for a review or a Request information (whose ``FIELDS`` are
+    the values by field ID), 4/cancel to decline the optional request; ``COMMENT`` is kept
+    with the answer."""
+    if call.param("TASK_ID") in (None, "", 0, "0"):
+        raise RestError("empty TASK_ID", "ERROR_TASK_VALIDATION")
+    answer = _TASK_ANSWERS.get(_text(call.param("STATUS")).lower())
+    if answer is None:
+        raise RestError("incorrect STATUS", "ERROR_TASK_VALIDATION")
     task_id = bounded_int(_text(call.param("TASK_ID")), minimum=1)
-    task = (
-        ProcessTask.objects.filter(pk=task_id, assignees__user=call.user).first()
+    mine = (
+        ProcessTaskUser.objects.select_related("task")
+        .filter(task_id=task_id, user=call.user)
+        .first()
         if task_id
         else None
     )
-    if task is None:
-        raise RestError("Task not found.", "ERROR_TASK_NOT_FOUND")
-    answer = _TASK_ANSWERS.get(_text(call.param("STATUS")).lower())
-    fits = {"approve": (TaskStatus.YES, TaskStatus.NO), "review": (TaskStatus.OK,)}
-    if answer not in fits.get(task.kind, ()):
-        raise RestError("Incorrect task status.", "ERROR_TASK_STATUS")
+    if mine is None:
+        raise RestError("Task not found", "ERROR_TASK_NOT_FOUND")
+    if mine.status != TaskStatus.WAITING or mine.task.status != TaskStatus.WAITING:
+        raise RestError("Task already completed", "ERROR_TASK_COMPLETED")
+    task = mine.task
+    approve = _TASK_ANSWERS_FIT.get(task.kind, {}).get(answer)
+    if approve is None:
+        raise RestError(_("No action specified."), "ERROR_TASK_EXECUTION")
     comment = _text(call.param("COMMENT"))
     if problem := process_tasks.comment_problem(comment):
         raise invalid(problem)
+    fields = mapping(call.param("FIELDS"), "FIELDS")
     try:
         process_tasks.task_answer(
-            task=task, user=call.user, approve=answer != TaskStatus.NO, comment=comment
+            task=task, user=call.user, approve=approve, comment=comment, fields=fields
         )
     except process_tasks.TaskRefused as refused:
-        raise RestError(refused.message, "ERROR_TASK_COMPLETED") from None
+        if refused.errors:
+            raise RestError(refused.message, "ERROR_TASK_EXECUTION") from None
+        raise RestError("Task already completed", "ERROR_TASK_COMPLETED") from None
     return True

@@ -389,11 +389,7 @@ def test_the_real_bitrix_export_imports_under_deals_without_loss(user) -> None:
     assert list(template.constants) == ["Manager", "Bookkeeper", "Instruction"]
 
     unsupported = {n["Type"] for n in services.unsupported_blocks(template.tree)}
-    assert unsupported == {
-        "SetPermissionsActivity",
-        "GetUserActivity",
-        "RequestInformationActivity",
-    }
+    assert unsupported == {"SetPermissionsActivity", "GetUserActivity"}
     with pytest.raises(PublishRefused) as refused:
         services.template_publish(template=template, user=user)
     listed = {p.message for p in refused.value.problems if "are not supported" in p.message}

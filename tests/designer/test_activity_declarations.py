@@ -86,12 +86,19 @@ def meaningful(type_: str, properties: dict) -> dict:
         for prop in activities.get(type_).properties
         if prop.dialog_widget == Widget.CHECKBOX
     }
+    units = {  # a duration's unit means nothing without the duration
+        prop.name
+        for prop in activities.get(type_).properties
+        if prop.dialog_widget == Widget.UNIT
+        and properties.get(prop.name.removesuffix("Type")) in ("", None)
+    }
     shown = {
         key: value
         for key, value in properties.items()
         if value not in ("", [], {}, None)
         and not (key in checkboxes and value == "N")
         and key not in cond.KINDS
+        and key not in units
     }
     rows = cond.condition_rows(properties) if set(properties) & set(cond.KINDS) else None
     if rows is not None:  # as the condition reads: Bitrix's short rows, a value of one item

@@ -5,8 +5,9 @@ a self-signed certificate that the test process trusts through ``REQUESTS_CA_BUN
 
 Besides the demo admin's webhook (printed by ``serve``), each server gets, through
 ``manage.py shell`` against its own database and our services, a webhook of the demo auditor
-(who may read but not change anything), a revoked webhook, and a published template whose
-process waits an hour (imported over REST with ``bizproc.workflow.template.add``).
+(who may read but not change anything), a revoked webhook, and two published templates
+(imported over REST with ``bizproc.workflow.template.add``): one whose process waits an hour,
+one whose process asks the admin for information (a Request information task).
 """
 
 import base64
@@ -50,6 +51,41 @@ TEMPLATE_TREE = {
     ],
 }
 
+# Asks the admin (``user_{admin}``) for an answer and a count, kept in variables.
+REQUEST_FIELDS = [
+    {"Title": "Answer", "Name": "Answer", "Type": "string", "Required": True, "Multiple": False},
+    {"Title": "Count", "Name": "Count", "Type": "int", "Required": False, "Multiple": False},
+]
+
+
+def request_tree(admin_id: int) -> dict:
+    return {
+        "Type": "SequentialWorkflowActivity",
+        "Name": "Template",
+        "Properties": {"Title": "Asks for information"},
+        "Children": [
+            {
+                "Type": "RequestInformationActivity",
+                "Name": "A1_1_1_2",
+                "Properties": {
+                    "Title": "Ask",
+                    "Users": [f"user_{admin_id}"],
+                    "Name": "Tell us more",
+                    "RequestedInformation": REQUEST_FIELDS,
+                    "TaskButtonMessage": "Send",
+                    "ShowComment": "Y",
+                },
+                "Children": [],
+            }
+        ],
+    }
+
+
+REQUEST_VARIABLES = {
+    "Answer": {"Name": "Answer", "Type": "string", "Required": "0", "Multiple": "0"},
+    "Count": {"Name": "Count", "Type": "int", "Required": "0", "Multiple": "0"},
+}
+
 _SHELL = """
 import json
 from accounts.models import User
@@ -60,6 +96,7 @@ admin = User.objects.get(username="admin")
 revoked, revoked_token = webhook_create(user=admin, name="Revoked")
 webhook_revoke(webhook=revoked, user=admin)
 print(json.dumps({
+    "admin_id": admin.pk,
     "auditor": webhook_path(webhook=webhook, token=token),
     "revoked": webhook_path(webhook=revoked, token=revoked_token),
 }))
@@ -73,6 +110,7 @@ class RestServer:
     auditor_webhook: str
     revoked_webhook: str
     template_id: int
+    request_template_id: int  # asks the admin for information
     process: subprocess.Popen
 
     @property
@@ -80,12 +118,12 @@ class RestServer:
         return self.origin.split("://", 1)[1]
 
 
-def bpt_base64() -> str:
+def bpt_base64(tree: dict | None = None, variables: dict | None = None) -> str:
     content = BptContent(
         version=2,
-        template=[TEMPLATE_TREE],
+        template=[tree or TEMPLATE_TREE],
         parameters={},
-        variables={},
+        variables=variables or {},
         constants={},
         document_fields={},
     )
@@ -196,12 +234,25 @@ def _ready(
         },
         context,
     )
+    request_template = _post(
+        f"{webhook}bizproc.workflow.template.add",
+        {
+            "DOCUMENT_TYPE": ["crm", "CCrmDocumentDeal", "DEAL"],
+            "NAME": "Asks for information",
+            "TEMPLATE_DATA": [
+                "request.bpt",
+                bpt_base64(request_tree(paths["admin_id"]), REQUEST_VARIABLES),
+            ],
+        },
+        context,
+    )
     return RestServer(
         origin=origin,
         webhook=webhook,
         auditor_webhook=origin + paths["auditor"],
         revoked_webhook=origin + paths["revoked"],
         template_id=template["result"],
+        request_template_id=request_template["result"],
         process=process,
     )
 

@@ -2,8 +2,10 @@
 
 fast-bitrix24 and bitrix24-rest over http; b24pysdk and pybitrix24 over https (they build
 ``https://`` URLs). Each adds deals, lists more than 120 of them (through its own paging where it
-has one), gets and updates one, starts a process on it, lists running processes, and meets a
-denied method (the auditor's webhook may not write), an unknown record and a revoked token.
+has one), gets and updates one, starts a process on it, lists running processes, answers a
+Request information task (``bizproc.task.list`` shows its fields, ``bizproc.task.complete``
+fills them in), and meets a denied method (the auditor's webhook may not write), an unknown
+record and a revoked token.
 """
 
 import asyncio
@@ -38,6 +40,25 @@ def deal_document(deal_id: int | str) -> list[str]:
     return ["crm", "CCrmDocumentDeal", f"DEAL_{deal_id}"]
 
 
+TASK_SELECT = ["ID", "ACTIVITY", "NAME", "USER_STATUS", "PARAMETERS"]
+
+
+def assert_request_task(task: dict, deal_id: int | str) -> None:
+    """A Request information task as Bitrix's ``bizproc.task.list`` gives it."""
+    assert (task["ACTIVITY"], task["NAME"], task["USER_STATUS"]) == (
+        "RequestInformationActivity",
+        "Tell us more",
+        "0",
+    )
+    assert (task["ENTITY"], task["DOCUMENT_ID"]) == ("CCrmDocumentDeal", f"DEAL_{deal_id}")
+    fields = task["PARAMETERS"]["Fields"]
+    assert [(f["Id"], f["Type"], f["Required"]) for f in fields] == [
+        ("Answer", "string", True),
+        ("Count", "int", False),
+    ]
+    assert task["PARAMETERS"]["StatusOkLabel"] == "Send"
+
+
 def test_fast_bitrix24_over_http(http_server: RestServer) -> None:
     bitrix = Bitrix(http_server.webhook, verbose=False)
     added = bitrix.call(
@@ -70,6 +91,29 @@ def test_fast_bitrix24_over_http(http_server: RestServer) -> None:
         {"select": ["ID", "DOCUMENT_ID"], "filter": {"DOCUMENT_ID": f"DEAL_{deal_id}"}},
     )
     assert running == [{"ID": workflow_id, "DOCUMENT_ID": f"DEAL_{deal_id}"}]
+
+    asking = bitrix.call(
+        "bizproc.workflow.start",
+        {"TEMPLATE_ID": http_server.request_template_id, "DOCUMENT_ID": deal_document(deal_id)},
+        raw=True,
+    )["result"]
+    (task,) = bitrix.get_all(
+        "bizproc.task.list", {"select": TASK_SELECT, "filter": {"WORKFLOW_ID": asking}}
+    )
+    assert_request_task(task, deal_id)
+    done = bitrix.call(
+        "bizproc.task.complete",
+        {"TASK_ID": task["ID"], "STATUS": 3, "FIELDS": {"Answer": "FB", "Count": 2}},
+        raw=True,
+    )
+    assert done["result"] is True
+    (answered,) = bitrix.get_all(
+        "bizproc.task.list", {"select": ["USER_STATUS"], "filter": {"ID": task["ID"]}}
+    )
+    assert answered["USER_STATUS"] == "3"
+    with pytest.raises(ClientResponseError) as again:
+        bitrix.call("bizproc.task.complete", {"TASK_ID": task["ID"], "STATUS": 3}, raw=True)
+    assert again.value.status == 400
 
     auditor = Bitrix(http_server.auditor_webhook, verbose=False)
     with pytest.raises(ClientResponseError) as denied:
@@ -120,6 +164,24 @@ def test_bitrix24_rest_over_http(http_server: RestServer) -> None:
         {"select": ["ID", "DOCUMENT_ID"], "filter": {"DOCUMENT_ID": f"DEAL_{deal_id}"}},
     )
     assert [row["ID"] for row in running] == [workflow_id]
+
+    asking = bx.callMethod(
+        "bizproc.workflow.start",
+        {"TEMPLATE_ID": http_server.request_template_id, "DOCUMENT_ID": deal_document(deal_id)},
+    )
+    (task,) = bx.callMethod(
+        "bizproc.task.list", {"select": TASK_SELECT, "filter": {"WORKFLOW_ID": asking}}
+    )
+    assert_request_task(task, deal_id)
+    # Sent as a PHP form: FIELDS[Answer]=BR&FIELDS[Count]=3.
+    assert bx.callMethod(
+        "bizproc.task.complete",
+        {"TASK_ID": task["ID"], "STATUS": "ok", "FIELDS": {"Answer": "BR", "Count": 3}},
+    )
+    (answered,) = bx.callMethod(
+        "bizproc.task.list", {"select": ["USER_STATUS"], "filter": {"ID": task["ID"]}}
+    )
+    assert answered["USER_STATUS"] == "3"
 
     with pytest.raises(BitrixError, match="HTTP error: 403"):
         Bitrix24Rest(http_server.auditor_webhook).callMethod(
@@ -206,6 +268,23 @@ def test_b24pysdk_over_https(https_server: RestServer) -> None:
     ).response.result
     assert running == [{"ID": workflow_id, "TEMPLATE_ID": str(template_id)}]
 
+    asking = client.bizproc.workflow.start(
+        https_server.request_template_id, deal_document(deal_id)
+    ).response.result
+    (task,) = client.bizproc.task.list(
+        select=TASK_SELECT, filter={"WORKFLOW_ID": asking}
+    ).response.result
+    assert_request_task(task, deal_id)
+    with pytest.raises(BitrixAPIBadRequest) as missing:
+        client.bizproc.task.complete(int(task["ID"]), 3, fields={"Count": 4}).response  # noqa: B018
+    assert missing.value.error_description == "The required value ('Answer') is missing."
+    done = client.bizproc.task.complete(
+        int(task["ID"]), "ok", comment="From b24pysdk", fields={"Answer": "SDK", "Count": 4}
+    )
+    assert done.response.result is True
+    answered = client.bizproc.task.list(select=["USER_STATUS"], filter={"ID": task["ID"]})
+    assert [row["USER_STATUS"] for row in answered.response.result] == ["3"]
+
     auditor = _b24pysdk(https_server, https_server.auditor_webhook)
     with pytest.raises(BitrixAPIAccessDenied) as denied:
         auditor.crm.deal.update(deal_id, {"TITLE": "x"}).response  # noqa: B018 (sends it)
@@ -274,6 +353,25 @@ def test_pybitrix24_over_https(https_server: RestServer) -> None:
         {"SELECT": ["ID"], "FILTER": {"DOCUMENT_ID": f"DEAL_{deal_id}"}},
     )
     assert running["result"] == [{"ID": started["result"]}]
+
+    asking = bx.call_webhook(
+        token,
+        "bizproc.workflow.start",
+        {"TEMPLATE_ID": https_server.request_template_id, "DOCUMENT_ID": deal_document(deal_id)},
+    )["result"]
+    listed_tasks = bx.call_webhook(
+        token, "bizproc.task.list", {"SELECT": TASK_SELECT, "FILTER": {"WORKFLOW_ID": asking}}
+    )
+    (task,) = listed_tasks["result"]
+    assert_request_task(task, deal_id)
+    done = bx.call_webhook(
+        token,
+        "bizproc.task.complete",
+        {"TASK_ID": task["ID"], "STATUS": 3, "FIELDS": {"Answer": "PY", "Count": 5}},
+    )
+    assert done["result"] is True
+    again = bx.call_webhook(token, "bizproc.task.complete", {"TASK_ID": task["ID"], "STATUS": 3})
+    assert again == {"error": "ERROR_TASK_COMPLETED", "error_description": "Task already completed"}
 
     auditor_id, auditor_token = (
         https_server.auditor_webhook.split("/rest/")[1].strip("/").split("/")

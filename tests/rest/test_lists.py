@@ -974,7 +974,8 @@ def test_an_approver_lists_and_answers_the_task_of_a_list_element(client) -> Non
         "Approve Trip",
         workflow_id,
     )
-    assert row["DOCUMENT_ID"] == ["lists", "BizprocDocument", str(element_id)]
+    # Bitrix's shape: the element's id; the module and entity are fields of their own.
+    assert (row["ENTITY"], row["DOCUMENT_ID"]) == ("BizprocDocument", str(element_id))
     assert (
         ok(client, mine, "bizproc.task.complete", {"TASK_ID": task.pk, "STATUS": "yes"})["result"]
         is True
