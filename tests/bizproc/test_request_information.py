@@ -194,6 +194,8 @@ def test_bad_values_are_refused_by_their_fields_and_nothing_is_kept(
         for message in messages:
             assert message in page, (language, message)
 
+    clerk.language = "en"
+    clerk.save()
     with translation.override("en"):
         response = post(client, clerk, task, comment="x", Amount="", Kind="")
     assert response.status_code == 422
