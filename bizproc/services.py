@@ -355,11 +355,8 @@ def template_publish(*, template: Template, user: Any, comment: str = "") -> Tem
         raise PublishRefused(
             _("The template has problems and was not published."), problems, warnings
         )
-    # What the import reported stays; the warnings are this publication's.
-    locked.notices = [
-        *(notice for notice in locked.notices or [] if notice.get("level") == NOTICE_INFO),
-        *notices_of(NOTICE_WARNING, warnings),
-    ]
+    # What the import did to the fields stays; the warnings are this publication's.
+    locked.notices = [*import_report(locked), *notices_of(NOTICE_WARNING, warnings)]
     locked.save(update_fields=["notices"])
     template.notices = locked.notices
     last = locked.versions.order_by("-number").values_list("number", flat=True).first() or 0
@@ -397,6 +394,15 @@ def draft_restore(
 NOTICE_ERROR = "error"
 NOTICE_WARNING = "warning"
 NOTICE_INFO = "info"
+
+
+# The codes of the notices that report what an import did to the document type's fields.
+FIELDS_CODES = frozenset({"fields_created", "fields_updated", "fields_not_created", "fields"})
+
+
+def import_report(template: Template) -> list[dict[str, Any]]:
+    """The template's notices of what its import did to the fields (a publication keeps them)."""
+    return [notice for notice in template.notices or [] if notice.get("code") in FIELDS_CODES]
 
 
 def notices_of(level: str, problems: Iterable[Problem]) -> list[dict[str, Any]]:
@@ -553,9 +559,8 @@ def draft_publish_if_sound(*, template: Template, user: Any) -> TemplateVersion 
     except AccessRefused:
         raise
     except PublishRefused as refused:
-        kept = [n for n in template.notices or [] if n.get("level") == NOTICE_INFO]
         template.notices = [
-            *kept,
+            *import_report(template),
             *notices_of(NOTICE_ERROR, refused.problems),
             *notices_of(NOTICE_WARNING, refused.warnings),
         ]

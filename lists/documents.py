@@ -6,6 +6,7 @@ list; Bitrix takes either entity for any list, and so do we (``resolve_type``). 
 document id is its ID, as in Bitrix.
 """
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -394,10 +395,8 @@ def _property_import(
         "filterable": flag(entry.get("Filterable")),
         "settings": entry.get("settings") if isinstance(entry.get("settings"), Mapping) else {},
     }
-    try:
+    with contextlib.suppress(TypeError, ValueError):
         values["sort"] = max(0, min(int(entry.get("sort") or 500), 1_000_000_000))
-    except (TypeError, ValueError):
-        pass
     if type_ == PropertyType.LIST:
         values["options"] = _import_options(entry)
     elif type_ != PropertyType.FILE and _import_default(entry) not in (None, "", []):

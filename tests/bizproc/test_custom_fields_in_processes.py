@@ -390,9 +390,8 @@ def test_a_file_naming_custom_fields_that_do_not_exist_creates_them_as_bitrix_do
     )
     assert "{=Document:UF_CRM_GONE}" in str(imported.tree)
     assert UserField.objects.get(code="UF_CRM_GONE").type == "money"
-    assert {"level": "info", "code": "fields_created", "message": "Fields created: UF_CRM_GONE."} in (
-        imported.notices
-    )
+    created = {"level": "info", "code": "fields_created", "message": "Fields created: UF_CRM_GONE."}
+    assert created in imported.notices
 
 
 # --- where used -------------------------------------------------------------------------------
