@@ -20,10 +20,11 @@ from bizproc.schemas import schema_problems
 from bizproc.services import (
     NAME_MAX,
     EditRefused,
-    ImportedDraft,
     bpt_draft_read,
+    document_fields_import,
     draft_lock,
     draft_save,
+    import_notices,
     name_clean,
     template_publish,
 )
@@ -199,18 +200,25 @@ def template_replace(
     designer's: settings and schemas, the file, the references the user may make; refused as a
     whole, nothing changed."""
     locked = draft_lock(template, revision)
-    draft = ImportedDraft(locked.tree, locked.parameters, locked.variables, locked.constants)
+    draft = None
     if bpt_data is not None:
         draft = bpt_draft_read(data=bpt_data, document_type=locked.document_type_triple, user=user)
     _settings_apply(
         locked,
         name=locked.name if name is None else name,
         auto_execute=locked.auto_execute if auto_execute is None else auto_execute,
-        parameters=draft.parameters,
-        variables=draft.variables,
-        constants=draft.constants,
+        parameters=locked.parameters if draft is None else draft.parameters,
+        variables=locked.variables if draft is None else draft.variables,
+        constants=locked.constants if draft is None else draft.constants,
     )
+    if draft is not None:
+        # As an import: the file's fields are created or updated, and what stops the new
+        # draft's publication (and what it would warn about) goes to the notices.
+        locked.tree = draft.tree
+        imported = document_fields_import(
+            document_type=locked.document_type_triple, described=draft.document_fields, user=user
+        )
+        locked.notices = import_notices(locked, imported)
     if description is not None:
         locked.description = description
-    locked.tree = draft.tree
     draft_save(locked, template, user)

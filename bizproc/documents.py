@@ -6,7 +6,8 @@ CRM) implements ``DocumentProvider`` and registers it from its ``AppConfig.ready
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -40,6 +41,41 @@ class DocumentError(Exception):
         super().__init__(message)
         self.message = message
         self.errors = dict(errors or {})
+
+
+@dataclass
+class FieldsImport:
+    """What importing a ``.bpt`` file's ``DOCUMENT_FIELDS`` did to a document type: the codes
+    of the fields created and updated, those the type lacks that the importing user may not
+    create (they stay unknown: the template's warnings say so), and what could not be done,
+    one message each in the active language."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    not_created: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+def described_fields(described: Mapping[Any, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The entries of a ``DOCUMENT_FIELDS`` map an importer may create, in their ``sort``
+    order, as Bitrix's importer takes them: ``*_PRINTABLE`` companions and dotted references
+    to linked documents' fields are skipped, and so is anything that is not a description."""
+    entries = [
+        (str(code), entry)
+        for code, entry in described.items()
+        if isinstance(entry, Mapping)
+        and not str(code).upper().endswith("_PRINTABLE")
+        and "." not in str(code)
+        and str(code).strip()
+    ]
+
+    def sort_of(item: tuple[str, Mapping[str, Any]]) -> int:
+        try:
+            return int(item[1].get("sort") or 0)
+        except (TypeError, ValueError):
+            return 0
+
+    yield from sorted(entries, key=sort_of)
 
 
 class DocumentProvider(ABC):
@@ -122,6 +158,16 @@ class DocumentProvider(ABC):
             }
             for f in self.fields(document_type)
         }
+
+    def fields_import(
+        self, document_type: DocumentType, described: Mapping[str, Mapping[str, Any]], *, user: Any
+    ) -> FieldsImport:
+        """Creates the fields a ``.bpt`` file's ``DOCUMENT_FIELDS`` describes (``described``,
+        code → Bitrix's description) that the type lacks, and updates those it has, as Bitrix's
+        importer does (``AddDocumentField`` / ``UpdateDocumentField``) — when ``user`` may manage
+        the type's fields; otherwise the missing ones are listed as not created. Runs in the
+        import's transaction. A provider whose fields are fixed creates nothing."""
+        return FieldsImport()
 
     def titles(self, document_ids: Iterable[str]) -> dict[str, str]:
         """``title`` of each document, for lists: a provider reads them in few queries."""

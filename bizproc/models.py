@@ -90,6 +90,10 @@ class Template(ForDocumentType):
     variables = OrderedJSONField(_("variables"), default=dict, blank=True)
     constants = OrderedJSONField(_("constants"), default=dict, blank=True)
     revision = models.PositiveIntegerField(_("draft revision"), default=1)
+    # What the last import or publication found, shown on the template: ``[{"level": "error"
+    # | "warning" | "info", "message", "node", "code"}]`` — problems that kept an import a
+    # draft, warnings (fields and users that do not exist here), what an import created.
+    notices = models.JSONField(_("notices"), default=list, blank=True)
     # A deleted template whose versions still have processes is kept for them: inactive, and
     # out of every list (``template_delete``).
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)

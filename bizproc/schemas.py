@@ -9,10 +9,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from bizproc.activities.base import has_expression, is_empty
-from bizproc.fieldtypes import UF_TYPES, Field, FieldType, FieldValueError, base_type
+from bizproc.fieldtypes import (
+    UF_TYPES,
+    Field,
+    FieldType,
+    FieldValueError,
+    base_type,
+    user_id_of,
+)
 
 ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
@@ -80,6 +88,10 @@ def schema_problems(schema: Any) -> list[str]:
             problems.append(_("The list field '%(name)s' needs options.") % {"name": name or code})
             continue
         default = entry.get("Default")
+        if type_ == FieldType.USER:
+            # Users named by id are checked by ``schema_warnings``: a template brought from
+            # elsewhere names people who do not exist here (yet).
+            default = _without_user_ids(default)
         if (
             is_empty(default)
             or (isinstance(default, str) and has_expression(default))
@@ -91,3 +103,46 @@ def schema_problems(schema: Any) -> list[str]:
         except FieldValueError as error:
             problems.append(_("Default value: %(message)s") % {"message": error.message})
     return problems
+
+
+def _user_ids(default: Any) -> list[str]:
+    items = default if isinstance(default, list) else [default]
+    return [
+        str(item).strip()
+        for item in items
+        if isinstance(item, str | int) and user_id_of(str(item).strip()) is not None
+    ]
+
+
+def _without_user_ids(default: Any) -> Any:
+    if not isinstance(default, list):
+        return None if _user_ids(default) else default
+    return [item for item in default if not _user_ids(item)]
+
+
+def schema_warnings(schema: Any) -> list[str]:
+    """The users a schema's defaults name that do not exist here or are inactive: the
+    template is kept, and the defaults wait to be set (Bitrix's constants too are set after
+    an import)."""
+    if not isinstance(schema, Mapping):
+        return []
+    named: list[tuple[str, str]] = []
+    for code, entry in schema.items():
+        if isinstance(entry, Mapping) and entry.get("Type") == FieldType.USER:
+            name = str(entry.get("Name") or code)
+            named.extend((name, value) for value in _user_ids(entry.get("Default")))
+    if not named:
+        return []
+    ids = {user_id_of(value) or 0 for _name, value in named}
+    active = set(
+        get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True)
+    )
+    return [
+        _(
+            "The default value of '%(name)s' names user %(user)s, who does not exist here or is "
+            "inactive."
+        )
+        % {"name": name, "user": value}
+        for name, value in named
+        if user_id_of(value) not in active
+    ]

@@ -6,8 +6,9 @@ bumps the revision. The designer and the importers use the same services.
 """
 
 import copy
+import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from bizproc import bpt
 from bizproc.activities import activities
 from bizproc.activities.base import Activity, Problem, PropertyType
 from bizproc.activities.conditions import KINDS
-from bizproc.documents import DocumentError, DocumentType, document_providers
+from bizproc.documents import DocumentError, DocumentType, FieldsImport, document_providers
 from bizproc.models import AutoExecute, Template, TemplateVersion
 from bizproc.scope import ReferenceScope, reference_problems, scope_of
 from bizproc.tree import (
@@ -33,7 +34,12 @@ from bizproc.tree import (
     root_node,
     walk,
 )
-from bizproc.validation import block_problems, template_problems
+from bizproc.validation import (
+    STATE_MACHINE_TYPE,
+    block_problems,
+    problems_split,
+    template_problems,
+)
 
 NAME_MAX = 255
 
@@ -57,7 +63,16 @@ class StaleRevision(EditRefused):
 
 
 class PublishRefused(EditRefused):
-    pass
+    """A draft with problems; ``warnings`` are what publishing would only have warned about."""
+
+    def __init__(
+        self,
+        message: str,
+        problems: list[Problem] | None = None,
+        warnings: list[Problem] | None = None,
+    ) -> None:
+        super().__init__(message, problems)
+        self.warnings = warnings or []
 
 
 class AccessRefused(PublishRefused):
@@ -338,15 +353,15 @@ def template_publish(*, template: Template, user: Any, comment: str = "") -> Tem
     references its publisher's rights allowed (checked first: AccessRefused)."""
     locked = Template.objects.select_for_update().get(pk=template.pk)
     scope = references_check(tree=locked.tree, document_type=locked.document_type_triple, user=user)
-    problems = template_problems(
-        tree=locked.tree,
-        parameters=locked.parameters,
-        variables=locked.variables,
-        constants=locked.constants,
-        document_type=locked.document_type_triple,
-    )
+    problems, warnings = draft_problems(locked)
     if problems:
-        raise PublishRefused(_("The template has problems and was not published."), problems)
+        raise PublishRefused(
+            _("The template has problems and was not published."), problems, warnings
+        )
+    # What the import did to the fields stays; the warnings are this publication's.
+    locked.notices = [*import_report(locked), *notices_of(NOTICE_WARNING, warnings)]
+    locked.save(update_fields=["notices"])
+    template.notices = locked.notices
     last = locked.versions.order_by("-number").values_list("number", flat=True).first() or 0
     return TemplateVersion.objects.create(
         template=locked,
@@ -379,8 +394,42 @@ def draft_restore(
     draft_save(locked, template, user)
 
 
+NOTICE_ERROR = "error"
+NOTICE_WARNING = "warning"
+NOTICE_INFO = "info"
+
+
+# The codes of the notices that report what an import did to the document type's fields.
+FIELDS_CODES = frozenset({"fields_created", "fields_updated", "fields_not_created", "fields"})
+
+
+def import_report(template: Template) -> list[dict[str, Any]]:
+    """The template's notices of what its import did to the fields (a publication keeps them)."""
+    return [notice for notice in template.notices or [] if notice.get("code") in FIELDS_CODES]
+
+
+def notices_of(level: str, problems: Iterable[Problem]) -> list[dict[str, Any]]:
+    """``Template.notices`` entries of ``level`` for ``problems``."""
+    return [{"level": level, **problem.to_json()} for problem in problems]
+
+
+def draft_problems(template: Template) -> tuple[list[Problem], list[Problem]]:
+    """(What stops the draft's publication, what it would only warn about)."""
+    return problems_split(
+        template_problems(
+            tree=template.tree,
+            parameters=template.parameters,
+            variables=template.variables,
+            constants=template.constants,
+            document_type=template.document_type_triple,
+        )
+    )
+
+
 def imported_tree_check(tree: Any) -> Node:
-    if not isinstance(tree, dict) or tree.get("Type") != ROOT_TYPE:
+    """The root of a template read from a file: Bitrix's sequential process, or its
+    status-driven one, kept as a draft that cannot be published yet."""
+    if not isinstance(tree, dict) or tree.get("Type") not in (ROOT_TYPE, STATE_MACHINE_TYPE):
         raise EditRefused(_("The file is not a business process template (.bpt)."))
     for node in walk(tree):
         if (
@@ -397,12 +446,14 @@ def imported_tree_check(tree: Any) -> Node:
 
 @dataclass(frozen=True)
 class ImportedDraft:
-    """What a ``.bpt`` file gives a draft: its tree, parameters, variables and constants."""
+    """What a ``.bpt`` file gives a draft: its tree, parameters, variables and constants; and
+    the fields of the document type it was made for (``DOCUMENT_FIELDS``)."""
 
     tree: Node
     parameters: dict[str, Any]
     variables: dict[str, Any]
     constants: dict[str, Any]
+    document_fields: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def bpt_draft_read(*, data: bytes, document_type: DocumentType, user: Any) -> ImportedDraft:
@@ -422,22 +473,126 @@ def bpt_draft_read(*, data: bytes, document_type: DocumentType, user: Any) -> Im
         parameters=content.parameters or {},
         variables=content.variables or {},
         constants=content.constants or {},
+        document_fields=content.document_fields or {},
     )
+
+
+def document_fields_import(
+    *, document_type: DocumentType, described: Mapping[str, Any], user: Any
+) -> FieldsImport:
+    """The fields a file describes, created or updated on the document type by its provider
+    (``DocumentProvider.fields_import``) in the caller's transaction."""
+    if not described:
+        return FieldsImport()
+    try:
+        provider = document_providers.get(document_type.module)
+    except DocumentError:
+        return FieldsImport()
+    return provider.fields_import(document_type, described, user=user)
+
+
+def fields_notices(imported: FieldsImport) -> list[dict[str, Any]]:
+    """What an import did to the document type's fields, as ``Template.notices`` entries."""
+    notices = []
+    if imported.created:
+        message = _("Fields created: %(fields)s.") % {"fields": ", ".join(imported.created)}
+        notices.append({"level": NOTICE_INFO, "code": "fields_created", "message": message})
+    if imported.updated:
+        message = _("Fields updated: %(fields)s.") % {"fields": ", ".join(imported.updated)}
+        notices.append({"level": NOTICE_INFO, "code": "fields_updated", "message": message})
+    if imported.not_created:
+        message = _(
+            "The file describes fields this document type lacks, and only an administrator "
+            "may create them: %(fields)s."
+        ) % {"fields": ", ".join(imported.not_created)}
+        notices.append({"level": NOTICE_WARNING, "code": "fields_not_created", "message": message})
+    notices.extend(
+        {"level": NOTICE_WARNING, "code": "fields", "message": message}
+        for message in imported.messages
+    )
+    return notices
+
+
+def import_notices(template: Template, imported: FieldsImport) -> list[dict[str, Any]]:
+    """What an import reports on the template: what it did to the fields, what stops the
+    draft's publication and what publishing would warn about."""
+    problems, warnings = draft_problems(template)
+    return [
+        *fields_notices(imported),
+        *notices_of(NOTICE_ERROR, problems),
+        *notices_of(NOTICE_WARNING, warnings),
+    ]
 
 
 @transaction.atomic
 def template_import_bpt(
     *, data: bytes, document_type: DocumentType, name: str, user: Any
 ) -> Template:
-    """A new template whose draft is the file's tree, every block and property kept verbatim."""
+    """A new template whose draft is the file's tree, every block and property kept verbatim;
+    the fields the file describes are created on (or updated in) the document type as the
+    user's rights allow, and what was done and found is kept in the template's notices."""
     draft = bpt_draft_read(data=data, document_type=document_type, user=user)
     template = template_create(document_type=document_type, name=name, user=user)
+    imported = document_fields_import(
+        document_type=template.document_type_triple, described=draft.document_fields, user=user
+    )
     template.tree = draft.tree
     template.parameters = draft.parameters
     template.variables = draft.variables
     template.constants = draft.constants
+    template.notices = import_notices(template, imported)
     template.save()
     return template
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """An imported template and its version: None when its draft has problems (listed in its
+    notices) and stays unpublished."""
+
+    template: Template
+    version: TemplateVersion | None
+
+
+def draft_publish_if_sound(*, template: Template, user: Any) -> TemplateVersion | None:
+    """Publishes a draft (an imported one) when it has no problems; otherwise it stays a draft
+    whose notices list them (rights refusals are raised: AccessRefused)."""
+    try:
+        return template_publish(template=template, user=user)
+    except AccessRefused:
+        raise
+    except PublishRefused as refused:
+        template.notices = [
+            *import_report(template),
+            *notices_of(NOTICE_ERROR, refused.problems),
+            *notices_of(NOTICE_WARNING, refused.warnings),
+        ]
+        Template.objects.filter(pk=template.pk).update(notices=template.notices)
+        return None
+
+
+@transaction.atomic
+def template_import(
+    *,
+    data: bytes,
+    document_type: DocumentType,
+    name: str,
+    user: Any,
+    description: str = "",
+    auto_execute: int = AutoExecute.NONE,
+) -> ImportOutcome:
+    """Imports a ``.bpt`` file as Bitrix does: a new, active template, published at once
+    unless one of its blocks' own properties are wrong or the engine does not run one of its
+    blocks — then it is kept as a draft with its problems in its notices. EditRefused for a file
+    that is no readable template, AccessRefused for one that reaches beyond the user's rights:
+    then nothing is created."""
+    if auto_execute not in AutoExecute.values:
+        raise EditRefused(_("Choose when the process starts."))
+    template = template_import_bpt(data=data, document_type=document_type, name=name, user=user)
+    template.description = description or ""
+    template.auto_execute = auto_execute
+    template.save(update_fields=["description", "auto_execute"])
+    return ImportOutcome(template, draft_publish_if_sound(template=template, user=user))
 
 
 def unsupported_blocks(tree: Node) -> list[Node]:

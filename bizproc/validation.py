@@ -10,13 +10,22 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from bizproc.activities import activities
-from bizproc.activities.base import Problem, ValidationContext
+from bizproc.activities.base import (
+    UNKNOWN_FIELD,
+    UNKNOWN_USER,
+    Activity,
+    Problem,
+    ValidationContext,
+)
 from bizproc.documents import DocumentError, DocumentType, document_providers
 from bizproc.expressions import ExpressionError, references
 from bizproc.fieldtypes import Field
 from bizproc.models import SCRIPT_FLAG, Scenario, Template
-from bizproc.schemas import schema_fields, schema_problems
+from bizproc.schemas import schema_fields, schema_problems, schema_warnings
 from bizproc.tree import ROOT_NAME, ROOT_TYPE, Node, walk_with_parents
+
+# The root of Bitrix's status-driven processes, which the engine does not run yet.
+STATE_MACHINE_TYPE = "StateMachineWorkflowActivity"
 
 SYSTEM_FIELDS = {
     "workflow": {"id"},
@@ -71,12 +80,17 @@ def template_problems(
             Problem(code="schema", parameter="", message=f"{kind}: {message}")
             for message in schema_problems(schema)
         )
+        problems.extend(
+            Problem(code=UNKNOWN_USER, parameter="", message=f"{kind}: {message}")
+            for message in schema_warnings(schema)
+        )
 
     fields = document_fields(document_type)
     params = schema_fields(parameters)
     variable_fields = schema_fields(variables)
     constant_fields = schema_fields(constants)
     results: dict[str, set[str] | None] = {}  # block name → its results (None: unknown)
+    checked: list[Activity] = []  # the block whose values ``check_text`` is given
 
     def check_text(text: str) -> list[str]:
         try:
@@ -88,10 +102,15 @@ def template_problems(
             if not _resolves(
                 ref.obj, ref.field, fields, params, variable_fields, constant_fields, results
             ):
-                messages.append(
-                    _('Unknown reference "%(str)s" at position %(position)d')
-                    % {"str": f"{{={ref.obj}:{ref.field}}}", "position": ref.position}
-                )
+                message = _('Unknown reference "%(str)s" at position %(position)d') % {
+                    "str": f"{{={ref.obj}:{ref.field}}}",
+                    "position": ref.position,
+                }
+                if ref.obj.lower() == "document" and checked:
+                    # A field the document type lacks here (yet): a warning, not a refusal.
+                    problems.append(checked[-1].problem("", message, UNKNOWN_FIELD))
+                else:
+                    messages.append(message)
         return messages
 
     ctx = ValidationContext(
@@ -102,6 +121,12 @@ def template_problems(
         check_text=check_text,
         target_parameters=target_parameters or template_parameters,
     )
+    if tree.get("Type") == STATE_MACHINE_TYPE:
+        # Its states and their blocks are kept as imported; none of them can run.
+        return [
+            *problems,
+            Problem(code="unsupported", parameter="", message=state_machine_message()),
+        ]
     if tree.get("Type") != ROOT_TYPE or tree.get("Name") != ROOT_NAME:
         problems.append(
             Problem(
@@ -118,11 +143,26 @@ def template_problems(
             )
         seen.add(name)
         problems.extend(structure_problems(node, parent))
+        checked.append(activity)
         problems.extend(activity.validate_properties(ctx))
         results[name.lower()] = (
             {result.name.lower() for result in activity.results} if activity.supported else None
         )
     return problems
+
+
+def problems_split(problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:
+    """(What refuses a publication, what it only warns about): a block's own properties that
+    are wrong refuse it, as Bitrix's loader does; document fields and users that do not exist
+    here (yet) are warnings."""
+    return (
+        [problem for problem in problems if not problem.is_warning],
+        [problem for problem in problems if problem.is_warning],
+    )
+
+
+def state_machine_message() -> str:
+    return _("Status-driven processes are not supported yet.")
 
 
 def structure_problems(node: Node, parent: Node | None) -> list[Problem]:

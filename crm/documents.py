@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import CharField, QuerySet, Value
@@ -11,15 +12,32 @@ from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import numberformat
 from django.utils.formats import get_format
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
+from bizproc.documents import (
+    DocumentError,
+    DocumentProvider,
+    DocumentType,
+    FieldsImport,
+    Operation,
+    described_fields,
+)
 from bizproc.fieldtypes import Field
-from crm import permissions, services
+from bizproc.schemas import flag
+from crm import custom_fields, permissions, services
 from crm.custom_fields import CustomField
 from crm.fields import LazyRecordValues, field_specs, fields_of
-from crm.models import RECORD_MODELS, Action, EntityType, Level, Record, StoredFile, UserFieldType
+from crm.models import (
+    RECORD_MODELS,
+    Action,
+    EntityType,
+    Level,
+    Record,
+    StoredFile,
+    UserField,
+    UserFieldType,
+)
 
 DOCUMENT_TYPES: dict[str, DocumentType] = {
     EntityType.LEAD: DocumentType("crm", "CCrmDocumentLead", "LEAD"),
@@ -53,6 +71,27 @@ BPT_TYPES = {
 }
 
 _ID_RE = re.compile(r"(?:([A-Za-z]+)_)?(\d{1,18})")
+
+# Bitrix's document field types and the custom field type each becomes when a ``.bpt`` file's
+# ``DOCUMENT_FIELDS`` describes a ``UF_CRM_…`` field the CRM lacks (``CCrmDocument::
+# AddDocumentField``); other types are not created.
+IMPORT_TYPES = {
+    "string": UserFieldType.STRING,
+    "text": UserFieldType.STRING,
+    "int": UserFieldType.INTEGER,
+    "double": UserFieldType.DOUBLE,
+    "bool": UserFieldType.BOOLEAN,
+    "UF:boolean": UserFieldType.BOOLEAN,
+    "date": UserFieldType.DATE,
+    "UF:date": UserFieldType.DATE,
+    "datetime": UserFieldType.DATETIME,
+    "select": UserFieldType.ENUMERATION,
+    "user": UserFieldType.EMPLOYEE,
+    "UF:money": UserFieldType.MONEY,
+    "UF:url": UserFieldType.URL,
+    "UF:crm": UserFieldType.CRM,
+    "file": UserFieldType.FILE,
+}
 
 _OPERATION_ACTIONS = {
     Operation.READ: Action.READ,
@@ -178,6 +217,29 @@ class CrmDocumentProvider(DocumentProvider):
                 entry["Options"] = {entity_type: "Y" for entity_type in definition.crm_types()}
         return described
 
+    def fields_import(
+        self, document_type: DocumentType, described: Mapping[str, Mapping[str, Any]], *, user: Any
+    ) -> FieldsImport:
+        """Custom fields (``UF_CRM_…``) the entity type lacks are created, and those it has
+        get the file's label, required flag and new options, by CRM administrators only; the
+        built-in fields are the CRM's own."""
+        entity_type = entity_type_of(document_type)
+        existing = {row.code: row for row in UserField.objects.filter(entity_type=entity_type)}
+        result = FieldsImport()
+        may_manage = user is not None and permissions.is_crm_admin(user)
+        for code, entry in described_fields(described):
+            code = code.upper()
+            if not code.startswith(custom_fields.PREFIX):
+                continue
+            row = existing.get(code)
+            if row is None and not may_manage:
+                result.not_created.append(code)
+            elif may_manage and row is None:
+                _userfield_create(entity_type, code, entry, user, result)
+            elif may_manage and row is not None:
+                _userfield_update(row, entry, user, result)
+        return result
+
     def title(self, document_id: str) -> str:
         try:
             return str(self._record(document_id)) or document_id
@@ -280,3 +342,97 @@ def _links_printable(definition: CustomField, values: list[Any]) -> list[str]:
         titles.get(link, str(value)) if link is not None else str(value)
         for link, value in zip(links, values, strict=True)
     ]
+
+
+def _labels(entry: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    name = str(entry.get("Name") or "").strip()[:255]
+    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return {"form": {language: name}} if name else {}
+
+
+def _items(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An enumeration's options; the file's keys become their external codes."""
+    raw = entry.get("Options")
+    if isinstance(raw, list):
+        raw = {str(item): item for item in raw}
+    if not isinstance(raw, Mapping):
+        return []
+    return [
+        {"value": str(value)[:255], "xml_id": str(key)[:100], "sort": (index + 1) * 10}
+        for index, (key, value) in enumerate(raw.items())
+        if isinstance(value, str | int | float) and str(value).strip()
+    ]
+
+
+def _userfield_create(
+    entity_type: str, code: str, entry: Mapping[str, Any], user: Any, result: FieldsImport
+) -> None:
+    type_ = IMPORT_TYPES.get(str(entry.get("Type") or "").strip())
+    if type_ is None:
+        result.messages.append(
+            _("Field %(code)s was not created: its type %(type)s is not one the CRM has.")
+            % {"code": code, "type": str(entry.get("Type"))[:50]}
+        )
+        return
+    values: dict[str, Any] = {
+        "code": code,
+        "type": type_,
+        "labels": _labels(entry),
+        "multiple": flag(entry.get("Multiple")),
+        "mandatory": flag(entry.get("Required")),
+    }
+    if type_ == UserFieldType.ENUMERATION:
+        values["items"] = _items(entry)
+    if type_ == UserFieldType.CRM and isinstance(entry.get("Options"), Mapping):
+        # The entity types a link may point at, as Bitrix writes them: {"DEAL": "Y", …}.
+        values["settings"] = {
+            str(key).upper(): "Y"
+            for key, value in entry["Options"].items()
+            if str(value).upper() == "Y" and str(key).upper() in RECORD_MODELS
+        }
+    try:
+        services.userfield_create(entity_type=entity_type, values=values, user=user)
+    except ValidationError as error:
+        result.messages.append(
+            _("Field %(code)s was not created: %(reason)s")
+            % {"code": code, "reason": " ".join(error.messages)}
+        )
+        return
+    result.created.append(code)
+
+
+def _userfield_update(
+    row: UserField, entry: Mapping[str, Any], user: Any, result: FieldsImport
+) -> None:
+    type_ = IMPORT_TYPES.get(str(entry.get("Type") or "").strip())
+    if type_ is not None and type_ != row.type:
+        result.messages.append(
+            _("Field %(code)s is of another type here than in the file; it was left as it is.")
+            % {"code": row.code}
+        )
+        return
+    values: dict[str, Any] = {}
+    definition = CustomField.of(row)
+    name = str(entry.get("Name") or "").strip()[:255]
+    if name and name != definition.label():
+        labels = {place: dict(texts) for place, texts in (row.labels or {}).items()}
+        labels.setdefault("form", {}).update(_labels(entry)["form"])
+        values["labels"] = labels
+    if "Required" in entry and flag(entry.get("Required")) != row.mandatory:
+        values["mandatory"] = flag(entry.get("Required"))
+    if row.type == UserFieldType.ENUMERATION:
+        known = {option.xml_id for option in definition.options if option.xml_id}
+        new = [item for item in _items(entry) if item["xml_id"] not in known]
+        if new:
+            values["items"] = [{**item, "sort": item["sort"] + 10_000} for item in new]
+    if not values:
+        return
+    try:
+        services.userfield_update(field=row, values=values, user=user)
+    except ValidationError as error:
+        result.messages.append(
+            _("Field %(code)s was not updated: %(reason)s")
+            % {"code": row.code, "reason": " ".join(error.messages)}
+        )
+        return
+    result.updated.append(row.code)

@@ -81,8 +81,10 @@ def _file_name(upload: UploadedFile) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def template_import(request: HttpRequest) -> HttpResponse:
-    """A ``.bpt`` file becomes a new template of the chosen type, every block kept; the editor
-    then opens with what was imported and which blocks are unsupported."""
+    """A ``.bpt`` file becomes a new template of the chosen type, every block kept, published
+    at once when it can be (as Bitrix saves an imported template active); the editor then
+    opens with what was imported, the fields it created, whether it was published and which
+    blocks are unsupported. Its notices (problems, warnings) show in the editor."""
     types = designable_types(request.user)
     initial = {}
     wanted = [t for t in types if t.type == request.GET.get("type")]
@@ -100,7 +102,7 @@ def template_import(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                template = services.template_import_bpt(
+                outcome = services.template_import(
                     data=_read(upload),
                     document_type=form.document_types[form.cleaned_data["document_type"]],
                     name=form.cleaned_data["name"].strip() or _file_name(upload),
@@ -109,13 +111,15 @@ def template_import(request: HttpRequest) -> HttpResponse:
             except EditRefused as refused:
                 form.add_error("file", refused.message)
             else:
-                _report_import(request, template)
-                return redirect("designer:template-edit", pk=template.pk)
+                _report_import(request, outcome.template, outcome.version)
+                return redirect("designer:template-edit", pk=outcome.template.pk)
         status = 422
     return render(request, "designer/template_import.html", {"form": form}, status=status)
 
 
-def _report_import(request: HttpRequest, template: Template) -> None:
+def _report_import(
+    request: HttpRequest, template: Template, version: TemplateVersion | None
+) -> None:
     numbers = {
         "blocks": count(template.tree) - 1,  # the root is the process itself, not a block
         "parameters": len(template.parameters),
@@ -150,6 +154,20 @@ def _report_import(request: HttpRequest, template: Template) -> None:
                 len(unsupported),
             )
             % {"count": len(unsupported), "list": listed},
+        )
+    for notice in template.notices or []:
+        if notice.get("level") == services.NOTICE_INFO:
+            messages.info(request, notice.get("message", ""))
+    if version is not None:
+        messages.success(
+            request,
+            _("Published as version %(number)d: processes may start from it.")
+            % {"number": version.number},
+        )
+    else:
+        messages.warning(
+            request,
+            _("Kept as a draft: it has problems to fix before it can be published (see below)."),
         )
 
 

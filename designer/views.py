@@ -89,6 +89,10 @@ def _auto_execute_label(value: int) -> str:
 # ---- the template list -------------------------------------------------------------------
 
 
+def _notices_count(template: Template, level: str) -> int:
+    return sum(1 for notice in template.notices or [] if notice.get("level") == level)
+
+
 @login_required
 def template_list(request: HttpRequest) -> HttpResponse:
     """Templates of the types the user may design, filtered by type and searched by name."""
@@ -116,6 +120,8 @@ def template_list(request: HttpRequest) -> HttpResponse:
                 "template": template,
                 "caption": captions.get(template.document_type, template.document_type),
                 "auto_execute": _auto_execute_label(template.auto_execute),
+                "problems": _notices_count(template, "error"),
+                "warnings": _notices_count(template, "warning"),
             }
             for template in page.object_list
         ],

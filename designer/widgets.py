@@ -526,6 +526,13 @@ class ConditionRow:
     list_id: str = ""  # the ValueList its value box offers
 
 
+def _is_otherwise(dialog: BlockForm, values: Any) -> bool:
+    """ "Otherwise", or a branch without any condition, which Bitrix runs as "otherwise"."""
+    kind = cond.condition_kind(values)
+    unset = kind is None and getattr(dialog.activity, "unconditional_when_unset", False)
+    return kind == cond.OTHERWISE or unset
+
+
 @_registered
 class ConditionsWidget(DialogWidget):
     """Condition rows, stored as Bitrix stores them (``bizproc.activities.conditions``)."""
@@ -567,7 +574,7 @@ class ConditionsWidget(DialogWidget):
             groups=groups,
             options=[(key, str(label)) for key, label in cond.OPERATORS.items()],
             expressions=True,
-            otherwise=cond.condition_kind(values) == cond.OTHERWISE if self.otherwise else None,
+            otherwise=_is_otherwise(dialog, values) if self.otherwise else None,
             value_lists=lists,
             template=self.template,
         )

@@ -6,6 +6,7 @@ list; Bitrix takes either entity for any list, and so do we (``resolve_type``). 
 document id is its ID, as in Bitrix.
 """
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -17,11 +18,26 @@ from django.db.models.functions import Cast
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
+from bizproc.documents import (
+    DocumentError,
+    DocumentProvider,
+    DocumentType,
+    FieldsImport,
+    Operation,
+    described_fields,
+)
 from bizproc.fieldtypes import Field
+from bizproc.schemas import flag
 from lists import permissions, services
-from lists.models import Element, ElementFile, List, ListKind, PropertyType, Right
-from lists.properties import BPT_BASE_TYPES, BPT_TYPES, element_values, schema_of
+from lists.models import Element, ElementFile, List, ListField, ListKind, PropertyType, Right
+from lists.properties import (
+    BPT_BASE_TYPES,
+    BPT_TYPES,
+    CODE_RE,
+    PREFIX,
+    element_values,
+    schema_of,
+)
 
 MODULE = "lists"
 ENTITIES = {
@@ -201,6 +217,28 @@ class ListsDocumentProvider(DocumentProvider):
             described[prop.engine_code] = entry
         return described
 
+    def fields_import(
+        self, document_type: DocumentType, described: Mapping[str, Mapping[str, Any]], *, user: Any
+    ) -> FieldsImport:
+        """Properties (``PROPERTY_<CODE>``) the list lacks are created, and those it has get
+        the file's name, required flag, new options and, from single, multiple values — as
+        Bitrix's lists do on import; by lists administrators only. Built-in fields are the
+        list's own and stay as they are."""
+        list_ = _list(document_type)
+        existing = {row.code: row for row in ListField.objects.filter(list=list_)}
+        result = FieldsImport()
+        may_manage = user is not None and permissions.is_lists_admin(user)
+        for code, entry in described_fields(described):
+            if not code.upper().startswith(PREFIX):
+                continue  # a built-in field of every element
+            own = code[len(PREFIX) :].upper()
+            row = existing.get(own)
+            if row is None and not may_manage:
+                result.not_created.append(code)
+            elif may_manage:
+                _property_import(list_, own, row, entry, user, result)
+        return result
+
     def is_administrator(self, user: Any) -> bool:
         return permissions.is_lists_admin(user)
 
@@ -261,3 +299,175 @@ class ListsDocumentProvider(DocumentProvider):
             .annotate(document_id=Cast("pk", CharField()))
             .values("document_id")
         )
+
+
+# Bitrix's document field types (``Type``) and the property type each becomes on import, when
+# the file does not give the property type itself (``TypeReal``, or a ``Type`` of the
+# ``PROPERTY_TYPE:USER_TYPE`` form).
+IMPORT_TYPES: dict[str, str] = {
+    "select": PropertyType.LIST,
+    "bool": PropertyType.LIST,
+    "user": PropertyType.EMPLOYEE,
+    "date": PropertyType.DATE,
+    "datetime": PropertyType.DATETIME,
+    "file": PropertyType.FILE,
+    "int": PropertyType.NUMBER,
+    "double": PropertyType.NUMBER,
+    "string": PropertyType.STRING,
+    "text": PropertyType.STRING,
+}
+_TYPE_ALIASES = {"E:EList": PropertyType.ELEMENT, "T": PropertyType.STRING}
+
+
+def import_type(entry: Mapping[str, Any]) -> str | None:
+    """The property type a described field becomes (None: none of ours)."""
+    for raw in (entry.get("TypeReal"), entry.get("Type")):
+        text = str(raw or "").strip()
+        if text in PropertyType.values:
+            return text
+        if text in _TYPE_ALIASES:
+            return _TYPE_ALIASES[text]
+    return IMPORT_TYPES.get(str(entry.get("Type") or "").strip())
+
+
+def _import_options(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A list property's options by external code (the keys templates compare with)."""
+    if str(entry.get("Type") or "") == "bool" and import_type(entry) == PropertyType.LIST:
+        raw: Any = {"Y": _("Yes"), "N": _("No")}
+    else:
+        raw = entry.get("Options")
+    if isinstance(raw, list):
+        raw = {str(item): item for item in raw}
+    if not isinstance(raw, Mapping):
+        return []
+    default = entry.get("DefaultValue")
+    defaults = {str(item) for item in (default if isinstance(default, list) else [default])}
+    return [
+        {
+            "xml_id": str(key)[:100],
+            "value": str(value)[:255],
+            "sort": (index + 1) * 10,
+            "default": str(key) in defaults or str(value) in defaults,
+        }
+        for index, (key, value) in enumerate(raw.items())
+        if isinstance(value, str | int | float) and str(value).strip()
+    ]
+
+
+def _import_default(entry: Mapping[str, Any]) -> Any:
+    default = entry.get("DefaultValue")
+    if isinstance(default, Mapping):  # HTML: {"TYPE": "HTML", "TEXT": …}
+        default = default.get("TEXT")
+    return default if isinstance(default, str | int | float | list) else None
+
+
+def _property_import(
+    list_: List,
+    code: str,
+    row: ListField | None,
+    entry: Mapping[str, Any],
+    user: Any,
+    result: FieldsImport,
+) -> None:
+    engine_code = PREFIX + code
+    type_ = import_type(entry)
+    if row is not None:
+        _property_update(row, entry, type_, user, result)
+        return
+    if type_ is None:
+        result.messages.append(
+            _("Field %(code)s was not created: its type %(type)s is not one a list has.")
+            % {"code": engine_code, "type": str(entry.get("Type"))[:50]}
+        )
+        return
+    if not CODE_RE.fullmatch(code):
+        result.messages.append(
+            _("Field %(code)s was not created: a list field's code starts with a Latin letter.")
+            % {"code": engine_code}
+        )
+        return
+    values: dict[str, Any] = {
+        "code": code,
+        "type": type_,
+        "name": str(entry.get("Name") or code).strip()[:255] or code,
+        "multiple": flag(entry.get("Multiple")),
+        "required": flag(entry.get("Required")),
+        "filterable": flag(entry.get("Filterable")),
+        "settings": entry.get("settings") if isinstance(entry.get("settings"), Mapping) else {},
+    }
+    with contextlib.suppress(TypeError, ValueError):
+        values["sort"] = max(0, min(int(entry.get("sort") or 500), 1_000_000_000))
+    if type_ == PropertyType.LIST:
+        values["options"] = _import_options(entry)
+    elif type_ != PropertyType.FILE and _import_default(entry) not in (None, "", []):
+        values["default"] = _import_default(entry)
+    try:
+        services.listfield_create(list_=list_, values=values, user=user)
+    except ValidationError:
+        # A default or setting of the other system's that does not fit here: without them.
+        values.pop("default", None)
+        values["settings"] = {}
+        try:
+            services.listfield_create(list_=list_, values=values, user=user)
+        except ValidationError as error:
+            result.messages.append(
+                _("Field %(code)s was not created: %(reason)s")
+                % {"code": engine_code, "reason": " ".join(error.messages)}
+            )
+            return
+    result.created.append(engine_code)
+
+
+def _property_update(
+    row: ListField, entry: Mapping[str, Any], type_: str | None, user: Any, result: FieldsImport
+) -> None:
+    engine_code = PREFIX + row.code
+    if type_ is not None and type_ != row.type:
+        result.messages.append(
+            _("Field %(code)s is of another type here than in the file; it was left as it is.")
+            % {"code": engine_code}
+        )
+        return
+    values: dict[str, Any] = {}
+    name = str(entry.get("Name") or "").strip()[:255]
+    if name and name != row.name:
+        values["name"] = name
+    if "Required" in entry and flag(entry.get("Required")) != row.required:
+        values["required"] = flag(entry.get("Required"))
+    if flag(entry.get("Multiple")) and not row.multiple:
+        values["multiple"] = True  # never the other way: values would be lost
+    if row.type == PropertyType.LIST:
+        current = list(row.options.all())
+        known = {option.xml_id: option for option in current}
+        options = [
+            {
+                "id": option.pk,
+                "value": option.value,
+                "xml_id": option.xml_id,
+                "sort": option.sort,
+                "default": option.default,
+            }
+            for option in current
+        ]
+        changed = False
+        for item in _import_options(entry):
+            if item["xml_id"] not in known:
+                options.append({**item, "sort": item["sort"] + 10_000, "default": False})
+                changed = True
+                continue
+            mine = next(option for option in options if option["xml_id"] == item["xml_id"])
+            if mine["value"] != item["value"]:
+                mine["value"], changed = item["value"], True
+        if changed:
+            values["options"] = options
+    if not values:
+        return
+    try:
+        services.listfield_update(field=row, values=values, user=user)
+    except ValidationError as error:
+        result.messages.append(
+            _("Field %(code)s was not updated: %(reason)s")
+            % {"code": engine_code, "reason": " ".join(error.messages)}
+        )
+        return
+    result.updated.append(engine_code)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bizproc.activities.context import Context
-from bizproc.fieldtypes import Field, FieldType, FieldValueError
+from bizproc.fieldtypes import Field, FieldType, FieldValueError, user_id_of
 from bizproc.registry import Registry
 from bizproc.tree import Node
 
@@ -196,6 +196,14 @@ class Result:
     type: str
 
 
+# Problem codes about what a block finds around it rather than about its own properties: a
+# document field or a user that does not exist here (yet). Publication warns about them and goes
+# on, as Bitrix's loader, which checks only each block's own properties, does.
+UNKNOWN_FIELD = "unknown_field"
+UNKNOWN_USER = "unknown_user"
+WARNING_CODES = frozenset({UNKNOWN_FIELD, UNKNOWN_USER})
+
+
 @dataclass(frozen=True)
 class Problem:
     """A design-time problem; ``node`` names the block, ``parameter`` its property."""
@@ -204,6 +212,18 @@ class Problem:
     parameter: str
     message: str
     node: str | None = None
+
+    @property
+    def is_warning(self) -> bool:
+        return self.code in WARNING_CODES
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "parameter": self.parameter,
+            "message": self.message,
+            "node": self.node,
+        }
 
 
 class ValidationContext:
@@ -359,7 +379,14 @@ class Activity:
             try:
                 target.convert(item)
             except FieldValueError as error:
-                problems.append(self.problem(parameter, error.message, "type"))
+                if target.type == FieldType.USER and user_id_of(str(item).strip()) is not None:
+                    # Well formed, but nobody here (yet): a template brought from elsewhere.
+                    message = _("User %(user)s does not exist here or is inactive.") % {
+                        "user": str(item).strip()
+                    }
+                    problems.append(self.problem(parameter, message, UNKNOWN_USER))
+                else:
+                    problems.append(self.problem(parameter, error.message, "type"))
         return problems
 
     def _validate_map(self, prop: Property, value: Any, ctx: ValidationContext) -> list[Problem]:
@@ -370,8 +397,9 @@ class Activity:
         for key, item in value.items():
             target = None if known is None else _lookup(known, str(key))
             if known is not None and target is None:
+                code = UNKNOWN_FIELD if prop.map_keys == MapKeys.DOCUMENT_FIELDS else "unknown"
                 problems.append(
-                    self.problem(prop.name, _("Unknown field: %(code)s") % {"code": key}, "unknown")
+                    self.problem(prop.name, _("Unknown field: %(code)s") % {"code": key}, code)
                 )
                 continue
             # Keys we cannot know (another template's parameters, unresolved) take any value.

@@ -2,7 +2,7 @@
 
 import datetime
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from bizproc.activities import conditions
 from bizproc.activities.base import (
+    UNKNOWN_FIELD,
     Activity,
     ActivityFault,
     Category,
@@ -82,10 +83,20 @@ class SequenceActivity(Activity):
 class ConditionalActivity(Activity):
     """A block carrying a condition (a branch of IfElse, a While loop)."""
 
+    # Whether a block without any condition holds always (Bitrix's "else" branch).
+    unconditional_when_unset: ClassVar[bool] = False
+
+    def condition_rows(self) -> list[conditions.Row] | None:
+        """The condition's rows; None when it always holds ("otherwise")."""
+        values = self.properties_values
+        if self.unconditional_when_unset and conditions.condition_kind(values) is None:
+            return None
+        return conditions.condition_rows(values)
+
     def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
         problems = super().validate_properties(ctx)
         try:
-            rows = conditions.condition_rows(self.properties_values)
+            rows = self.condition_rows()
         except conditions.ConditionError as error:
             return [*problems, self.problem("Condition", error.message, "condition")]
         if rows is None:
@@ -103,7 +114,7 @@ class ConditionalActivity(Activity):
                         "Condition",
                         _("The condition refers to an unknown field: %(field)s")
                         % {"field": row.field},
-                        "unknown",
+                        UNKNOWN_FIELD if row.object.lower() == "document" else "unknown",
                     )
                 )
                 continue
@@ -117,7 +128,7 @@ class ConditionalActivity(Activity):
 
     def matches(self, ctx: Context) -> bool:
         try:
-            rows = conditions.condition_rows(self.properties_values)
+            rows = self.condition_rows()
         except conditions.ConditionError as error:
             raise ActivityFault(error.message) from None
         if rows is None:
@@ -138,7 +149,7 @@ class ConditionalActivity(Activity):
 
     def summary(self) -> str:
         try:
-            rows = conditions.condition_rows(self.properties_values)
+            rows = self.condition_rows()
         except conditions.ConditionError:
             return _("condition not set")
         if rows is None:
@@ -240,6 +251,8 @@ class IfElseBranchActivity(ConditionalActivity):
     child_layout = ChildLayout.LIST
     designer = False  # added through its condition
     parent_types = frozenset({IF_ELSE})
+    # Bitrix runs a branch without a condition as the "else" branch.
+    unconditional_when_unset = True
     properties = (
         TITLE,
         Property(

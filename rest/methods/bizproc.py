@@ -287,19 +287,12 @@ def _name(raw: Any) -> str:
     return name
 
 
-def _publish(template: Template, call: Call) -> None:
-    try:
-        services.template_publish(template=template, user=call.user)
-    except services.AccessRefused:
-        raise access_denied() from None
-    except services.PublishRefused as refused:
-        details = " ".join(problem.message for problem in refused.problems)
-        raise RestError(f"{refused.message} {details}".strip(), TEMPLATE_INVALID) from None
-
-
 @method("bizproc.workflow.template.add")
 def template_add(call: Call) -> int:
-    """Imports a ``.bpt`` file as a new template and publishes it; all or nothing."""
+    """Imports a ``.bpt`` file as a new template, as Bitrix does: its ID whenever the file is a
+    readable template within the caller's rights. It is published at once when it can be;
+    otherwise it stays a draft whose problems show on it (and in ``template.list``'s
+    ``NOTICES``), as do the fields the import created."""
     triple = _triple(call.param("DOCUMENT_TYPE"))
     found = _document_type(*triple) if triple else None
     if found is None:
@@ -310,23 +303,22 @@ def template_add(call: Call) -> int:
     name = _name(call.param("NAME"))
     auto_execute = _auto_execute(call.param("AUTO_EXECUTE"))
     data = _template_data(call.param("TEMPLATE_DATA"))
-    with transaction.atomic():
-        try:
-            template = services.template_import_bpt(
-                data=data, document_type=document_type, name=name, user=call.user
-            )
-        except services.AccessRefused:
-            raise access_denied() from None
-        except services.EditRefused as refused:
-            raise RestError(
-                f"Incorrect field TEMPLATE_DATA! {refused.message}", TEMPLATE_INVALID
-            ) from None
-        # The import service names the template; the other settings of the request follow.
-        Template.objects.filter(pk=template.pk).update(
-            description=_text(call.param("DESCRIPTION")), auto_execute=auto_execute
+    try:
+        outcome = services.template_import(
+            data=data,
+            document_type=document_type,
+            name=name,
+            user=call.user,
+            description=_text(call.param("DESCRIPTION")),
+            auto_execute=auto_execute,
         )
-        _publish(template, call)
-    return template.pk
+    except services.AccessRefused:
+        raise access_denied() from None
+    except services.EditRefused as refused:
+        raise RestError(
+            f"Incorrect field TEMPLATE_DATA! {refused.message}", TEMPLATE_INVALID
+        ) from None
+    return outcome.template.pk
 
 
 def _template(call: Call) -> Template:
@@ -340,8 +332,10 @@ def _template(call: Call) -> Template:
 
 @method("bizproc.workflow.template.update")
 def template_update(call: Call) -> int:
-    """Changes a template's settings and, with ``TEMPLATE_DATA``, its blocks; then publishes.
-    Through the designer's services: the same checks, all or nothing."""
+    """Changes a template's settings and, with ``TEMPLATE_DATA``, its blocks (as an import);
+    then publishes the draft when it can be, else keeps it with its problems in its notices.
+    Through the designer's services: a wrong setting, an unreadable file or a reference beyond
+    the caller's rights changes nothing."""
     template = _template(call)
     raw_fields = mapping(call.param("FIELDS"), "FIELDS")
     fields = {str(key).upper(): value for key, value in raw_fields.items()}
@@ -368,7 +362,10 @@ def template_update(call: Call) -> int:
             raise RestError(
                 f"Incorrect field TEMPLATE_DATA! {refused.message}", TEMPLATE_INVALID
             ) from None
-        _publish(template, call)
+        try:
+            services.draft_publish_if_sound(template=template, user=call.user)
+        except services.AccessRefused:
+            raise access_denied() from None
     return template.pk
 
 
@@ -396,6 +393,16 @@ def _template_out(template: Template, codes: list[str]) -> dict[str, Any]:
         "CONSTANTS": template.constants,
         "MODIFIED": _datetime(template.modified_at),
         "USER_ID": _id_or_none(template.modified_by_id),
+        # Ours: what the last import or publication found (problems, warnings, fields made).
+        "NOTICES": [
+            {
+                "LEVEL": notice.get("level", ""),
+                "CODE": notice.get("code", ""),
+                "MESSAGE": notice.get("message", ""),
+                "ACTIVITY_NAME": notice.get("node") or "",
+            }
+            for notice in template.notices or []
+        ],
     }
     return {code: values[code] for code in codes}
 
@@ -425,6 +432,7 @@ _TEMPLATE_SELECT = [
     "CONSTANTS",
     "MODIFIED",
     "USER_ID",
+    "NOTICES",
 ]
 
 

@@ -376,9 +376,7 @@ def test_the_export_describes_custom_fields_in_bitrix_types(admin, priority):
     assert fields["TITLE"]["Type"] == "string"
 
 
-def test_a_file_naming_custom_fields_that_do_not_exist_imports_as_it_is(admin):
-    """Creating the missing fields is for later (Bitrix does on import); today the draft keeps
-    the references, and publishing it names them as unknown."""
+def test_a_file_naming_custom_fields_that_do_not_exist_creates_them_as_bitrix_does(admin):
     draft = template_create(document_type=DOCUMENT_TYPES["DEAL"], name="Source", user=admin)
     draft.tree["Children"] = [log("{=Document:UF_CRM_GONE}")]
     draft.save()
@@ -391,7 +389,9 @@ def test_a_file_naming_custom_fields_that_do_not_exist_imports_as_it_is(admin):
         user=admin,
     )
     assert "{=Document:UF_CRM_GONE}" in str(imported.tree)
-    assert not UserField.objects.exists()
+    assert UserField.objects.get(code="UF_CRM_GONE").type == "money"
+    created = {"level": "info", "code": "fields_created", "message": "Fields created: UF_CRM_GONE."}
+    assert created in imported.notices
 
 
 # --- where used -------------------------------------------------------------------------------

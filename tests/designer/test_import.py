@@ -9,8 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from bizproc.bpt import bpt_read
+from bizproc.bpt import BptContent, bpt_read, bpt_write
 from bizproc.models import Template
+from bizproc.tree import root_node
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +103,44 @@ def test_without_the_design_right_the_import_is_forbidden(client, seller):
     assert client.get(reverse("designer:template-import")).status_code == 403
     assert upload(client, FIXTURE.read_bytes()).status_code == 403
     assert not Template.objects.exists()
+
+
+def test_an_import_it_can_publish_is_published_and_its_warnings_show_on_the_template(editor):
+    content = BptContent(
+        version=2,
+        template=[
+            {
+                **root_node(),
+                "Children": [
+                    {
+                        "Type": "LogActivity",
+                        "Name": "A_say",
+                        "Properties": {"Title": "Say", "Text": "{=Document:UF_CRM_CITY}"},
+                        "Children": [],
+                    }
+                ],
+            }
+        ],
+        document_fields={"UF_CRM_CITY": {"Name": "City", "Type": "string"}},
+    )
+    response = upload(editor, bpt_write(content), name="Welcome")
+    template = Template.objects.get()
+    assert template.versions.count() == 1
+
+    page = editor.get(response["Location"]).text
+    assert "Published as version 1: processes may start from it." in page
+    assert "From the last import or publication" in page
+    # Only a CRM administrator creates fields: the one it describes is a warning.
+    assert "only an administrator may create them: UF_CRM_CITY." in page
+    assert 'href="#block-A_say"' in page and "Unknown reference" in page
+
+    listed = editor.get(reverse("designer:template-list")).text
+    assert "2 warnings" in listed
+
+
+def test_an_import_it_cannot_publish_says_so_and_lists_its_problems(editor):
+    response = upload(editor, FIXTURE.read_bytes(), name="Business trip")
+    page = editor.get(response["Location"]).text
+    assert "Kept as a draft: it has problems to fix before it can be published" in page
+    assert "Problem:" in page and "blocks of type GetUserActivity are not supported" in page
+    assert "problems" in editor.get(reverse("designer:template-list")).text

@@ -1,12 +1,14 @@
 """Bitrix24 templates in and out of the designer, in a real browser: a real ``.bpt`` export is
-imported (its unsupported blocks marked), exported again as a download whose tree equals the
-original's; and a template's versions are compared and an old one restored into the draft."""
+imported (its unsupported blocks marked, what the import found listed on the template),
+exported again as a download whose tree equals the original's; and a template's versions are
+compared and an old one restored into the draft."""
 
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from bizproc.bpt import bpt_read
@@ -140,3 +142,35 @@ def test_two_versions_are_compared_and_the_older_one_restored(page: Page, site: 
     page.get_by_role("button", name="Compare").click()
     expect(comparison).to_contain_text("From Version 1 to Draft")
     expect(comparison).to_contain_text("No differences.")
+
+
+@pytest.mark.parametrize("viewport", [(1280, 800), (390, 844)], ids=["laptop", "phone"])
+def test_what_an_import_found_shows_on_the_template_and_fits_the_window(
+    page: Page, site: Site, viewport: tuple[int, int]
+) -> None:
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    log_in_as_marketer(page, site)
+    page.goto(f"{site.server.url}/designer/import/")
+    page.get_by_label("Template file (.bpt)").set_input_files(FIXTURE)
+    page.get_by_label("Entity type").select_option(label="Deals")
+    page.get_by_label("Name", exact=True).fill(f"Trip {viewport[0]}")
+    page.get_by_role("button", name="Import and open the editor").click()
+
+    expect(page.get_by_role("status").filter(has_text="Kept as a draft")).to_be_visible()
+    found = page.get_by_role("region", name="From the last import or publication")
+    expect(found).to_contain_text("blocks of type GetUserActivity are not supported")
+    expect(found).to_contain_text("Warning:")
+    for url in (page.url, f"{site.server.url}/designer/"):
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= viewport[0], f"{url} is {width} px wide"
+        serious = [
+            violation["id"]
+            for violation in Axe().run(page).response["violations"]
+            if violation["impact"] in {"serious", "critical"}
+        ]
+        assert not serious, f"{url}: {serious}"
+    expect(page.get_by_role("row").filter(has_text=f"Trip {viewport[0]}")).to_contain_text(
+        "problems"
+    )
