@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bizproc', '0008_instance_document_type'),
+        ('bizproc', '0009_task_parameters'),
     ]
 
     operations = [
