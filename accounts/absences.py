@@ -98,12 +98,17 @@ class Day:
 
 @dataclass(frozen=True)
 class Cell:
-    """A stretch of a row: ``span`` days, an absence's bar or nothing."""
+    """A stretch of a row: ``span`` days from ``first`` to ``last``, an absence's bar or a free
+    day."""
 
     span: int
     absence: Absence | None = None
     first: datetime.date | None = None
     last: datetime.date | None = None
+
+    @property
+    def weekend(self) -> bool:
+        return self.first is not None and self.first.weekday() >= 5
 
 
 @dataclass
@@ -211,12 +216,20 @@ def _lanes(
         cells: list[Cell] = []
         day = first
         for start, end, absence in lane:
-            cells += [Cell(1)] * (start - day).days
+            cells += _free(day, start - datetime.timedelta(days=1))
             cells.append(Cell((end - start).days + 1, absence, start, end))
             day = end + datetime.timedelta(days=1)
-        cells += [Cell(1)] * ((last - day).days + 1)
+        cells += _free(day, last)
         lanes.append(cells)
     return lanes
+
+
+def _free(first: datetime.date, last: datetime.date) -> list[Cell]:
+    """A free day's cell for each day from ``first`` to ``last``."""
+    return [
+        Cell(1, None, first + datetime.timedelta(days=n), first + datetime.timedelta(days=n))
+        for n in range((last - first).days + 1)
+    ]
 
 
 def absence_kinds() -> dict[str, str]:

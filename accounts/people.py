@@ -35,6 +35,11 @@ class Person:
     symbol: str = ""  # stands for a fixed choice's initials
 
     @property
+    def user_id(self) -> int | None:
+        """The user the choice stands for (None: a fixed choice such as "author")."""
+        return user_pk_of(self.value)
+
+    @property
     def initials(self) -> str:
         if self.symbol:
             return self.symbol

@@ -45,7 +45,7 @@ class DepartmentValues:
     sort: int = 500
 
 
-def _checked(values: DepartmentValues, department: Department | None) -> dict[str, str]:
+def department_problems(values: DepartmentValues, department: Department | None) -> dict[str, str]:
     """The values' problems by field (empty: none); the tree is read under the caller's lock."""
     errors: dict[str, str] = {}
     name = values.name.strip()
@@ -91,7 +91,7 @@ def department_create(
 ) -> Department:
     """Adds a department; raises ValidationError (by field) for values it refuses."""
     _lock_tree()
-    errors = _checked(values, None)
+    errors = department_problems(values, None)
     if member_ids is not None:
         errors |= _members_checked(member_ids)
     if errors:
@@ -119,7 +119,7 @@ def department_update(
     deleted meanwhile."""
     _lock_tree()
     department = Department.objects.get(pk=department.pk)
-    errors = _checked(values, department)
+    errors = department_problems(values, department)
     if member_ids is not None:
         errors |= _members_checked(member_ids)
     if errors:
@@ -175,6 +175,11 @@ class Node:
     head: Person | None
     members: list[Person] = field(default_factory=list)
     children: list["Node"] = field(default_factory=list)
+
+    @property
+    def heading_level(self) -> int:
+        """Its heading's level on the structure page (under the page's h1)."""
+        return min(self.depth + 2, 6)
 
 
 def department_tree() -> list[Node]:
