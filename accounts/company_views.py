@@ -51,7 +51,7 @@ def _structure_admin(request: AuthenticatedHttpRequest) -> None:
 
 
 def _department_or_404(pk: int) -> Department:
-    found = Department.objects.filter(pk=pk).first()
+    found = Department.objects.filter(pk=pk).first() if pk <= _MAX_ID else None
     if found is None:
         raise Http404
     return found
@@ -154,7 +154,7 @@ def department_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 def person_departments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The departments a person works in."""
     _structure_admin(request)
-    person = User.objects.filter(pk=pk).first()
+    person = User.objects.filter(pk=pk).first() if pk <= _MAX_ID else None
     if person is None:
         raise Http404
     form = PersonDepartmentsForm(request.POST if request.method == "POST" else None, user=person)
@@ -267,7 +267,9 @@ def absence_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 def absence_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if not absences.may_manage_absences(request.user):
         raise PermissionDenied
-    absence = Absence.objects.select_related("user").filter(pk=pk).first()
+    absence = None
+    if pk <= _MAX_ID:
+        absence = Absence.objects.select_related("user").filter(pk=pk).first()
     if absence is None:
         raise Http404
     absences.absence_delete(absence=absence)

@@ -185,6 +185,9 @@ def test_deleting_a_department_keeps_its_people(admin, org, people):
 
 def test_missing_departments_are_not_found(admin):
     assert admin.get(reverse("accounts:department-update", args=[999])).status_code == 404
+    huge = "/accounts/company/departments/99999999999999999999999/"
+    assert admin.get(huge).status_code == 404
+    assert admin.post("/accounts/absences/99999999999999999999999/delete/").status_code == 404
     assert admin.get(reverse("accounts:person-departments", args=[999])).status_code == 404
 
 
