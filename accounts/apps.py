@@ -7,7 +7,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Users")
 
     def ready(self) -> None:
+        from accounts.directory import CompanyDirectory
         from accounts.services import notification_send
+        from bizproc.directory import company
         from bizproc.notifications import notifiers
 
         notifiers.append(notification_send)
+        company.directory = CompanyDirectory()

@@ -1,6 +1,22 @@
-from django import forms
+import datetime
+from typing import Any
 
-from accounts.models import User, time_zone_choices
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.absences import REASON_MAX_LENGTH
+from accounts.models import AbsenceKind, Department, User, time_zone_choices
+from accounts.people import user_picker, user_pk_of
+from accounts.structure import (
+    NAME_MAX_LENGTH,
+    SORT_MAX,
+    DepartmentValues,
+    department_choices,
+    department_subtree_ids,
+)
 
 
 class ProfileForm(forms.ModelForm):
@@ -12,3 +28,164 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["full_name", "email", "language", "time_zone"]
+
+
+# --- the company structure and the absence chart ------------------------------------------------
+
+
+def _picked(values: list[str]) -> tuple[list[int], bool]:
+    """The user ids a picker posted, and whether every value named one."""
+    pks = [pk for value in values if (pk := user_pk_of(value)) is not None]
+    return list(dict.fromkeys(pks)), len(pks) == len([v for v in values if v.strip()])
+
+
+class DepartmentForm(forms.Form):
+    """A department's name, place in the tree, head and people. Its rules (no cycle, an active
+    head) are ``accounts.structure``'s; the form checks the shape of what is typed."""
+
+    name = forms.CharField(label=_("Name"), max_length=NAME_MAX_LENGTH)
+    parent = forms.TypedChoiceField(
+        label=_("Parent department"), required=False, coerce=int, empty_value=None
+    )
+    sort = forms.IntegerField(label=_("Sort"), min_value=0, max_value=SORT_MAX, initial=500)
+
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *,
+        department: Department | None = None,
+        parent_id: int | None = None,
+    ) -> None:
+        initial: dict[str, Any] = {"parent": parent_id}
+        if department is not None:
+            initial = {
+                "name": department.name,
+                "parent": department.parent_id,
+                "sort": department.sort,
+            }
+        super().__init__(data, initial=initial)
+        self.department = department
+        self.picker_errors: dict[str, list[str]] = {}
+        inside = department_subtree_ids(department.pk) if department is not None else set()
+        self.fields["parent"].choices = [  # type: ignore[attr-defined]
+            ("", _("None: a top-level department")),
+            *(
+                (pk, "\u2003" * depth + name)
+                for pk, name, depth in department_choices()
+                if pk not in inside
+            ),
+        ]
+        if data is not None:
+            head_values = [data.get("head", "")]
+            member_values = data.getlist("members")
+        elif department is not None:
+            head_values = [str(department.head_id or "")]
+            member_values = [str(pk) for pk in department.members.values_list("pk", flat=True)]
+        else:
+            head_values, member_values = [], []
+        self.head_ids, self.head_ok = _picked(head_values)
+        self.member_ids, self.members_ok = _picked(member_values)
+        self.head_picker = user_picker(
+            id="id_head", name="head", label=str(_("Head")), values=head_values
+        )
+        self.members_picker = user_picker(
+            id="id_members",
+            name="members",
+            label=str(_("People")),
+            values=member_values,
+            multiple=True,
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.head_ok or len(self.head_ids) > 1:
+            self.picker_error("head", _("Choose the head from the list of people."))
+        if not self.members_ok:
+            self.picker_error("members", _("Choose the department's people from the list."))
+        return cleaned
+
+    def picker_error(self, name: str, message: Any) -> None:
+        """An error of a user picker (not a form field): shown under it, and failing the form."""
+        self.picker_errors.setdefault(name, []).append(str(message))
+        self.add_error(None, message)
+
+    @property
+    def general_errors(self) -> list[str]:
+        """The form's errors that belong to no input."""
+        shown = {message for messages in self.picker_errors.values() for message in messages}
+        return [str(m) for m in self.non_field_errors() if str(m) not in shown]
+
+    def values(self) -> DepartmentValues:
+        return DepartmentValues(
+            name=self.cleaned_data["name"],
+            parent_id=self.cleaned_data["parent"],
+            head_id=self.head_ids[0] if self.head_ids else None,
+            sort=self.cleaned_data["sort"],
+        )
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for name, messages in error.message_dict.items():
+            for message in messages:
+                if name in self.fields:
+                    self.add_error(name, message)
+                elif name in ("head", "members"):
+                    self.picker_error(name, message)
+                else:
+                    self.add_error(None, message)
+
+
+class PersonDepartmentsForm(forms.Form):
+    """The departments a person works in (Bitrix's UF_DEPARTMENT)."""
+
+    departments = forms.TypedMultipleChoiceField(
+        label=_("Departments"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, data: QueryDict | None = None, *, user: User) -> None:
+        super().__init__(
+            data, initial={"departments": list(user.departments.values_list("pk", flat=True))}
+        )
+        self.fields["departments"].choices = [  # type: ignore[attr-defined]
+            (pk, "\u2003" * depth + name) for pk, name, depth in department_choices()
+        ]
+
+
+class AbsenceForm(forms.Form):
+    """An absence as the chart's page adds it: whole days, from the first to the last, in the
+    time zone of the person who adds it."""
+
+    kind = forms.ChoiceField(label=_("Kind of absence"), choices=AbsenceKind.choices)
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, data: QueryDict | None = None) -> None:
+        super().__init__(data)
+        values = [data.get("user", "")] if data is not None else []
+        self.user_ids, self.user_ok = _picked(values)
+        self.user_picker = user_picker(
+            id="id_user", name="user", label=str(_("Employee")), values=values, required=True
+        )
+        self.user_errors: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.user_ok or len(self.user_ids) != 1:
+            self.user_errors.append(str(_("Choose the employee who is away from the list.")))
+            self.add_error(None, self.user_errors[-1])
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The absence ends before it starts."))
+        return cleaned
+
+    def moments(self) -> tuple[datetime.datetime, datetime.datetime]:
+        """The first day's start and the last day's end in the active time zone."""
+        zone = timezone.get_current_timezone()
+        start = datetime.datetime.combine(self.cleaned_data["start"], datetime.time(), zone)
+        last = datetime.datetime.combine(self.cleaned_data["end"], datetime.time.max, zone)
+        return start, last.replace(microsecond=0)

@@ -29,10 +29,15 @@ class Person:
 
     value: str  # ``user_<id>``, or a fixed choice of the field ("author")
     name: str
-    # What tells two people of the same name apart: users have no department here, so their
-    # e-mail (or their username when they have none).
+    # What tells two people of the same name apart: their departments and their e-mail (or
+    # their username when they have none).
     detail: str = ""
     symbol: str = ""  # stands for a fixed choice's initials
+
+    @property
+    def user_id(self) -> int | None:
+        """The user the choice stands for (None: a fixed choice such as "author")."""
+        return user_pk_of(self.value)
 
     @property
     def initials(self) -> str:
@@ -43,7 +48,19 @@ class Person:
 
 
 def person_of(user: User) -> Person:
-    return Person(user.document_user_id, user.get_full_name(), user.email or user.username)
+    """The user as a choice; their departments are read from ``user.departments`` (prefetch
+    them with ``WITH_DEPARTMENTS`` when there are many users)."""
+    departments = ", ".join(department.name for department in user.departments.all())
+    contact = user.email or user.username
+    return Person(
+        user.document_user_id,
+        user.get_full_name(),
+        f"{departments} · {contact}" if departments else contact,
+    )
+
+
+# What ``person_of`` reads, to prefetch for many users.
+WITH_DEPARTMENTS = "departments"
 
 
 def user_pk_of(value: Any) -> int | None:
@@ -55,7 +72,7 @@ def user_pk_of(value: Any) -> int | None:
 def people_search(*, query: str, limit: int = SEARCH_LIMIT) -> tuple[list[Person], bool]:
     """Active users whose name, username or e-mail contains every word typed, by name; and
     whether more match than ``limit``."""
-    found = User.objects.filter(is_active=True)
+    found = User.objects.filter(is_active=True).prefetch_related(WITH_DEPARTMENTS)
     words = query.split()[:_SEARCH_WORDS]
     if words:
         found = found.filter(reduce(and_, (_matching(word) for word in words)))
@@ -79,7 +96,8 @@ def people_named(*, values: Iterable[Any]) -> dict[int, Person]:
     pks = {pk for value in values if (pk := user_pk_of(value)) is not None}
     if not pks:
         return {}
-    return {user.pk: person_of(user) for user in User.objects.filter(pk__in=pks)}
+    users = User.objects.filter(pk__in=pks).prefetch_related(WITH_DEPARTMENTS)
+    return {user.pk: person_of(user) for user in users}
 
 
 def person_name(value: Any) -> str:

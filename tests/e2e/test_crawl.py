@@ -111,6 +111,7 @@ def discover(page: Page, server: Server, *, admin: bool) -> dict[str, str]:
     if task:
         pages["a task"] = task
     discover_lists(page, server, pages, admin=admin)
+    discover_company(page, server, pages, admin=admin)
     pages["profile"] = "/accounts/profile/"
     pages["not found (404)"] = "/crm/deal/999999999/"
     if admin:
@@ -180,6 +181,28 @@ def discover_lists(page: Page, server: Server, pages: dict[str, str], *, admin: 
         pages["admin list elements"] = "/admin/lists/element/"
     else:
         pages["new list, refused (403)"] = "/lists/new/"
+
+
+def discover_company(page: Page, server: Server, pages: dict[str, str], *, admin: bool) -> None:
+    """The company structure and the absence chart; the structure's forms for an administrator
+    (403 for anyone else)."""
+    base = server.url
+    pages["company structure"] = "/accounts/company/"
+    pages["absence chart"] = "/accounts/absences/"
+    if admin:
+        pages["new department"] = "/accounts/company/departments/add/"
+        _open(page, f"{base}/accounts/company/")
+        department = _first(page, r"/accounts/company/departments/\d+/")
+        if department:
+            pages["edit department"] = department
+            pages["delete department"] = f"{department}delete/"
+        person = _first(page, r"/accounts/company/people/\d+/")
+        if person:
+            pages["a person's departments"] = person
+        pages["admin departments"] = "/admin/accounts/department/"
+        pages["admin absences"] = "/admin/accounts/absence/"
+    else:
+        pages["new department, refused (403)"] = "/accounts/company/departments/add/"
 
 
 def check(page: Page, name: str, problems: Problems) -> None:
@@ -257,5 +280,6 @@ def test_every_page_fits_the_window_and_passes_axe(visitor: Page, server: Server
         report += ["Serious or critical accessibility problems:", *problems.accessibility]
     assert not report, "\n".join(report)
     expected_pages = {"deal card", "start a process", "record journal", "tasks", "lists"}
+    expected_pages |= {"absence chart", "edit department"} if admin else {"absence chart"}
     expected_pages |= {"a process", "a task", "template editor"} if admin else set()
     assert expected_pages <= pages.keys(), f"not reached: {expected_pages - pages.keys()}"

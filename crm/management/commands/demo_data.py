@@ -3,13 +3,17 @@ import time
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
+from accounts.demo import demo_structure_create
 from crm import demo
 from crm.demo_automation import demo_automation_create
 from crm.models import RECORD_MODELS, Deal, TimelineEntry
 
 
 class Command(BaseCommand):
-    help = "Loads the demo company once: users with roles, companies, contacts, leads and deals."
+    help = (
+        "Loads the demo company once: users with roles, its departments and absences, "
+        "companies, contacts, leads and deals."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -27,6 +31,7 @@ class Command(BaseCommand):
             self.stderr.write("--size must be at least 1")
             raise SystemExit(2)
         users = demo.demo_users_create()
+        demo_structure_create(users=users)
         demo_automation_create(admin=users["admin"])
         if Deal.objects.exists() and not force:
             self.stdout.write("Demo records are loaded already.")
