@@ -101,6 +101,7 @@ def template_problems(
         constants=constant_fields,
         check_text=check_text,
         target_parameters=target_parameters or template_parameters,
+        document_type=document_type,
     )
     if tree.get("Type") != ROOT_TYPE or tree.get("Name") != ROOT_NAME:
         problems.append(
@@ -200,6 +201,7 @@ def block_problems(
         constants=schema_fields(constants),
         check_text=check_syntax,
         target_parameters=template_parameters,
+        document_type=document_type,
     )
     allowed = {"structure"} if complete else {"required", "structure"}
     return [

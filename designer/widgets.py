@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.people import Person, UserPicker, user_picker
 from bizproc.activities import conditions as cond
 from bizproc.activities.base import Activity, MapKeys, Property, Widget
+from bizproc.activities.permissions import not_applicable_message
 from bizproc.bounds import bounded_int
 from bizproc.documents import Operation
 from bizproc.fieldtypes import Field, FieldType
@@ -567,7 +568,10 @@ class ConditionsWidget(DialogWidget):
             groups=groups,
             options=[(key, str(label)) for key, label in cond.OPERATORS.items()],
             expressions=True,
-            otherwise=cond.condition_kind(values) == cond.OTHERWISE if self.otherwise else None,
+            # A branch without any condition is "otherwise" too (Bitrix's "else" branch).
+            otherwise=cond.condition_kind(values) in (cond.OTHERWISE, None)
+            if self.otherwise
+            else None,
             value_lists=lists,
             template=self.template,
         )
@@ -823,3 +827,47 @@ class ScenarioParametersWidget(DialogWidget):
 def property_with(activity: Activity, widget: Widget) -> Property | None:
     """The block's property drawn by ``widget`` (the one holding its smart scenario, say)."""
     return next((prop for prop in activity.properties if prop.dialog_widget == widget), None)
+
+
+# ---- permissions -------------------------------------------------------------------------------
+
+
+@_registered
+class PermissionsWidget(DialogWidget):
+    """Set permissions' users, one picker per operation the template's document type grants
+    (``DocumentProvider.permission_operations``), stored as Bitrix stores them
+    (``{"R": ["author", "user_5"]}``). Operations a file brought that the type does not offer
+    are shown by their codes and kept. For a type where processes grant nothing (a CRM's), a
+    note says the block does not apply."""
+
+    kind = Widget.PERMISSIONS
+    template = "designer/widgets/permissions.html"
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        document_type = dialog.template.document_type_triple
+        operations = provider_of(document_type).permission_operations(document_type)
+        stored = value if isinstance(value, dict) else {}
+        item = Input(prop.name, str(prop.title), Widget.PERMISSIONS, template=self.template)
+        if not operations:
+            item.value = not_applicable_message(document_type)
+        people = document_people(document_type)
+        for code, label in [*operations.items(), *((k, k) for k in stored if k not in operations)]:
+            item.rows.append(
+                typed_input(
+                    f"{prop.name}-{code}",
+                    str(label),
+                    FieldType.USER,
+                    stored.get(code) or [],
+                    multiple=True,
+                    people=people,
+                )
+            )
+        return item
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        granted: dict[str, Any] = {}
+        for row in item.rows:
+            users = split_list(posted_text(post, row.name))
+            if users:
+                granted[row.name.removeprefix(f"{item.name}-")] = users
+        return {item.name: granted}

@@ -82,10 +82,21 @@ class SequenceActivity(Activity):
 class ConditionalActivity(Activity):
     """A block carrying a condition (a branch of IfElse, a While loop)."""
 
+    # Whether a block with no condition at all is "otherwise" (Bitrix's IfElse branch, whose
+    # condition then holds) rather than one whose condition is still to be set.
+    unset_is_otherwise: bool = False
+
+    def condition_rows(self) -> list[conditions.Row] | None:
+        """The rows (None: "otherwise"); raises ConditionError."""
+        values = self.properties_values
+        if self.unset_is_otherwise and conditions.condition_kind(values) is None:
+            return None
+        return conditions.condition_rows(values)
+
     def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
         problems = super().validate_properties(ctx)
         try:
-            rows = conditions.condition_rows(self.properties_values)
+            rows = self.condition_rows()
         except conditions.ConditionError as error:
             return [*problems, self.problem("Condition", error.message, "condition")]
         if rows is None:
@@ -117,7 +128,7 @@ class ConditionalActivity(Activity):
 
     def matches(self, ctx: Context) -> bool:
         try:
-            rows = conditions.condition_rows(self.properties_values)
+            rows = self.condition_rows()
         except conditions.ConditionError as error:
             raise ActivityFault(error.message) from None
         if rows is None:
@@ -138,7 +149,7 @@ class ConditionalActivity(Activity):
 
     def summary(self) -> str:
         try:
-            rows = conditions.condition_rows(self.properties_values)
+            rows = self.condition_rows()
         except conditions.ConditionError:
             return _("condition not set")
         if rows is None:
@@ -240,6 +251,7 @@ class IfElseBranchActivity(ConditionalActivity):
     child_layout = ChildLayout.LIST
     designer = False  # added through its condition
     parent_types = frozenset({IF_ELSE})
+    unset_is_otherwise = True  # Bitrix: a branch without a condition is the "else" branch
     properties = (
         TITLE,
         Property(
