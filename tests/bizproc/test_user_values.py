@@ -201,3 +201,16 @@ def test_a_branch_without_a_condition_is_the_else_branch(designer):
     )
     assert instance.status == InstanceStatus.COMPLETED
     assert notes(instance, TrackingType.REPORT) == ["else"]
+
+
+def test_a_comment_written_as_author_is_written_by_the_item_s_responsible_person(designer, anna):
+    from crm.models import TimelineEntry, TimelineKind
+
+    deal = DealFactory(assigned_by=anna)
+    template = published(
+        node("CrmTimelineCommentAdd", CommentText="Checked", CommentUser=["author"]),
+        user=designer,
+    )
+    runtime.workflow_start(template=template, document_id=deal.document_id, user=designer)
+    comment = TimelineEntry.objects.get(document_id=deal.document_id, kind=TimelineKind.COMMENT)
+    assert comment.author_id == anna.pk

@@ -82,7 +82,13 @@ def test_the_palette_offers_the_new_blocks(client, superuser):
     template = services.template_create(document_type=DEAL, name="Deal", user=superuser)
     client.force_login(superuser)
     page = client.get(reverse("designer:template-edit", args=[template.pk])).text
-    for title in ("Select employee", "Absence chart", "Social network message", "Set permissions"):
+    for title in (
+        "Select employee",
+        "Absence chart",
+        "Social network message",
+        "Set permissions",
+        "Empty block",
+    ):
         assert title in page, title
 
 
