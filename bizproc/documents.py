@@ -31,6 +31,15 @@ class Operation(StrEnum):
     DESIGN = "design"
 
 
+class PermissionMode(StrEnum):
+    """How Set permissions treats what processes granted on a document before (Bitrix's
+    ``CBPSetPermissionsMode``: Hold 1, Rewrite 2, Clear 3)."""
+
+    HOLD = "1"  # add to the earlier grants
+    REWRITE = "2"  # replace the earlier grants of the operations given
+    CLEAR = "3"  # replace every earlier grant
+
+
 class DocumentError(Exception):
     """A document id or value the provider refuses; ``message`` is in the active language.
 
@@ -187,6 +196,27 @@ class DocumentProvider(ABC):
         """Whether the user administers this provider's documents: such a user may make
         blocks run as anyone (``bizproc.scope``)."""
         return False
+
+    def permission_operations(self, document_type: DocumentType) -> dict[str, str]:
+        """What the Set permissions block may grant on documents of the type (Bitrix's
+        ``GetAllowableOperations``): operation codes with their names. None: the block does
+        not apply (access to the type's documents is decided otherwise, a CRM's by roles)."""
+        return {}
+
+    def permissions_set(
+        self,
+        document_id: str,
+        permissions: Mapping[str, Sequence[str]],
+        *,
+        mode: PermissionMode,
+        workflow_id: str,
+    ) -> None:
+        """Grants the operations (``permission_operations`` codes, or Bitrix's other codes
+        for them) on the document to the users (``user_<id>``) and groups (``group_<id>``,
+        local ids) listed, from now on and on every surface, in the caller's transaction;
+        ``workflow_id`` is the process that grants them. DocumentError for what the provider
+        refuses."""
+        raise DocumentError(_("Setting permissions is not supported for this document type."))
 
     @abstractmethod
     def readable_document_ids(self, user: Any, document_type: DocumentType) -> QuerySet | None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from bizproc import user_values
 from bizproc.bounds import in_range, localtime
 
 
@@ -83,9 +84,19 @@ class Field:
     read_only: bool = False
     options: Mapping[str, str] = field(default_factory=dict)
     max_length: int | None = None
+    # A user value that may also name people by role or group (``author``, ``group_<id>``,
+    # ``["Document", "ASSIGNED_BY_ID"]``: ``bizproc.user_values``), resolved when a block uses
+    # it: template parameters, variables, constants and block properties; never a document's
+    # own field, which holds people.
+    user_groups: bool = False
 
     def convert(self, value: Any) -> Any:
         """The typed value, or ``None`` / ``[]`` for empty; raises ``FieldValueError``."""
+        if self.user_groups and self.type == FieldType.USER:
+            if user_values.is_reference(value):
+                return [list(value)] if self.multiple else list(value)
+            if self.multiple:
+                value = user_values.flat_items(value)
         if self.multiple:
             items = value if isinstance(value, list | tuple) else [value]
             converted = [self._convert_one(item) for item in items]
@@ -269,12 +280,32 @@ def _to_select(f: Field, value: Any) -> str:
     raise FieldValueError(f._incorrect_message())
 
 
-_USER_RE = re.compile(r"(?:user_)?(\d{1,18})")
+_USER_RE = user_values.USER_RE
 
 
-def _to_user(f: Field, value: Any) -> str:
-    """A reference to an existing, active user, as ``user_<id>``."""
+def _to_user(f: Field, value: Any) -> Any:
+    """A reference to an existing, active user, as ``user_<id>``; for a field that takes
+    groups (``Field.user_groups``) also ``author``, an existing group's ``group_<id>`` and a
+    reference array, kept as they are."""
+    if f.user_groups and user_values.is_reference(value):
+        return list(value)
     pk_text = str(value.pk) if isinstance(value, get_user_model()) else str(value).strip()
+    if f.user_groups:
+        if user_values.is_author(pk_text):
+            return pk_text
+        if user_values.is_group(pk_text):
+            if user_values.group_of(pk_text) is None:
+                raise FieldValueError(
+                    _(
+                        "The value of field '%(name)s' names a user group that does not exist: "
+                        "%(group)s"
+                    )
+                    % {"name": f.name, "group": pk_text}
+                )
+            return pk_text
+        named = user_values.NAMED_USER_RE.fullmatch(pk_text)
+        if named:
+            pk_text = named[1]
     match = _USER_RE.fullmatch(pk_text)
     if not match or not get_user_model().objects.filter(pk=int(match[1]), is_active=True).exists():
         raise FieldValueError(f._incorrect_message())

@@ -558,3 +558,27 @@ class ProcessTaskUser(models.Model):
         ):
             return self.task.no_label
         return self.get_status_display()
+
+
+class ActivityStorage(models.Model):
+    """What a block keeps from one process to the next (Bitrix's activity storage, per
+    template and block): Select employee "in turn" remembers whom it chose last."""
+
+    template = models.ForeignKey(
+        Template, verbose_name=_("template"), on_delete=models.CASCADE, related_name="+"
+    )
+    activity_name = models.CharField(_("block"), max_length=64)
+    key = models.CharField(_("key"), max_length=64)
+    value = models.JSONField(_("value"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("block storage")
+        verbose_name_plural = _("block storage")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "activity_name", "key"], name="bizproc_storage_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} · {self.activity_name} · {self.key}"

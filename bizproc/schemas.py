@@ -50,6 +50,7 @@ def schema_fields(schema: Mapping[str, Any]) -> dict[str, Field]:
             required=flag(entry.get("Required", "0")),
             multiple=flag(entry.get("Multiple", "0")),
             options=options_of(entry),
+            user_groups=True,  # a user parameter or variable may hold ``author``, a group …
         )
     return fields
 

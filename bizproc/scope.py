@@ -21,6 +21,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from bizproc import user_values
 from bizproc.activities import activities
 from bizproc.activities.base import (
     Problem,
@@ -146,10 +147,16 @@ def _document_type(document_id: str) -> DocumentType | None:
 
 def run_as_allowed(value: Any, *, document_type: DocumentType) -> bool:
     """Whether a run-as value is one anyone may choose: the starter, or a user field of the
-    template's own document (``{=Document:ASSIGNED_BY_ID}``)."""
-    items = value if isinstance(value, list | tuple) else [value]
+    template's own document (``{=Document:ASSIGNED_BY_ID}``, Bitrix's ``["Document",
+    "ASSIGNED_BY_ID"]``, or ``author``: the item's responsible person or creator)."""
+    items = [
+        user_values.reference_text(item) if user_values.is_reference(item) else item
+        for item in user_values.flat_items(value)
+    ]
     if len(items) != 1 or not isinstance(items[0], str):
         return False
+    if user_values.is_author(items[0]):
+        return True
     match = _SINGLE_REFERENCE.match(items[0])
     if match is None:
         return False

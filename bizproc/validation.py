@@ -120,6 +120,7 @@ def template_problems(
         constants=constant_fields,
         check_text=check_text,
         target_parameters=target_parameters or template_parameters,
+        document_type=document_type,
     )
     if tree.get("Type") == STATE_MACHINE_TYPE:
         # Its states and their blocks are kept as imported; none of them can run.
@@ -240,6 +241,7 @@ def block_problems(
         constants=schema_fields(constants),
         check_text=check_syntax,
         target_parameters=template_parameters,
+        document_type=document_type,
     )
     allowed = {"structure"} if complete else {"required", "structure"}
     return [

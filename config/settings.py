@@ -228,6 +228,22 @@ BIZPROC_JOURNAL_RETENTION_DAYS = env_int("BIZPROC_JOURNAL_RETENTION_DAYS", 0)
 # Extra modules whose activities register themselves at start-up (plug-ins, test activities).
 BIZPROC_ACTIVITY_MODULES = env_list("BIZPROC_ACTIVITY_MODULES", [])
 
+
+def env_group_map(name: str) -> dict[str, str]:
+    """``12=Employees,1=Administrators``: Bitrix group ids and the local groups they name."""
+    mapping = {}
+    for item in env_list(name, []):
+        bitrix_id, sep, group = item.partition("=")
+        if not sep or not bitrix_id.strip().isdigit() or not group.strip():
+            raise ImproperlyConfigured(f"{name} items must be <Bitrix group id>=<group name>")
+        mapping[bitrix_id.strip()] = group.strip()
+    return mapping
+
+
+# A template's ``group_<id>`` names the local group this maps the Bitrix group id to (by its
+# name); an unmapped id names the local group with that id.
+BIZPROC_USER_GROUPS = env_group_map("BIZPROC_USER_GROUPS")
+
 # Written by `manage.py demo_data`, printed by `manage.py serve`.
 DEMO_CREDENTIALS_FILE = VAR_DIR / "demo-credentials.json"
 DEMO_WEBHOOK_FILE = VAR_DIR / "demo-webhook.txt"  # the demo admin's inbound webhook URL path

@@ -21,7 +21,7 @@ from bizproc.activities.base import (
 )
 from bizproc.activities.context import Context
 from bizproc.expressions import display_text
-from bizproc.fieldtypes import user_id_of
+from bizproc.user_values import users_resolve
 from crm import services
 from crm.documents import parse_document_id
 from crm.models import RECORD_MODELS
@@ -53,8 +53,8 @@ class CrmTimelineCommentAdd(Activity):
         record = RECORD_MODELS[entity_type].objects.filter(pk=pk).first()
         if record is None:
             raise ActivityFault(_("Cannot find item with this ID."))
-        author = ctx.evaluate(values.get("CommentUser")) or f"user_{ctx.starter_id}"
-        author_id = user_id_of(str(author[0] if isinstance(author, list) else author))
+        authors = users_resolve(ctx, values.get("CommentUser"))  # every form Bitrix writes
+        author_id = authors[0] if authors else ctx.starter_id
         try:
             services.timeline_comment_add(
                 record=record,

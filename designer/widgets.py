@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.people import Person, UserPicker, user_picker
 from bizproc.activities import conditions as cond
 from bizproc.activities.base import Activity, MapKeys, Property, Widget
+from bizproc.activities.permissions import not_applicable_message
 from bizproc.bounds import bounded_int
 from bizproc.documents import Operation
 from bizproc.fieldtypes import Field, FieldType, type_choices
@@ -902,3 +903,47 @@ class FieldsWidget(DialogWidget):
 
         twice = posted_schema(post, item.name)[2]
         return {item.name: twice} if twice else {}
+
+
+# ---- permissions -------------------------------------------------------------------------------
+
+
+@_registered
+class PermissionsWidget(DialogWidget):
+    """Set permissions' users, one picker per operation the template's document type grants
+    (``DocumentProvider.permission_operations``), stored as Bitrix stores them
+    (``{"R": ["author", "user_5"]}``). Operations a file brought that the type does not offer
+    are shown by their codes and kept. For a type where processes grant nothing (a CRM's), a
+    note says the block does not apply."""
+
+    kind = Widget.PERMISSIONS
+    template = "designer/widgets/permissions.html"
+
+    def build(self, dialog: BlockForm, prop: Property, value: Any) -> Input | None:
+        document_type = dialog.template.document_type_triple
+        operations = provider_of(document_type).permission_operations(document_type)
+        stored = value if isinstance(value, dict) else {}
+        item = Input(prop.name, str(prop.title), Widget.PERMISSIONS, template=self.template)
+        if not operations:
+            item.value = not_applicable_message(document_type)
+        people = document_people(document_type)
+        for code, label in [*operations.items(), *((k, k) for k in stored if k not in operations)]:
+            item.rows.append(
+                typed_input(
+                    f"{prop.name}-{code}",
+                    str(label),
+                    FieldType.USER,
+                    stored.get(code) or [],
+                    multiple=True,
+                    people=people,
+                )
+            )
+        return item
+
+    def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
+        granted: dict[str, Any] = {}
+        for row in item.rows:
+            users = split_list(posted_text(post, row.name))
+            if users:
+                granted[row.name.removeprefix(f"{item.name}-")] = users
+        return {item.name: granted}

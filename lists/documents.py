@@ -24,12 +24,23 @@ from bizproc.documents import (
     DocumentType,
     FieldsImport,
     Operation,
+    PermissionMode,
     described_fields,
 )
 from bizproc.fieldtypes import Field
 from bizproc.schemas import flag
 from lists import permissions, services
-from lists.models import Element, ElementFile, List, ListField, ListKind, PropertyType, Right
+from lists.models import (
+    Element,
+    ElementFile,
+    ElementGrant,
+    GrantOperation,
+    List,
+    ListField,
+    ListKind,
+    PropertyType,
+    Right,
+)
 from lists.properties import (
     BPT_BASE_TYPES,
     BPT_TYPES,
@@ -46,6 +57,19 @@ ENTITIES = {
 }
 _TYPE_RE = re.compile(r"iblock_(\d{1,18})")
 _ID_RE = re.compile(r"\d{1,18}")
+# Set permissions' operation codes: Bitrix's lists name them by the letters of their access
+# levels (extended rights mode) or ``read`` / ``write`` (simple mode).
+GRANT_OF_CODE = {
+    "R": GrantOperation.READ,
+    "S": GrantOperation.READ,
+    "T": GrantOperation.READ,
+    "read": GrantOperation.READ,
+    "U": GrantOperation.EDIT,
+    "W": GrantOperation.EDIT,
+    "X": GrantOperation.EDIT,
+    "write": GrantOperation.EDIT,
+}
+NO_GRANT = frozenset({"D", "E"})  # a denial, adding elements: nothing to grant on one element
 
 
 def document_type_of_list(list_: List) -> DocumentType:
@@ -239,6 +263,60 @@ class ListsDocumentProvider(DocumentProvider):
                 _property_import(list_, own, row, entry, user, result)
         return result
 
+    def permission_operations(self, document_type: DocumentType) -> dict[str, str]:
+        """Bitrix's lists in extended rights mode name them by their access letters."""
+        return {"R": _("Read"), "W": _("Edit")}
+
+    def permissions_set(
+        self,
+        document_id: str,
+        permissions: Mapping[str, Sequence[str]],
+        *,
+        mode: PermissionMode,
+        workflow_id: str,
+    ) -> None:
+        """Rights on the element from now on (``ElementGrant``): read for ``R`` (and
+        Bitrix's other reading letters, ``read``), edit for ``W`` (``U``, ``X``, ``write``);
+        a denial (``D``) or adding elements (``E``) grants nothing on an element."""
+        element = self._element(document_id)
+        grants: list[ElementGrant] = []
+        operations = set()
+        for code, principals in permissions.items():
+            operation = GRANT_OF_CODE.get(str(code).strip())
+            if operation is None and str(code).strip() not in NO_GRANT:
+                raise DocumentError(_("Unknown permission: %(code)s") % {"code": str(code)[:20]})
+            if operation is None:
+                continue
+            operations.add(operation)
+            for principal in principals:
+                kind, _sep, pk = str(principal).partition("_")
+                if kind not in ("user", "group") or not pk.isdigit():
+                    continue
+                grants.append(
+                    ElementGrant(
+                        element=element,
+                        operation=operation,
+                        user_id=int(pk) if kind == "user" else None,
+                        group_id=int(pk) if kind == "group" else None,
+                        workflow_id=workflow_id,
+                    )
+                )
+        if mode == PermissionMode.CLEAR:
+            ElementGrant.objects.filter(element=element).delete()
+        elif mode == PermissionMode.REWRITE:
+            ElementGrant.objects.filter(element=element, operation__in=operations).delete()
+        existing = set(
+            ElementGrant.objects.filter(element=element).values_list(
+                "operation", "user_id", "group_id"
+            )
+        )
+        fresh = {}
+        for grant in grants:
+            key = (grant.operation, grant.user_id, grant.group_id)
+            if key not in existing:
+                fresh[key] = grant
+        ElementGrant.objects.bulk_create(fresh.values())
+
     def is_administrator(self, user: Any) -> bool:
         return permissions.is_lists_admin(user)
 
@@ -280,11 +358,7 @@ class ListsDocumentProvider(DocumentProvider):
         if operation == Operation.READ:
             # Some of it: everyone reads their own elements (``readable_document_ids`` says
             # which), so a list one adds to or holds elements in is readable.
-            return permissions.can_see_list(user, list_) or (
-                user.is_authenticated
-                and user.is_active
-                and Element.objects.filter(list=list_, created_by=user).exists()
-            )
+            return permissions.can_see_list(user, list_) or permissions.holds_elements(user, list_)
         if operation == Operation.START_PROCESS:
             return list_.bizproc and permissions.can_add(user, list_)
         return permissions.has_right(user, list_, Right.EDIT)

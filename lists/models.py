@@ -245,3 +245,53 @@ class ElementFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class GrantOperation(models.TextChoices):
+    READ = "read", _("Read")
+    EDIT = "edit", _("Edit")
+
+
+class ElementGrant(models.Model):
+    """A right on one element that a process granted (the Set permissions block): a user, or
+    the members of a group, may read (or edit, which includes reading) it from now on."""
+
+    element = models.ForeignKey(
+        Element, on_delete=models.CASCADE, related_name="grants", verbose_name=_("element")
+    )
+    operation = models.CharField(_("operation"), max_length=10, choices=GrantOperation)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    group = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("group"),
+    )
+    # The process that granted it (its id): "replace" takes back what processes granted.
+    workflow_id = models.CharField(_("process"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("element right")
+        verbose_name_plural = _("element rights")
+        indexes = [
+            models.Index(fields=["user", "operation"], name="lists_grant_user_idx"),
+            models.Index(fields=["group", "operation"], name="lists_grant_group_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(group__isnull=False),
+                name="lists_grant_someone",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.element_id} · {self.operation}"

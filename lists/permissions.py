@@ -1,7 +1,8 @@
 """The one place that answers "may this user do X to this list / this element".
 
-Everyone may read and edit the elements they created, and read those they have a process task
-on; a list's access (Bitrix's access codes:
+Everyone may read and edit the elements they created, read those they have a process task
+on, and read or edit those a process granted them (Set permissions: ``ElementGrant``, to them
+or to a group of theirs); a list's access (Bitrix's access codes:
 ``AU`` every user, ``U<id>`` a user, ``G<id>`` a group) grants more: reading every element,
 adding, editing and deleting every element, designing its processes. Lists administrators
 (superusers and holders of the ``lists.change_list`` permission) may do everything, and alone
@@ -10,10 +11,14 @@ manage lists and their fields.
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from bizproc.models import ProcessTaskUser
-from lists.models import Element, List, Right
+from lists.models import Element, ElementGrant, GrantOperation, List, Right
+
+# What a process's grant of each operation allows: editing includes reading.
+GRANTS_READING = (GrantOperation.READ, GrantOperation.EDIT)
+GRANTS_EDITING = (GrantOperation.EDIT,)
 
 
 def is_lists_admin(user: Any) -> bool:
@@ -33,6 +38,33 @@ def _codes(user: Any) -> set[str]:
         }
         user._lists_access_codes = cached
     return cached
+
+
+def _group_ids(user: Any) -> list[int]:
+    return [int(code[1:]) for code in _codes(user) if code.startswith("G")]
+
+
+def _grants(user: Any, operations: tuple[str, ...]) -> QuerySet[ElementGrant]:
+    return ElementGrant.objects.filter(operation__in=operations).filter(
+        Q(user=user) | Q(group_id__in=_group_ids(user))
+    )
+
+
+def personal(user: Any) -> Q:
+    """The elements the user may read whatever the list's access: their own, and those a
+    process granted them (``user`` is an active, authenticated user)."""
+    return Q(created_by=user) | Q(pk__in=_grants(user, GRANTS_READING).values("element_id"))
+
+
+def holds_elements(user: Any, list_: List) -> bool:
+    """Whether the list holds elements the user may read whatever its access."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return Element.objects.filter(personal(user), list=list_).exists()
+
+
+def is_granted(user: Any, element: Element, operations: tuple[str, ...]) -> bool:
+    return _grants(user, operations).filter(element=element).exists()
 
 
 def has_right(user: Any, list_: List, right: str) -> bool:
@@ -62,16 +94,21 @@ def can_read(user: Any, element: Element) -> bool:
         return False
     if element.created_by_id == user.pk or has_right(user, element.list, Right.READ):
         return True
+    if is_granted(user, element, GRANTS_READING):
+        return True
     return ProcessTaskUser.objects.filter(
         user=user, task__document_id=element.document_id, task__instance__module="lists"
     ).exists()
 
 
 def can_edit(user: Any, element: Element) -> bool:
-    """Edit and delete: one's own elements, or every element with the right."""
+    """Edit and delete: one's own elements, every element with the right, and those a process
+    granted editing."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return element.created_by_id == user.pk or has_right(user, element.list, Right.EDIT)
+    if element.created_by_id == user.pk or has_right(user, element.list, Right.EDIT):
+        return True
+    return is_granted(user, element, GRANTS_EDITING)
 
 
 def can_design(user: Any, list_: List) -> bool:
@@ -85,13 +122,14 @@ def readable(user: Any, list_: List) -> QuerySet[Element]:
         return elements
     if not user.is_authenticated or not user.is_active:
         return elements.none()
-    return elements.filter(created_by=user)
+    return elements.filter(personal(user))
 
 
 def visible_lists(user: Any) -> list[List]:
     """The lists the user may open: those their access shows, and those holding their own
-    elements."""
+    elements (or elements a process granted them)."""
     if not user.is_authenticated or not user.is_active:
         return []
     own = set(Element.objects.filter(created_by=user).values_list("list_id", flat=True).distinct())
+    own |= set(_grants(user, GRANTS_READING).values_list("element__list_id", flat=True).distinct())
     return [list_ for list_ in List.objects.all() if list_.pk in own or can_see_list(user, list_)]

@@ -132,7 +132,7 @@ def _visible_list(user: Any, pk: int) -> List:
     list_ = _list_or_404(pk)
     if permissions.can_see_list(user, list_):
         return list_
-    if Element.objects.filter(list=list_, created_by=user).exists():
+    if permissions.holds_elements(user, list_):
         return list_
     raise Http404
 
@@ -332,7 +332,7 @@ def _counts(user: Any, lists: list[List]) -> dict[int, int]:
     whole = [list_.pk for list_ in lists if permissions.has_right(user, list_, Right.READ)]
     own = [list_.pk for list_ in lists if list_.pk not in whole]
     counts: dict[int, int] = {}
-    for ids, extra in ((whole, Q()), (own, Q(created_by=user))):
+    for ids, extra in ((whole, Q()), (own, permissions.personal(user))):
         if ids:
             rows = Element.objects.filter(extra, list_id__in=ids).values("list_id")
             counts |= dict(rows.annotate(n=Count("pk")).values_list("list_id", "n"))

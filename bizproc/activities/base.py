@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bizproc import user_values
 from bizproc.activities.context import Context
 from bizproc.fieldtypes import Field, FieldType, FieldValueError, user_id_of
 from bizproc.registry import Registry
@@ -135,6 +136,7 @@ class Widget(models.TextChoices):
     SCENARIO = "scenario"  # a smart scenario the user reads, grouped by entity type
     SCENARIO_PARAMETERS = "scenario-parameters"  # the chosen scenario's start parameters
     FIELDS = "fields"  # rows of typed fields: title, code, type, required, multiple, default
+    PERMISSIONS = "permissions"  # users per operation the document type grants
 
 
 # The widget a property gets when it declares none, by its type.
@@ -166,7 +168,7 @@ class Property:
     type: str
     required: bool = False
     multiple: bool = False
-    options: Mapping[str, Promise] = field(default_factory=dict)
+    options: Mapping[str, Promise | str] = field(default_factory=dict)  # str: read at run time
     default: Any = None
     map_keys: str | None = None
     reference: Reference | None = None
@@ -184,6 +186,7 @@ class Property:
             required=False,
             multiple=self.multiple,
             options={key: str(label) for key, label in self.options.items()},
+            user_groups=True,  # users in every form Bitrix writes them (``user_values``)
         )
 
 
@@ -368,9 +371,18 @@ class Activity:
     def _validate_typed(
         self, parameter: str, target: Field, value: Any, ctx: ValidationContext
     ) -> list[Problem]:
-        items = value if isinstance(value, list) else [value]
+        users = target.type == FieldType.USER
+        # Users come in every form Bitrix writes them: nested lists, reference arrays.
+        items = user_values.flat_items(value) if users else value
+        items = items if isinstance(items, list) else [items]
         problems: list[Problem] = []
         for item in items:
+            if users and user_values.is_reference(item):
+                text = user_values.reference_text(item)
+                problems.extend(
+                    self.problem(parameter, message) for message in ctx.check_text(text)
+                )
+                continue
             if has_expression(item):
                 problems.extend(
                     self.problem(parameter, message) for message in ctx.check_text(item)

@@ -10,29 +10,37 @@ from bizproc.activities.base import (
     Activity,
     ActivityFault,
     Category,
+    Problem,
     Property,
     PropertyType,
     Status,
+    ValidationContext,
     activities,
+    has_expression,
+    is_empty,
 )
 from bizproc.activities.context import Context
 from bizproc.expressions import display_text
-from bizproc.fieldtypes import user_id_of
 from bizproc.notifications import Notice, notices_send
+from bizproc.user_values import users_resolve
 
 
 def user_ids(ctx: Context, value: Any) -> list[int]:
-    """User ids of a user property's evaluated ``user_5`` values, once each; ``author`` is the
-    document's responsible (a CRM record's), or its author (a list element's)."""
-    ids = []
-    for item in value if isinstance(value, list) else [value]:
-        if item == "author":
-            document = ctx.document()
-            item = document.get("ASSIGNED_BY_ID") or document.get("CREATED_BY")
-        user_id = user_id_of(str(item)) if item else None
-        if user_id is not None and user_id not in ids:
-            ids.append(user_id)
-    return ids
+    """The active users an evaluated user value names, once each, in every form Bitrix writes
+    them (``bizproc.user_values``); blocks that hold the stored value use ``users_resolve``."""
+    return users_resolve(ctx, value, evaluated=True)
+
+
+# Bitrix's ``NOTIFY_TYPE`` values (the im module's constants): the dialog offers a personal
+# notification (IM_NOTIFY_FROM, from the sender) or a system one (IM_NOTIFY_SYSTEM, from
+# nobody); files may also hold a plain message (IM_NOTIFY_MESSAGE) or a confirmation
+# (IM_NOTIFY_CONFIRM), which are sent as personal ones.
+PERSONAL, SYSTEM = "2", "4"
+MESSAGE_TYPES = {
+    PERSONAL: pgettext_lazy("notification", "Personal"),
+    SYSTEM: pgettext_lazy("notification", "System"),
+}
+ALL_TYPES = frozenset({"0", "1", PERSONAL, SYSTEM})
 
 
 @activities.register
@@ -54,21 +62,34 @@ class IMNotifyActivity(Activity):
             "MessageType",
             gettext_lazy("Kind"),
             PropertyType.SELECT,
-            options={
-                "1": pgettext_lazy("notification", "Personal"),
-                "2": pgettext_lazy("notification", "System"),
-            },
-            default="2",
+            options=MESSAGE_TYPES,
+            default=PERSONAL,
         ),
     )
 
+    def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
+        """Every kind Bitrix writes is accepted; the dialog offers two."""
+        kind = self.properties_values.get("MessageType")
+        plain = not is_empty(kind) and not has_expression(kind)
+        problems = [
+            problem
+            for problem in super().validate_properties(ctx)
+            if not (plain and problem.parameter == "MessageType")
+        ]
+        if plain and str(kind) not in ALL_TYPES:
+            message = _("Unknown kind of notification: %(kind)s") % {"kind": kind}
+            problems.append(self.problem("MessageType", message, "type"))
+        return problems
+
     def execute(self, ctx: Context) -> Status:
         values = self.properties_values
-        recipients = user_ids(ctx, ctx.evaluate(values.get("MessageUserTo")))
+        recipients = users_resolve(ctx, values.get("MessageUserTo"))
         users = list(get_user_model().objects.filter(pk__in=recipients, is_active=True))
         if not users:
             raise ActivityFault(_("The notification has no recipient."))
-        senders = user_ids(ctx, ctx.evaluate(values.get("MessageUserFrom")))
+        kind = str(ctx.evaluate(values.get("MessageType")) or PERSONAL)
+        # A system notification has no sender (Bitrix's IM_NOTIFY_SYSTEM sends from nobody).
+        senders = [] if kind == SYSTEM else users_resolve(ctx, values.get("MessageUserFrom"))
         text = display_text(ctx.evaluate(values.get("MessageSite")))
         link = ctx.provider.url(ctx.instance.document_id)
         sender_id = senders[0] if senders else None

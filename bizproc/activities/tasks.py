@@ -31,7 +31,6 @@ from bizproc.activities.base import (
     is_empty,
 )
 from bizproc.activities.context import Context
-from bizproc.activities.notify import user_ids
 from bizproc.activities.standard import (
     DURATION_UNITS,
     SEQUENCE,
@@ -46,6 +45,7 @@ from bizproc.expressions import display_text
 from bizproc.fieldtypes import FieldType
 from bizproc.models import ProcessTask, TaskStatus
 from bizproc.tree import Node
+from bizproc.user_values import users_resolve
 
 APPROVE_TYPES = {
     "any": gettext_lazy("Any one of them"),
@@ -121,7 +121,7 @@ class TaskActivity(Activity):
 
     def execute(self, ctx: Context) -> Status:
         values = self.properties_values
-        users = user_ids(ctx, ctx.evaluate(values.get("Users")))
+        users = users_resolve(ctx, values.get("Users"))
         yes_label, no_label = self._labels(ctx)
         approve_type = str(ctx.evaluate(values.get("ApproveType")) or "any")
         percent = ctx.evaluate(values.get("ApproveMinPercent"))

@@ -15,7 +15,6 @@ from bizproc import runtime
 from bizproc.activities.base import ReferenceRefused
 from bizproc.activities.context import Context
 from bizproc.documents import DocumentError, document_providers
-from bizproc.fieldtypes import user_id_of
 from bizproc.models import (
     UNFINISHED_RUN,
     Instance,
@@ -27,6 +26,7 @@ from bizproc.scenarios.editing import ScenarioRefused
 from bizproc.scenarios.runs import run_queue, scenario_may_run, typed_parameters
 from bizproc.scope import reference_check, run_as_check
 from bizproc.state import ExecutionState
+from bizproc.user_values import users_resolve
 
 
 def scenario_for_template_id(template_id: Any) -> Scenario | None:
@@ -127,9 +127,9 @@ def scenario_start_from_block(
     if _is_recursive(ctx, scenario) or [scenario.pk, document_id] in started:
         raise ScenarioRefused(_("Smart scenario blocked because it calls itself recursively."))
 
-    user_id = user_id_of(str(start_by))
-    users = get_user_model().objects.filter(is_active=True)
-    user = users.filter(pk=user_id).first() if user_id else None
+    # Users in every form Bitrix writes them (``author``, a document field's array …).
+    resolved = users_resolve(ctx, properties.get("StartBy"))
+    user = get_user_model().objects.filter(pk=resolved[0]).first() if resolved else None
     if user is None or not scenario_may_run(user=user, scenario=scenario, document_id=document_id):
         raise ScenarioRefused(_("Insufficient permission to run smart scenario."))
 

@@ -152,7 +152,7 @@ def _visible(user: Any, list_: List) -> bool:
     return (
         permissions.is_lists_admin(user)
         or permissions.can_see_list(user, list_)
-        or Element.objects.filter(list=list_, created_by=user).exists()
+        or permissions.holds_elements(user, list_)
     )
 
 

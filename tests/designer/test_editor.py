@@ -347,7 +347,7 @@ def test_set_field_rows_offer_the_documents_writable_fields(editor, template):
 def test_unsupported_blocks_are_drawn_distinctly_and_read_only(editor, template):
     template.tree["Children"].append(
         {
-            "Type": "SocNetMessageActivity",
+            "Type": "CodeActivity",
             "Name": "A_odd",
             "Properties": {"Title": "Old"},
             "Children": [],
@@ -357,7 +357,7 @@ def test_unsupported_blocks_are_drawn_distinctly_and_read_only(editor, template)
     page = editor.get(reverse("designer:template-edit", args=[template.pk])).text
     card = page[page.index('id="block-A_odd"') - 200 :].split("</div>\n</div>")[0]
     assert "unsupported" in card
-    assert "Unsupported block (SocNetMessageActivity)" in card
+    assert "Unsupported block (CodeActivity)" in card
     assert 'data-action="duplicate"' not in card
     assert "Details" in card
     before = draft(template)

@@ -69,15 +69,20 @@ def test_a_bitrix_export_imports_with_unsupported_blocks_marked_and_exports_the_
     summary = page.get_by_role("status").filter(has_text="imported")
     expect(summary).to_contain_text("50 blocks, 0 parameters, 4 variables, 3 constants")
     unsupported = page.get_by_role("status").filter(has_text="not supported")
-    expect(unsupported).to_contain_text("5 blocks are not supported")
-    expect(unsupported).to_contain_text("Выбор начальника (GetUserActivity)")
-
-    chooser = page.get_by_role("group", name="Выбор начальника", exact=True)
-    expect(chooser).to_be_visible()
-    expect(chooser).to_have_accessible_description(
-        "Unsupported block (GetUserActivity): kept as imported, read-only"
+    expect(unsupported).to_contain_text(
+        "Предоставить отчетные документы по командировке (RequestInformationActivity)"
     )
-    expect(chooser).to_contain_text("Unsupported block (GetUserActivity)")
+
+    request = page.get_by_role(
+        "group", name="Предоставить отчетные документы по командировке", exact=True
+    )
+    expect(request).to_be_visible()
+    expect(request).to_have_accessible_description(
+        "Unsupported block (RequestInformationActivity): kept as imported, read-only"
+    )
+    expect(request).to_contain_text("Unsupported block (RequestInformationActivity)")
+    chooser = page.get_by_role("group", name="Выбор начальника", exact=True)
+    expect(chooser).not_to_have_accessible_description(re.compile("Unsupported"))
     approval = page.get_by_role("group", name="Утверждение", exact=True)
     expect(approval).to_be_visible()
     expect(approval).not_to_have_accessible_description(re.compile("Unsupported"))
