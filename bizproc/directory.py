@@ -41,7 +41,7 @@ class Directory(ABC):
         LEAVESICK …) by code, with their names in the active language."""
 
 
-class _Nobody(Directory):
+class NoDirectory(Directory):
     """No company structure kept: nobody heads anybody, nobody is absent."""
 
     def heads_of(self, user_id: int, *, levels: int) -> list[int]:
@@ -70,7 +70,7 @@ class Company:
     """Holds the directory the engine asks (replaced by the app that keeps the structure)."""
 
     def __init__(self) -> None:
-        self.directory: Directory = _Nobody()
+        self.directory: Directory = NoDirectory()
 
 
 company = Company()

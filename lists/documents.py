@@ -17,6 +17,7 @@ from django.db.models import CharField, QuerySet
 from django.db.models.functions import Cast
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from bizproc.documents import (
     DocumentError,
@@ -265,7 +266,7 @@ class ListsDocumentProvider(DocumentProvider):
 
     def permission_operations(self, document_type: DocumentType) -> dict[str, str]:
         """Bitrix's lists in extended rights mode name them by their access letters."""
-        return {"R": _("Read"), "W": _("Edit")}
+        return {"R": pgettext("access", "Read"), "W": _("Edit")}
 
     def permissions_set(
         self,

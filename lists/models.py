@@ -248,7 +248,7 @@ class ElementFile(models.Model):
 
 
 class GrantOperation(models.TextChoices):
-    READ = "read", _("Read")
+    READ = "read", pgettext_lazy("access", "Read")
     EDIT = "edit", _("Edit")
 
 

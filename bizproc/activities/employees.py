@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from bizproc.activities.base import (
     Activity,
@@ -256,8 +256,12 @@ class AbsenceActivity(Activity):
         ),
         Property("AbsenceName", gettext_lazy("Reason"), PropertyType.STRING, required=True),
         Property("AbsenceDesrc", gettext_lazy("Description"), PropertyType.TEXT),
-        Property("AbsenceFrom", gettext_lazy("Start"), PropertyType.DATETIME, required=True),
-        Property("AbsenceTo", gettext_lazy("End"), PropertyType.DATETIME, required=True),
+        Property(
+            "AbsenceFrom", pgettext_lazy("absence", "Start"), PropertyType.DATETIME, required=True
+        ),
+        Property(
+            "AbsenceTo", pgettext_lazy("absence", "End"), PropertyType.DATETIME, required=True
+        ),
         Property(
             "AbsenceType",
             gettext_lazy("Type of absence"),
@@ -265,7 +269,7 @@ class AbsenceActivity(Activity):
             options=AbsenceKinds(),
         ),
         # Kept for Bitrix files: the absence element's state fields.
-        Property("AbsenceState", gettext_lazy("State"), PropertyType.STRING),
+        Property("AbsenceState", pgettext_lazy("absence", "State"), PropertyType.STRING),
         Property("AbsenceFinishState", gettext_lazy("Final state"), PropertyType.STRING),
     )
 
