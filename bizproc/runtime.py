@@ -416,6 +416,9 @@ class _Scope:
             for key in pool:
                 if key.lower() == wanted:
                     return pool[key]
+            if obj.lower() == "document":
+                # A field the document lacks (a template's warning): empty, as in Bitrix.
+                return None
         raise LookupError(f"{obj}:{field}")
 
     def printable(self, obj: str, field: str, value: Any) -> str:

@@ -445,16 +445,18 @@ def _convert(
 def _check_files(
     prop: Property, ids: list[int], element: Element | None, user: Any | None
 ) -> str | None:
-    """A person may attach the files they uploaded; anyone may keep the files the element
-    already holds. A file of another element is never moved over."""
+    """A person may attach the files they uploaded, a process (no ``user``: system rights) any
+    file no element holds (one a person gave it, as an answer to Request information); anyone
+    may keep the files the element already holds. A file of another element is never moved
+    over."""
     rows = {row.pk: row for row in ElementFile.objects.select_for_update().filter(pk__in=ids)}
     for file_id in ids:
         row = rows.get(file_id)
         if row is None:
             return _("The file %(id)s does not exist.") % {"id": file_id}
         held_here = element is not None and row.element_id == element.pk
-        own_upload = row.element_id is None and user is not None and row.uploaded_by_id == user.pk
-        if not (held_here or own_upload):
+        free = row.element_id is None and (user is None or row.uploaded_by_id == user.pk)
+        if not (held_here or free):
             return _("The file “%(name)s” may not be attached here.") % {"name": row.name}
     return None
 

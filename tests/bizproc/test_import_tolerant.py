@@ -480,3 +480,19 @@ def test_a_branch_without_a_condition_is_the_else_branch(crm_admin):
         template=outcome.template, document_id=f"DEAL_{deal.pk}", user=crm_admin
     )
     assert notes(instance, REPORT) == ["small"]
+
+
+def test_a_document_field_the_type_lacks_reads_empty_when_the_process_runs(crm_admin):
+    """Published with a warning, it runs as in Bitrix: the missing field is empty, no error."""
+    outcome = services.template_import(
+        data=bpt(log("Going to {=Document:UF_CRM_WHERE}.", "Say")),
+        document_type=DEAL,
+        name="Trip",
+        user=crm_admin,
+    )
+    assert outcome.version is not None
+    deal = DealFactory(title="Trip", assigned_by=crm_admin)
+    instance = workflow_start(
+        template=outcome.template, document_id=f"DEAL_{deal.pk}", user=crm_admin
+    )
+    assert notes(instance, REPORT) == ["Going to ."]
