@@ -144,6 +144,12 @@ class DocumentProvider(ABC):
         """How a person names the document (a deal's title); its id when it has no name."""
         return document_id
 
+    def file_givable(self, file_id: int, *, user: Any, document_id: str) -> bool:
+        """Whether ``user`` may hand the stored file to a process working on the document (an
+        answer to Request information): a file of their own, or one the document holds —
+        never someone else's upload, which the process would then attach with its rights."""
+        return False
+
     def printable(self, document_type: DocumentType, code: str, value: Any) -> str | None:
         """How a person reads field ``code``'s typed value when its type alone does not say
         (an amount with its currency, a linked record's title, a file's name); None leaves it

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from bizproc import runtime, values
+from bizproc.documents import document_providers
 from bizproc.models import Instance, ProcessTask, ProcessTaskUser, TaskStatus
 from bizproc.notifications import Notice, notices_send
 from bizproc.parameters import ParametersRefused, convert
@@ -162,7 +163,9 @@ def task_answer(
         errors = _comment_errors(locked, comment)
         try:
             if approve:
-                response = values.encode(request_values(locked, fields or {}))
+                answers = request_values(locked, fields or {})
+                errors |= _files_not_givable(locked, answers, user)
+                response = values.encode(answers)
         except TaskRefused as refused:
             errors = refused.errors | errors
         if errors:
@@ -187,6 +190,20 @@ def task_answer(
             instance_id=locked.instance_id, name=locked.activity_name, task_id=locked.pk
         )
     return locked
+
+
+def _files_not_givable(task: ProcessTask, answers: Mapping[str, Any], user: Any) -> dict:
+    """An error per file answer the person may not give (another person's upload)."""
+    provider = document_providers.get(task.instance.module)
+    errors = {}
+    for name, field in request_schema(task).items():
+        if field["Type"] != "file":
+            continue
+        given = answers.get(name)
+        for file_id in given if isinstance(given, list) else [given] if given else []:
+            if not provider.file_givable(file_id, user=user, document_id=task.document_id):
+                errors[name] = _("The file %(id)s is not yours to give.") % {"id": file_id}
+    return errors
 
 
 def request_fields(task: ProcessTask) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from bizproc.schemas import flag
 from crm import custom_fields, permissions, services
 from crm.custom_fields import CustomField
 from crm.fields import LazyRecordValues, field_specs, fields_of
+from crm.files import record_file_ids
 from crm.models import (
     RECORD_MODELS,
     Action,
@@ -182,6 +183,15 @@ class CrmDocumentProvider(DocumentProvider):
         except DocumentError:
             return ""
         return reverse("crm:record-detail", kwargs={"entity": entity_type.lower(), "pk": pk})
+
+    def file_givable(self, file_id: int, *, user: Any, document_id: str) -> bool:
+        """One's own upload, or a file the record holds."""
+        if StoredFile.objects.filter(pk=file_id, created_by=user).exists():
+            return True
+        try:
+            return file_id in record_file_ids(self._record(document_id))
+        except DocumentError:
+            return False
 
     def printable(self, document_type: DocumentType, code: str, value: Any) -> str | None:
         """Custom money, CRM link and file fields; the engine reads the rest."""

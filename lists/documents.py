@@ -188,6 +188,15 @@ class ListsDocumentProvider(DocumentProvider):
             for document_id in document_ids
         }
 
+    def file_givable(self, file_id: int, *, user: Any, document_id: str) -> bool:
+        """One's own upload no element holds yet, or a file of this element."""
+        row = ElementFile.objects.filter(pk=file_id).first()
+        if row is None:
+            return False
+        if row.element_id is not None:
+            return str(row.element_id) == str(document_id)
+        return row.uploaded_by_id == getattr(user, "pk", None)
+
     def printable(self, document_type: DocumentType, code: str, value: Any) -> str | None:
         """Money, linked elements and files; the engine reads the rest."""
         prop = schema_of(list_id_of(document_type)).by_code(code)

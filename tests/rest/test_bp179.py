@@ -19,7 +19,7 @@ from lists import services
 from lists.models import Element, List, ListKind
 from tests.bizproc.builders import run_tasks
 from tests.crm.factories import UserFactory
-from tests.rest.test_lists import lists_admin, ok, prop, where
+from tests.rest.test_lists import lists_admin, ok, prop, refused, where
 from tests.rest.test_methods import hook
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -251,6 +251,18 @@ def test_approved_up_the_structure_reviewed_and_documents_taken_on_the_second_tr
     assert [f["Id"] for f in request["PARAMETERS"]["Fields"]] == ["Documents"]
     answer(client, maria, "no")  # no documents: refused, Anna is asked again
     assert told(anna, "не можем принять") == 1
+    # Someone else's upload is not Anna's to give: the process would attach it with its rights.
+    others = services.element_file_create(
+        upload=SimpleUploadedFile("salaries.pdf", b"%PDF-1.4", "application/pdf"), user=maria
+    )
+    (task,) = waiting(client, anna)
+    _status, _code, message = refused(
+        client,
+        hook(anna),
+        "bizproc.task.complete",
+        {"TASK_ID": task["ID"], "STATUS": "ok", "FIELDS": {"Documents": [others.pk]}},
+    )
+    assert f"The file {others.pk} is not yours to give." in message
     # Anna's upload (its ID, as Bitrix's answers name files) goes onto the element.
     tickets = services.element_file_create(
         upload=SimpleUploadedFile("tickets.pdf", b"%PDF-1.4", "application/pdf"), user=anna
