@@ -11,12 +11,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -75,6 +77,9 @@ def start_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Ser
         if time.monotonic() > deadline:
             process.kill()
             raise AssertionError("The server did not start in time:\n" + "".join(output))
+    # Keep reading what the server prints (its log of refused pages, warnings …): a pipe nobody
+    # reads fills up, and the server then blocks on its next write — every request with it.
+    threading.Thread(target=_drain, args=(process.stdout, output), daemon=True).start()
     url = f"http://127.0.0.1:{port}"
     while True:
         try:
@@ -87,6 +92,13 @@ def start_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Ser
                 raise AssertionError("The server never answered:\n" + "".join(output)) from None
             time.sleep(0.1)
     return Server(url, credentials[1], credentials[2], process)
+
+
+def _drain(stream: IO[str], output: list[str]) -> None:
+    """Reads the server's output to its end, keeping the last lines for a failure's message."""
+    for line in stream:
+        output.append(line)
+        del output[:-200]
 
 
 def stop_server(server: Server) -> int:
