@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.absences import REASON_MAX_LENGTH
 from accounts.models import AbsenceKind, Department, User, time_zone_choices
@@ -155,8 +156,12 @@ class AbsenceForm(forms.Form):
     time zone of the person who adds it."""
 
     kind = forms.ChoiceField(label=_("Kind of absence"), choices=AbsenceKind.choices)
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label=pgettext_lazy("period", "From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=pgettext_lazy("period", "To"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     reason = forms.CharField(
         label=_("Reason"),
         required=False,
