@@ -32,7 +32,7 @@ from bizproc.activities import activities
 from bizproc.activities.base import Activity, ActivityFault, Status, TerminateProcess
 from bizproc.budget import Deadline, StepTimeExceeded, step_deadline
 from bizproc.documents import DocumentError, DocumentProvider, Operation, document_providers
-from bizproc.expressions import ExpressionError, display_text, evaluate, system_values
+from bizproc.expressions import Environment, ExpressionError, display_text, evaluate, system_values
 from bizproc.fieldtypes import Field, FieldValueError
 from bizproc.journal import Journal, announce
 from bizproc.models import (
@@ -420,6 +420,9 @@ class _Scope:
                 # A field the document lacks (a template's warning): empty, as in Bitrix.
                 return None
         raise LookupError(f"{obj}:{field}")
+
+    def environment(self) -> Environment:
+        return Environment(now=lambda: self.runner.now)
 
     def printable(self, obj: str, field: str, value: Any) -> str:
         schemas = {

@@ -3,7 +3,8 @@
 * ``evaluate(text, scope)`` — a property value at run time (typed, or text with substitutions);
 * ``parse(text)`` / ``references(text)`` — the tree, and the references for publish-time checks;
 * ``humanize`` / ``parse_human`` — the robots' ``{{Field name}}`` form;
-* ``Scope`` — where values come from; ``MappingScope`` — a dict-of-dicts scope.
+* ``Scope`` — where values come from; ``MappingScope`` — a dict-of-dicts scope;
+* ``Environment`` — the clock, the working calendar and people, for the functions needing them.
 
 No ``eval``, no templates over user text, no attribute access by user-supplied names, and a
 computed value is never evaluated again. Input size, nesting, numbers and produced text are
@@ -11,6 +12,7 @@ bounded (``errors.MAX_*``, text measured before it is built) so that hostile inp
 with an ``ExpressionError``; ``evaluate``'s ``check`` lets the runner stop a long evaluation.
 """
 
+from .environment import Environment
 from .errors import ExpressionError
 from .human import humanize, parse_human
 from .interpreter import evaluate
@@ -20,6 +22,7 @@ from .scope import MappingScope, Scope, display_text, system_values
 from .values import as_text
 
 __all__ = [
+    "Environment",
     "ExpressionError",
     "MappingScope",
     "Reference",

@@ -19,6 +19,7 @@ from urllib.parse import quote_plus
 
 from . import errors
 from .dates import date_add, date_diff, php_date
+from .environment import Environment
 from .errors import Mismatch
 from .values import (
     as_bool,
@@ -42,8 +43,8 @@ class Function:
     lazy: bool = False
     """Receives its arguments as zero-argument callables, so that ``if`` evaluates only the
     branch it takes and ``and``/``or`` stop early (Bitrix evaluates everything)."""
-    uses_now: bool = False
-    """Receives first a callable giving the current moment (the scope's ``System:Now``)."""
+    uses_env: bool = False
+    """Receives first the scope's ``Environment`` (the clock, the working calendar, people)."""
 
 
 FUNCTIONS: dict[str, Function] = {}
@@ -51,11 +52,11 @@ FUNCTIONS: dict[str, Function] = {}
 
 def _function(
     name: str, min_args: int, max_args: int | None = None, *, lazy: bool = False,
-    uses_now: bool = False,
+    uses_env: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # fmt: skip
     def register(impl: Callable[..., Any]) -> Callable[..., Any]:
         most = min_args if max_args is None else max_args
-        FUNCTIONS[name] = Function(impl, min_args, most, lazy, uses_now)
+        FUNCTIONS[name] = Function(impl, min_args, most, lazy, uses_env)
         return impl
 
     return register
@@ -335,12 +336,12 @@ def _firstvalue(*args: Any) -> Any:
 # Dates -----------------------------------------------------------------------------------
 
 
-@_function("date", 1, 2, uses_now=True)
-def _date(now: Callable[[], datetime.datetime], pattern: Any, value: Any = None) -> str:
+@_function("date", 1, 2, uses_env=True)
+def _date(env: Environment, pattern: Any, value: Any = None) -> str:
     """PHP ``date(format, value)`` in the active time zone; no value (or empty) means now."""
     if not isinstance(pattern, str):
         raise Mismatch
-    return check_text(php_date(pattern, now() if value is None or value == "" else value))
+    return check_text(php_date(pattern, env.now() if value is None or value == "" else value))
 
 
 @_function("dateadd", 2)

@@ -5,14 +5,12 @@ text ``{=Document:ID}`` stays that text. Nothing here looks anything up by a use
 except through ``Scope.lookup`` and the function table.
 """
 
-import datetime
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from django.utils import timezone
-
 from . import errors
+from .environment import Environment
 from .errors import ExpressionError, Mismatch
 from .functions import FUNCTIONS
 from .nodes import (
@@ -83,6 +81,7 @@ class _Interpreter:
     def __init__(self, scope: Scope, check: Callable[[], None]) -> None:
         self.scope = scope
         self.check = check
+        self._env: Environment | None = None
 
     def run(self, node: Node) -> Any:
         match node:
@@ -151,8 +150,8 @@ class _Interpreter:
         args: list[Any] = [
             partial(self.value, arg) if function.lazy else self.value(arg) for arg in call.args
         ]
-        if function.uses_now:
-            args.insert(0, self._now)
+        if function.uses_env:
+            args.insert(0, self._environment())
         try:
             return function.impl(*args)
         except (Mismatch, ValueError, OverflowError):
@@ -160,11 +159,10 @@ class _Interpreter:
         except ExpressionError as error:
             raise error.at(call.position) from None
 
-    def _now(self) -> datetime.datetime:
-        try:
-            return self.scope.lookup("System", "Now")
-        except LookupError:
-            return timezone.now()
+    def _environment(self) -> Environment:
+        if self._env is None:
+            self._env = self.scope.environment()
+        return self._env
 
     def _reference(self, reference: Reference) -> Any:
         try:

@@ -1,5 +1,6 @@
 """Where references get their values: the ``Scope`` protocol and a mapping-backed scope."""
 
+import dataclasses
 import datetime
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -7,6 +8,7 @@ from typing import Any, Protocol
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from .environment import Environment
 from .values import as_text, joined
 
 
@@ -20,6 +22,11 @@ class Scope(Protocol):
 
     def printable(self, obj: str, field: str, value: Any) -> str:
         """The display form of ``value`` (a user's name, an option's label…)."""
+        ...
+
+    def environment(self) -> Environment:
+        """What functions such as ``date`` or ``workdateadd`` need: the clock (``System:Now``),
+        the working calendar, people's time zones and details."""
         ...
 
 
@@ -60,6 +67,7 @@ class MappingScope:
     ``labels`` gives display forms (``{"Document": {"ASSIGNED_BY_ID": "Ivan Petrov"}}``); a
     value without one is shown by ``display_text``. ``System`` fields not given in ``values``
     come from ``now`` (the current time when None), which makes time injectable in tests.
+    ``environment`` gives the functions' surroundings; its clock is ``System:Now``.
     """
 
     def __init__(
@@ -68,10 +76,12 @@ class MappingScope:
         *,
         labels: Mapping[str, Mapping[str, str]] | None = None,
         now: datetime.datetime | None = None,
+        environment: Environment | None = None,
     ) -> None:
         self._values = _fold(values)
         self._labels = _fold(labels or {})
         self._now = now
+        self._environment = environment or Environment()
 
     def lookup(self, obj: str, field: str) -> Any:
         fields = self._values.get(obj.lower(), {})
@@ -87,3 +97,6 @@ class MappingScope:
     def printable(self, obj: str, field: str, value: Any) -> str:
         label = self._labels.get(obj.lower(), {}).get(field.lower())
         return display_text(value) if label is None else label
+
+    def environment(self) -> Environment:
+        return dataclasses.replace(self._environment, now=lambda: self.lookup("System", "Now"))
