@@ -1,7 +1,7 @@
 """Templates (a draft every edit goes to), their published versions, instances and journal."""
 
 import secrets
-from typing import Self
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
@@ -583,3 +583,67 @@ class ActivityStorage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_id} · {self.activity_name} · {self.key}"
+
+
+class GlobalKind(models.TextChoices):
+    CONSTANT = "GlobalConst", _("Global constant")
+    VARIABLE = "GlobalVar", _("Global variable")
+
+
+GLOBAL_VISIBILITY = "GLOBAL"
+"""Bitrix's visibility of a global that every process sees."""
+
+
+class GlobalField(models.Model):
+    """A company-wide constant or variable (``{=GlobalConst:Id}``, ``{=GlobalVar:Id}``).
+
+    Its definition is one entry of Bitrix's parameter shape (``Name``, ``Type``, ``Multiple``,
+    ``Required``, ``Options``, ``Default``), the value being ``Default`` as in Bitrix, so the
+    same field types and conversion serve templates' parameters and globals. ``visibility`` is
+    Bitrix's: ``GLOBAL``, a module (``CRM``) or one document type (``CRM_DEAL``,
+    ``LISTS_IBLOCK_3``).
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=GlobalKind.choices)
+    code = models.CharField(_("ID"), max_length=64)
+    definition = OrderedJSONField(_("definition"), default=dict)
+    visibility = models.CharField(_("visibility"), max_length=150, default=GLOBAL_VISIBILITY)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("modified by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    modified_at = models.DateTimeField(_("modified"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("global constant or variable")
+        verbose_name_plural = _("global constants and variables")
+        ordering = ["kind", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="bizproc_global_kind_code"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.definition.get("Name") or self.code)
+
+    @property
+    def name(self) -> str:
+        return str(self.definition.get("Name") or self.code)
+
+    @property
+    def type(self) -> str:
+        return str(self.definition.get("Type") or "string")
+
+    @property
+    def value(self) -> Any:
+        return self.definition.get("Default")

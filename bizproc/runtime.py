@@ -31,12 +31,20 @@ from bizproc import values as encoded
 from bizproc.activities import activities
 from bizproc.activities.base import Activity, ActivityFault, Status, TerminateProcess
 from bizproc.budget import Deadline, StepTimeExceeded, step_deadline
-from bizproc.documents import DocumentError, DocumentProvider, Operation, document_providers
+from bizproc.documents import (
+    DocumentError,
+    DocumentProvider,
+    DocumentType,
+    Operation,
+    document_providers,
+)
 from bizproc.expressions import Environment, ExpressionError, display_text, evaluate, system_values
 from bizproc.fieldtypes import Field, FieldValueError
+from bizproc.globals import GlobalRefused, global_variables_write, globals_schema, globals_values
 from bizproc.journal import Journal, announce
 from bizproc.models import (
     UNFINISHED_RUN,
+    GlobalKind,
     Instance,
     InstanceStatus,
     ProcessTask,
@@ -92,6 +100,7 @@ class Runner:
         self._document: Mapping[str, Any] | None = None
         self.scenario_launches = 0
         self._document_fields: dict[str, Field] | None = None
+        self._globals: dict[str, dict[str, Any]] = {}
         self.events = 0
         self.deadline: Deadline | None = None
         self.block = ""  # the block whose event the step handles (or handled last)
@@ -120,6 +129,30 @@ class Runner:
             except DocumentError as error:
                 raise ActivityFault(error.message) from None
         return self._document
+
+    def globals(self, kind: GlobalKind) -> dict[str, Any]:
+        """The typed global constants or variables the process sees, read once per step
+        (a variable set by this step is updated here by ``global_variables_set``)."""
+        if kind not in self._globals:
+            self._globals[kind] = globals_values(kind=kind, document_type=self.document_type)
+        return self._globals[kind]
+
+    def global_fields(self, kind: GlobalKind) -> dict[str, Field]:
+        return schema_fields(globals_schema(kind=kind, document_type=self.document_type))
+
+    def global_variables_set(self, values: Mapping[str, Any]) -> None:
+        """Writes global variables in the step's transaction (Set global variable)."""
+        try:
+            written = global_variables_write(
+                document_type=self.document_type, values=values, user=self.instance.started_by
+            )
+        except GlobalRefused as error:
+            raise ActivityFault(error.message) from None
+        self.globals(GlobalKind.VARIABLE).update(written)
+
+    @property
+    def document_type(self) -> DocumentType:
+        return self.provider.document_type_of(self.instance.document_id)
 
     def document_fields(self) -> dict[str, Field]:
         if self._document_fields is None:
@@ -404,6 +437,10 @@ class _Scope:
                 return {"ID": _user_value(runner.starter_id)}
             case "system":
                 return system_values(runner.now)
+            case "globalconst":
+                return runner.globals(GlobalKind.CONSTANT)
+            case "globalvar":
+                return runner.globals(GlobalKind.VARIABLE)
         for name, results in runner.results.items():
             if name.lower() == obj.lower():
                 return results
@@ -416,8 +453,9 @@ class _Scope:
             for key in pool:
                 if key.lower() == wanted:
                     return pool[key]
-            if obj.lower() == "document":
-                # A field the document lacks (a template's warning): empty, as in Bitrix.
+            if obj.lower() in ("document", "globalconst", "globalvar"):
+                # A field the document lacks or a global not defined here (a template's
+                # warning): empty, as in Bitrix.
                 return None
         raise LookupError(f"{obj}:{field}")
 
@@ -430,6 +468,8 @@ class _Scope:
             "template": lambda: schema_fields(self.runner.version.parameters),
             "variable": lambda: self.runner.variable_fields,
             "constant": lambda: schema_fields(self.runner.version.constants),
+            "globalconst": lambda: self.runner.global_fields(GlobalKind.CONSTANT),
+            "globalvar": lambda: self.runner.global_fields(GlobalKind.VARIABLE),
         }
         if obj.lower() in schemas:
             found = next(

@@ -1,5 +1,5 @@
-"""Where a document field is used: the templates (and smart scenarios' robots) whose blocks,
-parameters, variables or constants name it.
+"""Where a document field or a global is used: the templates (and smart scenarios' robots)
+whose blocks, parameters, variables or constants name it.
 
 A document provider asks before it changes or deletes a field (a CRM custom field), so that
 the person is told which processes would break, as a scenario's page lists the templates that
@@ -10,6 +10,8 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import QuerySet
 
 from bizproc.documents import DocumentType
 from bizproc.models import Template
@@ -35,9 +37,18 @@ def field_usages(*, document_type: DocumentType, code: str) -> list[FieldUsage]:
     pattern = re.compile(
         rf"(?<![A-Za-z0-9_]){re.escape(code)}(?:_printable)?(?![A-Za-z0-9_])", re.IGNORECASE
     )
+    templates = Template.objects.for_document_type(document_type)
+    return template_usages(pattern=pattern, templates=templates)
+
+
+def template_usages(
+    *, pattern: re.Pattern[str], templates: QuerySet[Template] | None = None
+) -> list[FieldUsage]:
+    """The templates (of ``templates``, else every one) whose draft or latest version has text
+    matching ``pattern`` in its blocks, parameters, variables or constants."""
     usages = []
-    templates = Template.objects.for_document_type(document_type).filter(deleted_at__isnull=True)
-    for template in templates.order_by("name", "pk"):
+    templates = Template.objects.all() if templates is None else templates
+    for template in templates.filter(deleted_at__isnull=True).order_by("name", "pk"):
         version = template.latest_version
         published = version is not None and _names(
             [version.tree, version.parameters, version.variables, version.constants], pattern

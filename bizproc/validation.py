@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from bizproc.activities import activities
 from bizproc.activities.base import (
     UNKNOWN_FIELD,
+    UNKNOWN_GLOBAL,
     UNKNOWN_USER,
     Activity,
     Problem,
@@ -20,12 +21,15 @@ from bizproc.activities.base import (
 from bizproc.documents import DocumentError, DocumentType, document_providers
 from bizproc.expressions import ExpressionError, references
 from bizproc.fieldtypes import Field
-from bizproc.models import SCRIPT_FLAG, Scenario, Template
+from bizproc.globals import globals_visible
+from bizproc.models import SCRIPT_FLAG, GlobalKind, Scenario, Template
 from bizproc.schemas import schema_fields, schema_problems, schema_warnings
 from bizproc.tree import ROOT_NAME, ROOT_TYPE, Node, walk_with_parents
 
 # The root of Bitrix's status-driven processes, which the engine does not run yet.
 STATE_MACHINE_TYPE = "StateMachineWorkflowActivity"
+
+GLOBAL_OBJECTS = {kind.lower() for kind in GlobalKind.values}
 
 SYSTEM_FIELDS = {
     "workflow": {"id"},
@@ -91,6 +95,18 @@ def template_problems(
     constant_fields = schema_fields(constants)
     results: dict[str, set[str] | None] = {}  # block name → its results (None: unknown)
     checked: list[Activity] = []  # the block whose values ``check_text`` is given
+    globals_seen: set[str] = set()
+
+    def known_globals() -> set[str]:
+        """``kind:id`` of every global the document type sees, in lower case, read once."""
+        if not globals_seen:
+            globals_seen.add("")
+            for kind in GlobalKind.values:
+                globals_seen.update(
+                    f"{kind}:{code}".lower()
+                    for code in globals_visible(kind=kind, document_type=document_type)
+                )
+        return globals_seen
 
     def check_text(text: str) -> list[str]:
         try:
@@ -99,6 +115,17 @@ def template_problems(
             return [str(error)]
         messages = []
         for ref in found:
+            if ref.obj.lower() in GLOBAL_OBJECTS:
+                if f"{ref.obj}:{ref.field}".lower() not in known_globals():
+                    message = _(
+                        "There is no global %(str)s here: it reads as empty until an "
+                        "administrator defines it."
+                    ) % {"str": f"{{={ref.obj}:{ref.field}}}"}
+                    problem = Problem(code=UNKNOWN_GLOBAL, parameter="", message=message)
+                    if checked:
+                        problem = checked[-1].problem("", message, UNKNOWN_GLOBAL)
+                    problems.append(problem)
+                continue
             if not _resolves(
                 ref.obj, ref.field, fields, params, variable_fields, constant_fields, results
             ):

@@ -204,7 +204,8 @@ class Result:
 # on, as Bitrix's loader, which checks only each block's own properties, does.
 UNKNOWN_FIELD = "unknown_field"
 UNKNOWN_USER = "unknown_user"
-WARNING_CODES = frozenset({UNKNOWN_FIELD, UNKNOWN_USER})
+UNKNOWN_GLOBAL = "unknown_global"
+WARNING_CODES = frozenset({UNKNOWN_FIELD, UNKNOWN_USER, UNKNOWN_GLOBAL})
 
 
 @dataclass(frozen=True)
