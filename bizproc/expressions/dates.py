@@ -151,6 +151,7 @@ _LETTERS: dict[str, Callable[[datetime.datetime], Any]] = {
 
 def _localized_letters() -> dict[str, Callable[[datetime.datetime], Any]]:
     """Names in the active language (Django's own translations of them): ``locdate``."""
+
     def short_month(m: datetime.datetime) -> str:
         name = str(date_names.MONTHS_3[m.month])
         return name[:1].upper() + name[1:]
