@@ -391,10 +391,19 @@ def _merge(*args: Any) -> list[Any]:
     return merged
 
 
+def _values(args: tuple[Any, ...]) -> list[Any]:
+    """The values of every argument, lists opened and empties left out; refused (as ``merge``)
+    when the list, written out, would pass ``MAX_TEXT``."""
+    values = [value for value in flatten(args) if value is not None]
+    if text_size(values) > errors.MAX_TEXT:
+        raise errors.text_too_long()
+    return values
+
+
 @_function("shuffle", 1, MANY)
 def _shuffle(*args: Any) -> list[Any]:
     """The values of every argument (lists opened, empties left out) in random order."""
-    values = [value for value in flatten(args) if value is not None]
+    values = _values(args)
     _RANDOM.shuffle(values)
     return values
 
@@ -403,7 +412,7 @@ def _shuffle(*args: Any) -> list[Any]:
 def _swirl(*args: Any) -> list[Any]:
     """The values of every argument (lists opened, empties left out), the first moved to the
     end: round-robin through a list of people (``swirl(a, b, c)`` = b, c, a)."""
-    values = [value for value in flatten(args) if value is not None]
+    values = _values(args)
     return values[1:] + values[:1]
 
 
