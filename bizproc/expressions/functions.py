@@ -535,7 +535,7 @@ def _getdocumenturl(env: Environment, form: Any = "", external: Any = False) -> 
     url = env.document_url()
     if url is None:
         return None
-    site = str(getattr(settings, "SITE_URL", "") or "").rstrip("/")
+    site = str(settings.SITE_URL or "").rstrip("/")
     if as_bool(external) and site:
         url = site + url
     kind = _text(form).strip().lower()
