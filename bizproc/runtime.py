@@ -54,6 +54,7 @@ from bizproc.models import (
     Template,
     TemplateVersion,
 )
+from bizproc.people import person_info, person_zone
 from bizproc.schemas import schema_fields
 from bizproc.scope import reference_check
 from bizproc.state import Event, EventKind, ExecutionState, Wait
@@ -460,7 +461,14 @@ class _Scope:
         raise LookupError(f"{obj}:{field}")
 
     def environment(self) -> Environment:
-        return Environment(now=lambda: self.runner.now)
+        provider, document_id = self.runner.provider, self.runner.instance.document_id
+        return Environment(
+            now=lambda: self.runner.now,
+            user_zone=person_zone,
+            user_info=person_info,
+            document_url=lambda: provider.url(document_id) or None,
+            document_title=lambda: provider.title(document_id),
+        )
 
     def printable(self, obj: str, field: str, value: Any) -> str:
         schemas = {

@@ -71,6 +71,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 PORT = env_int("PORT", 8000)
 HTTPS = env_bool("HTTPS", False)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The site's address as people reach it (https://bp.example.com): the formula function
+# getdocumenturl(…, true) puts it before a document's path; empty, it gives the path alone.
+SITE_URL = env_str("SITE_URL")
 
 INSTALLED_APPS = [
     "accounts",

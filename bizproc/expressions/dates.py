@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from django.utils import dates as date_names
 from django.utils import timezone
 
 from .errors import Mismatch
@@ -67,8 +68,25 @@ def as_moment(value: Any) -> datetime.datetime:
     return to_datetime(as_calendar(value))
 
 
+class ZonedDateTime(datetime.datetime):
+    """A moment shown on its own zone's wall clock rather than the active zone's: what
+    ``touserdate`` gives, as Bitrix's date-time value that carries a person's offset. Anything
+    computed from it (adding days, comparing) is a plain moment again."""
+
+
+def zoned(moment: datetime.datetime, zone: datetime.tzinfo) -> ZonedDateTime:
+    return ZonedDateTime.fromtimestamp(moment.timestamp(), zone)
+
+
 def _local(moment: datetime.date) -> datetime.datetime:
+    """The wall clock of ``moment``: its own zone's for a ``ZonedDateTime``, else the active
+    zone's."""
+    if isinstance(moment, ZonedDateTime):
+        return moment
     return timezone.localtime(to_datetime(moment))
+
+
+wall_clock = _local
 
 
 # date(format, value) --------------------------------------------------------------------
@@ -131,20 +149,53 @@ _LETTERS: dict[str, Callable[[datetime.datetime], Any]] = {
 }
 
 
-def php_date(pattern: str, value: Any) -> str:
-    """PHP ``date()``: letters above are replaced, ``\\x`` is a literal x, the rest is kept."""
+def _localized_letters() -> dict[str, Callable[[datetime.datetime], Any]]:
+    """Names in the active language (Django's own translations of them): ``locdate``."""
+
+    def short_month(m: datetime.datetime) -> str:
+        name = str(date_names.MONTHS_3[m.month])
+        return name[:1].upper() + name[1:]
+
+    def rfc(m: datetime.datetime) -> str:
+        day = str(date_names.WEEKDAYS_ABBR[m.weekday()])
+        return f"{day}, {m.day:02d} {short_month(m)} {m:%Y %H:%M:%S} {_offset(m, '')}"
+
+    return {
+        "D": lambda m: date_names.WEEKDAYS_ABBR[m.weekday()],
+        "l": lambda m: date_names.WEEKDAYS[m.weekday()],
+        "F": lambda m: date_names.MONTHS[m.month],
+        "M": short_month,
+        "r": rfc,
+    }
+
+
+_GENITIVE_BEFORE = ("j ", "d ", "jS ")
+"""Bitrix's ``locdate`` writes the month after a day number ("j F") in the genitive case, as
+Russian wants ("15 марта")."""
+
+
+def php_date(pattern: str, value: Any, *, localized: bool = False) -> str:
+    """PHP ``date()``: letters above are replaced, ``\\x`` is a literal x, the rest is kept.
+    ``localized`` gives day and month names in the active language (Bitrix's ``locdate``)."""
     if len(pattern) > 1000:
         raise Mismatch
     moment = _local(as_calendar(value))
+    letters = _LETTERS | _localized_letters() if localized else _LETTERS
     out: list[str] = []
-    chars = iter(pattern)
-    for char in chars:
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
         if char == "\\":
-            out.append(next(chars, ""))
-        elif letter := _LETTERS.get(char):
+            out.append(pattern[index + 1 : index + 2])
+            index += 2
+            continue
+        if localized and char == "F" and pattern[:index].endswith(_GENITIVE_BEFORE):
+            out.append(str(date_names.MONTHS_ALT[moment.month]))
+        elif letter := letters.get(char):
             out.append(str(letter(moment)))
         else:
             out.append(char)
+        index += 1
     return "".join(out)
 
 

@@ -38,4 +38,7 @@ class Environment:
     """A person's details in Bitrix's ``getuserinfo`` shape (``ID``, ``NAME``, ``EMAIL`` …),
     or None when there is nobody the process may see."""
     document_url: Callable[[], str | None] = _no_url
-    """The address of the process's document page, or None outside a process."""
+    """The absolute path of the process's document page (``/crm/deal/5/``), or None outside a
+    process; ``getdocumenturl`` puts ``settings.SITE_URL`` before it for a full address."""
+    document_title: Callable[[], str | None] = _no_url
+    """How a person names the process's document (a deal's title), or None outside one."""

@@ -8,7 +8,9 @@ interpreter reports as ``Incorrect arguments of function "name"`` at the call.
 
 import datetime
 import decimal
+import html
 import math
+import random
 import re
 import secrets
 import string
@@ -17,10 +19,23 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
+from django.conf import settings
+from django.utils import timezone
+
 from . import errors
-from .dates import date_add, date_diff, php_date
+from .dates import (
+    ZonedDateTime,
+    as_calendar,
+    as_moment,
+    date_add,
+    date_diff,
+    php_date,
+    wall_clock,
+    zoned,
+)
 from .environment import Environment
 from .errors import Mismatch
+from .strtotime import strtotime
 from .values import (
     as_bool,
     as_number,
@@ -201,6 +216,30 @@ def _floatval(value: Any) -> float:
     return float(as_number(value))
 
 
+_RAND_MAX = 2**31 - 1
+"""PHP's ``mt_getrandmax()``: ``rand()``'s upper end when none (or 0) is given."""
+_LARGEST_INT = 2**63 - 1
+_RANDOM = random.SystemRandom()
+
+
+def _integer(value: Any) -> int:
+    """PHP's ``(int)`` of a number, refused past a 64-bit integer instead of wrapping."""
+    number = int(as_number(_first(value)))
+    if abs(number) > _LARGEST_INT:
+        raise Mismatch
+    return number
+
+
+@_function("rand", 0, 2)
+def _rand(low: Any = 0, high: Any = 0) -> int | None:
+    """A random whole number from ``low`` to ``high`` inclusive (``high`` 0 or none:
+    2147483647); empty when ``low`` is above ``high``, as in Bitrix."""
+    least, most = _integer(low), _integer(high) or _RAND_MAX
+    if least > most:
+        return None
+    return _RANDOM.randint(least, most)
+
+
 @_function("numberformat", 1, 4)
 def _numberformat(value: Any, places: Any = 0, point: Any = ".", separator: Any = ",") -> str:
     """PHP's ``number_format``: halves away from zero, thousands grouped, never "-0"."""
@@ -253,11 +292,16 @@ def _implode(glue: Any, pieces: Any) -> str:
 
 @_function("explode", 2)
 def _explode(delimiter: Any, value: Any) -> list[str]:
-    """Of a list, as Bitrix, only the first value is split."""
+    """Of a list, as Bitrix, only the first value is split. Refused before it is built when
+    the list, written out with its ", " separators, would pass ``MAX_TEXT``."""
     separator = _text(_first(delimiter))
     if not separator:
         raise Mismatch
-    return _text(_first(value)).split(separator)
+    text = _text(_first(value))
+    cuts = text.count(separator)
+    if len(text) + cuts * (2 - len(separator)) > errors.MAX_TEXT:
+        raise errors.text_too_long()
+    return text.split(separator)
 
 
 @_function("strtolower", 1)
@@ -282,11 +326,12 @@ def _ucfirst(value: Any) -> str:
     return check_text(text[:1].upper() + text[1:])
 
 
-@_function("trim", 1)
-def _trim(value: Any) -> str | list[str]:
-    if isinstance(value, list | tuple):
-        return [as_text(item).strip() for item in flatten(value)]
-    return as_text(value).strip()
+@_function("trim", 1, MANY)
+def _trim(*args: Any) -> str | list[str]:
+    """Every value of every argument trimmed: a list when there are several, else the one
+    text ("" for none), as in Bitrix."""
+    trimmed = [as_text(item).strip() for item in flatten(args)]
+    return trimmed if len(trimmed) > 1 else (trimmed[0] if trimmed else "")
 
 
 @_function("urlencode", 1)
@@ -304,6 +349,25 @@ def _randstring(length: Any = 10) -> str:
     if not 1 <= count <= 1000:
         raise Mismatch
     return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(count))
+
+
+@_function("convert", 2, 3, uses_env=True)
+def _convert(env: Environment, value: Any, kind: Any, link: Any = None) -> Any:
+    """The old ``CBPCalc`` conversion: ``printableuser`` gives the people's names joined with
+    ", " (people unknown or out of sight left out), ``printableuserb24`` the same as links
+    (to ``link``, else to nowhere); any other type gives the value unchanged."""
+    kind_name = _text(kind).strip().lower()
+    if kind_name not in ("printableuser", "printableuserb24"):
+        return value
+    names = []
+    for user in flatten([value]):
+        info = env.user_info(user) if user not in (None, "") else None
+        if info is not None:
+            names.append(as_text(info.get("FULL_NAME")))
+    if kind_name == "printableuser":
+        return joined(", ", names)
+    href = html.escape(_text(link), quote=True) if link not in (None, "") else "#"
+    return joined(", ", (f'<a href="{href}">{html.escape(name)}</a>' for name in names))
 
 
 # Lists -----------------------------------------------------------------------------------
@@ -327,6 +391,31 @@ def _merge(*args: Any) -> list[Any]:
     return merged
 
 
+def _values(args: tuple[Any, ...]) -> list[Any]:
+    """The values of every argument, lists opened and empties left out; refused (as ``merge``)
+    when the list, written out, would pass ``MAX_TEXT``."""
+    values = [value for value in flatten(args) if value is not None]
+    if text_size(values) > errors.MAX_TEXT:
+        raise errors.text_too_long()
+    return values
+
+
+@_function("shuffle", 1, MANY)
+def _shuffle(*args: Any) -> list[Any]:
+    """The values of every argument (lists opened, empties left out) in random order."""
+    values = _values(args)
+    _RANDOM.shuffle(values)
+    return values
+
+
+@_function("swirl", 1, MANY)
+def _swirl(*args: Any) -> list[Any]:
+    """The values of every argument (lists opened, empties left out), the first moved to the
+    end: round-robin through a list of people (``swirl(a, b, c)`` = b, c, a)."""
+    values = _values(args)
+    return values[1:] + values[:1]
+
+
 @_function("firstvalue", 1, MANY)
 def _firstvalue(*args: Any) -> Any:
     values = flatten(args)
@@ -344,6 +433,86 @@ def _date(env: Environment, pattern: Any, value: Any = None) -> str:
     return check_text(php_date(pattern, env.now() if value is None or value == "" else value))
 
 
+@_function("locdate", 1, 2, uses_env=True)
+def _locdate(env: Environment, pattern: Any, value: Any = None) -> str:
+    """``date`` with day and month names in the active language: "l, j F Y" is "Friday,
+    15 March 2024" in English and "Пятница, 15 марта 2024" in Russian (a month after a day
+    number in the genitive, as Bitrix writes it)."""
+    if not isinstance(pattern, str):
+        raise Mismatch
+    moment = env.now() if value is None or value == "" else _first(value)
+    return check_text(php_date(pattern, moment, localized=True))
+
+
+def _moment_or_none(value: Any) -> datetime.date | None:
+    """A date from a value, or None where Bitrix's ``makeTimestamp`` gives false."""
+    try:
+        return as_calendar(_first(value))
+    except Mismatch:
+        return None
+
+
+@_function("strtotime", 1, 2, uses_env=True)
+def _strtotime(env: Environment, text: Any, base: Any = None) -> datetime.datetime | None:
+    """PHP's ``strtotime`` (the subset in ``strtotime.py``) from ``base`` (default now):
+    empty when the text names no moment, as in Bitrix."""
+    start = env.now() if base in (None, "") else _moment_or_none(base)
+    if start is None:
+        return None
+    return strtotime(_text(_first(text)), as_moment(start))
+
+
+@_function("touserdate", 1, 2, uses_env=True)
+def _touserdate(env: Environment, user: Any, value: Any = None) -> datetime.datetime | None:
+    """The moment (default now) on the person's own clock: shown and formatted in their time
+    zone. Empty without a person or with a value that is no date; a person whose zone is
+    unknown keeps the active zone's clock."""
+    if user in (None, "", []):
+        return None
+    moment = env.now() if value in (None, "") else _moment_or_none(value)
+    if moment is None:
+        return None
+    zone = env.user_zone(user)
+    return as_moment(moment) if zone is None else zoned(as_moment(moment), zone)
+
+
+@_function("getuserdateoffset", 1, uses_env=True)
+def _getuserdateoffset(env: Environment, user: Any) -> int | None:
+    """Seconds the person's clock is ahead of the process's (negative: behind), as Bitrix's
+    offset from the portal's time; 0 when their zone is unknown, empty without a person."""
+    if user in (None, "", []):
+        return None
+    zone = env.user_zone(user)
+    if zone is None:
+        return 0
+    now = env.now()
+    theirs = now.astimezone(zone).utcoffset() or datetime.timedelta()
+    ours = timezone.localtime(now).utcoffset() or datetime.timedelta()
+    return int((theirs - ours).total_seconds())
+
+
+_TWELVE_HOURS = 12 * 3600
+
+
+@_function("settime", 1, 4)
+def _settime(value: Any, hours: Any = 0, minutes: Any = 0, offset: Any = 0) -> Any:
+    """The date at ``hours``:``minutes`` (negative counts as 0; 25 hours is 01:00 the next
+    day). ``offset`` (seconds, at most ±12 hours) says the hours are on the clock of that UTC
+    offset rather than the date's own. Empty for a value that is no date."""
+    moment = _moment_or_none(value)
+    if moment is None:
+        return None
+    clock = datetime.timedelta(hours=max(0, _count(hours)), minutes=max(0, _count(minutes)))
+    shift = max(-_TWELVE_HOURS, min(_TWELVE_HOURS, _integer(offset)))
+    local = wall_clock(moment)
+    zone = local.tzinfo if shift == 0 else datetime.timezone(datetime.timedelta(seconds=shift))
+    midnight = datetime.datetime.combine(local.date(), datetime.time(), tzinfo=zone)
+    result = (midnight + clock).astimezone(local.tzinfo)
+    if isinstance(moment, ZonedDateTime) and local.tzinfo is not None:
+        return zoned(result, local.tzinfo)
+    return timezone.localtime(result)
+
+
 @_function("dateadd", 2)
 def _dateadd(value: Any, interval: Any) -> datetime.date | None:
     return date_add(value, interval)
@@ -352,3 +521,51 @@ def _dateadd(value: Any, interval: Any) -> datetime.date | None:
 @_function("datediff", 3)
 def _datediff(first: Any, second: Any, pattern: Any) -> str | None:
     return date_diff(first, second, pattern)
+
+
+# The document and people ---------------------------------------------------------------
+
+
+@_function("getdocumenturl", 0, 2, uses_env=True)
+def _getdocumenturl(env: Environment, form: Any = "", external: Any = False) -> str | None:
+    """The address of the process's document: its absolute path (``/crm/deal/5/``), or with
+    ``external`` true the full address (``settings.SITE_URL`` before the path; the path alone
+    when that setting is empty). ``"bb"`` gives ``[url=…]Title[/url]``, ``"html"`` a link.
+    Empty outside a process."""
+    url = env.document_url()
+    if url is None:
+        return None
+    site = str(settings.SITE_URL or "").rstrip("/")
+    if as_bool(external) and site:
+        url = site + url
+    kind = _text(form).strip().lower()
+    if kind not in ("bb", "html"):
+        return url
+    title = env.document_title() or ""
+    if kind == "bb":
+        return check_text(f"[url={url}]{title}[/url]")
+    return check_text(
+        f'<a href="{html.escape(url, quote=True)}" target="_blank">{html.escape(title)}</a>'
+    )
+
+
+@_function("getuserinfo", 1, 2, uses_env=True)
+def _getuserinfo(env: Environment, user: Any, field: Any = "FULL_NAME") -> Any:
+    """One detail of a person (the first one given): ``ID``, ``LOGIN``, ``NAME``,
+    ``LAST_NAME``, ``FULL_NAME`` (the default), ``EMAIL``, ``ACTIVE``, ``TIME_ZONE``,
+    ``LANGUAGE``, ``DEPARTMENTS`` — also with Bitrix's ``USER_`` prefix, any case. Empty for
+    nobody or someone the process may not see; an unknown detail is an error. Not in Bitrix's
+    formulas: there the "Get user information" block reads these."""
+    name = _text(_first(field)).strip().upper().removeprefix("USER_")
+    if name not in _USER_DETAILS:
+        raise Mismatch
+    people = [item for item in flatten([user]) if item not in (None, "")]
+    info = env.user_info(people[0]) if people else None
+    return None if info is None else info.get(name)
+
+
+_USER_DETAILS = frozenset(
+    {"ID", "LOGIN", "NAME", "LAST_NAME", "FULL_NAME", "EMAIL", "ACTIVE", "TIME_ZONE", "LANGUAGE",
+     "DEPARTMENTS"}
+)  # fmt: skip
+"""What ``Environment.user_info`` gives of a person."""

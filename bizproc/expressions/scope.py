@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from .dates import wall_clock
 from .environment import Environment
 from .values import as_text, joined
 
@@ -46,7 +47,7 @@ def display_text(value: Any) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, datetime.datetime):
-        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+        return formats.date_format(wall_clock(value), "SHORT_DATETIME_FORMAT")
     if isinstance(value, datetime.date):
         return formats.date_format(value, "SHORT_DATE_FORMAT")
     if isinstance(value, list | tuple):

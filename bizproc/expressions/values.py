@@ -31,7 +31,7 @@ from typing import Any
 from django.utils import timezone
 
 from . import errors
-from .dates import as_moment, parse_moment, to_datetime
+from .dates import as_moment, parse_moment, to_datetime, wall_clock
 from .errors import Mismatch
 
 
@@ -102,7 +102,7 @@ def as_text(value: Any) -> str:
     if isinstance(value, float):
         return format(value, ".14g")
     if isinstance(value, datetime.datetime):
-        return timezone.localtime(to_datetime(value)).strftime("%Y-%m-%d %H:%M:%S")
+        return wall_clock(value).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, list | tuple):

@@ -508,6 +508,11 @@ def _if(args: tuple[Gen, Gen, Gen]) -> Gen:
     )
 
 
+def _verbatim(source: str) -> Gen:
+    """An argument printed as it is, whose value the reference evaluator does not need."""
+    return Gen(source, 7, lambda: None)
+
+
 _LITERAL_INT = st.integers(0, 1000).map(lambda n: Gen(str(n), 7, lambda: n))
 _LITERAL_STR = st.text(string.ascii_letters, min_size=1, max_size=5).map(
     lambda s: Gen(f'"{s}"', 7, lambda: s)
@@ -534,6 +539,16 @@ def _numbers(children: Any, texts: Any, truths: Any) -> Any:
         ),
         texts.map(lambda s: _call("strlen", s, compute=lambda: len(s.compute()))),
         st.tuples(truths, children, children).map(_if),
+        st.integers(-1000, 1000).filter(bool).map(  # rand(0, 0) is up to 2^31 - 1
+            lambda n: _call("rand", _verbatim(str(n)), _verbatim(str(n)), compute=lambda: n)
+        ),
+        st.tuples(children, children).map(
+            lambda p: _call(
+                "firstvalue",
+                _call("swirl", *p, compute=lambda: [p[1].compute(), p[0].compute()]),
+                compute=lambda: p[1].compute(),
+            )
+        ),
     )  # fmt: skip
 
 
@@ -547,6 +562,18 @@ def _texts(children: Any, numbers: Any, truths: Any) -> Any:
         children.map(lambda s: _call("strtoupper", s, compute=lambda: s.compute().upper())),
         children.map(lambda s: _call("strtolower", s, compute=lambda: s.compute().lower())),
         st.tuples(truths, children, children).map(_if),
+        children.map(lambda s: _call("trim", s, compute=lambda: s.compute().strip())),
+        children.map(
+            lambda s: _call("ucfirst", s, compute=lambda: s.compute()[:1].upper() + s.compute()[1:])
+        ),
+        st.tuples(children, children).map(
+            lambda p: _call(
+                "implode",
+                _verbatim('"-"'),
+                _call("swirl", *p, compute=lambda: None),
+                compute=lambda: f"{p[1].compute()}-{p[0].compute()}",
+            )
+        ),
     )  # fmt: skip
 
 

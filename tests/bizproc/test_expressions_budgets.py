@@ -20,6 +20,7 @@ SCOPE = MappingScope(
             "Copies": [LONG] * 40,  # 40 references in memory, 20 MB once written out
             "Two": [SHORTER] * 2,
             "Words": ["w"] * 100_000,
+            "Commas": "," * 600_000,  # 600,001 empty pieces: 1.2 MB once written out
         }
     }
 )
@@ -46,8 +47,19 @@ def peak_while(text: str) -> tuple[object, int]:
         "Copies: {=Variable:Copies}",
         '{{=strlen({=Variable:Copies} & "")}}',
         "{{=strlen({=Variable:Long} & {=Variable:Long})}}",
+        '{{=explode(",", {=Variable:Commas})}}',
+        '{{=shuffle(explode(",", {=Variable:Commas}))}}',
+        "{{=swirl({=Variable:Copies})}}",
     ],
-    ids=["implode", "list as text", "list joined by &", "two texts joined by &"],
+    ids=[
+        "implode",
+        "list as text",
+        "list joined by &",
+        "two texts joined by &",
+        "explode",
+        "shuffle of explode",
+        "swirl of copies",
+    ],
 )
 def test_text_past_the_limit_is_refused_before_it_is_built(text) -> None:
     result, peak = peak_while(text)

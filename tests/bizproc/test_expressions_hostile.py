@@ -1,6 +1,7 @@
 """Hostile expressions: each fails fast with a specific error at a specific place, or is left
 as the plain text it is. Nothing is ever evaluated twice or by Python."""
 
+import datetime
 import sys
 import time
 
@@ -14,7 +15,12 @@ from bizproc.expressions import ExpressionError, MappingScope, evaluate
 SCOPE = MappingScope(
     {
         "Document": {"TITLE": "Deal", "SECRET": "s3cr3t"},
-        "Variable": {"x": "{=Document:SECRET}", "formula": "=1+1", "inline": "{{=2*2}}"},
+        "Variable": {
+            "x": "{=Document:SECRET}",
+            "formula": "=1+1",
+            "inline": "{{=2*2}}",
+            "commas": "," * 600_000,
+        },
     }
 )
 SECONDS = 1.0
@@ -73,6 +79,17 @@ HOSTILE = {
     "huge random string": ("=randstring(100000000)", ARGUMENTS % "randstring", 1),
     "huge number format": ("=numberformat(1, 100000)", ARGUMENTS % "numberformat", 1),
     "huge date pattern": ('=date("' + "r" * 1001 + '")', ARGUMENTS % "date", 1),
+    "huge localized date pattern": ('=locdate("' + "F" * 1001 + '")', ARGUMENTS % "locdate", 1),
+    "huge random range": ("=rand(0, 10^30)", ARGUMENTS % "rand", 1),
+    "huge hours": ('=settime("2024-01-01", 99999999999)', ARGUMENTS % "settime", 1),
+    "huge time offset": ('=settime("2024-01-01", 1, 0, 10^30)', ARGUMENTS % "settime", 1),
+    "explode into a million pieces": (
+        '=explode(",", {=Variable:commas})',
+        "The text is too long: at most 1000000 characters",
+        1,
+    ),
+    "200 nested swirls": ("=" + "swirl(" * 200 + "1" + ")" * 200, DEEP, 6 * 50 + 6),
+    "200 nested strtotimes": ("=" + "strtotime(" * 200 + '"now"' + ")" * 200, DEEP, 10 * 50 + 10),
     "too long": ("a" * 10_001, "The expression is too long: at most 10000 characters", 10_000),
     "200 nested brackets": ("=" + "(" * 200 + "1" + ")" * 200, DEEP, 51),
     "200 nested calls": ("=" + "abs(" * 200 + "1" + ")" * 200, DEEP, 4 * 50 + 4),
@@ -130,6 +147,9 @@ _TOKENS = [
     "1", "2.5", '"a"', "'b'", "true", "{=Document:TITLE}", "{=Variable:x}", "(", ")", ",",
     "+", "-", "*", "/", "^", "%", "&", "=", "<>", "<", ">=", "if(", "substr(", "date(",
     "dateadd(", "datediff(", "min(", "merge(", "explode(", "round(", "numberformat(",
+    "strtotime(", "locdate(", "settime(", "touserdate(", "getuserdateoffset(", "rand(",
+    "shuffle(", "swirl(", "trim(", "convert(", "getdocumenturl(", "getuserinfo(", "randstring(",
+    '"next monday"', '"+1 day"', '"9999999 years"', '"@99999999999"', "10^30",
 ]  # fmt: skip
 
 
@@ -145,3 +165,45 @@ def test_garbage_text_raises_nothing_but_expression_error(text):
 def test_random_token_soup_raises_nothing_but_expression_error(text):
     for candidate in ("=" + text, "x {{=" + text + "}} y"):
         timed(candidate)
+
+
+STRTOTIME_GARBAGE = [
+    "9" * 200,
+    "+" * 200,
+    "next " * 40,
+    "99999999 days " * 14,
+    "@" + "9" * 199,
+    "31.12.9999 23:59:59 +1 second",
+    "first day of" + " x" * 90,
+    "x" * 10_000,
+    "monday tuesday",
+    "10:00 11:00",
+    "2024-02-30 -999999999 years",
+]
+
+
+@pytest.mark.parametrize("garbage", STRTOTIME_GARBAGE, ids=range(len(STRTOTIME_GARBAGE)))
+def test_strtotime_of_garbage_is_empty_at_once(garbage):
+    scope = MappingScope({"Variable": {"text": garbage}})
+    started = time.perf_counter()
+    with translation.override("en"):
+        assert evaluate("{{=strtotime({=Variable:text})}}", scope) is None
+    assert time.perf_counter() - started < SECONDS
+
+
+@settings(max_examples=300, deadline=1000)
+@given(
+    st.lists(
+        st.sampled_from(["next", "last", "day", "of", "first", "+1", "-", "ago", "monday", "12:00",
+                         "2024-01-31", "march", "tomorrow", "@0", "utc", "+03:00", "pm", " ", ","])
+        | st.characters(),
+        max_size=80,
+    ).map("".join)
+)  # fmt: skip
+def test_strtotime_of_anything_is_a_moment_or_empty(text):
+    scope = MappingScope({"Variable": {"text": text}})
+    started = time.perf_counter()
+    with translation.override("en"):
+        result = evaluate("{{=strtotime({=Variable:text})}}", scope)
+    assert result is None or isinstance(result, datetime.datetime)
+    assert time.perf_counter() - started < SECONDS
