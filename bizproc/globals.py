@@ -185,9 +185,10 @@ def _problems(code: str, definition: Mapping[str, Any], visibility: str) -> dict
         errors["visibility"] = _("Choose who sees the global.")
     if not errors.get("code"):
         for message in schema_problems({code: definition}):
-            errors.setdefault(
-                "value" if message.startswith(_("Default value")) else "type", message
-            )
+            # A value that does not fit is told below as the value's own message, without
+            # the schema's "Default value:" (the form asks for the global's value).
+            if not message.startswith(_("Default value")):
+                errors.setdefault("type", message)
     if "value" not in errors and "type" not in errors:
         field = schema_fields({code: definition})[code]
         try:
