@@ -424,3 +424,17 @@ def test_insert_value_offers_the_globals_the_templates_type_sees(
     assert not [item for item in items if item.startswith("Lead only")]
     groups = [text(group) for group in by_role(root, "group") if "GlobalConst" in text(group)]
     assert groups and groups[0].startswith("Global constants")
+
+
+def test_a_missing_name_and_a_bad_value_are_each_told_once_by_their_inputs(client, boss):
+    client.force_login(boss)
+    response = client.post(
+        reverse("designer:global-create", args=["constants"]),
+        form_data(name="", type="int", value="abc"),
+    )
+    assert response.status_code == 422
+    root = html_parse(response.text)
+    assert text(by_id(root, "global-name-error")) == "Give the global a name."
+    assert text(by_id(root, "field-value-errors")).startswith("The value of field")
+    assert "needs a name" not in text(root)
+    assert labelled(root, "Type").attrs.get("aria-invalid") is None
