@@ -184,10 +184,13 @@ def _problems(code: str, definition: Mapping[str, Any], visibility: str) -> dict
     if visibility not in dict(visibility_choices()):
         errors["visibility"] = _("Choose who sees the global.")
     if not errors.get("code"):
-        for message in schema_problems({code: definition}):
-            errors.setdefault(
-                "value" if message.startswith(_("Default value")) else "type", message
-            )
+        # A missing name is told above, next to the name, not again as the type's problem.
+        named = {**definition, "Name": definition["Name"] or code}
+        for message in schema_problems({code: named}):
+            # A value that does not fit is told below as the value's own message, without
+            # the schema's "Default value:" (the form asks for the global's value).
+            if not message.startswith(_("Default value")):
+                errors.setdefault("type", message)
     if "value" not in errors and "type" not in errors:
         field = schema_fields({code: definition})[code]
         try:

@@ -24,7 +24,8 @@ from bizproc.activities import activities
 from bizproc.activities.base import Activity, Property, Widget
 from bizproc.documents import DocumentType
 from bizproc.fieldtypes import FieldType
-from bizproc.models import AutoExecute, Template
+from bizproc.globals import globals_schema
+from bizproc.models import AutoExecute, GlobalKind, Template
 from bizproc.schemas import flag, options_of
 from bizproc.tree import Node, walk
 from designer.access import provider_of
@@ -81,8 +82,9 @@ class ValueGroup:
 
 
 def value_sources(template: Template, block_name: str) -> list[ValueGroup]:
-    """Document fields, parameters, variables, constants, the results of the blocks before this
-    one, and system values — each as the ``{=Object:Field}`` token it inserts."""
+    """Document fields, parameters, variables, constants, the global constants and variables
+    the template's document type sees, the results of the blocks before this one, and system
+    values — each as the ``{=Object:Field}`` token it inserts."""
     document_type = template.document_type_triple
     fields = provider_of(document_type).fields(document_type)
     groups = [
@@ -110,6 +112,24 @@ def value_sources(template: Template, block_name: str) -> list[ValueGroup]:
             [
                 (caption(entry, code), f"{{=Constant:{code}}}")
                 for code, entry in schema_entries(template.constants)
+            ],
+        ),
+        ValueGroup(
+            _("Global constants"),
+            [
+                (caption(entry, code), f"{{=GlobalConst:{code}}}")
+                for code, entry in globals_schema(
+                    kind=GlobalKind.CONSTANT, document_type=document_type
+                ).items()
+            ],
+        ),
+        ValueGroup(
+            _("Global variables"),
+            [
+                (caption(entry, code), f"{{=GlobalVar:{code}}}")
+                for code, entry in globals_schema(
+                    kind=GlobalKind.VARIABLE, document_type=document_type
+                ).items()
             ],
         ),
         ValueGroup(
@@ -253,13 +273,13 @@ class SchemaRow:
     description: str
 
 
-def _options_text(entry: Mapping[str, Any]) -> str:
+def options_text(entry: Mapping[str, Any]) -> str:
     return "\n".join(
         key if key == label else f"{key} = {label}" for key, label in options_of(entry).items()
     )
 
 
-def _options_from_text(text: str) -> dict[str, str]:
+def options_from_text(text: str) -> dict[str, str]:
     options = {}
     for line in text.splitlines():
         key, sep, label = line.partition("=")
@@ -279,7 +299,7 @@ def schema_rows(schema: Any) -> list[SchemaRow]:
             flag(entry.get("Required", "0")),
             flag(entry.get("Multiple", "0")),
             display(entry.get("Default")),
-            _options_text(entry),
+            options_text(entry),
             str(entry.get("Description") or ""),
         )
         for index, (code, entry) in enumerate(schema_entries(schema))
@@ -322,7 +342,7 @@ def posted_schema(post: QueryDict, kind: str) -> tuple[dict[str, Any], list[Sche
             "Default": row.default,
         }
         if row.type == FieldType.SELECT:
-            schema[row.id]["Options"] = _options_from_text(row.options)
+            schema[row.id]["Options"] = options_from_text(row.options)
     return schema, rows, twice
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from designer import scenario_views, version_views, views
+from designer import global_views, scenario_views, version_views, views
 
 app_name = "designer"
 urlpatterns = [
@@ -8,6 +8,15 @@ urlpatterns = [
     path("new/", views.template_create, name="template-create"),
     path("import/", version_views.template_import, name="template-import"),
     path("<int:pk>/", views.template_edit, name="template-edit"),
+    # Global constants and variables (kind: constants or variables).
+    path("globals/<str:kind>/", global_views.global_list, name="global-list"),
+    path("globals/<str:kind>/new/", global_views.global_create, name="global-create"),
+    path("globals/<str:kind>/<int:pk>/", global_views.global_update, name="global-update"),
+    path(
+        "globals/<str:kind>/<int:pk>/delete/",
+        global_views.global_delete_view,
+        name="global-delete",
+    ),
     path("<int:pk>/duplicate/", views.template_duplicate_view, name="template-duplicate"),
     path("<int:pk>/active/", views.template_activate, name="template-activate"),
     path("<int:pk>/delete/", views.template_delete_view, name="template-delete"),

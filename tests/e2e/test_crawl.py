@@ -127,6 +127,7 @@ def discover(page: Page, server: Server, *, admin: bool) -> dict[str, str]:
         scenario_editor = _first(page, r"/designer/scenarios/\d+/")
         if scenario_editor:
             pages["scenario editor"] = scenario_editor
+        discover_globals(page, server, pages)
         pages["deal fields"] = "/crm/deal/fields/"
         pages["new deal field"] = "/crm/deal/fields/add/"
         _open(page, f"{base}/crm/deal/fields/")
@@ -140,7 +141,21 @@ def discover(page: Page, server: Server, *, admin: bool) -> dict[str, str]:
     else:
         pages["designer, refused (403)"] = "/designer/"
         pages["deal fields, refused (403)"] = "/crm/deal/fields/"
+        pages["global constants, refused (403)"] = "/designer/globals/constants/"
     return pages
+
+
+def discover_globals(page: Page, server: Server, pages: dict[str, str]) -> None:
+    """Global constants and variables: both lists, the new form, and a constant's form and
+    delete confirmation (``defined_global`` makes one)."""
+    pages["global constants"] = "/designer/globals/constants/"
+    pages["global variables"] = "/designer/globals/variables/"
+    pages["new global constant"] = "/designer/globals/constants/new/"
+    _open(page, f"{server.url}/designer/globals/constants/")
+    found = _first(page, r"/designer/globals/constants/\d+/")
+    if found:
+        pages["edit global constant"] = found
+        pages["delete global constant"] = f"{found}delete/"
 
 
 def discover_lists(page: Page, server: Server, pages: dict[str, str], *, admin: bool) -> None:
@@ -237,6 +252,28 @@ def started_process(browser: Browser, server: Server) -> None:
     context.close()
 
 
+@pytest.fixture(scope="module")
+def defined_global(browser: Browser, server: Server) -> None:
+    """A global constant holding people, so that its list, form and delete page have one."""
+    context = new_context(browser)
+    page = context.new_page()
+    log_in(page, server)
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    page.goto(f"{server.url}/designer/globals/constants/new/")
+    page.get_by_label("Name").fill("Crawl approvers with a long name that has to wrap somewhere")
+    page.get_by_label("Type").select_option("user")
+    picker = page.get_by_role("combobox", name="Value")
+    expect(picker).to_have_attribute("placeholder", "Find by name")
+    page.get_by_label("Multiple").check()
+    expect(picker).to_have_attribute("placeholder", "Add a person: type a name")
+    for person in ("Irina", "Boris"):
+        picker.fill(person)
+        page.get_by_role("option", name=re.compile(person)).first.click()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/designer/globals/constants/$"))
+    context.close()
+
+
 @pytest.fixture
 def visitor(browser: Browser, server: Server, request: pytest.FixtureRequest) -> Iterator[Page]:
     user, language, (width, height) = request.param
@@ -252,7 +289,7 @@ def visitor(browser: Browser, server: Server, request: pytest.FixtureRequest) ->
     context.close()
 
 
-@pytest.mark.usefixtures("started_process")
+@pytest.mark.usefixtures("started_process", "defined_global")
 @pytest.mark.parametrize(
     "visitor",
     MATRIX,
@@ -282,4 +319,5 @@ def test_every_page_fits_the_window_and_passes_axe(visitor: Page, server: Server
     expected_pages = {"deal card", "start a process", "record journal", "tasks", "lists"}
     expected_pages |= {"absence chart", "edit department"} if admin else {"absence chart"}
     expected_pages |= {"a process", "a task", "template editor"} if admin else set()
+    expected_pages |= {"edit global constant"} if admin else set()
     assert expected_pages <= pages.keys(), f"not reached: {expected_pages - pages.keys()}"
