@@ -31,6 +31,7 @@ from bizproc import values as encoded
 from bizproc.activities import activities
 from bizproc.activities.base import Activity, ActivityFault, Status, TerminateProcess
 from bizproc.budget import Deadline, StepTimeExceeded, step_deadline
+from bizproc.calendars import calendar_get
 from bizproc.documents import DocumentError, DocumentProvider, Operation, document_providers
 from bizproc.expressions import Environment, ExpressionError, display_text, evaluate, system_values
 from bizproc.fieldtypes import Field, FieldValueError
@@ -50,6 +51,7 @@ from bizproc.schemas import schema_fields
 from bizproc.scope import reference_check
 from bizproc.state import Event, EventKind, ExecutionState, Wait
 from bizproc.tree import Node, walk_with_parents
+from bizproc.user_values import users_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +114,10 @@ class Runner:
             )
         except ExpressionError as error:
             raise ActivityFault(str(error)) from None
+
+    def environment(self) -> Environment:
+        """The clock, the working calendar and people, as formula functions see them."""
+        return _Scope(self).environment()
 
     def document(self) -> Mapping[str, Any]:
         if self._document is None:
@@ -422,7 +428,11 @@ class _Scope:
         raise LookupError(f"{obj}:{field}")
 
     def environment(self) -> Environment:
-        return Environment(now=lambda: self.runner.now)
+        return Environment(
+            now=lambda: self.runner.now,
+            calendar=calendar_get,
+            user_zone=lambda value: user_zone(users_resolve(self.runner, value, evaluated=True)),
+        )
 
     def printable(self, obj: str, field: str, value: Any) -> str:
         schemas = {
@@ -484,6 +494,18 @@ def _schema_defaults(schema: Mapping[str, Any]) -> dict[str, Any]:
         except FieldValueError:
             values[code] = schema[code].get("Default")
     return values
+
+
+def user_zone(user_ids: list[int]) -> datetime.tzinfo | None:
+    """The time zone of the first of the users (their profile's; the site's when it names
+    none that exists), or None when there is nobody."""
+    user = get_user_model().objects.filter(pk=user_ids[0]).first() if user_ids else None
+    if user is None:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(getattr(user, "time_zone", None) or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 @contextmanager
