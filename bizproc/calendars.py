@@ -153,7 +153,7 @@ def calendar_update(
             refuse(field, _("At most %(max)d dates.") % {"max": MAX_DATES})
         outside = [day for day in days if not FIRST_DAY <= day <= LAST_DAY]
         if outside:
-            refuse(field, _("%(date)s is outside the calendar.") % {"date": outside[0]})
+            refuse(field, _("%(date)s is outside the calendar.") % {"date": _shown(outside[0])})
     both = sorted(set(one_offs["holidays"]) & set(one_offs["workdays"]))
     if both:
         refuse(

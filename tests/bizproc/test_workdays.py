@@ -67,7 +67,11 @@ GOLDEN = [
     # a person's working time: 17:00 in Moscow is midnight of 8 March in Vladivostok
     ('=workdateadd("2024-03-07 17:00", "2h", "user_7")', "2024-03-11 04:00", "11.03.2024 04:00"),
     ('=workdateadd("2024-03-07 17:00", "2h", "user_99")', "2024-03-11 10:00", "11.03.2024 10:00"),
-    ('=workdateadd("2024-03-14 10:00", {=Variable:Intervals})', "2024-03-14 12:00", "14.03.2024 12:00"),
+    (
+        '=workdateadd("2024-03-14 10:00", {=Variable:Intervals})',
+        "2024-03-14 12:00",
+        "14.03.2024 12:00",
+    ),
     # not a date: empty, as Bitrix's null
     ('=workdateadd("someday", "1d")', "", ""),
     ('=workdateadd("", "1d")', "", ""),
