@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Absence, AbsenceKind, Department, User
 from accounts.people import WITH_DEPARTMENTS, Person, person_of
 from accounts.structure import department_subtree_ids, department_tree
+from bizproc.calendars import calendar_get
+from bizproc.workcalendar import WorkCalendar
 
 REASON_MAX_LENGTH = 1000
 
@@ -93,7 +95,15 @@ def absent_users(*, user_ids: Iterable[int], at: datetime.datetime) -> set[int]:
 @dataclass(frozen=True)
 class Day:
     date: datetime.date
-    weekend: bool
+    off: bool = False  # a day off by the working calendar: the week's, or a holiday
+    holiday: bool = False  # a holiday (yearly or one-off) rather than the week's day off
+
+    @property
+    def label(self) -> str:
+        """What the day is, in words (the chart shades days off, and says so)."""
+        if self.holiday:
+            return _("holiday")
+        return _("day off") if self.off else ""
 
 
 @dataclass(frozen=True)
@@ -105,10 +115,7 @@ class Cell:
     absence: Absence | None = None
     first: datetime.date | None = None
     last: datetime.date | None = None
-
-    @property
-    def weekend(self) -> bool:
-        return self.first is not None and self.first.weekday() >= 5
+    off: bool = False  # a free day that is a day off
 
 
 @dataclass
@@ -146,11 +153,11 @@ def absence_chart(
     grouped by department (the one chosen and its sub-departments, or all, then those in
     none), with their absences as bars over the month's days."""
     zone = zone or timezone.get_current_timezone()
+    calendar = calendar_get()
     first = month.replace(day=1)
     following = (first + datetime.timedelta(days=32)).replace(day=1)
     days = [
-        Day(first + datetime.timedelta(days=n), (first + datetime.timedelta(days=n)).weekday() >= 5)
-        for n in range((following - first).days)
+        _day(calendar, first + datetime.timedelta(days=n)) for n in range((following - first).days)
     ]
     groups = _groups(department_id)
     user_ids = {row.person.value for group in groups for row in group.rows}
@@ -168,8 +175,13 @@ def absence_chart(
     last_day = days[-1].date
     for group in groups:
         for row in group.rows:
-            row.lanes = _lanes(by_user.get(row.person.value, []), first, last_day, zone)
+            row.lanes = _lanes(by_user.get(row.person.value, []), first, last_day, zone, calendar)
     return Chart(first, days, groups, absences)
+
+
+def _day(calendar: WorkCalendar, date: datetime.date) -> Day:
+    off = calendar.is_holiday(date)
+    return Day(date, off, off and date.weekday() not in calendar.weekend)
 
 
 def _groups(department_id: int | None) -> list[Group]:
@@ -199,6 +211,7 @@ def _lanes(
     first: datetime.date,
     last: datetime.date,
     zone: datetime.tzinfo,
+    calendar: WorkCalendar,
 ) -> list[list[Cell]]:
     """The person's absences packed into as few lines as overlap allows, each line as cells."""
     placed: list[list[tuple[datetime.date, datetime.date, Absence]]] = []
@@ -216,20 +229,18 @@ def _lanes(
         cells: list[Cell] = []
         day = first
         for start, end, absence in lane:
-            cells += _free(day, start - datetime.timedelta(days=1))
+            cells += _free(day, start - datetime.timedelta(days=1), calendar)
             cells.append(Cell((end - start).days + 1, absence, start, end))
             day = end + datetime.timedelta(days=1)
-        cells += _free(day, last)
+        cells += _free(day, last, calendar)
         lanes.append(cells)
     return lanes
 
 
-def _free(first: datetime.date, last: datetime.date) -> list[Cell]:
+def _free(first: datetime.date, last: datetime.date, calendar: WorkCalendar) -> list[Cell]:
     """A free day's cell for each day from ``first`` to ``last``."""
-    return [
-        Cell(1, None, first + datetime.timedelta(days=n), first + datetime.timedelta(days=n))
-        for n in range((last - first).days + 1)
-    ]
+    days = (first + datetime.timedelta(days=n) for n in range((last - first).days + 1))
+    return [Cell(1, None, day, day, calendar.is_holiday(day)) for day in days]
 
 
 def absence_kinds() -> dict[str, str]:

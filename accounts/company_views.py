@@ -1,7 +1,9 @@
 """The company structure's pages and the absence chart.
 
 Everyone signed in reads them; structure administrators change departments and people's
-departments, absence administrators add and delete absences (403 for anyone else; 404 for what
+departments, absence administrators add and delete absences, working calendar administrators
+(``bizproc.calendars.may_change_calendar``) change the working calendar — everyone else reads
+it, as the absence chart shows its days off to all (403 for anyone else's changes; 404 for what
 does not exist).
 """
 
@@ -9,6 +11,7 @@ import datetime
 import re
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,15 +20,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.dates import WEEKDAYS
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import absences, structure
-from accounts.forms import AbsenceForm, DepartmentForm, PersonDepartmentsForm
+from accounts.forms import AbsenceForm, DepartmentForm, PersonDepartmentsForm, WorkCalendarForm
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Absence, Department, User
+from bizproc import calendars
 
 _MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 _MAX_ID = 2**63 - 1
@@ -285,3 +290,42 @@ def absence_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if department_id is not None:
         back["department"] = str(department_id)
     return _redirect(request, f"{reverse('accounts:absence-chart')}?{urlencode(back)}")
+
+
+# --- the working calendar ------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def work_calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The company's working calendar: its administrators change it, everyone else reads it."""
+    may_change = calendars.may_change_calendar(request.user)
+    if request.method == "POST" and not may_change:
+        raise PermissionDenied
+    calendar = calendars.calendar_get()
+    form = WorkCalendarForm(request.POST if request.method == "POST" else None, calendar=calendar)
+    if request.method == "POST" and form.is_valid():
+        try:
+            calendars.calendar_update(user=request.user, **form.values())
+        except ValidationError as error:
+            for name, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(name if name in form.fields else None, problem)
+        else:
+            messages.success(request, _("The working calendar is saved."))
+            return redirect("accounts:work-calendar")
+    context = {
+        "form": form,
+        "may_change": may_change,
+        "calendar": calendar,
+        "days_off": [name for number, name in WEEKDAYS.items() if number in calendar.weekend],
+        "yearly_holidays": [
+            datetime.date(2000, month, day) for month, day in sorted(calendar.yearly_holidays)
+        ],
+        "holidays": sorted(calendar.holidays),
+        "workdays": sorted(calendar.workdays),
+        "site_zone": settings.TIME_ZONE,
+    }
+    return render(
+        request, "accounts/work_calendar.html", context, status=422 if form.errors else 200
+    )

@@ -2,9 +2,11 @@ import datetime
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -18,6 +20,7 @@ from accounts.structure import (
     department_choices,
     department_subtree_ids,
 )
+from bizproc.workcalendar import WorkCalendar
 
 
 class ProfileForm(forms.ModelForm):
@@ -194,3 +197,117 @@ class AbsenceForm(forms.Form):
         start = datetime.datetime.combine(self.cleaned_data["start"], datetime.time(), zone)
         last = datetime.datetime.combine(self.cleaned_data["end"], datetime.time.max, zone)
         return start, last.replace(microsecond=0)
+
+
+# --- the working calendar ------------------------------------------------------------------------
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+_LINES_MAX = 2000  # lines a date box may hold (the service keeps at most 1000 dates)
+
+
+def _lines(text: str) -> list[str]:
+    """The items of a box: one per line (or separated by commas, as Bitrix writes them)."""
+    return [item.strip() for item in text.replace(",", "\n").splitlines() if item.strip()]
+
+
+class WorkCalendarForm(forms.Form):
+    """The company's working calendar as its page edits it: days off as checkboxes, hours,
+    dates one per line."""
+
+    weekend = forms.TypedMultipleChoiceField(
+        label=_("Days off in the week"),
+        choices=list(WEEKDAYS.items()),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    work_start = forms.TimeField(
+        label=_("Working day starts"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    work_end = forms.TimeField(
+        label=_("Working day ends"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    yearly_holidays = forms.CharField(
+        label=_("Holidays every year"),
+        help_text=_(
+            "One per line, as day.month: 1.1 for the 1st of January, 8.3 for the 8th of March."
+        ),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    holidays = forms.CharField(
+        label=_("One-off holidays"),
+        help_text=_("One date per line: 2025-01-08 or 08.01.2025."),
+        required=False,
+        max_length=30_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    workdays = forms.CharField(
+        label=_("Working days that would be days off"),
+        help_text=_("One date per line: a Saturday worked for a bridge day, say."),
+        required=False,
+        max_length=30_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False)
+
+    def __init__(self, data: QueryDict | None = None, *, calendar: WorkCalendar) -> None:
+        initial = {
+            "weekend": sorted(calendar.weekend),
+            "work_start": calendar.work_start.strftime("%H:%M"),
+            "work_end": calendar.work_end.strftime("%H:%M"),
+            "yearly_holidays": "\n".join(
+                f"{day}.{month}" for month, day in sorted(calendar.yearly_holidays)
+            ),
+            "holidays": "\n".join(day.isoformat() for day in sorted(calendar.holidays)),
+            "workdays": "\n".join(day.isoformat() for day in sorted(calendar.workdays)),
+            "time_zone": calendar.time_zone,
+        }
+        super().__init__(data, initial=initial)
+        site_zone = _("The site's time zone (%(zone)s)") % {"zone": settings.TIME_ZONE}
+        self.fields["time_zone"].choices = [("", site_zone), *time_zone_choices()]  # type: ignore[attr-defined]
+        for name in ("yearly_holidays", "holidays", "workdays"):
+            self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}_helptext"
+
+    def _dates(self, name: str) -> list[datetime.date]:
+        found: list[datetime.date] = []
+        items = _lines(self.cleaned_data.get(name, ""))
+        if len(items) > _LINES_MAX:
+            raise ValidationError(_("At most %(max)d dates.") % {"max": _LINES_MAX // 2})
+        for number, item in enumerate(items, 1):
+            for pattern in _DATE_FORMATS:
+                try:
+                    found.append(datetime.datetime.strptime(item, pattern).date())
+                    break
+                except ValueError:
+                    continue
+            else:
+                raise ValidationError(
+                    _("Line %(line)d: “%(text)s” is not a date such as 2025-01-08 or 08.01.2025.")
+                    % {"line": number, "text": item[:40]}
+                )
+        return found
+
+    def clean_holidays(self) -> list[datetime.date]:
+        return self._dates("holidays")
+
+    def clean_workdays(self) -> list[datetime.date]:
+        return self._dates("workdays")
+
+    def clean_yearly_holidays(self) -> list[tuple[int, int]]:
+        found: list[tuple[int, int]] = []
+        items = _lines(self.cleaned_data.get("yearly_holidays", ""))
+        for number, item in enumerate(items[: _LINES_MAX + 1], 1):
+            day, dot, month = item.partition(".")
+            if not (dot and day.isdigit() and month.isdigit() and len(day + month) <= 4):
+                raise ValidationError(
+                    _("Line %(line)d: “%(text)s” is not a day.month such as 8.3.")
+                    % {"line": number, "text": item[:40]}
+                )
+            found.append((int(month), int(day)))
+        return found
+
+    def values(self) -> dict[str, Any]:
+        """The service's keyword arguments."""
+        return {name: self.cleaned_data[name] for name in self.fields}

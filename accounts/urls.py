@@ -27,6 +27,7 @@ urlpatterns = [
         company_views.person_departments,
         name="person-departments",
     ),
+    path("company/calendar/", company_views.work_calendar, name="work-calendar"),
     path("absences/", company_views.absence_chart, name="absence-chart"),
     path("absences/add/", company_views.absence_create, name="absence-create"),
     path("absences/<int:pk>/delete/", company_views.absence_delete, name="absence-delete"),

@@ -27,6 +27,7 @@ from bizproc.models import (
     ScenarioRun,
     Template,
     TemplateVersion,
+    WorkCalendar,
 )
 from bizproc.tree import Node
 
@@ -407,4 +408,22 @@ class ScenarioRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: ScenarioRun | None = None) -> bool:
+        return False
+
+
+@admin.register(WorkCalendar)
+class WorkCalendarAdmin(admin.ModelAdmin):
+    """The working calendar, to read: it is changed on its page (Company → Working calendar),
+    which checks the values and tells running processes."""
+
+    list_display = ["__str__", "work_start", "work_end", "time_zone", "modified_at", "modified_by"]
+    readonly_fields = [f.name for f in WorkCalendar._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: WorkCalendar | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: WorkCalendar | None = None) -> bool:
         return False

@@ -1,5 +1,6 @@
 """Templates (a draft every edit goes to), their published versions, instances and journal."""
 
+import datetime
 import secrets
 from typing import Any, Self
 
@@ -647,3 +648,44 @@ class GlobalField(models.Model):
     @property
     def value(self) -> Any:
         return self.definition.get("Default")
+
+
+def _weekend_default() -> list[int]:
+    return [5, 6]
+
+
+class WorkCalendar(models.Model):
+    """The company's working calendar, one row (Bitrix's calendar settings ``week_holidays``,
+    ``work_time_start``/``work_time_end``, ``year_holidays``, ``year_workdays``); read as a
+    ``bizproc.workcalendar.WorkCalendar`` through ``bizproc.calendars.calendar_get``, changed
+    through ``calendar_update``. Dates are kept as ISO text, yearly holidays as ``MM-DD``."""
+
+    ROW = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ROW)
+    weekend = models.JSONField(_("days off in the week"), default=_weekend_default)
+    work_start = models.TimeField(_("working day starts"), default=datetime.time(9))
+    work_end = models.TimeField(_("working day ends"), default=datetime.time(18))
+    yearly_holidays = models.JSONField(_("holidays every year"), default=list, blank=True)
+    holidays = models.JSONField(_("one-off holidays"), default=list, blank=True)
+    workdays = models.JSONField(_("one-off working days"), default=list, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    modified_at = models.DateTimeField(_("modified"), auto_now=True)
+    modified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("modified by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("working calendar")
+        verbose_name_plural = _("working calendar")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="bizproc_one_calendar")
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Working calendar"))

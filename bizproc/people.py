@@ -1,10 +1,8 @@
-"""People as formula functions see them (``touserdate``, ``getuserinfo``, ``convert``): a
-person's time zone and details from a user value (``user_5``, ``5``, ``Name [5]``, a list of
+"""People as formula functions see them (``getuserinfo``, ``convert``): a
+person's details from a user value (``user_5``, ``5``, ``Name [5]``, a list of
 them — the first person counts; groups and "author" name nobody here). Only active people are
 found, as Bitrix finds any portal user."""
 
-import datetime
-import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,18 +20,6 @@ def _first_person(value: Any) -> Any | None:
         if user_id is not None:
             return get_user_model().objects.filter(pk=user_id, is_active=True).first()
     return None
-
-
-def person_zone(value: Any) -> datetime.tzinfo | None:
-    """The first person's time zone; None for nobody or a zone that no longer exists."""
-    person = _first_person(value)
-    name = getattr(person, "time_zone", "") if person is not None else ""
-    if not name:
-        return None
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def person_info(value: Any) -> Mapping[str, Any] | None:

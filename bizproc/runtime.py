@@ -31,6 +31,7 @@ from bizproc import values as encoded
 from bizproc.activities import activities
 from bizproc.activities.base import Activity, ActivityFault, Status, TerminateProcess
 from bizproc.budget import Deadline, StepTimeExceeded, step_deadline
+from bizproc.calendars import calendar_get
 from bizproc.documents import (
     DocumentError,
     DocumentProvider,
@@ -54,11 +55,12 @@ from bizproc.models import (
     Template,
     TemplateVersion,
 )
-from bizproc.people import person_info, person_zone
+from bizproc.people import person_info
 from bizproc.schemas import schema_fields
 from bizproc.scope import reference_check
 from bizproc.state import Event, EventKind, ExecutionState, Wait
 from bizproc.tree import Node, walk_with_parents
+from bizproc.user_values import users_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +124,10 @@ class Runner:
             )
         except ExpressionError as error:
             raise ActivityFault(str(error)) from None
+
+    def environment(self) -> Environment:
+        """The clock, the working calendar and people, as formula functions see them."""
+        return _Scope(self).environment()
 
     def document(self) -> Mapping[str, Any]:
         if self._document is None:
@@ -464,7 +470,8 @@ class _Scope:
         provider, document_id = self.runner.provider, self.runner.instance.document_id
         return Environment(
             now=lambda: self.runner.now,
-            user_zone=person_zone,
+            calendar=calendar_get,
+            user_zone=lambda value: user_zone(users_resolve(self.runner, value, evaluated=True)),
             user_info=person_info,
             document_url=lambda: provider.url(document_id) or None,
             document_title=lambda: provider.title(document_id),
@@ -532,6 +539,18 @@ def _schema_defaults(schema: Mapping[str, Any]) -> dict[str, Any]:
         except FieldValueError:
             values[code] = schema[code].get("Default")
     return values
+
+
+def user_zone(user_ids: list[int]) -> datetime.tzinfo | None:
+    """The time zone of the first of the users (their profile's; the site's when it names
+    none that exists), or None when there is nobody."""
+    user = get_user_model().objects.filter(pk=user_ids[0]).first() if user_ids else None
+    if user is None:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(getattr(user, "time_zone", None) or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 @contextmanager

@@ -88,6 +88,15 @@ def _fresh_list_schemas() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_work_calendar() -> None:
+    """Each test reads the working calendar its own database holds: the process keeps it,
+    and a rollback sends no signal."""
+    from bizproc.calendars import calendar_forget
+
+    calendar_forget()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_local_cache() -> None:
     """Each test starts with an empty cache when the cache is this process's memory: on SQLite
     user ids start again at the same number after each test's rollback, and a REST rate-limit

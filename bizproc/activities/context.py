@@ -13,6 +13,7 @@ from bizproc.tree import Node
 
 if TYPE_CHECKING:  # the models import the activities' registry: no import at run time
     from bizproc.documents import DocumentProvider
+    from bizproc.expressions import Environment
     from bizproc.journal import Journal
     from bizproc.models import Instance, TemplateVersion
 
@@ -45,6 +46,10 @@ class Context(Protocol):
     def set_result(self, name: str, result: str, value: Any) -> None: ...
 
     def set_state_title(self, title: str) -> None: ...
+
+    def environment(self) -> "Environment":
+        """The clock, the working calendar and people's time zones, as formula functions see
+        them (the Pause block's "working time only" counts on them too)."""
 
     # ---- the document
     def document(self) -> Mapping[str, Any]: ...

@@ -35,6 +35,7 @@ from bizproc.bounds import LATEST
 from bizproc.expressions import display_text
 from bizproc.fieldtypes import Field, FieldType, FieldValueError
 from bizproc.tree import Node
+from bizproc.user_values import users_resolve
 
 SEQUENCE = "SequenceActivity"
 IF_ELSE = "IfElseActivity"
@@ -398,13 +399,22 @@ class DelayActivity(Activity):
             default="s",
         ),
         Property("TimeoutTime", gettext_lazy("Wait until"), PropertyType.DATETIME),
+        # Bitrix's robot pause: count the pause in this person's working time (the company's
+        # working calendar, in their time zone) and end it within working time.
+        Property(
+            "WaitWorkDayUser",
+            gettext_lazy("Working time only, of"),
+            PropertyType.USER,
+            multiple=True,
+        ),
     )
 
     def validate_properties(self, ctx: ValidationContext) -> list[Problem]:
         problems = super().validate_properties(ctx)
         values = self.properties_values
         duration, until = values.get("TimeoutDuration"), values.get("TimeoutTime")
-        if is_empty(duration) and is_empty(until):
+        working_time_only = not is_empty(values.get("WaitWorkDayUser"))
+        if is_empty(duration) and is_empty(until) and not working_time_only:
             problems.append(
                 self.problem(
                     "TimeoutDuration",
@@ -429,7 +439,10 @@ class DelayActivity(Activity):
     def execute(self, ctx: Context) -> Status:
         values = self.properties_values
         duration = ctx.evaluate(values.get("TimeoutDuration"))
-        if not is_empty(duration):
+        people = users_resolve(ctx, values.get("WaitWorkDayUser"))
+        if people:
+            until = self._working_time_end(ctx, people[0], duration)
+        elif not is_empty(duration):
             unit = str(ctx.evaluate(values.get("TimeoutDurationType")) or "s")
             seconds = _as_float(duration, str(_("Wait for"))) * UNIT_SECONDS.get(unit, 1)
             until = moment_after(ctx, seconds)
@@ -447,14 +460,61 @@ class DelayActivity(Activity):
         ctx.wait_until(self.node["Name"], until)
         return Status.WAITING
 
+    def _working_time_end(self, ctx: Context, person: int, duration: Any) -> datetime.datetime:
+        """When a pause counted in the person's working time ends: the duration in working
+        time (a day is a working day, as ``workdateadd`` counts it) from now, or the moment
+        to wait until; either moved to the nearest working time (now's, without either)."""
+        values = self.properties_values
+        environment = ctx.environment()
+        calendar = environment.calendar()
+        zone = environment.user_zone(f"user_{person}") or calendar.zone()
+        try:
+            if not is_empty(duration):
+                unit = str(ctx.evaluate(values.get("TimeoutDurationType")) or "s")
+                per_unit = calendar.day_seconds if unit == "d" else UNIT_SECONDS.get(unit, 1)
+                amount = max(_as_float(duration, str(_("Wait for"))), 0.0) * per_unit
+                if amount > (LATEST - ctx.now).total_seconds():
+                    raise OverflowError
+                local = ctx.now.astimezone(zone).replace(tzinfo=None)
+                local = calendar.add_work_time(local, round(amount))
+            else:
+                start = ctx.now
+                if not is_empty(values.get("TimeoutTime")):
+                    field = Field("TimeoutTime", str(_("Wait until")), FieldType.DATETIME)
+                    try:
+                        start = field.convert(ctx.evaluate(values.get("TimeoutTime"))) or start
+                    except FieldValueError as error:
+                        raise ActivityFault(error.message) from None
+                local = calendar.nearest_work_time(start.astimezone(zone).replace(tzinfo=None))
+            if local.date() > LATEST.date():
+                raise OverflowError
+        except (OverflowError, ValueError):
+            raise ActivityFault(
+                _("The wait is too long: it would end after the year 9999.")
+            ) from None
+        return local.replace(tzinfo=zone)
+
     def summary(self) -> str:
         values = self.properties_values
+        working = _(", working time") if not is_empty(values.get("WaitWorkDayUser")) else ""
         if not is_empty(values.get("TimeoutDuration")):
             unit = DURATION_UNITS.get(str(values.get("TimeoutDurationType") or "s"), "")
-            return f"{values['TimeoutDuration']} {unit}"
+            return f"{values['TimeoutDuration']} {unit}{working}"
         if not is_empty(values.get("TimeoutTime")):
-            return _("until %(time)s") % {"time": values["TimeoutTime"]}
-        return ""
+            return _("until %(time)s") % {"time": values["TimeoutTime"]} + working
+        return _("until working time") if working else ""
+
+
+@activities.register
+class RobotDelayActivity(DelayActivity):
+    """Bitrix's robot pause, as robots templates exported from Bitrix name it: the Pause block
+    under Bitrix's type, so that such files run and export unchanged (ours offer the Pause
+    block itself as a robot)."""
+
+    type = "RobotDelayActivity"
+    title = gettext_lazy("Robot pause")
+    designer = False
+    robot = False
 
 
 @activities.register

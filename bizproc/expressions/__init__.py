@@ -12,6 +12,7 @@ bounded (``errors.MAX_*``, text measured before it is built) so that hostile inp
 with an ``ExpressionError``; ``evaluate``'s ``check`` lets the runner stop a long evaluation.
 """
 
+from . import workdays  # noqa: F401  (registers the working-calendar functions)
 from .environment import Environment
 from .errors import ExpressionError
 from .human import humanize, parse_human

@@ -204,6 +204,7 @@ def discover_company(page: Page, server: Server, pages: dict[str, str], *, admin
     base = server.url
     pages["company structure"] = "/accounts/company/"
     pages["absence chart"] = "/accounts/absences/"
+    pages["working calendar"] = "/accounts/company/calendar/"
     if admin:
         pages["new department"] = "/accounts/company/departments/add/"
         _open(page, f"{base}/accounts/company/")
@@ -216,6 +217,7 @@ def discover_company(page: Page, server: Server, pages: dict[str, str], *, admin
             pages["a person's departments"] = person
         pages["admin departments"] = "/admin/accounts/department/"
         pages["admin absences"] = "/admin/accounts/absence/"
+        pages["admin working calendar"] = "/admin/bizproc/workcalendar/"
     else:
         pages["new department, refused (403)"] = "/accounts/company/departments/add/"
 
@@ -317,7 +319,8 @@ def test_every_page_fits_the_window_and_passes_axe(visitor: Page, server: Server
         report += ["Serious or critical accessibility problems:", *problems.accessibility]
     assert not report, "\n".join(report)
     expected_pages = {"deal card", "start a process", "record journal", "tasks", "lists"}
-    expected_pages |= {"absence chart", "edit department"} if admin else {"absence chart"}
+    expected_pages |= {"absence chart", "working calendar"}
+    expected_pages |= {"edit department"} if admin else set()
     expected_pages |= {"a process", "a task", "template editor"} if admin else set()
     expected_pages |= {"edit global constant"} if admin else set()
     assert expected_pages <= pages.keys(), f"not reached: {expected_pages - pages.keys()}"
