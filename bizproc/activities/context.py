@@ -46,6 +46,11 @@ class Context(Protocol):
 
     def set_state_title(self, title: str) -> None: ...
 
+    def global_variables_set(self, values: Mapping[str, Any]) -> None:
+        """Writes global variables by ID (Set global variable), each converted as its type
+        says, in the step's transaction; raises ``ActivityFault`` naming a variable the
+        process may not set or a value that does not fit."""
+
     # ---- the document
     def document(self) -> Mapping[str, Any]: ...
 
