@@ -200,10 +200,11 @@ def _problems(code: str, definition: dict[str, Any], visibility: str) -> dict[st
     if visibility not in dict(visibility_choices()):
         errors["visibility"] = _("Choose who sees the global.")
     if not errors.get("code"):
-        for message in schema_problems({code: definition}):
-            errors.setdefault(
-                "value" if message.startswith(_("Default value")) else "type", message
-            )
+        # The type and its options; the value is converted below, its message without the
+        # "Default value:" a template's schema puts before it.
+        without_value = {key: item for key, item in definition.items() if key != "Default"}
+        for message in schema_problems({code: without_value}):
+            errors.setdefault("type", message)
     if "value" not in errors and "type" not in errors:
         field = schema_fields({code: definition})[code]
         try:
