@@ -11,13 +11,18 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from bizproc import globals as global_fields
 from bizproc import runtime, scenarios
 from bizproc.activities import activities
 from bizproc.documents import DocumentType, document_providers
+from bizproc.fieldtypes import FieldType, type_choices
 from bizproc.models import (
+    GlobalField,
+    GlobalKind,
     Instance,
     InstanceQuerySet,
     JournalEntry,
@@ -29,7 +34,9 @@ from bizproc.models import (
     TemplateVersion,
     WorkCalendar,
 )
+from bizproc.schemas import flag, options_of
 from bizproc.tree import Node
+from bizproc.usages import FieldUsage
 
 
 def tree_outline(tree: Node) -> SafeString:
@@ -427,3 +434,212 @@ class WorkCalendarAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: WorkCalendar | None = None) -> bool:
         return False
+
+
+def _usages_text(usages: list[FieldUsage]) -> str:
+    """The processes that use a global, as the admin names them."""
+    return ", ".join(
+        gettext("%(name)s (published)") % {"name": usage.template.name}
+        if usage.published
+        else gettext("%(name)s (draft)") % {"name": usage.template.name}
+        for usage in usages
+    )
+
+
+def _value_lines(value: Any) -> str:
+    items = value if isinstance(value, list) else [value]
+    return "\n".join(str(item) for item in items if item is not None)
+
+
+class GlobalFieldAdminForm(forms.ModelForm):
+    """Edits a global as its page does and saves it through ``bizproc.globals`` (whose
+    refusals become the form's errors): nothing the services refuse is saved here."""
+
+    kind = forms.ChoiceField(label=_("kind"), choices=GlobalKind.choices)
+    code = forms.CharField(
+        label=_("ID"),
+        required=False,
+        max_length=64,
+        help_text=_("Leave empty for the next Constant<n> or Variable<n>."),
+    )
+    name = forms.CharField(label=_("name"), max_length=global_fields.MAX_NAME)
+    description = forms.CharField(
+        label=_("description"),
+        required=False,
+        max_length=global_fields.MAX_DESCRIPTION,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    type = forms.ChoiceField(label=_("type"), choices=type_choices, initial=FieldType.STRING)
+    multiple = forms.BooleanField(label=_("several values"), required=False)
+    required = forms.BooleanField(label=_("required"), required=False)
+    options = forms.JSONField(
+        label=_("options"),
+        required=False,
+        initial=dict,
+        help_text=_('A list\'s options: {"key": "label", …}.'),
+    )
+    visibility = forms.ChoiceField(label=_("visibility"), choices=global_fields.visibility_choices)
+    value = forms.CharField(
+        label=_("value"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One value a line when the global holds several."),
+    )
+
+    request_user: Any = None
+    saved: GlobalField | None = None
+
+    class Meta:
+        model = GlobalField
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        found = self.instance
+        if found.pk:
+            definition = found.definition
+            self.initial.update(
+                name=found.name,
+                description=definition.get("Description", ""),
+                type=found.type,
+                multiple=flag(definition.get("Multiple", "0")),
+                required=flag(definition.get("Required", "0")),
+                options=options_of(definition),
+                visibility=found.visibility,
+                value=_value_lines(found.value),
+            )
+
+    def _post_clean(self) -> None:
+        # The services judge everything (the model's own checks would refuse an empty ID,
+        # which means "the next one"); saved here, inside the admin's transaction.
+        if self.errors:
+            return
+        data = self.cleaned_data
+        options = data.get("options") or {}
+        if not isinstance(options, dict):
+            self.add_error("options", gettext('Write the options as {"key": "label", …}.'))
+            return
+        text = str(data.get("value") or "")
+        value: Any = [line.strip() for line in text.splitlines()] if data["multiple"] else text
+        found = self.instance if self.instance.pk else None
+        try:
+            self.saved = global_fields.global_save(
+                user=self.request_user,
+                kind=found.kind if found else data["kind"],
+                code="" if found else data.get("code") or "",
+                name=data["name"],
+                description=data.get("description") or "",
+                type=data["type"],
+                multiple=data["multiple"],
+                required=data["required"],
+                options={str(key): str(label) for key, label in options.items()},
+                visibility=data["visibility"],
+                value=value,
+                instance=found,
+            )
+        except global_fields.GlobalRefused as refused:
+            for key, message in refused.errors.items():
+                self.add_error(key if key in self.fields else None, message)
+            if refused.usages:
+                self.add_error(
+                    None,
+                    gettext("Used in: %(templates)s.")
+                    % {"templates": _usages_text(refused.usages)},
+                )
+
+
+@admin.register(GlobalField)
+class GlobalFieldAdmin(admin.ModelAdmin):
+    """Global constants and variables, saved and deleted through ``bizproc.globals``: a type
+    or visibility that processes rely on is kept, a global in use is not deleted."""
+
+    form = GlobalFieldAdminForm
+    list_display = ["kind", "code", "name", "type_caption", "visibility_caption", "value_text"]
+    list_filter = ["kind", "visibility"]
+    search_fields = ["code", "definition"]
+    fields = [
+        "kind",
+        "code",
+        "name",
+        "description",
+        "type",
+        "multiple",
+        "required",
+        "options",
+        "visibility",
+        "value",
+        ("created_by", "created_at"),
+        ("modified_by", "modified_at"),
+    ]
+    readonly_fields = ["created_by", "created_at", "modified_by", "modified_at"]
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: GlobalField | None = None
+    ) -> list[str]:
+        # A global's kind and ID are for life: processes name it by them.
+        kept = ["kind", "code"] if obj is not None else []
+        return [*kept, *self.readonly_fields]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        setattr(form, "request_user", request.user)  # noqa: B010 - the class admin makes now
+        return form
+
+    def save_model(
+        self, request: HttpRequest, obj: GlobalField, form: forms.ModelForm, change: bool
+    ) -> None:
+        saved = getattr(form, "saved", None)
+        assert saved is not None  # noqa: S101 - a valid form has saved it
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
+        """A global processes use is shown as protected by them, and is not deleted."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for found in objs:
+            usages = global_fields.global_usages(kind=found.kind, code=found.code)
+            if usages:
+                protected = [
+                    *protected,
+                    gettext("%(global)s is used in: %(templates)s")
+                    % {"global": found.code, "templates": _usages_text(usages)},
+                ]
+        return deleted, counts, perms_needed, protected
+
+    def delete_model(self, request: HttpRequest, obj: GlobalField) -> None:
+        try:
+            global_fields.global_delete(user=request.user, instance=obj)
+        except global_fields.GlobalRefused as refused:
+            raise PermissionDenied(refused.message) from None
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[GlobalField]) -> None:
+        for found in queryset:
+            self.delete_model(request, found)
+
+    @admin.display(description=_("name"))
+    def name(self, obj: GlobalField) -> str:
+        return obj.name
+
+    @admin.display(description=_("type"))
+    def type_caption(self, obj: GlobalField) -> str:
+        return str(dict(type_choices()).get(obj.type, obj.type))
+
+    @admin.display(description=_("visibility"))
+    def visibility_caption(self, obj: GlobalField) -> str:
+        return global_fields.visibility_caption(obj.visibility)
+
+    @admin.display(description=_("value"))
+    def value_text(self, obj: GlobalField) -> str:
+        value = obj.value
+        items = [item for item in (value if isinstance(value, list) else [value]) if item != ""]
+        items = [item for item in items if item is not None]
+        if obj.type == FieldType.USER:
+            shown = runtime.user_names(items)
+        elif isinstance(value, bool):
+            shown = gettext("Yes") if value else gettext("No")
+        else:
+            options = options_of(obj.definition)
+            shown = ", ".join(options.get(str(item), str(item)) for item in items)
+        return Truncator(shown).chars(80)

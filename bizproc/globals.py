@@ -25,6 +25,9 @@ from bizproc.usages import FieldUsage, template_usages
 MANAGE_PERMISSION = "bizproc.change_globalfield"
 MAX_NAME = 255
 MAX_DESCRIPTION = 2000
+# The most characters a global's value holds (all its values together): every step of every
+# process that sees the global reads it, and a text column in Bitrix holds as much.
+MAX_VALUE = 65_535
 
 
 class GlobalRefused(Exception):
@@ -132,8 +135,20 @@ def global_usages(*, kind: GlobalKind | str, code: str) -> list[FieldUsage]:
     word = rf"{re.escape(code)}(?![A-Za-z0-9_])"
     pattern = rf"\{{=\s*{kind}\s*:\s*{word}"
     if kind == GlobalKind.VARIABLE:
-        pattern += rf'|"{re.escape(code)}"\s*:'
+        # Only a key of Set global variable's map: a template's own variable, or a key Set
+        # variables writes, may well have the same ID (``Variable1``) and is no use of it.
+        pattern += rf'|"GlobalVariableValue"\s*:\s*\{{(?:\s*{_STRING}\s*:\s*{_VALUE}\s*,)*'
+        pattern += rf'\s*"{re.escape(code)}"\s*:'
     return template_usages(pattern=re.compile(pattern, re.IGNORECASE))
+
+
+# JSON as ``json.dumps`` writes a map's values: a string, a list (of strings, numbers or
+# reference pairs) or a scalar; for ``global_usages`` to read a map's keys and nothing else.
+_STRING = r'"(?:[^"\\]|\\.)*"'
+_VALUE = (
+    rf"(?:{_STRING}|\[(?:{_STRING}|\[(?:{_STRING}|[^\[\]\"])*\]|[^\[\]\"])*\]"
+    r'|[^,{}\[\]"\s][^,{}\[\]"]*)'
+)
 
 
 def _next_code(kind: str) -> str:
@@ -169,7 +184,8 @@ def _definition(
     }
 
 
-def _problems(code: str, definition: Mapping[str, Any], visibility: str) -> dict[str, str]:
+def _problems(code: str, definition: dict[str, Any], visibility: str) -> dict[str, str]:
+    """What refuses the global; its value in ``definition`` becomes the typed one otherwise."""
     errors: dict[str, str] = {}
     if not ID_RE.fullmatch(code):
         errors["code"] = _("Use Latin letters, digits and _ for the ID, starting with a letter.")
@@ -184,13 +200,14 @@ def _problems(code: str, definition: Mapping[str, Any], visibility: str) -> dict
     if visibility not in dict(visibility_choices()):
         errors["visibility"] = _("Choose who sees the global.")
     if not errors.get("code"):
-        # A missing name is told above, next to the name, not again as the type's problem.
-        named = {**definition, "Name": definition["Name"] or code}
-        for message in schema_problems({code: named}):
-            # A value that does not fit is told below as the value's own message, without
-            # the schema's "Default value:" (the form asks for the global's value).
-            if not message.startswith(_("Default value")):
-                errors.setdefault("type", message)
+        # The type and its options; a missing name is told above, next to the name, and the
+        # value is converted below, its message without the "Default value:" a template's
+        # schema puts before it.
+        without_value = {key: item for key, item in definition.items() if key != "Default"} | {
+            "Name": definition["Name"] or code
+        }
+        for message in schema_problems({code: without_value}):
+            errors.setdefault("type", message)
     if "value" not in errors and "type" not in errors:
         field = schema_fields({code: definition})[code]
         try:
@@ -198,9 +215,29 @@ def _problems(code: str, definition: Mapping[str, Any], visibility: str) -> dict
         except FieldValueError as error:
             errors["value"] = error.message
         else:
-            if field.required and converted in (None, "", []):
-                errors["value"] = _("This global needs a value.")
+            if too_long := _too_long(field.name, converted):
+                errors["value"] = too_long
+            else:
+                # Kept typed, as Set global variable keeps it: a date and time as the moment
+                # its author meant, whatever time zone a process reads it in later.
+                definition["Default"] = _stored(converted)
     return errors
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, list):
+        return sum(_size(item) for item in value)
+    return len(str(value)) if value is not None else 0
+
+
+def _too_long(name: str, value: Any) -> str:
+    """A message when the typed ``value`` is past ``MAX_VALUE`` characters, else ``""``."""
+    if _size(value) <= MAX_VALUE:
+        return ""
+    return _("The value of field '%(name)s' is too long: at most %(max)d characters.") % {
+        "name": name,
+        "max": MAX_VALUE,
+    }
 
 
 @transaction.atomic
@@ -313,6 +350,11 @@ def global_variables_write(
                     _("Global variable %(name)s: %(message)s")
                     % {"name": locked.name, "message": error.message}
                 ) from None
+            if too_long := _too_long(locked.name, typed):
+                raise GlobalRefused(
+                    _("Global variable %(name)s: %(message)s")
+                    % {"name": locked.name, "message": too_long}
+                )
             locked.definition = {**locked.definition, "Default": _stored(typed)}
             if user is not None and getattr(user, "pk", None):
                 locked.modified_by = user

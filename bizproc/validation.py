@@ -21,7 +21,7 @@ from bizproc.activities.base import (
 from bizproc.documents import DocumentError, DocumentType, document_providers
 from bizproc.expressions import ExpressionError, references
 from bizproc.fieldtypes import Field
-from bizproc.globals import globals_visible
+from bizproc.globals import globals_schema, globals_visible
 from bizproc.models import SCRIPT_FLAG, GlobalKind, Scenario, Template
 from bizproc.schemas import schema_fields, schema_problems, schema_warnings
 from bizproc.tree import ROOT_NAME, ROOT_TYPE, Node, walk_with_parents
@@ -148,6 +148,7 @@ def template_problems(
         check_text=check_text,
         target_parameters=target_parameters or template_parameters,
         document_type=document_type,
+        global_variables=global_variables_of(document_type),
     )
     if tree.get("Type") == STATE_MACHINE_TYPE:
         # Its states and their blocks are kept as imported; none of them can run.
@@ -177,6 +178,20 @@ def template_problems(
             {result.name.lower() for result in activity.results} if activity.supported else None
         )
     return problems
+
+
+def global_variables_of(document_type: DocumentType) -> Callable[[], Mapping[str, Field]]:
+    """The global variables processes of ``document_type`` see, as typed fields: read from the
+    database the first time a block asks (most templates have no Set global variable)."""
+    found: list[Mapping[str, Field]] = []
+
+    def read() -> Mapping[str, Field]:
+        if not found:
+            schema = globals_schema(kind=GlobalKind.VARIABLE, document_type=document_type)
+            found.append(schema_fields(schema))
+        return found[0]
+
+    return read
 
 
 def problems_split(problems: list[Problem]) -> tuple[list[Problem], list[Problem]]:
@@ -269,6 +284,7 @@ def block_problems(
         check_text=check_syntax,
         target_parameters=template_parameters,
         document_type=document_type,
+        global_variables=global_variables_of(document_type),
     )
     allowed = {"structure"} if complete else {"required", "structure"}
     return [

@@ -25,7 +25,8 @@ from bizproc.activities.permissions import not_applicable_message
 from bizproc.bounds import bounded_int
 from bizproc.documents import Operation
 from bizproc.fieldtypes import Field, FieldType, type_choices
-from bizproc.models import Scenario
+from bizproc.globals import globals_visible
+from bizproc.models import GlobalField, GlobalKind, Scenario
 from bizproc.registry import Registry
 from bizproc.schemas import flag, options_of
 from designer.access import designed_templates, provider_of, types_where
@@ -488,6 +489,8 @@ class MapWidget(DialogWidget):
         if prop.map_keys == MapKeys.VARIABLES:
             variables = schema_entries(dialog.template.variables)
             return [(code, caption(entry, code)) for code, entry in variables]
+        if prop.map_keys == MapKeys.GLOBAL_VARIABLES:
+            return [(code, row.name) for code, row in _global_variables(dialog).items()]
         return None
 
     def read(self, dialog: BlockForm, item: Input, post: QueryDict) -> dict[str, Any]:
@@ -515,7 +518,20 @@ class MapWidget(DialogWidget):
         if prop.map_keys == MapKeys.VARIABLES:
             variables = schema_entries(dialog.template.variables)
             return {code for code, entry in variables if flag(entry.get("Multiple", "0"))}
+        if prop.map_keys == MapKeys.GLOBAL_VARIABLES:
+            return {
+                code
+                for code, row in _global_variables(dialog).items()
+                if flag(row.definition.get("Multiple", "0"))
+            }
         return set()
+
+
+def _global_variables(dialog: BlockForm) -> dict[str, GlobalField]:
+    """The global variables processes of the template's type see."""
+    return globals_visible(
+        kind=GlobalKind.VARIABLE, document_type=dialog.template.document_type_triple
+    )
 
 
 @dataclass

@@ -5,6 +5,7 @@ registered for its ``Type``. Types we do not implement become ``UnsupportedActiv
 blocks that keep every property and child verbatim and fail publication.
 """
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -101,6 +102,17 @@ class MapKeys(models.TextChoices):
     DOCUMENT_FIELDS = "document_fields"
     VARIABLES = "variables"
     PARAMETERS = "parameters"  # the start parameters of another template
+    GLOBAL_VARIABLES = "global_variables"  # those processes of the template's type see
+
+
+_GLOBAL_VARIABLE_KEY = re.compile(r"\{=\s*GlobalVar\s*:\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", re.I)
+
+
+def global_variable_id(key: str) -> str:
+    """The ID of the global variable a key of a ``GLOBAL_VARIABLES`` map names: Bitrix writes
+    the ID (``Variable1``) or, in its newer dialogs, the expression (``{=GlobalVar:Variable1}``)."""
+    found = _GLOBAL_VARIABLE_KEY.fullmatch(key.strip())
+    return found[1] if found else key
 
 
 class Reference(models.TextChoices):
@@ -247,6 +259,7 @@ class ValidationContext:
         check_text: Callable[[str], list[str]],
         target_parameters: Callable[[Any], Mapping[str, Field] | None] | None = None,
         document_type: tuple[str, str, str] | None = None,
+        global_variables: Callable[[], Mapping[str, Field]] | None = None,
     ) -> None:
         self.document_fields = document_fields
         self.parameters = parameters
@@ -255,6 +268,9 @@ class ValidationContext:
         self.check_text = check_text
         self.target_parameters = target_parameters or (lambda _template_id: None)
         self.document_type = document_type  # the template's own
+        # The global variables processes of the template's type see (read when first asked);
+        # None: not known here, any key is taken.
+        self._global_variables = global_variables
 
     def keys_for(
         self, map_keys: str | None, properties: Mapping[str, Any]
@@ -265,6 +281,8 @@ class ValidationContext:
             return self.variables
         if map_keys == MapKeys.PARAMETERS:
             return self.target_parameters(properties.get("TemplateId"))
+        if map_keys == MapKeys.GLOBAL_VARIABLES and self._global_variables is not None:
+            return self._global_variables()
         return None
 
 
@@ -408,12 +426,17 @@ class Activity:
         known = ctx.keys_for(prop.map_keys, self.properties_values)
         problems = []
         for key, item in value.items():
+            if prop.map_keys == MapKeys.GLOBAL_VARIABLES:
+                key = global_variable_id(str(key))
             target = None if known is None else _lookup(known, str(key))
             if known is not None and target is None:
                 code = UNKNOWN_FIELD if prop.map_keys == MapKeys.DOCUMENT_FIELDS else "unknown"
-                problems.append(
-                    self.problem(prop.name, _("Unknown field: %(code)s") % {"code": key}, code)
-                )
+                message = _("Unknown field: %(code)s") % {"code": key}
+                if prop.map_keys == MapKeys.GLOBAL_VARIABLES:
+                    message = _(
+                        "There is no global variable %(id)s for processes of this type."
+                    ) % {"id": key}
+                problems.append(self.problem(prop.name, message, code))
                 continue
             # Keys we cannot know (another template's parameters, unresolved) take any value.
             target = target or Field(str(key), str(key), FieldType.STRING)

@@ -50,6 +50,12 @@ class Context(Protocol):
     def environment(self) -> "Environment":
         """The clock, the working calendar and people's time zones, as formula functions see
         them (the Pause block's "working time only" counts on them too)."""
+        ...
+
+    def global_variables_set(self, values: Mapping[str, Any]) -> None:
+        """Writes global variables by ID (Set global variable), each converted as its type
+        says, in the step's transaction; raises ``ActivityFault`` naming a variable the
+        process may not set or a value that does not fit."""
 
     # ---- the document
     def document(self) -> Mapping[str, Any]: ...
