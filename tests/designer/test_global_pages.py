@@ -325,7 +325,7 @@ def test_an_administrator_edits_a_value(client, boss, rate):
     assert response.status_code == 200
     assert response["HX-Redirect"] == reverse("designer:global-list", args=["constants"])
     rate.refresh_from_db()
-    assert rate.value == "21" and rate.code == "Constant1"
+    assert rate.value == 21 and rate.code == "Constant1"
 
 
 def test_a_stale_edit_is_refused_and_the_other_change_kept(client, boss, rate):
@@ -340,7 +340,7 @@ def test_a_stale_edit_is_refused_and_the_other_change_kept(client, boss, rate):
     assert response.status_code == 409
     assert "Another administrator changed this global" in text(html_parse(response.text))
     rate.refresh_from_db()
-    assert rate.value == "18"
+    assert rate.value == 18
 
 
 def test_a_type_change_a_process_would_not_survive_is_refused_naming_the_process(
@@ -362,7 +362,7 @@ def test_a_type_change_a_process_would_not_survive_is_refused_naming_the_process
     assert usage.attrs["href"] == reverse("designer:template-edit", args=[template.pk])
     assert "Tell the rate" in text(root)
     rate.refresh_from_db()
-    assert rate.type == "int" and rate.value == "20"
+    assert rate.type == "int" and rate.value == 20
 
 
 # ---- deleting ----------------------------------------------------------------------------------
