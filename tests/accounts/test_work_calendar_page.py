@@ -141,11 +141,12 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(
     page = html_parse(response.content.decode())
     with translation.override(language):
         alert = gettext("Nothing was saved: please correct the fields marked below.")
+        week_label = gettext("Days off in the week")
     assert alert in text(by_role(page, "alert")[0])
     if language == "en":
         assert message in text(page)
     if label == "Days off in the week":
-        week = by_role(page, "group", "Days off in the week")[0]  # the group carries the message
+        week = by_role(page, "group", week_label)[0]  # the group carries the message
         assert week.attrs.get("aria-describedby") == "id_weekend_error"
     elif language == "en":
         field = labelled(page, label)
