@@ -11,7 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from accounts.models import Notification
+from accounts.models import Notification, User
 from accounts.structure import DepartmentValues, department_create
 from bizproc import design
 from bizproc.models import Instance, InstanceStatus, Template
@@ -25,16 +25,21 @@ from tests.rest.test_methods import hook
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BP_179 = Path(__file__).resolve().parents[1] / "fixtures" / "bitrix" / "bp-179.bpt"
+BP_179_USERS = (11, 13)  # the users its constants name (user_11, user_13)
 
 
 @pytest.fixture
 def people() -> dict:
     """Irina heads the company (and administers the lists), Helen heads Sales with Anna in it;
-    Maria keeps the books."""
-    irina = lists_admin(full_name="Irina Sokolova")
-    helen = UserFactory(full_name="Helen Sales")
-    anna = UserFactory(full_name="Anna Seller")
-    maria = UserFactory(full_name="Maria Books")
+    Maria keeps the books.
+
+    The file names Bitrix's users 11 and 13, who must not exist here for its import to warn of
+    them: the people get ids of their own, and users other tests left with those ids go."""
+    User.objects.filter(pk__in=BP_179_USERS).delete()
+    irina = lists_admin(pk=2001, full_name="Irina Sokolova")
+    helen = UserFactory(pk=2002, full_name="Helen Sales")
+    anna = UserFactory(pk=2003, full_name="Anna Seller")
+    maria = UserFactory(pk=2004, full_name="Maria Books")
     top = department_create(
         values=DepartmentValues(name="Company", head_id=irina.pk), member_ids=[irina.pk, maria.pk]
     )
