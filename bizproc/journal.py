@@ -158,16 +158,32 @@ ROW_FIELDS = (
 def _insert(rows: list[tuple]) -> None:
     """One multi-row INSERT of plain values: every step of every process writes here, and
     ``bulk_create`` would build a model object per row and compile each of its fields (and
-    read back ids nobody uses): a tenth of a five-block process's start went to it."""
+    read back ids nobody uses): a tenth of a five-block process's start went to it.
+
+    On PostgreSQL the rows go as one array per column (``SELECT … FROM UNNEST(…)``): the
+    statement is the same whatever the number of rows, so psycopg keeps it parsed (a statement
+    with more than 50 parameters it parses anew each time: a twentieth of a start) and the
+    database plans it faster."""
     concrete = {field.name: field for field in JournalEntry._meta.concrete_fields}
     fields = [concrete[name] for name in ROW_FIELDS]
     quote = connection.ops.quote_name
     created_at = fields[-1]
-    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - names from the model
+    head = "INSERT INTO {} ({}) ".format(
         quote(JournalEntry._meta.db_table),
         # A concrete field has its column; the stubs allow None for fields that have none.
         ", ".join(quote(field.column) for field in fields),  # type: ignore[arg-type]
     )
+    if connection.vendor == "postgresql":
+        # Column types without their sizes (varchar, not varchar(64)): nothing is cut.
+        arrays = ", ".join(
+            "%s::{}[]".format(field.db_type(connection).split("(")[0])  # type: ignore[union-attr]
+            for field in fields
+        )
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        columns[-1] = [created_at.get_db_prep_value(value, connection) for value in columns[-1]]
+        with connection.cursor() as cursor:
+            cursor.execute(f"{head}SELECT * FROM UNNEST({arrays})", columns)  # noqa: S608 - names from the model
+        return
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # As many rows a statement as the database takes parameters (a long loop writes thousands).
     size = max(connection.ops.bulk_batch_size(fields, rows), 1)
@@ -179,7 +195,7 @@ def _insert(rows: list[tuple]) -> None:
                 for row in batch
                 for value in (*row[:-1], created_at.get_db_prep_value(row[-1], connection))
             ]
-            cursor.execute(head + ", ".join([placeholders] * len(batch)), values)
+            cursor.execute(head + "VALUES " + ", ".join([placeholders] * len(batch)), values)
 
 
 def announce(

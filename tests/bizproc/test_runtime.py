@@ -101,6 +101,21 @@ def test_a_block_after_a_write_sees_the_saved_values_without_reading_the_record_
     assert len(deal_reads) == 3, deal_reads
 
 
+def test_journal_notes_keep_quotes_braces_commas_backslashes_and_null_words(user, deal) -> None:
+    # The rows go to PostgreSQL as one array per column: nothing in a note may break them.
+    texts = ['a "quoted", {braced} note', 'back\\slash \\" and NULL', "NULL", "Ünïcode ✓"]
+    template = published(*(log(text) for text in texts), user=user)
+    instance = start(template, deal, user)
+
+    assert notes(instance, REPORT) == texts
+    # A process nobody started (auto-start) writes rows without a user.
+    nobodys = workflow_start(
+        template=template, document_id=deal.document_id, user=None, check_rights=False
+    )
+    assert notes(nobodys, REPORT) == texts
+    assert not JournalEntry.objects.filter(instance=nobodys, user__isnull=False).exists()
+
+
 def test_each_journal_row_keeps_the_moment_it_was_written(user, deal) -> None:
     template = published(log("one"), log("two"), user=user)
     before = timezone.now()
