@@ -198,6 +198,15 @@ class DocumentProvider(ABC):
         document_type: DocumentType | None = None,
     ) -> bool: ...
 
+    def read_checked(
+        self, document_id: str, *, user: Any, operation: Operation
+    ) -> tuple[Mapping[str, Any], bool]:
+        """The document (as ``read`` gives it) and whether ``user`` (None: nobody) may do
+        ``operation`` on it; DocumentError when there is none. A provider that reads the
+        document to judge the right answers both from one read (a process start needs both)."""
+        document = self.read(document_id)
+        return document, user is not None and self.can(user, operation, document_id=document_id)
+
     def is_administrator(self, user: Any) -> bool:
         """Whether the user administers this provider's documents: such a user may make
         blocks run as anyone (``bizproc.scope``)."""

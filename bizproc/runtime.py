@@ -85,7 +85,15 @@ class Runner:
     change its status (``_complete``, ``_fault``, ``_stop``, ``_terminate``), and the
     ``bizproc.activities.context.Context`` blocks run in."""
 
-    def __init__(self, instance: Instance, version: TemplateVersion) -> None:
+    def __init__(
+        self,
+        instance: Instance,
+        version: TemplateVersion,
+        *,
+        document: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``document``: the document's values, when the caller has just read them in the
+        step's transaction."""
         self.instance = instance
         self.version = version
         self.state = ExecutionState.from_json(instance.state)
@@ -100,7 +108,7 @@ class Runner:
         self.variable_fields = schema_fields(version.variables)
         self.results: dict[str, dict[str, Any]] = encoded.decode(self.state.results)
         self.now = timezone.now()
-        self._document: Mapping[str, Any] | None = None
+        self._document: Mapping[str, Any] | None = document
         self.scenario_launches = 0
         self._document_fields: dict[str, Field] | None = None
         self._globals: dict[str, dict[str, Any]] = {}
@@ -600,30 +608,33 @@ def workflow_start(
             else error.message
         )
         raise ProcessRefused(message) from None
-    allowed = user is not None and provider.can(
-        user, Operation.START_PROCESS, document_id=document_id
-    )
-    if not (check_rights and allowed) and not provider.exists(document_id):
-        raise ProcessRefused(_("Cannot find item with this ID."))
-    if check_rights and not allowed:
-        raise ProcessRefused(_("You may not start processes on this item."))
-    with _starter_locale(user):
+    # The document is read once, in the transaction the process runs in: for the right to
+    # start, and as the values the first blocks see.
+    with transaction.atomic():
         try:
-            typed = start_parameters.convert(
-                version.parameters,
-                parameters or {},
-                required_message=_("The field '%(name)s' is required."),
-                unknown_message=_("Unknown parameter: %(name)s"),
+            document, allowed = provider.read_checked(
+                document_id, user=user, operation=Operation.START_PROCESS
             )
-        except start_parameters.ParametersRefused as refused:
-            raise ProcessRefused(refused.message, refused.errors) from None
-        limit = setting("STATE_LIMIT_BYTES", 1_048_576)
-        if limit and _stored_size(encoded.encode(typed), limit=limit) > limit:
-            raise ProcessRefused(
-                _("The start parameters would take more than %(limit)s.")
-                % {"limit": filesizeformat(limit)}
-            )
-        with transaction.atomic():
+        except DocumentError:
+            raise ProcessRefused(_("Cannot find item with this ID.")) from None
+        if check_rights and not allowed:
+            raise ProcessRefused(_("You may not start processes on this item."))
+        with _starter_locale(user):
+            try:
+                typed = start_parameters.convert(
+                    version.parameters,
+                    parameters or {},
+                    required_message=_("The field '%(name)s' is required."),
+                    unknown_message=_("Unknown parameter: %(name)s"),
+                )
+            except start_parameters.ParametersRefused as refused:
+                raise ProcessRefused(refused.message, refused.errors) from None
+            limit = setting("STATE_LIMIT_BYTES", 1_048_576)
+            if limit and _stored_size(encoded.encode(typed), limit=limit) > limit:
+                raise ProcessRefused(
+                    _("The start parameters would take more than %(limit)s.")
+                    % {"limit": filesizeformat(limit)}
+                )
             # Inserted at the end of the first step with its state (or earlier, if a block
             # needs the row: a child process or a scenario run points at it).
             instance = Instance(
@@ -648,7 +659,7 @@ def workflow_start(
                 instance.save()
                 scenario_run.instance = instance
                 scenario_run.save(update_fields=["instance"])
-            Runner(instance, version).run()
+            Runner(instance, version, document=document).run()
     return instance
 
 

@@ -279,6 +279,18 @@ class CrmDocumentProvider(DocumentProvider):
             return False
         return True
 
+    def read_checked(
+        self, document_id: str, *, user: Any, operation: Operation
+    ) -> tuple[Mapping[str, Any], bool]:
+        """One read of the record for its values and the right."""
+        record = self._record(document_id)
+        if user is not None and not hasattr(user, "is_authenticated"):
+            user = get_user_model().objects.filter(pk=user).first()
+        allowed = user is not None and permissions.can_on_record(
+            user, _OPERATION_ACTIONS[operation], record
+        )
+        return LazyRecordValues(record), allowed
+
     def is_administrator(self, user: Any) -> bool:
         return permissions.is_crm_admin(user)
 
