@@ -80,6 +80,10 @@ class ProcessRefused(Exception):
         self.errors = dict(errors or {})
 
 
+class StartForbidden(ProcessRefused):
+    """The user may not start processes on the document (the document exists)."""
+
+
 class Runner:
     """One step of one instance: the loop over its queued events, the named transitions that
     change its status (``_complete``, ``_fault``, ``_stop``, ``_terminate``), and the
@@ -618,7 +622,7 @@ def workflow_start(
         except DocumentError:
             raise ProcessRefused(_("Cannot find item with this ID.")) from None
         if check_rights and not allowed:
-            raise ProcessRefused(_("You may not start processes on this item."))
+            raise StartForbidden(_("You may not start processes on this item."))
         with _starter_locale(user):
             try:
                 typed = start_parameters.convert(

@@ -131,14 +131,15 @@ def workflow_start(call: Call) -> str:
         raise RestError("Template type and DOCUMENT_ID mismatch!")
     if not provider.can(call.user, Operation.READ, document_id=document_id):
         raise not_found()
-    if not provider.can(call.user, Operation.START_PROCESS, document_id=document_id):
-        raise PermissionDenied
     parameters = mapping(call.param("PARAMETERS"), "PARAMETERS")
     try:
-        with transaction.atomic():
-            instance = runtime.workflow_start(
-                template=template, document_id=document_id, user=call.user, parameters=parameters
-            )
+        # All or nothing in its own transaction, where it reads the document once for the
+        # right to start (refused: StartForbidden) and for the process.
+        instance = runtime.workflow_start(
+            template=template, document_id=document_id, user=call.user, parameters=parameters
+        )
+    except runtime.StartForbidden:
+        raise PermissionDenied from None
     except runtime.ProcessRefused as refused:
         raise RestError(refused.message, "ERROR_CORE") from None
     return instance.pk
