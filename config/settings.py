@@ -192,6 +192,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "bizproc",
+            "OPTIONS": {"pool_class": "config.redis_pool.ProcessConnectionPool"},
         }
     }
 else:

@@ -1,5 +1,6 @@
 """The REST rate limit: one leaky bucket per user, in the cache, each batch command counted."""
 
+import contextvars
 import os
 import subprocess
 import sys
@@ -173,3 +174,22 @@ def test_server_processes_share_the_bucket_in_redis(settings) -> None:
     admitted += sum(rest_quota_take(user_id=user_id) for _ in range(5))
     leaked = int(time.monotonic() - started) + 1
     assert 40 <= admitted <= 40 + leaked
+
+
+@pytest.mark.redis
+def test_requests_reuse_the_process_connection_to_redis() -> None:
+    """Under ASGI each request runs in a context of its own and Django makes it a cache object
+    of its own: the counting still goes over the process's one connection, not a new one per
+    request."""
+    user_id = 10**12 + 2
+    pools = []
+
+    def one_request() -> bool:
+        pools.append(caches["default"]._cache._get_connection_pool(True))
+        return rest_quota_take(user_id=user_id)
+
+    assert contextvars.Context().run(one_request)
+    opened = pools[0]._created_connections
+    assert all(contextvars.Context().run(one_request) for _ in range(5))
+    assert len({id(pool) for pool in pools}) == 1
+    assert pools[0]._created_connections == opened
