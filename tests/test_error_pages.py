@@ -149,3 +149,13 @@ def test_a_failing_page_answers_with_the_500_page_in_the_users_language() -> Non
     assert "Дизайнер бизнес-процессов</a>" in response.text
     assert 'href="/static/css/app.css"' in response.text
     assert "boom" not in response.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/crm/deal/", "/rest/1/token/profile"])
+def test_a_request_for_another_host_gets_400_not_a_crash(path) -> None:
+    """A Host header the site does not serve is refused before anyone is logged in: the 400
+    page draws its navigation without a user."""
+    response = Client(raise_request_exception=False).get(path, HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert "The request could not be read" in response.text
