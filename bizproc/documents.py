@@ -124,13 +124,23 @@ class DocumentProvider(ABC):
 
     @abstractmethod
     def write(
-        self, document_id: str, values: Mapping[str, Any], *, user_id: int | None
+        self,
+        document_id: str,
+        values: Mapping[str, Any],
+        *,
+        user_id: int | None,
+        current: Mapping[str, Any] | None = None,
     ) -> Mapping[str, Any] | None:
         """Converts, validates and saves, all or nothing, with system rights (a process's write).
 
         ``user_id`` is whom the change is attributed to (None: nobody in particular). Returns
         the document as saved when the provider has it at hand (as ``read`` would), so that the
         process need not read it again; None otherwise.
+
+        ``current``: the document as this provider gave it to the caller before (from ``read``,
+        ``read_checked`` or ``write``), when the caller holds it. A provider may save against it
+        instead of reading the document again, but only after making sure the document has not
+        changed since: the caller does not promise that it is still the stored one.
         """
 
     @abstractmethod

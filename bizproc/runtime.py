@@ -181,8 +181,9 @@ class Runner:
 
     def document_write(self, values: Mapping[str, Any]) -> None:
         try:
+            # The values the step holds let the provider save without reading them again.
             self._document = self.provider.write(
-                self.instance.document_id, values, user_id=self.starter_id
+                self.instance.document_id, values, user_id=self.starter_id, current=self._document
             )
         except DocumentError as error:
             self._document = None

@@ -159,17 +159,29 @@ class CrmDocumentProvider(DocumentProvider):
         return LazyRecordValues(self._record(document_id))
 
     def write(
-        self, document_id: str, values: Mapping[str, Any], *, user_id: int | None
+        self,
+        document_id: str,
+        values: Mapping[str, Any],
+        *,
+        user_id: int | None,
+        current: Mapping[str, Any] | None = None,
     ) -> Mapping[str, Any]:
         """A process's write: system rights; ``user_id`` is whom the change is attributed to.
-        The update reads (and locks) the row itself, and leaves the saved values in ``record``."""
+        The update saves against the record ``current`` was read from while the row is still at
+        its version, else reads (and locks) the row itself; it leaves the saved values in
+        ``record``."""
         entity_type, pk = parse_document_id(document_id)
         model = RECORD_MODELS[entity_type]
         record = model(pk=pk)
+        held = current.record if isinstance(current, LazyRecordValues) else None
+        if held is not None and (type(held) is not model or held.pk != pk):
+            held = None
         # Only the id is needed to attribute the change: no query for the user.
         user = get_user_model()(pk=user_id) if user_id else None
         try:
-            services.record_update(record=record, values=values, user=user, by_process=True)
+            services.record_update(
+                record=record, values=values, user=user, by_process=True, current=held
+            )
         except model.DoesNotExist:
             raise DocumentError(_("Cannot find item with this ID.")) from None
         except ValidationError as error:

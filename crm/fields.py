@@ -358,6 +358,11 @@ class LazyRecordValues(Mapping[str, Any]):
         self._specs = field_specs(record.entity_type)
         self._values: dict[str, Any] = {}
 
+    @property
+    def record(self) -> Record:
+        """The record the values are read from, as it was loaded."""
+        return self._record
+
     def __getitem__(self, code: str) -> Any:
         if code not in self._values:
             self._values[code] = self._specs[code].read(self._record)

@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -309,6 +309,7 @@ def record_update(
     user: Any | None,
     expected_version: int | None = None,
     by_process: bool = False,
+    current: Record | None = None,
 ) -> dict[str, tuple[Any, Any]]:
     """Updates a record; returns the changes as {code: (old, new)}. Afterwards ``record`` shows
     the row as saved: an object holding only its ``pk`` will do.
@@ -316,7 +317,15 @@ def record_update(
     ``user`` is whom the change is attributed to (None: the system). A person's rights are
     checked; a process (``by_process``) writes with system rights. With ``expected_version``,
     an edit based on an older version raises ``StaleRecord``.
+
+    ``current`` (a process's write only): the record as the process read it before, which the
+    update is saved against without reading the row again, as long as the row is still at its
+    version (see ``_update_read_before``).
     """
+    if current is not None and by_process and expected_version is None:
+        changes = _update_read_before(record=record, current=current, values=values, user=user)
+        if changes is not None:
+            return changes
     checked_user = None if by_process else user
     model = type(record)
     locked = model.objects.select_for_update().get(pk=record.pk)
@@ -329,43 +338,120 @@ def record_update(
     typed = record_validate(
         entity_type=record.entity_type, values=values, user=checked_user, record=locked
     )
-    before = LazyRecordValues(locked)
-    changes = {
-        code: (before[code], value) for code, value in typed.items() if before[code] != value
-    }
+    changes = _changes(locked, typed)
     if not changes:
         _show_saved(record, locked)
         return {}
-    deferred = _apply(locked, {code: new for code, (_old, new) in changes.items()})
-    locked.version += 1
-    locked.modified_at = timezone.now()
+    deferred, written = _changes_apply(locked, changes, user=user)
+    locked.save(update_fields=written)
+    _updated(record, locked, changes, deferred, user=user, by_process=by_process)
+    return changes
+
+
+def _unversioned_columns(model: type[Record]) -> frozenset[str]:
+    """The columns some writes change without bumping the record's version: the custom fields'
+    values, which a change of a field's type or its deletion rewrites (``_rewrite_values``),
+    and the links Django sets to null when the linked record is deleted."""
+    return frozenset(
+        ["uf"]
+        + [
+            field.name
+            for field in model._meta.concrete_fields
+            if field.is_relation and field.remote_field.on_delete is models.SET_NULL
+        ]
+    )
+
+
+def _update_read_before(
+    *, record: Record, current: Record, values: Mapping[str, Any], user: Any | None
+) -> dict[str, tuple[Any, Any]] | None:
+    """A process's update saved against ``current`` in one ``UPDATE … WHERE version = …``:
+    every other write bumps the version, so when that UPDATE finds the row, the row was equal
+    to ``current`` (and is now locked), and the changes and the checks made against
+    ``current`` hold. None when it cannot be done so, nothing written: the row has moved on
+    since, the values are refused (judged again on the stored row, which may differ), there
+    is no change to make (one that was made meanwhile might have to be undone), or a column
+    that changes without a new version (``_unversioned_columns``) is to be written."""
+    model = type(record)
+    try:
+        typed = record_validate(
+            entity_type=record.entity_type, values=values, user=None, record=current
+        )
+    except ValidationError:
+        return None
+    saved = model.from_db(
+        current._state.db,
+        [field.attname for field in model._meta.concrete_fields],
+        [getattr(current, field.attname) for field in model._meta.concrete_fields],
+    )
+    changes = _changes(saved, typed)
+    if not changes:
+        return None
+    deferred, written = _changes_apply(saved, changes, user=user)
+    if _unversioned_columns(model).intersection(written):
+        return None
+    columns = [model._meta.get_field(name).attname for name in written]
+    found = model.objects.filter(pk=current.pk, version=current.version).update(
+        **{column: getattr(saved, column) for column in columns}
+    )
+    if not found:
+        return None
+    counts_invalidate()  # a queryset's update sends no ``post_save``
+    _updated(record, saved, changes, deferred, user=user, by_process=True)
+    return changes
+
+
+def _changes(record: Record, typed: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    before = LazyRecordValues(record)
+    return {code: (before[code], value) for code, value in typed.items() if before[code] != value}
+
+
+def _changes_apply(
+    record: Record, changes: Mapping[str, tuple[Any, Any]], *, user: Any | None
+) -> tuple[list[tuple[FieldSpec, Any]], list[str]]:
+    """Sets the changed values and the new version on ``record``; returns the many-to-many
+    values to set after saving, and the fields to save."""
+    deferred = _apply(record, {code: new for code, (_old, new) in changes.items()})
+    record.version += 1
+    record.modified_at = timezone.now()
     written = ["version", "modified_at"]
     if user is not None:
-        locked.modified_by_id = user.pk
+        record.modified_by_id = user.pk
         written.append("modified_by")
     specs = field_specs(record.entity_type)
     written += [specs[code].attr for code in changes if specs[code].kind != Kind.LINKS]
-    written = list(dict.fromkeys(written))
-    locked.save(update_fields=written)
+    return deferred, list(dict.fromkeys(written))
+
+
+def _updated(
+    record: Record,
+    saved: Record,
+    changes: dict[str, tuple[Any, Any]],
+    deferred: list[tuple[FieldSpec, Any]],
+    *,
+    user: Any | None,
+    by_process: bool,
+) -> None:
+    """What follows the save of the row ``saved``: the linked lists, the timeline, the
+    caller's ``record`` and the engine's hook."""
     for spec, value in deferred:
-        getattr(locked, spec.attr).set(value)
+        getattr(saved, spec.attr).set(value)
     TimelineEntry.objects.create(
-        document_id=locked.document_id,
+        document_id=saved.document_id,
         kind=TimelineKind.CHANGED,
         author_id=user.pk if user is not None else None,
         by_process=by_process,
         changes={code: [old, new] for code, (old, new) in changes.items()},
-        version=locked.version,
+        version=saved.version,
     )
-    timeline_announce(document_id=locked.document_id)
-    _show_saved(record, locked)
+    timeline_announce(document_id=saved.document_id)
+    _show_saved(record, saved)
     document_hooks.updated(
         document_id=record.document_id,
         user_id=user.pk if user is not None else None,
         changes=changes,
         by_process=by_process,
     )
-    return changes
 
 
 @transaction.atomic

@@ -144,8 +144,14 @@ class ListsDocumentProvider(DocumentProvider):
         return element_values(self._element(document_id))
 
     def write(
-        self, document_id: str, values: Mapping[str, Any], *, user_id: int | None
+        self,
+        document_id: str,
+        values: Mapping[str, Any],
+        *,
+        user_id: int | None,
+        current: Mapping[str, Any] | None = None,
     ) -> Mapping[str, Any]:
+        """``current`` is not used: the update reads the element locked anyway."""
         element = self._element(document_id)
         user = get_user_model()(pk=user_id) if user_id else None
         try:

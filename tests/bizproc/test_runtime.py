@@ -5,14 +5,16 @@ import sqlite3
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bizproc import runtime
+from bizproc.documents import document_providers
 from bizproc.models import Instance, InstanceStatus, JournalEntry, TrackingType
 from bizproc.runtime import ProcessRefused, workflow_start
 from crm import services as crm_services
-from crm.models import Deal
+from crm.models import Deal, TimelineEntry, TimelineKind
 from tests.bizproc.builders import branch, field, node, notes, published, rows, run_tasks, sequence
 from tests.crm.factories import DealFactory, LeadFactory, UserFactory
 
@@ -97,9 +99,102 @@ def test_a_block_after_a_write_sees_the_saved_values_without_reading_the_record_
         "After: Called Big deal",
     ]
     deal_reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "crm_deal"')]
-    # The start's read (its right and the first block's values), and the write's own locked
-    # read: no more.
-    assert len(deal_reads) == 2, deal_reads
+    # The start's read (its right and the first blocks' values) only: the write is saved
+    # against it.
+    assert len(deal_reads) == 1, deal_reads
+
+
+def statements(queries: CaptureQueriesContext) -> list[str]:
+    """Each query as its verb and table: ``INSERT bizproc_instance``."""
+    shown = []
+    for query in queries:
+        words = query["sql"].replace('"', "").split()
+        verb = words[0]
+        table = {"SELECT": "FROM", "UPDATE": "UPDATE", "INSERT": "INTO"}.get(verb)
+        shown.append(f"{verb} {words[words.index(table) + 1]}" if table else verb)
+    return shown
+
+
+def test_a_start_that_sets_a_field_reads_its_deal_once(user) -> None:
+    """The bench's process (bench/engine_template.py): the deal is read for the start and
+    updated against that read."""
+    template = published(
+        node("SetVariableActivity", VariableValue={"Score": "={=Document:OPPORTUNITY}/100"}),
+        node(
+            "IfElseActivity",
+            children=[
+                branch({"propertyvariablecondition": [["Score", ">", "100"]]}, title="Big"),
+                branch({"truecondition": "1"}, title="Small"),
+            ],
+        ),
+        node("SetFieldActivity", FieldValue={"COMMENTS": "Score {=Variable:Score}"}),
+        log("Scored {=Variable:Score}"),
+        log("Done with {=Document:TITLE}"),
+        user=user,
+        variables={"Score": field("double", "Score")},
+    )
+    start(template, DealFactory(opportunity=500, assigned_by=user), user)  # warms the caches
+    deal = DealFactory(title="Counted", opportunity=1000, assigned_by=user)
+
+    with CaptureQueriesContext(connection) as queries:
+        instance = workflow_start(template=template, document_id=deal.document_id, user=user)
+
+    assert statements(queries) == [
+        "SELECT bizproc_templateversion",
+        "BEGIN",
+        "SELECT crm_deal",
+        "SAVEPOINT",
+        "UPDATE crm_deal",
+        "INSERT crm_timelineentry",
+        "RELEASE",
+        "INSERT bizproc_instance",
+        "INSERT bizproc_journalentry",
+        "COMMIT",
+    ]
+    assert notes(instance, REPORT) == ["Scored 10", "Done with Counted"]
+    deal.refresh_from_db()
+    assert (deal.comments, deal.version) == ("Score 10", 2)
+
+
+def test_a_deal_changed_between_the_start_and_the_write_is_written_as_it_is_stored(
+    user, deal, monkeypatch
+) -> None:
+    provider = document_providers.get("crm")
+    read_checked = provider.read_checked
+
+    def read_then_changed_elsewhere(document_id, **kwargs):
+        read = read_checked(document_id, **kwargs)
+        # Another writer's commit, after the start's read and before its write.
+        Deal.objects.filter(pk=deal.pk).update(
+            title="Renamed elsewhere", comments="Changed elsewhere", version=F("version") + 1
+        )
+        return read
+
+    monkeypatch.setattr(provider, "read_checked", read_then_changed_elsewhere)
+    template = published(
+        log("Before: {=Document:COMMENTS}", title="Before"),
+        node("SetFieldActivity", FieldValue={"COMMENTS": "Set by process"}),
+        log("After: {=Document:TITLE}, {=Document:COMMENTS}", title="After"),
+        user=user,
+    )
+
+    instance = start(template, deal, user)
+
+    assert notes(instance, REPORT) == [
+        "Before: ",  # the start's read
+        "After: Renamed elsewhere, Set by process",
+    ]
+    deal.refresh_from_db()
+    assert (deal.title, deal.comments, deal.version) == (
+        "Renamed elsewhere",
+        "Set by process",
+        3,
+    )
+    changed = TimelineEntry.objects.filter(
+        document_id=deal.document_id, kind=TimelineKind.CHANGED
+    ).get()
+    assert changed.changes == {"COMMENTS": ["Changed elsewhere", "Set by process"]}
+    assert changed.version == 3
 
 
 def test_journal_notes_keep_quotes_braces_commas_backslashes_and_null_words(user, deal) -> None:

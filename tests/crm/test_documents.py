@@ -6,6 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,8 +16,22 @@ from hypothesis import strategies as st
 from accounts.models import User
 from bizproc.documents import DocumentError, DocumentType
 from bizproc.fieldtypes import FieldType
+from crm import services
+from crm.counts import GENERATION_KEY
 from crm.documents import DOCUMENT_TYPES, CrmDocumentProvider
-from crm.models import RECORD_MODELS, Company, Contact, Deal, Lead, Record, Status, StatusList
+from crm.models import (
+    RECORD_MODELS,
+    Company,
+    Contact,
+    Deal,
+    Lead,
+    Record,
+    Status,
+    StatusList,
+    TimelineEntry,
+    TimelineKind,
+    UserField,
+)
 from tests.crm.factories import (
     CompanyFactory,
     ContactFactory,
@@ -425,6 +442,112 @@ def test_a_write_of_several_fields_stores_them_all(world, provider):
         0,
         None,
     )
+
+
+# --- writing against the values read before ------------------------------------------------------
+
+
+def deal_changes(deal: Deal) -> list[dict[str, Any]]:
+    """The changes the deal's timeline lists, oldest first."""
+    return list(
+        TimelineEntry.objects.filter(document_id=deal.document_id, kind=TimelineKind.CHANGED)
+        .order_by("pk")
+        .values_list("changes", flat=True)
+    )
+
+
+def test_a_write_against_the_values_read_before_does_not_read_the_record_again(world, provider):
+    current = provider.read(world.deal.document_id)
+    assert current["COMMENTS"] == "Needs approval"
+    generation = cache.get(GENERATION_KEY)
+
+    with CaptureQueriesContext(connection) as queries:
+        saved = provider.write(
+            world.deal.document_id, {"COMMENTS": "Called"}, user_id=world.editor.pk, current=current
+        )
+
+    reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "crm_deal"')]
+    assert reads == []
+    deal = Deal.objects.get(pk=world.deal.pk)
+    assert (deal.comments, deal.title, deal.version, deal.modified_by) == (
+        "Called",
+        "Big deal",
+        2,
+        world.editor,
+    )
+    assert deal_changes(deal) == [{"COMMENTS": ["Needs approval", "Called"]}]
+    assert dict(saved) == dict(provider.read(world.deal.document_id))
+    assert cache.get(GENERATION_KEY) != generation  # the deal lists' counts are stale
+
+
+def test_a_record_changed_since_the_read_is_written_against_the_stored_row(world, provider):
+    current = provider.read(world.deal.document_id)
+    services.record_update(
+        record=Deal.objects.get(pk=world.deal.pk),
+        values={"TITLE": "Renamed meanwhile", "COMMENTS": "Changed meanwhile"},
+        user=world.other,
+        by_process=True,
+    )
+
+    saved = provider.write(
+        world.deal.document_id, {"COMMENTS": "By process"}, user_id=None, current=current
+    )
+
+    deal = Deal.objects.get(pk=world.deal.pk)
+    assert (deal.title, deal.comments, deal.version) == ("Renamed meanwhile", "By process", 3)
+    assert deal_changes(deal)[-1] == {"COMMENTS": ["Changed meanwhile", "By process"]}
+    assert (saved["TITLE"], saved["COMMENTS"]) == ("Renamed meanwhile", "By process")
+
+
+def test_a_refused_write_against_the_values_read_before_changes_nothing(
+    world, provider, records_snapshot
+):
+    current = provider.read(world.deal.document_id)
+    before = records_snapshot()
+
+    with pytest.raises(DocumentError) as error:
+        provider.write(
+            world.deal.document_id,
+            {"COMMENTS": "Fine", "PROBABILITY": "abc"},
+            user_id=None,
+            current=current,
+        )
+
+    assert error.value.errors == {
+        "PROBABILITY": "The value of field 'Probability, %' is not an integer."
+    }
+    assert records_snapshot() == before
+    assert deal_changes(world.deal) == []
+
+
+def test_a_custom_field_deleted_since_the_read_gets_no_value_back_from_the_write(world, provider):
+    admin = UserFactory(is_crm_admin=True)
+    for code in ("GONE", "KEPT"):
+        services.userfield_create(
+            entity_type="DEAL", values={"code": code, "type": "string"}, user=admin
+        )
+    provider.write(world.deal.document_id, {"UF_CRM_GONE": "old value"}, user_id=None)
+    current = provider.read(world.deal.document_id)
+    services.userfield_delete(field=UserField.objects.get(code="UF_CRM_GONE"), user=admin)
+
+    provider.write(
+        world.deal.document_id, {"UF_CRM_KEPT": "new value"}, user_id=None, current=current
+    )
+
+    assert Deal.objects.get(pk=world.deal.pk).uf == {"UF_CRM_KEPT": "new value"}
+
+
+def test_a_company_deleted_since_the_read_is_no_longer_the_old_value_of_the_change(world, provider):
+    current = provider.read(world.deal.document_id)
+    assert current["COMPANY_ID"] == world.company.pk
+    services.record_delete(record=world.company, user=None)
+
+    saved = provider.write(
+        world.deal.document_id, {"COMPANY_ID": world.company2.pk}, user_id=None, current=current
+    )
+
+    assert saved["COMPANY_ID"] == world.company2.pk
+    assert deal_changes(world.deal) == [{"COMPANY_ID": [None, world.company2.pk]}]
 
 
 # --- field lists ----------------------------------------------------------------------------------
