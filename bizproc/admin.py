@@ -111,6 +111,17 @@ class TemplateAdmin(admin.ModelAdmin):
     def outline(self, obj: Template) -> SafeString:
         return tree_outline(obj.tree)
 
+    def save_model(
+        self, request: HttpRequest, obj: Template, form: forms.ModelForm, change: bool
+    ) -> None:
+        if not change:
+            obj.save()
+            return
+        # Not the published version this page read: a publication since then stays.
+        fields = [f.name for f in Template._meta.concrete_fields if not f.primary_key]
+        kept = ("published_version", "published_token")
+        obj.save(update_fields=[name for name in fields if name not in kept])
+
 
 @admin.register(TemplateVersion)
 class TemplateVersionAdmin(admin.ModelAdmin):

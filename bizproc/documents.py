@@ -6,7 +6,7 @@ CRM) implements ``DocumentProvider`` and registers it from its ``AppConfig.ready
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -209,13 +209,18 @@ class DocumentProvider(ABC):
     ) -> bool: ...
 
     def read_checked(
-        self, document_id: str, *, user: Any, operation: Operation
-    ) -> tuple[Mapping[str, Any], bool]:
-        """The document (as ``read`` gives it) and whether ``user`` (None: nobody) may do
-        ``operation`` on it; DocumentError when there is none. A provider that reads the
-        document to judge the right answers both from one read (a process start needs both)."""
+        self, document_id: str, *, user: Any, operations: Collection[Operation]
+    ) -> tuple[Mapping[str, Any], frozenset[Operation]]:
+        """The document (as ``read`` gives it) and which of ``operations`` ``user`` (None:
+        nobody) may do on it; DocumentError when there is none. A provider that reads the
+        document to judge rights answers all from one read (a process start needs both)."""
         document = self.read(document_id)
-        return document, user is not None and self.can(user, operation, document_id=document_id)
+        allowed = frozenset(
+            operation
+            for operation in operations
+            if user is not None and self.can(user, operation, document_id=document_id)
+        )
+        return document, allowed
 
     def is_administrator(self, user: Any) -> bool:
         """Whether the user administers this provider's documents: such a user may make

@@ -1,7 +1,10 @@
 """Templates (a draft every edit goes to), their published versions, instances and journal."""
 
+import copy
 import datetime
 import secrets
+import threading
+from collections import OrderedDict
 from typing import Any, Self
 
 from django.conf import settings
@@ -107,6 +110,21 @@ class Template(ForDocumentType):
         related_name="+",
     )
 
+    # The version new processes start: set with ``published_token`` by each publication, under
+    # the template's row lock (``template_publish``).
+    published_version = models.ForeignKey(
+        "TemplateVersion",
+        verbose_name=_("published version"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    published_token = models.BigIntegerField(
+        _("published version token"), null=True, blank=True, editable=False
+    )
+
     objects = TemplateQuerySet.as_manager()
 
     class Meta:
@@ -124,7 +142,57 @@ class Template(ForDocumentType):
 
     @property
     def latest_version(self) -> "TemplateVersion | None":
-        return self.versions.order_by("-number").first()
+        """The version published when this template was read, from the process's cache of
+        versions (they never change) — no query once a process has read it."""
+        if self.published_version_id is None or self.published_token is None:
+            return None
+        version = _published_versions.get(self.published_token)
+        if version is None:
+            version = TemplateVersion.objects.filter(
+                pk=self.published_version_id, template_id=self.pk, token=self.published_token
+            ).first()
+            if version is None:  # this object outlived its publication (rolled back)
+                return self.versions.order_by("-number").first()
+            _published_versions.put(self.published_token, version)
+        # A copy of its own for the caller: what it caches on the copy (its template, its
+        # publisher) stays its own; the blocks and schemas are shared and never changed.
+        version = copy.copy(version)
+        version.template = self
+        return version
+
+
+def new_version_token() -> int:
+    """A random 63-bit key of one publication. Not ``random``: tests reseed it to the same
+    value, and a version rolled back by one test would be taken for another's."""
+    return secrets.randbits(63)
+
+
+class _VersionCache:
+    """The most recently used published versions of this process, by token (a token names one
+    publication only, so an entry never goes stale; database ids would, reused after a
+    rollback)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[int, TemplateVersion] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: int) -> "TemplateVersion | None":
+        with self._lock:
+            version = self._entries.get(token)
+            if version is not None:
+                self._entries.move_to_end(token)
+            return version
+
+    def put(self, token: int, version: "TemplateVersion") -> None:
+        with self._lock:
+            self._entries[token] = version
+            self._entries.move_to_end(token)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_published_versions = _VersionCache(size=300)
 
 
 class TemplateVersion(models.Model):
@@ -151,6 +219,8 @@ class TemplateVersion(models.Model):
     # What the publisher's rights allowed the version to refer to (``bizproc.scope``); run-time
     # references are checked against it, so the versions of someone who left still run.
     reference_scope = models.JSONField(_("reference scope"), null=True, blank=True)
+    # Its publication's ``Template.published_token``: a cache entry is checked against it.
+    token = models.BigIntegerField(_("token"), default=new_version_token, editable=False)
 
     class Meta:
         verbose_name = _("template version")

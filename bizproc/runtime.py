@@ -589,12 +589,15 @@ def workflow_start(
     parent_activity: str = "",
     version: TemplateVersion | None = None,
     scenario_run: ScenarioRun | None = None,
+    hide_unreadable: bool = False,
 ) -> Instance:
     """Starts the template's latest version (or ``version``) on a document and runs it up to
     its first wait.
 
     Runs in the caller's transaction. ``check_rights`` asks the document provider whether
-    ``user`` may start processes on the document (auto-start and child processes do not).
+    ``user`` may start processes on the document (auto-start and child processes do not);
+    with ``hide_unreadable``, also whether they may read it: if not, the document is refused
+    as one that does not exist, before the right to start (REST's "not found").
     """
     if not template.active:
         raise ProcessRefused(_("The template is inactive."))
@@ -613,16 +616,20 @@ def workflow_start(
             else error.message
         )
         raise ProcessRefused(message) from None
-    # The document is read once, in the transaction the process runs in: for the right to
-    # start, and as the values the first blocks see.
+    rights = [Operation.START_PROCESS] if check_rights else []
+    if check_rights and hide_unreadable:
+        rights.append(Operation.READ)
+    # The document is read once, in the transaction the process runs in: for the rights, and
+    # as the values the first blocks see.
     with transaction.atomic():
         try:
-            document, allowed = provider.read_checked(
-                document_id, user=user, operation=Operation.START_PROCESS
-            )
+            document, allowed = provider.read_checked(document_id, user=user, operations=rights)
         except DocumentError:
             raise ProcessRefused(_("Cannot find item with this ID.")) from None
-        if check_rights and not allowed:
+        missing = set(rights) - allowed
+        if Operation.READ in missing:
+            raise ProcessRefused(_("Cannot find item with this ID."))
+        if missing:
             raise StartForbidden(_("You may not start processes on this item."))
         with _starter_locale(user):
             try:

@@ -358,12 +358,8 @@ def template_publish(*, template: Template, user: Any, comment: str = "") -> Tem
         raise PublishRefused(
             _("The template has problems and was not published."), problems, warnings
         )
-    # What the import did to the fields stays; the warnings are this publication's.
-    locked.notices = [*import_report(locked), *notices_of(NOTICE_WARNING, warnings)]
-    locked.save(update_fields=["notices"])
-    template.notices = locked.notices
     last = locked.versions.order_by("-number").values_list("number", flat=True).first() or 0
-    return TemplateVersion.objects.create(
+    version = TemplateVersion.objects.create(
         template=locked,
         number=last + 1,
         tree=locked.tree,
@@ -375,6 +371,14 @@ def template_publish(*, template: Template, user: Any, comment: str = "") -> Tem
         published_by=user,
         reference_scope=scope.to_json(),
     )
+    # What the import did to the fields stays; the warnings are this publication's.
+    locked.notices = [*import_report(locked), *notices_of(NOTICE_WARNING, warnings)]
+    # The version new processes start, from now on (``Template.latest_version``).
+    locked.published_version, locked.published_token = version, version.token
+    locked.save(update_fields=["notices", "published_version", "published_token"])
+    template.notices = locked.notices
+    template.published_version_id, template.published_token = version.pk, version.token
+    return version
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 """The CRM as a document provider for the engine (``bizproc.documents.DocumentProvider``)."""
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -292,14 +292,17 @@ class CrmDocumentProvider(DocumentProvider):
         return True
 
     def read_checked(
-        self, document_id: str, *, user: Any, operation: Operation
-    ) -> tuple[Mapping[str, Any], bool]:
-        """One read of the record for its values and the right."""
+        self, document_id: str, *, user: Any, operations: Collection[Operation]
+    ) -> tuple[Mapping[str, Any], frozenset[Operation]]:
+        """One read of the record for its values and the rights."""
         record = self._record(document_id)
-        if user is not None and not hasattr(user, "is_authenticated"):
+        if operations and user is not None and not hasattr(user, "is_authenticated"):
             user = get_user_model().objects.filter(pk=user).first()
-        allowed = user is not None and permissions.can_on_record(
-            user, _OPERATION_ACTIONS[operation], record
+        allowed = frozenset(
+            operation
+            for operation in operations
+            if user is not None
+            and permissions.can_on_record(user, _OPERATION_ACTIONS[operation], record)
         )
         return LazyRecordValues(record), allowed
 

@@ -321,7 +321,8 @@ class Activity:
 
     @property
     def properties_values(self) -> dict[str, Any]:
-        return self.node.setdefault("Properties", {})
+        # Read only: a published version's blocks are shared by the processes that run it.
+        return self.node.get("Properties") or {}
 
     @property
     def display_title(self) -> str:

@@ -195,6 +195,7 @@ def scenario_save(
     else:
         template = Template.objects.select_for_update().get(pk=scenario.template_id)
         template.revision += 1
+        scenario.template = template  # what it publishes below is the caller's to run
     template.name = name
     template.tree = _tree(robots)
     template.parameters = parameters
@@ -480,6 +481,6 @@ def scenario_publish(
     if problems:
         raise PublishRefused(message, problems)
     try:
-        return template_publish(template=locked, user=user, comment=comment)
+        return template_publish(template=scenario.template, user=user, comment=comment)
     except PublishRefused as refused:
         raise PublishRefused(message, refused.problems) from None

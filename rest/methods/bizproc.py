@@ -92,6 +92,17 @@ def _document_type(
 
 # Processes --------------------------------------------------------------------------------
 
+# What a start reads of its template (not the draft's blocks, schemas and notices).
+START_FIELDS = (
+    "pk",
+    "module",
+    "entity",
+    "document_type",
+    "active",
+    "published_version",
+    "published_token",
+)
+
 
 @method("bizproc.workflow.start")
 def workflow_start(call: Call) -> str:
@@ -99,7 +110,8 @@ def workflow_start(call: Call) -> str:
     if not raw_template:
         raise RestError("Empty TEMPLATE_ID", WRONG_WORKFLOW)
     pk = bounded_int(raw_template, minimum=1)
-    template = Template.objects.listed().filter(pk=pk).first() if pk else None
+    templates = Template.objects.listed().only(*START_FIELDS)
+    template = templates.filter(pk=pk).first() if pk else None
     if template is None:
         raise RestError("Template not found", WRONG_WORKFLOW)
     items = _triple(call.param("DOCUMENT_ID"))
@@ -129,20 +141,34 @@ def workflow_start(call: Call) -> str:
         raise RestError("Incorrect document type!")
     if tuple(document_type) != tuple(template.document_type_triple):
         raise RestError("Template type and DOCUMENT_ID mismatch!")
-    if not provider.can(call.user, Operation.READ, document_id=document_id):
-        raise not_found()
-    parameters = mapping(call.param("PARAMETERS"), "PARAMETERS")
+    # A document the user may not read does not exist for them, whatever else is wrong: its
+    # reading right is judged where the start reads it, and again only for a refusal.
+    try:
+        parameters = mapping(call.param("PARAMETERS"), "PARAMETERS")
+    except RestError:
+        _hidden_unless_readable(call, provider, document_id)
+        raise
     try:
         # All or nothing in its own transaction, where it reads the document once for the
-        # right to start (refused: StartForbidden) and for the process.
+        # rights (refused: StartForbidden, or as a missing document) and for the process.
         instance = runtime.workflow_start(
-            template=template, document_id=document_id, user=call.user, parameters=parameters
+            template=template,
+            document_id=document_id,
+            user=call.user,
+            parameters=parameters,
+            hide_unreadable=True,
         )
     except runtime.StartForbidden:
         raise PermissionDenied from None
     except runtime.ProcessRefused as refused:
+        _hidden_unless_readable(call, provider, document_id)
         raise RestError(refused.message, "ERROR_CORE") from None
     return instance.pk
+
+
+def _hidden_unless_readable(call: Call, provider: DocumentProvider, document_id: str) -> None:
+    if not provider.can(call.user, Operation.READ, document_id=document_id):
+        raise not_found()
 
 
 def _instance(call: Call) -> Instance:

@@ -409,7 +409,9 @@ def test_a_template_chosen_by_an_expression_outside_the_scope_starts_nothing(
     version = template.latest_version
     version.variables = template.variables
     version.save()
-    instance = workflow_start(template=template, document_id=lead.document_id, user=lead_designer)
+    instance = workflow_start(
+        template=template, document_id=lead.document_id, user=lead_designer, version=version
+    )
     assert notes(instance, ERROR) == [
         "Not started: whoever published this template may not design automation for Deals."
     ]
@@ -426,7 +428,9 @@ def test_a_scenario_chosen_by_an_expression_outside_the_scope_starts_nothing(
     version = template.latest_version
     version.variables = {"Target": field("int", "Target", default=str(deal_scenario.template_id))}
     version.save()
-    instance = workflow_start(template=template, document_id=lead.document_id, user=lead_designer)
+    instance = workflow_start(
+        template=template, document_id=lead.document_id, user=lead_designer, version=version
+    )
     assert notes(instance, ERROR) == [
         "Not started: whoever published this template may not design automation for Deals."
     ]
@@ -446,7 +450,9 @@ def test_within_the_scope_a_deactivated_publishers_templates_go_on(lead_designer
     version.save()
     lead_designer.is_active = False
     lead_designer.save()
-    instance = workflow_start(template=template, document_id=lead.document_id, user=admin)
+    instance = workflow_start(
+        template=template, document_id=lead.document_id, user=admin, version=version
+    )
     assert notes(instance, ERROR) == []
     child_instance = Instance.objects.get(parent=instance)
     assert notes(child_instance, REPORT) == ["child ran"]
@@ -458,7 +464,9 @@ def test_an_administrators_version_reaches_deals_by_expression(admin, lead, deal
     version = template.latest_version
     version.variables = {"Target": field("int", "Target", default=str(deal_template.pk))}
     version.save()
-    instance = workflow_start(template=template, document_id=lead.document_id, user=admin)
+    instance = workflow_start(
+        template=template, document_id=lead.document_id, user=admin, version=version
+    )
     assert notes(instance, ERROR) == []
     assert Instance.objects.filter(template=deal_template, document_id="DEAL_1").exists()
 

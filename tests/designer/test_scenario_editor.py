@@ -360,6 +360,7 @@ def test_publishing_from_the_editor(editor, scenario):
     response = post(editor, "publish", scenario, {"comment": "No discount"})
     assert response.status_code == 200, response.text
     assert "Published as version 2." in response.text
+    scenario.template.refresh_from_db()
     assert scenario.template.latest_version.parameters.keys() == {"Greeting"}
 
 

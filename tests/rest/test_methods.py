@@ -660,6 +660,77 @@ def test_starting_a_process_needs_the_start_right(client, admin, base) -> None:
     assert not Instance.objects.exists() and Template.objects.count() == 1
 
 
+def deal_template(client, base) -> int:
+    call(
+        client,
+        base,
+        "bizproc.workflow.template.add",
+        {
+            "DOCUMENT_TYPE": DEAL_TYPE,
+            "NAME": "Waiting",
+            "TEMPLATE_DATA": ["w.bpt", base64.b64encode(delay_bpt()).decode()],
+        },
+    )
+    return Template.objects.get().pk
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {},
+        {"PARAMETERS": "not an object"},
+        {"PARAMETERS": {"Unknown": "1"}},
+        {"inactive": True},
+    ],
+)
+def test_a_deal_one_may_not_read_is_not_found_whatever_else_is_wrong(client, base, wrong) -> None:
+    template_id = deal_template(client, base)
+    if wrong.pop("inactive", False):
+        Template.objects.filter(pk=template_id).update(active=False)
+    starter = user_with({("DEAL", "start_processes"): "all"})
+    deal = DealFactory()
+    start = {"TEMPLATE_ID": template_id, "DOCUMENT_ID": [*DEAL_TYPE[:2], f"DEAL_{deal.pk}"]}
+    status, body = call(client, hook(starter), "bizproc.workflow.start", start | wrong)
+    assert (status, body["error_description"]) == (400, "Not found")
+    assert not Instance.objects.exists()
+
+
+def test_a_reader_is_told_what_is_wrong_with_a_start_before_the_right_to_start(
+    client, base
+) -> None:
+    template_id = deal_template(client, base)
+    reader = user_with({("DEAL", "read"): "all"})
+    deal = DealFactory()
+    start = {"TEMPLATE_ID": template_id, "DOCUMENT_ID": [*DEAL_TYPE[:2], f"DEAL_{deal.pk}"]}
+    status, body = call(client, hook(reader), "bizproc.workflow.start", start | {"PARAMETERS": 1})
+    assert (status, body["error_description"]) == (400, "Parameter 'PARAMETERS' must be array.")
+    status, body = call(client, hook(reader), "bizproc.workflow.start", start)
+    assert (status, body["error"]) == (403, "ACCESS_DENIED")
+    Template.objects.filter(pk=template_id).update(active=False)
+    status, body = call(client, hook(reader), "bizproc.workflow.start", start)
+    assert (status, body) == (
+        400,
+        {"error": "ERROR_CORE", "error_description": "The template is inactive."},
+    )
+
+
+def test_a_rest_start_reads_the_deal_once_and_not_the_version(
+    client, base, admin, django_assert_num_queries
+) -> None:
+    template_id = deal_template(client, base)
+    starter = hook(user_with({("DEAL", "read"): "all", ("DEAL", "start_processes"): "all"}))
+    first, second = DealFactory(assigned_by=admin), DealFactory(assigned_by=admin)
+    start = {"TEMPLATE_ID": template_id, "DOCUMENT_ID": [*DEAL_TYPE[:2], f"DEAL_{first.pk}"]}
+    assert call(client, starter, "bizproc.workflow.start", start)[0] == 200
+    start["DOCUMENT_ID"][2] = f"DEAL_{second.pk}"
+    # The webhook, the template, the deal and its reader's roles; the process and its journal;
+    # the savepoint around them (the version is the one the first start read).
+    with django_assert_num_queries(8):
+        status, body = call(client, starter, "bizproc.workflow.start", start)
+    assert status == 200, body
+    assert Instance.objects.get(pk=body["result"]).document_id == f"DEAL_{second.pk}"
+
+
 def test_a_template_file_can_be_uploaded_as_a_form_file(client, base) -> None:
     status, body = call(
         client,
