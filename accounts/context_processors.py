@@ -4,6 +4,8 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
+from accounts.models import User
+
 ANONYMOUS = AnonymousUser()
 
 
@@ -17,7 +19,7 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
     # plural forms of a translation can compute with (a lazy object has no ``%``).
     @functools.cache
     def unread_notifications() -> int:
-        if not user.is_authenticated:
+        if not isinstance(user, User):
             return 0
         return user.notifications.filter(read_at__isnull=True).count()
 
