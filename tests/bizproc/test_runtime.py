@@ -140,7 +140,6 @@ def test_a_start_that_sets_a_field_reads_its_deal_once(user) -> None:
         instance = workflow_start(template=template, document_id=deal.document_id, user=user)
 
     assert statements(queries) == [
-        "SELECT bizproc_templateversion",
         "BEGIN",
         "SELECT crm_deal",
         "SAVEPOINT",
