@@ -13,11 +13,11 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.crypto import get_random_string
-from django_tasks_db.management.commands.db_worker import Worker
 from uvicorn.supervisors import Multiprocess
 
 from bizproc.sweeper import Sweeper
 from config.asgi_server import ServerConfig
+from config.task_worker import EmbeddedWorker
 
 
 class Command(BaseCommand):
@@ -54,10 +54,10 @@ class Command(BaseCommand):
             )
         worker = None
         if settings.EMBEDDED_WORKER:
-            worker = Worker(
+            worker = EmbeddedWorker(
                 queue_names=["*"],
                 interval=0.2,
-                batch=False,
+                batch=True,
                 backend_name="default",
                 startup_delay=False,
                 max_tasks=None,
