@@ -23,7 +23,8 @@ import hashlib
 import secrets
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import QuerySet
@@ -47,6 +48,16 @@ def _generation() -> int:
 
 
 def _generation_bump() -> None:
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        # Every record write bumps twice: one round trip to Redis each, not the cache API's
+        # two (its ``incr`` asks whether the key exists first).
+        key = backend.make_and_validate_key(GENERATION_KEY)
+        bump = backend._cache.get_client(key, write=True).pipeline(transaction=False)
+        bump.set(key, secrets.randbits(48), nx=True)  # no generation stored: any fresh one
+        bump.incr(key)
+        bump.execute()
+        return
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # no generation stored: any fresh one will do

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from crm.counts import GENERATION_KEY, record_count
+from crm.counts import GENERATION_KEY, _generation_bump, record_count
 from crm.demo import demo_records_create, demo_users_create
 from crm.models import Deal, Lead
 from tests.crm.factories import RECORD_FACTORIES, ContactFactory, DealFactory, UserFactory
@@ -109,3 +109,13 @@ def test_the_demo_bulk_load_makes_counts_stale() -> None:
     assert record_count(queryset=Lead.objects.all()) == 0
     demo_records_create(users=users, deals=3)
     assert record_count(queryset=Lead.objects.all()) == 3
+
+
+def test_a_bump_with_no_generation_stored_starts_a_fresh_one_then_counts_up() -> None:
+    cache.delete(GENERATION_KEY)
+    _generation_bump()
+    fresh = cache.get(GENERATION_KEY)
+    _generation_bump()
+
+    assert isinstance(fresh, int)
+    assert cache.get(GENERATION_KEY) == fresh + 1
