@@ -20,7 +20,7 @@ from bizproc.models import Instance, InstanceStatus, RunStatus, ScenarioRun, Tem
 from crm.documents import DOCUMENT_TYPES
 from crm.models import Deal
 from rest.models import Webhook
-from rest.services import webhook_create, webhook_path, webhook_revoke
+from rest.services import webhook_authenticate, webhook_create, webhook_path, webhook_revoke
 from tests.bizproc.builders import field
 from tests.crm.factories import ContactFactory, DealFactory, LeadFactory, UserFactory, user_with
 
@@ -510,6 +510,22 @@ def test_a_revoked_or_wrong_token_is_401(client, admin) -> None:
     other = UserFactory()
     assert call(client, f"/rest/{other.pk}/{token}/", "crm.deal.fields") == expected
     assert call(client, "/rest/abc/def/", "crm.deal.fields") == expected
+
+
+def test_a_webhook_is_found_with_its_user_in_one_query(admin, django_assert_num_queries) -> None:
+    webhook, token = webhook_create(user=admin, name="Reports")
+    Webhook.objects.filter(pk=webhook.pk).update(last_used_at=webhook.created_at)
+    stored = Webhook.objects.select_related("user").get(pk=webhook.pk)
+
+    with django_assert_num_queries(1):
+        found = webhook_authenticate(user_id=admin.pk, token=token)
+        assert found is not None
+        assert (found.user.username, found.user.time_zone) == (admin.username, admin.time_zone)
+    assert [getattr(found, field.attname) for field in Webhook._meta.concrete_fields] == [
+        getattr(stored, field.attname) for field in Webhook._meta.concrete_fields
+    ]
+    assert found.user.date_joined == stored.user.date_joined
+    assert webhook_authenticate(user_id=admin.pk, token=token[:-1] + "?") is None
 
 
 def test_a_deactivated_users_webhook_stops_working(client, admin, base) -> None:
