@@ -25,6 +25,7 @@ from bizproc.documents import (
 )
 from bizproc.fieldtypes import Field
 from bizproc.schemas import flag
+from config.compiled import CompiledQuery
 from crm import custom_fields, permissions, services
 from crm.custom_fields import CustomField
 from crm.fields import LazyRecordValues, field_specs, fields_of
@@ -116,6 +117,16 @@ def parse_document_id(document_id: str) -> tuple[str, int]:
     return match[1].upper(), int(match[2])
 
 
+# Every process start and REST call on a record reads it by id: compiled once (config.compiled).
+_RECORD_BY_PK: dict[str, CompiledQuery[Record]] = {
+    entity_type: CompiledQuery(
+        lambda pk, model=model: model.objects.filter(pk=pk), pk=-(2**62) + 7919
+    )
+    for entity_type, model in RECORD_MODELS.items()
+}
+MAX_RECORD_ID = 2**63 - 1
+
+
 class CrmDocumentProvider(DocumentProvider):
     module = "crm"
 
@@ -149,11 +160,10 @@ class CrmDocumentProvider(DocumentProvider):
 
     def _record(self, document_id: str) -> Record:
         entity_type, pk = parse_document_id(document_id)
-        model = RECORD_MODELS[entity_type]
-        try:
-            return model.objects.get(pk=pk)
-        except model.DoesNotExist:
-            raise DocumentError(_("Cannot find item with this ID.")) from None
+        record = _RECORD_BY_PK[entity_type].first(pk=pk) if pk <= MAX_RECORD_ID else None
+        if record is None:
+            raise DocumentError(_("Cannot find item with this ID."))
+        return record
 
     def read(self, document_id: str) -> Mapping[str, Any]:
         return LazyRecordValues(self._record(document_id))

@@ -35,6 +35,7 @@ from bizproc.models import (
     TaskStatus,
     Template,
 )
+from config.compiled import CompiledQuery
 from crm.permissions import is_crm_admin
 from rest.api import Call, Page, RestError, access_denied, method, not_found
 from rest.listing import (
@@ -104,14 +105,19 @@ START_FIELDS = (
 )
 
 
+_START_TEMPLATE = CompiledQuery(
+    lambda pk: Template.objects.listed().only(*START_FIELDS).filter(pk=pk).order_by()[:1],
+    pk=-(2**62) + 7919,
+)
+
+
 @method("bizproc.workflow.start")
 def workflow_start(call: Call) -> str:
     raw_template = _text(call.param("TEMPLATE_ID"))
     if not raw_template:
         raise RestError("Empty TEMPLATE_ID", WRONG_WORKFLOW)
     pk = bounded_int(raw_template, minimum=1)
-    templates = Template.objects.listed().only(*START_FIELDS)
-    template = templates.filter(pk=pk).first() if pk else None
+    template = _START_TEMPLATE.first(pk=pk) if pk else None
     if template is None:
         raise RestError("Template not found", WRONG_WORKFLOW)
     items = _triple(call.param("DOCUMENT_ID"))
