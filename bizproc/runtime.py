@@ -394,8 +394,12 @@ class Runner:
         else:
             instance.wake_at = self.state.next_wake()
         instance.state = self.state.to_json()
-        instance.save()
-        self.journal.flush()
+        if instance._state.adding:
+            # Its first step: the row goes in with the step's journal rows.
+            self.journal.flush(insert_instance=True)
+        else:
+            instance.save()
+            self.journal.flush()
         if instance.wake_at is not None:
             instance_enqueue(instance.pk, run_after=instance.wake_at)
         if instance.is_finished and instance.parent_id:

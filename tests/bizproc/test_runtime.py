@@ -1,11 +1,13 @@
 """The runtime: every standard activity and operator, waits, children, faults, auto-start."""
 
 import datetime
+import re
 import sqlite3
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.models import F
+from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -105,11 +107,15 @@ def test_a_block_after_a_write_sees_the_saved_values_without_reading_the_record_
 
 
 def statements(queries: CaptureQueriesContext) -> list[str]:
-    """Each query as its verb and table: ``INSERT bizproc_instance``."""
+    """Each query as its verb and table: ``INSERT bizproc_instance``; a statement of several
+    inserts (``WITH … AS (INSERT …) INSERT …``) as each of them."""
     shown = []
     for query in queries:
         words = query["sql"].replace('"', "").split()
         verb = words[0]
+        if verb == "WITH":
+            shown.append(" + ".join(re.findall(r'INSERT INTO "(\w+)"', query["sql"])))
+            continue
         table = {"SELECT": "FROM", "UPDATE": "UPDATE", "INSERT": "INTO"}.get(verb)
         shown.append(f"{verb} {words[words.index(table) + 1]}" if table else verb)
     return shown
@@ -139,6 +145,12 @@ def test_a_start_that_sets_a_field_reads_its_deal_once(user) -> None:
     with CaptureQueriesContext(connection) as queries:
         instance = workflow_start(template=template, document_id=deal.document_id, user=user)
 
+    # On PostgreSQL the new instance goes in with its journal rows, in one statement.
+    inserts = (
+        ["bizproc_instance + bizproc_journalentry"]
+        if connection.vendor == "postgresql"
+        else ["INSERT bizproc_instance", "INSERT bizproc_journalentry"]
+    )
     assert statements(queries) == [
         "BEGIN",
         "SELECT crm_deal",
@@ -146,13 +158,109 @@ def test_a_start_that_sets_a_field_reads_its_deal_once(user) -> None:
         "UPDATE crm_deal",
         "INSERT crm_timelineentry",
         "RELEASE",
-        "INSERT bizproc_instance",
-        "INSERT bizproc_journalentry",
+        *inserts,
         "COMMIT",
     ]
     assert notes(instance, REPORT) == ["Scored 10", "Done with Counted"]
     deal.refresh_from_db()
     assert (deal.comments, deal.version) == ("Score 10", 2)
+
+
+def stored(instance: Instance) -> dict:
+    return {
+        field.attname: getattr(instance, field.attname) for field in Instance._meta.concrete_fields
+    }
+
+
+@pytest.mark.postgres
+def test_a_new_instance_and_its_journal_rows_go_in_in_one_statement(user, deal) -> None:
+    template = published(log("one"), log("two"), user=user)
+    with CaptureQueriesContext(connection) as queries:
+        instance = workflow_start(template=template, document_id=deal.document_id, user=user)
+
+    [insert] = [q["sql"] for q in queries if 'INTO "bizproc_instance"' in q["sql"]]
+    assert insert.startswith("WITH ")
+    assert [q["sql"] for q in queries if 'INTO "bizproc_journalentry"' in q["sql"]] == [insert]
+    assert rows(instance) == [
+        (EXECUTE, "Sequential business process", ""),
+        (EXECUTE, "Log", ""),
+        (REPORT, "Log", "one"),
+        (CLOSE, "Log", ""),
+        (EXECUTE, "Log", ""),
+        (REPORT, "Log", "two"),
+        (CLOSE, "Log", ""),
+        (CLOSE, "Sequential business process", ""),
+    ]
+    # The object is what is stored, its dates included, and is known to be saved.
+    assert stored(instance) == stored(Instance.objects.get(pk=instance.pk))
+    assert instance.started_at is not None and instance.modified_at is not None
+    assert (instance._state.adding, instance._state.db) == (False, "default")
+
+
+def test_a_started_instance_is_saved_as_django_saves_it(user, deal) -> None:
+    """Whichever way its row went in: the same signals, and a later save updates it."""
+    template = published(log("one"), user=user)
+    seen = []
+
+    def received(signal, **kwargs):
+        seen.append((signal, kwargs["instance"].pk, kwargs.get("created")))
+
+    pre_save.connect(received, sender=Instance, dispatch_uid="test-pre")
+    post_save.connect(received, sender=Instance, dispatch_uid="test-post")
+    try:
+        instance = workflow_start(template=template, document_id=deal.document_id, user=user)
+    finally:
+        pre_save.disconnect(sender=Instance, dispatch_uid="test-pre")
+        post_save.disconnect(sender=Instance, dispatch_uid="test-post")
+
+    assert seen == [(pre_save, instance.pk, None), (post_save, instance.pk, True)]
+    assert stored(instance) == stored(Instance.objects.get(pk=instance.pk))
+    instance.state_title = "Saved again"
+    instance.save()  # an UPDATE: an INSERT of the same id would fail
+    assert Instance.objects.get(pk=instance.pk).state_title == "Saved again"
+
+
+def test_a_start_whose_instance_cannot_go_in_leaves_nothing(user, deal, monkeypatch) -> None:
+    template = published(
+        node("SetFieldActivity", FieldValue={"COMMENTS": "Set by process"}), log("hi"), user=user
+    )
+    first = workflow_start(template=template, document_id=deal.document_id, user=user)
+    written = rows(first)
+    deal.refresh_from_db()
+    version, changes = deal.version, TimelineEntry.objects.count()
+    # The next start draws the id the first one has.
+    monkeypatch.setattr(Instance._meta.get_field("id"), "_get_default", lambda: first.pk)
+
+    with pytest.raises(IntegrityError):
+        workflow_start(template=template, document_id=deal.document_id, user=user)
+
+    assert rows(first) == written
+    assert Instance.objects.count() == 1
+    deal.refresh_from_db()
+    assert deal.version == version
+    assert TimelineEntry.objects.count() == changes
+
+
+def test_a_first_step_past_the_state_limit_goes_in_terminated_with_its_error(
+    user, settings
+) -> None:
+    settings.BIZPROC_STATE_LIMIT_BYTES = 50_000
+    deal = DealFactory(title="Big deal", assigned_by=user, comments="c" * 60_000)
+    template = published(
+        node("SetVariableActivity", VariableValue={"Note": "{=Document:COMMENTS}"}, Title="Copy"),
+        user=user,
+        variables={"Note": field("text")},
+    )
+    instance = workflow_start(template=template, document_id=deal.document_id, user=user)
+
+    stored_instance = Instance.objects.get(pk=instance.pk)
+    assert stored_instance.status == InstanceStatus.TERMINATED
+    assert stored_instance.variables == {"Note": None}  # as before the step
+    assert notes(stored_instance, ERROR) == [
+        "The process's variables and state would take more than 48.8\xa0KB, so the process "
+        "was stopped; its variables keep the values they had before this step."
+    ]
+    assert stored(instance) == stored(stored_instance)
 
 
 def test_a_deal_changed_between_the_start_and_the_write_is_written_as_it_is_stored(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 
 from bizproc import scenarios
@@ -739,9 +740,10 @@ def test_a_rest_start_reads_the_deal_once_and_not_the_version(
     start = {"TEMPLATE_ID": template_id, "DOCUMENT_ID": [*DEAL_TYPE[:2], f"DEAL_{first.pk}"]}
     assert call(client, starter, "bizproc.workflow.start", start)[0] == 200
     start["DOCUMENT_ID"][2] = f"DEAL_{second.pk}"
-    # The webhook, the template, the deal and its reader's roles; the process and its journal;
-    # the savepoint around them (the version is the one the first start read).
-    with django_assert_num_queries(8):
+    # The webhook, the template, the deal and its reader's roles; the process and its journal
+    # (one statement on PostgreSQL); the savepoint around them (the version is the one the
+    # first start read).
+    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 8):
         status, body = call(client, starter, "bizproc.workflow.start", start)
     assert status == 200, body
     assert Instance.objects.get(pk=body["result"]).document_id == f"DEAL_{second.pk}"
