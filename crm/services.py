@@ -301,7 +301,6 @@ def _show_saved(record: Record, saved: Record) -> None:
         setattr(record, field.attname, getattr(saved, field.attname))
 
 
-@transaction.atomic
 def record_update(
     *,
     record: Record,
@@ -326,6 +325,26 @@ def record_update(
         changes = _update_read_before(record=record, current=current, values=values, user=user)
         if changes is not None:
             return changes
+    return _update_locked(
+        record=record,
+        values=values,
+        user=user,
+        expected_version=expected_version,
+        by_process=by_process,
+    )
+
+
+@transaction.atomic
+def _update_locked(
+    *,
+    record: Record,
+    values: Mapping[str, Any],
+    user: Any | None,
+    expected_version: int | None,
+    by_process: bool,
+) -> dict[str, tuple[Any, Any]]:
+    """The update judged and saved on the row read and locked in its own transaction (a
+    savepoint in the caller's), which a refusal rolls back."""
     checked_user = None if by_process else user
     model = type(record)
     locked = model.objects.select_for_update().get(pk=record.pk)
@@ -371,7 +390,12 @@ def _update_read_before(
     ``current`` hold. None when it cannot be done so, nothing written: the row has moved on
     since, the values are refused (judged again on the stored row, which may differ), there
     is no change to make (one that was made meanwhile might have to be undone), or a column
-    that changes without a new version (``_unversioned_columns``) is to be written."""
+    that changes without a new version (``_unversioned_columns``) is to be written.
+
+    It sets no savepoint (two round trips a write): every refusal comes before the UPDATE, and
+    an UPDATE that finds no row has written nothing. What fails after it (a database error, a
+    hook listener) cannot be undone alone, so it makes the caller's whole transaction roll
+    back (``atomic(savepoint=False)``): the write is never kept in part."""
     model = type(record)
     try:
         typed = record_validate(
@@ -391,13 +415,14 @@ def _update_read_before(
     if _unversioned_columns(model).intersection(written):
         return None
     columns = [model._meta.get_field(name).attname for name in written]
-    found = model.objects.filter(pk=current.pk, version=current.version).update(
-        **{column: getattr(saved, column) for column in columns}
-    )
-    if not found:
-        return None
-    counts_invalidate()  # a queryset's update sends no ``post_save``
-    _updated(record, saved, changes, deferred, user=user, by_process=True)
+    with transaction.atomic(savepoint=False):
+        found = model.objects.filter(pk=current.pk, version=current.version).update(
+            **{column: getattr(saved, column) for column in columns}
+        )
+        if not found:
+            return None
+        counts_invalidate()  # a queryset's update sends no ``post_save``
+        _updated(record, saved, changes, deferred, user=user, by_process=True)
     return changes
 
 
