@@ -419,12 +419,14 @@ def _update_read_before(
     columns = [model._meta.get_field(name).attname for name in written]
     rows = model.objects.filter(pk=current.pk, version=current.version)
     entry = _change_entry(saved, changes, user=user, by_process=True)
+    # A queryset's update sends no ``post_save``. Before the UPDATE, so that a cache that
+    # fails refuses the write with nothing written (a needless bump when the row moved on).
+    counts_invalidate()
     with transaction.atomic(savepoint=False):
         if not _update_with_entry(
             rows, {column: getattr(saved, column) for column in columns}, entry
         ):
             return None
-        counts_invalidate()  # a queryset's update sends no ``post_save``
         _updated(record, saved, changes, deferred, user=user, by_process=True)
     return changes
 

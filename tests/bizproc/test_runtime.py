@@ -282,6 +282,26 @@ def test_a_failure_after_a_process_s_write_rolls_the_whole_start_back(user, deal
     assert not TimelineEntry.objects.filter(document_id=deal.document_id, kind=TimelineKind.CHANGED)
 
 
+def test_a_cache_that_fails_at_a_process_s_write_faults_the_process_with_nothing_written(
+    user, deal, monkeypatch
+) -> None:
+    """The lists' counts are made stale before the UPDATE: a cache that fails there refuses
+    the write before anything is written, so the process faults and the start commits."""
+
+    def fail() -> None:
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(crm_services, "counts_invalidate", fail)
+    template = published(node("SetFieldActivity", FieldValue={"COMMENTS": "Lost"}), user=user)
+
+    instance = start(template, deal, user)
+
+    assert instance.status == InstanceStatus.TERMINATED
+    assert notes(instance, FAULT) == ["An unexpected error stopped the process."]
+    deal.refresh_from_db()
+    assert (deal.comments, deal.version) == ("", 1)
+
+
 def test_journal_notes_keep_quotes_braces_commas_backslashes_and_null_words(user, deal) -> None:
     # The rows go to PostgreSQL as one array per column: nothing in a note may break them.
     texts = ['a "quoted", {braced} note', 'back\\slash \\" and NULL', "NULL", "Ünïcode ✓"]
