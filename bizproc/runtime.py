@@ -318,6 +318,8 @@ class Runner:
             except TerminateProcess as terminate:
                 self._terminate(terminate.state_title or pgettext("process", "Terminated"))
             except Exception as error:  # a bug must not lose the process: it faults, logged
+                if transaction.get_connection().needs_rollback:
+                    raise  # the block left the transaction to be rolled back: so is the step
                 logger.exception("Block %s of process %s failed", name, self.instance.pk)
                 self._fault(name, _("An unexpected error stopped the process."))
                 self.instance.error = repr(error)

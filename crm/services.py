@@ -13,7 +13,7 @@ from collections import ChainMap
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.db.models.sql import UpdateQuery
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -301,7 +302,6 @@ def _show_saved(record: Record, saved: Record) -> None:
         setattr(record, field.attname, getattr(saved, field.attname))
 
 
-@transaction.atomic
 def record_update(
     *,
     record: Record,
@@ -326,6 +326,26 @@ def record_update(
         changes = _update_read_before(record=record, current=current, values=values, user=user)
         if changes is not None:
             return changes
+    return _update_locked(
+        record=record,
+        values=values,
+        user=user,
+        expected_version=expected_version,
+        by_process=by_process,
+    )
+
+
+@transaction.atomic
+def _update_locked(
+    *,
+    record: Record,
+    values: Mapping[str, Any],
+    user: Any | None,
+    expected_version: int | None,
+    by_process: bool,
+) -> dict[str, tuple[Any, Any]]:
+    """The update judged and saved on the row read and locked in its own transaction (a
+    savepoint in the caller's), which a refusal rolls back."""
     checked_user = None if by_process else user
     model = type(record)
     locked = model.objects.select_for_update().get(pk=record.pk)
@@ -344,6 +364,7 @@ def record_update(
         return {}
     deferred, written = _changes_apply(locked, changes, user=user)
     locked.save(update_fields=written)
+    _change_entry(locked, changes, user=user, by_process=by_process).save(force_insert=True)
     _updated(record, locked, changes, deferred, user=user, by_process=by_process)
     return changes
 
@@ -371,7 +392,12 @@ def _update_read_before(
     ``current`` hold. None when it cannot be done so, nothing written: the row has moved on
     since, the values are refused (judged again on the stored row, which may differ), there
     is no change to make (one that was made meanwhile might have to be undone), or a column
-    that changes without a new version (``_unversioned_columns``) is to be written."""
+    that changes without a new version (``_unversioned_columns``) is to be written.
+
+    It sets no savepoint (two round trips a write): every refusal comes before the UPDATE, and
+    an UPDATE that finds no row has written nothing. What fails after it (a database error, a
+    hook listener) cannot be undone alone, so it makes the caller's whole transaction roll
+    back (``atomic(savepoint=False)``): the write is never kept in part."""
     model = type(record)
     try:
         typed = record_validate(
@@ -391,14 +417,61 @@ def _update_read_before(
     if _unversioned_columns(model).intersection(written):
         return None
     columns = [model._meta.get_field(name).attname for name in written]
-    found = model.objects.filter(pk=current.pk, version=current.version).update(
-        **{column: getattr(saved, column) for column in columns}
-    )
-    if not found:
-        return None
-    counts_invalidate()  # a queryset's update sends no ``post_save``
-    _updated(record, saved, changes, deferred, user=user, by_process=True)
+    rows = model.objects.filter(pk=current.pk, version=current.version)
+    entry = _change_entry(saved, changes, user=user, by_process=True)
+    # A queryset's update sends no ``post_save``. Before the UPDATE, so that a cache that
+    # fails refuses the write with nothing written (a needless bump when the row moved on).
+    counts_invalidate()
+    with transaction.atomic(savepoint=False):
+        if not _update_with_entry(
+            rows, {column: getattr(saved, column) for column in columns}, entry
+        ):
+            return None
+        _updated(record, saved, changes, deferred, user=user, by_process=True)
     return changes
+
+
+def _update_with_entry(rows: QuerySet, values: dict[str, Any], entry: TimelineEntry) -> bool:
+    """Updates ``rows`` (one row at most) and, when the row was found, inserts ``entry``;
+    False when it was not, nothing written. On PostgreSQL in one statement (a WITH whose
+    UPDATE feeds the INSERT), a round trip and the ORM's insert fewer; elsewhere in two."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        if not rows.update(**values):
+            return False
+        entry.save(force_insert=True)
+        return True
+    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
+    query.add_update_values(values)
+    update_sql, update_params = query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    meta = TimelineEntry._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    # Untyped values take the columns' types, as in a VALUES list (a cast could truncate).
+    selected = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"WITH changed AS ({update_sql} RETURNING 1) "  # noqa: S608 (names from the models)
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {selected} FROM changed"
+    )
+    params = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*update_params, *params])
+        return cursor.rowcount > 0
+
+
+def _change_entry(
+    saved: Record, changes: dict[str, tuple[Any, Any]], *, user: Any | None, by_process: bool
+) -> TimelineEntry:
+    """The timeline row (unsaved) of the change that made ``saved``."""
+    return TimelineEntry(
+        document_id=saved.document_id,
+        kind=TimelineKind.CHANGED,
+        author_id=user.pk if user is not None else None,
+        by_process=by_process,
+        changes={code: [old, new] for code, (old, new) in changes.items()},
+        version=saved.version,
+    )
 
 
 def _changes(record: Record, typed: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -432,18 +505,10 @@ def _updated(
     user: Any | None,
     by_process: bool,
 ) -> None:
-    """What follows the save of the row ``saved``: the linked lists, the timeline, the
-    caller's ``record`` and the engine's hook."""
+    """What follows the save of the row ``saved`` and its timeline row: the linked lists, the
+    live timeline, the caller's ``record`` and the engine's hook."""
     for spec, value in deferred:
         getattr(saved, spec.attr).set(value)
-    TimelineEntry.objects.create(
-        document_id=saved.document_id,
-        kind=TimelineKind.CHANGED,
-        author_id=user.pk if user is not None else None,
-        by_process=by_process,
-        changes={code: [old, new] for code, (old, new) in changes.items()},
-        version=saved.version,
-    )
     timeline_announce(document_id=saved.document_id)
     _show_saved(record, saved)
     document_hooks.updated(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from bizproc import runtime
 from bizproc.documents import document_providers
+from bizproc.hooks import document_hooks
 from bizproc.models import Instance, InstanceStatus, JournalEntry, TrackingType
 from bizproc.runtime import ProcessRefused, workflow_start
 from crm import services as crm_services
@@ -108,12 +109,17 @@ def test_a_block_after_a_write_sees_the_saved_values_without_reading_the_record_
 
 def statements(queries: CaptureQueriesContext) -> list[str]:
     """Each query as its verb and table: ``INSERT bizproc_instance``; a statement of several
-    inserts (``WITH … AS (INSERT …) INSERT …``) as each of them."""
+    inserts (``WITH … AS (INSERT …) INSERT …``) as each of them; an UPDATE that feeds an
+    INSERT as ``WITH UPDATE … INSERT …``."""
     shown = []
     for query in queries:
-        words = query["sql"].replace('"', "").split()
+        words = query["sql"].replace('"', "").replace("(", " ").split()
         verb = words[0]
-        if verb == "WITH":
+        if verb == "WITH" and "UPDATE" in words:  # an UPDATE that feeds an INSERT
+            updated, inserted = words[words.index("UPDATE") + 1], words[words.index("INTO") + 1]
+            shown.append(f"WITH UPDATE {updated} INSERT {inserted}")
+            continue
+        if verb == "WITH":  # a new instance and its journal rows
             shown.append(" + ".join(re.findall(r'INSERT INTO "(\w+)"', query["sql"])))
             continue
         table = {"SELECT": "FROM", "UPDATE": "UPDATE", "INSERT": "INTO"}.get(verb)
@@ -121,9 +127,17 @@ def statements(queries: CaptureQueriesContext) -> list[str]:
     return shown
 
 
+def written_against_the_read() -> list[str]:
+    """The statements of a write against the values read before."""
+    if connection.vendor == "postgresql":
+        return ["WITH UPDATE crm_deal INSERT crm_timelineentry"]
+    return ["UPDATE crm_deal", "INSERT crm_timelineentry"]
+
+
 def test_a_start_that_sets_a_field_reads_its_deal_once(user) -> None:
     """The bench's process (bench/engine_template.py): the deal is read for the start and
-    updated against that read."""
+    updated against that read, with no savepoint around the write (its refusals come before
+    its UPDATE), and on PostgreSQL with its timeline row in the same statement."""
     template = published(
         node("SetVariableActivity", VariableValue={"Score": "={=Document:OPPORTUNITY}/100"}),
         node(
@@ -154,10 +168,7 @@ def test_a_start_that_sets_a_field_reads_its_deal_once(user) -> None:
     assert statements(queries) == [
         "BEGIN",
         "SELECT crm_deal",
-        "SAVEPOINT",
-        "UPDATE crm_deal",
-        "INSERT crm_timelineentry",
-        "RELEASE",
+        *written_against_the_read(),
         *inserts,
         "COMMIT",
     ]
@@ -285,8 +296,25 @@ def test_a_deal_changed_between_the_start_and_the_write_is_written_as_it_is_stor
         user=user,
     )
 
-    instance = start(template, deal, user)
+    with CaptureQueriesContext(connection) as queries:
+        instance = start(template, deal, user)
 
+    # After the other writer's UPDATE, the one against the start's read finds no row: nothing
+    # written, so the write is made again on the row read and locked, in a savepoint as any
+    # write of the CRM.
+    shown = statements(queries)
+    assert shown[shown.index("BEGIN") :][:10] == [
+        "BEGIN",
+        "SELECT crm_deal",
+        "UPDATE crm_deal",
+        *written_against_the_read()[:1],  # its UPDATE finds no row: no INSERT
+        "SAVEPOINT",
+        "SELECT crm_deal",
+        "UPDATE crm_deal",
+        "INSERT crm_timelineentry",
+        "RELEASE",
+        "INSERT bizproc_instance",
+    ]
     assert notes(instance, REPORT) == [
         "Before: ",  # the start's read
         "After: Renamed elsewhere, Set by process",
@@ -302,6 +330,85 @@ def test_a_deal_changed_between_the_start_and_the_write_is_written_as_it_is_stor
     ).get()
     assert changed.changes == {"COMMENTS": ["Changed elsewhere", "Set by process"]}
     assert changed.version == 3
+
+
+def test_a_write_the_values_refuse_is_journaled_and_leaves_the_deal_as_it_was(user, deal) -> None:
+    """Refused against the start's read before anything is written, the write is judged again
+    on the stored row in a savepoint (which may differ); refused there too, the process faults
+    and the start commits it."""
+    template = published(
+        node(
+            "SetFieldActivity", FieldValue={"PROBABILITY": "{=Document:TITLE}"}, Title="Bad write"
+        ),
+        log("never"),
+        user=user,
+    )
+    start(template, DealFactory(assigned_by=user), user)  # warms the caches
+
+    with CaptureQueriesContext(connection) as queries:
+        instance = workflow_start(template=template, document_id=deal.document_id, user=user)
+
+    assert statements(queries) == [
+        "BEGIN",
+        "SELECT crm_deal",
+        "SAVEPOINT",
+        "SELECT crm_deal",
+        "ROLLBACK",
+        "RELEASE",
+        "INSERT bizproc_instance",
+        "INSERT bizproc_journalentry",
+        "COMMIT",
+    ]
+    instance.refresh_from_db()
+    assert instance.status == InstanceStatus.TERMINATED
+    assert notes(instance, FAULT) == ["The value of field 'Probability, %' is not an integer."]
+    deal.refresh_from_db()
+    assert (deal.probability, deal.version) == (None, 1)
+    assert not TimelineEntry.objects.filter(document_id=deal.document_id, kind=TimelineKind.CHANGED)
+
+
+def test_a_failure_after_a_process_s_write_rolls_the_whole_start_back(user, deal) -> None:
+    """The write against the start's read sets no savepoint, so what fails after its UPDATE
+    (here a hook listener) cannot be undone alone: the start fails as a whole, with that
+    error, and keeps nothing (no deal changed without its timeline, no process)."""
+
+    def refuse(**kwargs) -> None:
+        raise RuntimeError("listener failed")
+
+    template = published(
+        node("SetFieldActivity", FieldValue={"COMMENTS": "Lost"}), log("after"), user=user
+    )
+    document_hooks.on_updated.append(refuse)
+    try:
+        with pytest.raises(RuntimeError, match="listener failed"):
+            workflow_start(template=template, document_id=deal.document_id, user=user)
+    finally:
+        document_hooks.on_updated.remove(refuse)
+
+    assert not Instance.objects.exists()
+    deal.refresh_from_db()
+    assert (deal.comments, deal.version) == ("", 1)
+    assert not TimelineEntry.objects.filter(document_id=deal.document_id, kind=TimelineKind.CHANGED)
+
+
+def test_a_cache_that_fails_at_a_process_s_write_faults_the_process_with_nothing_written(
+    user, deal, monkeypatch
+) -> None:
+    """The lists' counts are made stale before the UPDATE: a cache that fails there refuses
+    the write before anything is written, so the process faults and the start commits."""
+
+    def fail() -> None:
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(crm_services, "counts_invalidate", fail)
+    template = published(node("SetFieldActivity", FieldValue={"COMMENTS": "Lost"}), user=user)
+
+    instance = start(template, deal, user)
+
+    assert instance.status == InstanceStatus.TERMINATED
+    assert notes(instance, FAULT) == ["An unexpected error stopped the process."]
+    deal.refresh_from_db()
+    assert (deal.comments, deal.version) == ("", 1)
 
 
 def test_journal_notes_keep_quotes_braces_commas_backslashes_and_null_words(user, deal) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from accounts.models import User
 from bizproc.documents import DocumentError, DocumentType
 from bizproc.fieldtypes import FieldType
+from bizproc.hooks import document_hooks
 from crm import services
 from crm.counts import GENERATION_KEY
 from crm.documents import DOCUMENT_TYPES, CrmDocumentProvider
@@ -457,6 +458,8 @@ def deal_changes(deal: Deal) -> list[dict[str, Any]]:
 
 
 def test_a_write_against_the_values_read_before_does_not_read_the_record_again(world, provider):
+    """Nor does it set a savepoint in the caller's transaction (the test's): the UPDATE and
+    the timeline's INSERT, which PostgreSQL takes as one statement."""
     current = provider.read(world.deal.document_id)
     assert current["COMMENTS"] == "Needs approval"
     generation = cache.get(GENERATION_KEY)
@@ -466,8 +469,16 @@ def test_a_write_against_the_values_read_before_does_not_read_the_record_again(w
             world.deal.document_id, {"COMMENTS": "Called"}, user_id=world.editor.pk, current=current
         )
 
-    reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "crm_deal"')]
-    assert reads == []
+    sent = [q["sql"].replace('"', "") for q in queries]
+    if connection.vendor == "postgresql":
+        assert len(sent) == 1, sent
+        assert sent[0].startswith("WITH changed AS (UPDATE crm_deal SET")
+        assert "INSERT INTO crm_timelineentry" in sent[0]
+    else:
+        assert [" ".join(sql.split()[:3]) for sql in sent] == [
+            "UPDATE crm_deal SET",
+            "INSERT INTO crm_timelineentry",
+        ]
     deal = Deal.objects.get(pk=world.deal.pk)
     assert (deal.comments, deal.title, deal.version, deal.modified_by) == (
         "Called",
@@ -478,6 +489,45 @@ def test_a_write_against_the_values_read_before_does_not_read_the_record_again(w
     assert deal_changes(deal) == [{"COMMENTS": ["Needs approval", "Called"]}]
     assert dict(saved) == dict(provider.read(world.deal.document_id))
     assert cache.get(GENERATION_KEY) != generation  # the deal lists' counts are stale
+
+
+def test_a_write_against_the_values_read_before_leaves_the_timeline_row_a_locked_one_does(
+    provider,
+):
+    """Typed values (a sum, a date, a person) make the same timeline row either way."""
+    author, responsible = UserFactory.create_batch(2)
+    against_read, locked = DealFactory.create_batch(
+        2, title="Same", opportunity=Decimal("10"), assigned_by=responsible
+    )
+    values = {
+        "OPPORTUNITY": "1500.50",
+        "CLOSEDATE": "2026-03-01",
+        "ASSIGNED_BY_ID": author.pk,
+        "COMMENTS": 'It\'s "quoted" {x}',
+    }
+
+    provider.write(
+        against_read.document_id,
+        values,
+        user_id=author.pk,
+        current=provider.read(against_read.document_id),
+    )
+    provider.write(locked.document_id, values, user_id=author.pk)
+
+    def row(deal: Deal) -> tuple:
+        entry = TimelineEntry.objects.get(document_id=deal.document_id, kind=TimelineKind.CHANGED)
+        assert entry.created_at is not None
+        return (entry.author_id, entry.by_process, entry.text, entry.changes, entry.version)
+
+    assert row(against_read) == row(locked)
+    author_id, by_process, text, changes, version = row(locked)
+    assert (author_id, by_process, text, version) == (author.pk, True, "", 2)
+    assert changes == {
+        "OPPORTUNITY": [10.0, 1500.5],
+        "CLOSEDATE": [None, "2026-03-01"],
+        "ASSIGNED_BY_ID": [f"user_{responsible.pk}", f"user_{author.pk}"],
+        "COMMENTS": ["", values["COMMENTS"]],
+    }
 
 
 def test_a_record_changed_since_the_read_is_written_against_the_stored_row(world, provider):
@@ -516,6 +566,50 @@ def test_a_refused_write_against_the_values_read_before_changes_nothing(
     assert error.value.errors == {
         "PROBABILITY": "The value of field 'Probability, %' is not an integer."
     }
+    assert records_snapshot() == before
+    assert deal_changes(world.deal) == []
+
+
+def test_a_write_refused_against_the_values_read_before_leaves_the_transaction_usable(
+    world, provider
+):
+    """The refusal comes before anything is written: the caller's transaction (the test's)
+    goes on, and the deal can be written in it."""
+    current = provider.read(world.deal.document_id)
+
+    with pytest.raises(DocumentError):
+        provider.write(
+            world.deal.document_id, {"PROBABILITY": "abc"}, user_id=None, current=current
+        )
+    provider.write(world.deal.document_id, {"PROBABILITY": "40"}, user_id=None, current=current)
+
+    deal = Deal.objects.get(pk=world.deal.pk)
+    assert (deal.probability, deal.version) == (40, 2)
+    assert deal_changes(deal) == [{"PROBABILITY": [world.deal.probability, 40]}]
+
+
+def test_a_failure_after_the_write_against_the_values_read_before_rolls_back_the_transaction(
+    world, provider, records_snapshot
+):
+    """The UPDATE has no savepoint to be undone alone: when what follows it fails (here a hook
+    listener), the caller's whole transaction is rolled back, so no part of the write stays."""
+    current = provider.read(world.deal.document_id)
+    before = records_snapshot()
+
+    def refuse(**kwargs: Any) -> None:
+        raise RuntimeError("listener failed")
+
+    document_hooks.on_updated.append(refuse)
+    try:
+        with transaction.atomic():
+            with pytest.raises(RuntimeError, match="listener failed"):
+                provider.write(
+                    world.deal.document_id, {"COMMENTS": "Lost"}, user_id=None, current=current
+                )
+            assert transaction.get_rollback()
+    finally:
+        document_hooks.on_updated.remove(refuse)
+
     assert records_snapshot() == before
     assert deal_changes(world.deal) == []
 
