@@ -17,6 +17,9 @@ layer safely:
 * With the in-memory layer and no consumer ever connected in this process there is nobody to
   tell, and the message is dropped.
 
+On Redis the layer is pub/sub (``config.settings``): a message reaches the server processes
+that have a socket in its group at that moment, and is gone otherwise.
+
 Publishing never raises into the caller: a lost message delays a page until its next change
 (and every page catches up when its socket reconnects), but must not break a committed step.
 """

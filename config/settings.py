@@ -174,13 +174,27 @@ else:
 IS_POSTGRES = _db["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Live updates: Redis when configured, else in-memory (single server process).
+# Live updates (bizproc.live): Redis when configured, else in-memory (single server process).
+# On Redis, channels_redis's pub/sub layer: an update is one PUBLISH, which the server processes
+# with a page of its group open hear and which is gone when none has. That is all the pages
+# need: they are told ids only, re-read the database, and re-read everything when their socket
+# (re)opens. The core layer keeps a queue per socket in Redis: two commands per update even
+# when nobody listens, plus a script per listening process (a start's two updates cost 1.2 M
+# instructions more than in memory there, 0.6 M on pub/sub; README, "Benchmarks"). Pub/sub
+# channels belong to the whole Redis server, not to a database: the prefix names the database,
+# so that deployments (or test runs) on different databases of one server do not hear each
+# other.
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    from redis.connection import parse_url  # only with Redis
+
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": f"asgi.{parse_url(REDIS_URL).get('db') or 0}.",
+            },
         }
     }
 else:

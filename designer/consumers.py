@@ -87,13 +87,21 @@ class TemplatePresenceConsumer(AsyncWebsocketConsumer):
     async def presence_join(self, event: dict[str, Any]) -> None:
         if event["channel"] == self.channel_name:
             return
-        self.others[event["channel"]] = (event["user_id"], event["name"])
         await self.channel_layer.send(event["channel"], self._about_me("presence.here"))
-        await self.push()
+        await self.meet(event)
 
     async def presence_here(self, event: dict[str, Any]) -> None:
-        self.others[event["channel"]] = (event["user_id"], event["name"])
-        await self.push()
+        await self.meet(event)
+
+    async def meet(self, event: dict[str, Any]) -> None:
+        """Notes the sender; the page hears only of news. A socket can hear of another twice:
+        on Redis pub/sub a server process hands a group's message to the sockets in the group
+        when it arrives, so a socket that joined just after another's join hears both that
+        join and the answer to its own."""
+        about = (event["user_id"], event["name"])
+        if self.others.get(event["channel"]) != about:
+            self.others[event["channel"]] = about
+            await self.push()
 
     async def presence_leave(self, event: dict[str, Any]) -> None:
         if self.others.pop(event["channel"], None) is not None:

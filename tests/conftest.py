@@ -124,9 +124,9 @@ def _language_restored():
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer():
     """Each test gets a channel layer of its own. Every test's sockets run in an event loop of
-    their own (``async_to_sync``), and channels_redis binds the lock of the process's own
-    channel to the first loop that takes it: a layer kept from one test to the next can fail
-    with "bound to a different event loop" when two of its sockets receive at once."""
+    their own (``async_to_sync``), and a layer keeps state per loop (the in-memory layer's
+    queues belong to the loop that reads them; channels_redis keeps its connections and
+    subscriptions per loop): a fresh layer keeps one test's groups away from the next's."""
     from channels.layers import channel_layers
 
     yield

@@ -2,13 +2,19 @@
 another page, a process), reaches the record's open cards as the new timeline entries and the
 details as they are now — for readers of the record only."""
 
+import asyncio
+import threading
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from django.db import connection
 
+from bizproc import live
 from crm import services
 from crm.models import TimelineEntry
-from tests.bizproc.test_live import closed_with, messages_until, session_of, socket
+from tests.bizproc.builders import node, published
+from tests.bizproc.test_live import closed_with, messages_until, session_of, socket, start
 from tests.crm.factories import DealFactory, UserFactory, user_with
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -69,3 +75,60 @@ def test_a_card_with_no_entries_loses_its_empty_line_with_the_first(admin) -> No
         await page.disconnect()
 
     async_to_sync(scenario)()
+
+
+def renaming(admin):
+    return published(
+        node("SetFieldActivity", FieldValue={"TITLE": "Renamed by a process"}, Title="Rename"),
+        user=admin,
+    )
+
+
+def test_a_process_that_changes_the_record_redraws_its_open_cards(admin) -> None:
+    deal = DealFactory(title="Before", assigned_by=admin)
+    template = renaming(admin)
+    session = session_of(admin)
+
+    async def scenario() -> None:
+        page = socket(f"/ws/crm/records/{deal.document_id}/?after=0", session)
+        assert (await page.connect())[0]
+        assert "Before" in await page.receive_from()
+        await database_sync_to_async(start)(template, deal, admin)
+        fields, *_ = await messages_until(page, "Renamed by a process")
+        assert "Renamed by a process" in fields and "Before" not in fields
+        await page.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.redis
+def test_a_process_in_a_worker_without_sockets_reaches_the_cards_through_redis(
+    admin, monkeypatch
+) -> None:
+    """A separate worker process: no socket ever binds a server loop there, so the change goes
+    out through the private publisher loop and Redis to the card on this server's loop."""
+    monkeypatch.setattr(live, "bind_server_loop", lambda: None)
+    monkeypatch.setattr(live, "_server_loop", None)
+    deal = DealFactory(title="Before", assigned_by=admin)
+    template = renaming(admin)
+    session = session_of(admin)
+
+    def worker() -> None:
+        try:
+            start(template, deal, admin)
+        finally:
+            connection.close()
+
+    async def scenario() -> None:
+        page = socket(f"/ws/crm/records/{deal.document_id}/?after=0", session)
+        assert (await page.connect())[0]
+        await page.receive_from()
+        thread = threading.Thread(target=worker)
+        thread.start()
+        await asyncio.get_running_loop().run_in_executor(None, thread.join)
+        fields, *_ = await messages_until(page, "Renamed by a process")
+        assert "Renamed by a process" in fields
+        await page.disconnect()
+
+    async_to_sync(scenario)()
+    assert live._server_loop is None  # nothing took the server's loop: Redis carried it
