@@ -15,6 +15,7 @@ from django.utils.formats import get_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from bizproc.compiled import CompiledQuery
 from bizproc.documents import (
     DocumentError,
     DocumentProvider,
@@ -25,7 +26,6 @@ from bizproc.documents import (
 )
 from bizproc.fieldtypes import Field
 from bizproc.schemas import flag
-from config.compiled import CompiledQuery
 from crm import custom_fields, permissions, services
 from crm.custom_fields import CustomField
 from crm.fields import LazyRecordValues, field_specs, fields_of
@@ -117,7 +117,7 @@ def parse_document_id(document_id: str) -> tuple[str, int]:
     return match[1].upper(), int(match[2])
 
 
-# Every process start and REST call on a record reads it by id: compiled once (config.compiled).
+# Every process start and REST call on a record reads it by id: compiled once (bizproc.compiled).
 _RECORD_BY_PK: dict[str, CompiledQuery[Record]] = {
     entity_type: CompiledQuery(
         lambda pk, model=model: model.objects.filter(pk=pk), pk=-(2**62) + 7919

@@ -1,9 +1,9 @@
-"""Queries compiled once (config.compiled): the same instances as the ORM's own query."""
+"""Queries compiled once (bizproc.compiled): the same instances as the ORM's own query."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.compiled import CompiledQuery
+from bizproc.compiled import CompiledQuery
 from crm.models import Deal
 from tests.crm.factories import DealFactory
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from bizproc import design, process_tasks, runtime, services
 from bizproc.bounds import bounded_int, localtime
+from bizproc.compiled import CompiledQuery
 from bizproc.documents import DocumentError, DocumentProvider, DocumentType, Operation
 from bizproc.documents import document_providers as providers
 from bizproc.fieldtypes import Field, FieldType, FieldValueError
@@ -35,7 +36,6 @@ from bizproc.models import (
     TaskStatus,
     Template,
 )
-from config.compiled import CompiledQuery
 from crm.permissions import is_crm_admin
 from rest.api import Call, Page, RestError, access_denied, method, not_found
 from rest.listing import (

@@ -304,18 +304,21 @@ def test_a_deal_changed_between_the_start_and_the_write_is_written_as_it_is_stor
     # written, so the write is made again on the row read and locked, in a savepoint as any
     # write of the CRM.
     shown = statements(queries)
-    assert shown[shown.index("BEGIN") :][:10] == [
-        "BEGIN",
-        "SELECT crm_deal",
-        "UPDATE crm_deal",
-        *written_against_the_read()[:1],  # its UPDATE finds no row: no INSERT
-        "SAVEPOINT",
-        "SELECT crm_deal",
-        "UPDATE crm_deal",
-        "INSERT crm_timelineentry",
-        "RELEASE",
-        *new_instance_with_journal()[:1],
-    ]
+    assert (
+        shown[shown.index("BEGIN") :][:10]
+        == [
+            "BEGIN",
+            "SELECT crm_deal",
+            "UPDATE crm_deal",
+            *written_against_the_read()[:1],  # its UPDATE finds no row: no INSERT
+            "SAVEPOINT",
+            "SELECT crm_deal",
+            "UPDATE crm_deal",
+            "INSERT crm_timelineentry",
+            "RELEASE",
+            *new_instance_with_journal()[:1],
+        ]
+    )
     assert notes(instance, REPORT) == [
         "Before: ",  # the start's read
         "After: Renamed elsewhere, Set by process",
