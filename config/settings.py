@@ -106,12 +106,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    # Below the view's other middleware, as django-axes asks: it turns a refused login into the
+    # lockout page.
     "axes.middleware.AxesMiddleware",
+    # Innermost because it is synchronous only: Django runs each middleware that can do both
+    # in the mode of the one below it, so the whole chain runs in the request's thread. With an
+    # asynchronous one innermost, the chain switched to the event loop in the middle, and the
+    # MiddlewareMixin middleware below that point each hopped back to a thread for their
+    # process_request and process_response.
+    "accounts.middleware.UserPreferencesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
