@@ -3,16 +3,27 @@
 Django compiles a queryset anew each time it is evaluated; for the few queries every REST call
 or process start runs, that costs more CPU than the database takes to answer them. A
 ``CompiledQuery`` compiles its queryset once, with placeholder values, then runs that SQL with
-the real values as a raw query, which builds the instances as the ORM does: values converted
-by their fields, the columns not selected deferred.
+the real values and builds the instance as the ORM's own iterable does: the values converted by
+their fields' converters, ``Model.from_db`` with the columns selected, the others deferred.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+
+
+@dataclass(frozen=True)
+class _Compiled[M: Model]:
+    model: type[M]
+    sql: str
+    names: list[str | None]  # each parameter's placeholder name, None: a constant
+    params: list[Any]
+    attnames: list[str]  # the selected columns' attributes, in the row's order
+    converters: list[tuple[int, list[Callable[..., Any]], Any]]  # (position, converters, column)
 
 
 class CompiledQuery[M: Model]:
@@ -20,19 +31,24 @@ class CompiledQuery[M: Model]:
 
     Each placeholder must be a value that the query passes to the database unchanged and that
     appears nowhere else among its parameters (an unlikely number or string); ``values`` must
-    be of the types the database gets (an ``int`` for an integer key).
+    be of the types the database gets (an ``int`` for an integer key). The query selects one
+    model's columns: no ``select_related``, annotations or extra columns.
     """
 
     def __init__(self, build: Callable[..., QuerySet[M]], **placeholders: object) -> None:
         self.build = build
         self.placeholders = placeholders
-        self.compiled: tuple[type[M], str, list[str | None], list[Any]] | None = None
+        self.compiled: _Compiled[M] | None = None
 
-    def _compile(self) -> tuple[type[M], str, list[str | None], list[Any]]:
+    def _compile(self) -> _Compiled[M]:
         queryset = self.build(**self.placeholders)
-        if queryset.query.select_related:
-            raise ImproperlyConfigured("A raw query builds one model: no select_related.")
-        sql, params = queryset.query.sql_with_params()
+        compiler = queryset.query.get_compiler(using=DEFAULT_DB_ALIAS)
+        sql, params = compiler.as_sql()
+        klass_info = compiler.klass_info or {}
+        if klass_info.get("related_klass_infos") or len(klass_info.get("select_fields", ())) != len(
+            compiler.select
+        ):
+            raise ImproperlyConfigured("A compiled query selects one model's columns only.")
         names: list[str | None] = []
         for param in params:
             matching = [name for name, value in self.placeholders.items() if value == param]
@@ -40,12 +56,37 @@ class CompiledQuery[M: Model]:
         for name in self.placeholders:
             if names.count(name) != 1:
                 raise ImproperlyConfigured(f"Placeholder {name!r} is not one parameter of {sql}")
-        return queryset.model, sql, names, list(params)
+        columns = [column for column, _sql, _alias in compiler.select]
+        converters = compiler.get_converters(columns)
+        return _Compiled(
+            model=queryset.model,
+            sql=sql,
+            names=names,
+            params=list(params),
+            attnames=[column.target.attname for column in columns],
+            converters=[
+                (position, functions, column)
+                for position, (functions, column) in sorted(converters.items())
+            ],
+        )
 
     def first(self, **values: object) -> M | None:
         if self.compiled is None:
             self.compiled = self._compile()
-        model, sql, names, params = self.compiled
-        bound = [values[name] if name else param for name, param in zip(names, params, strict=True)]
-        found = model._default_manager.db_manager(DEFAULT_DB_ALIAS).raw(sql, bound)
-        return next(iter(found), None)
+        compiled = self.compiled
+        bound = [
+            values[name] if name else param
+            for name, param in zip(compiled.names, compiled.params, strict=True)
+        ]
+        connection = connections[DEFAULT_DB_ALIAS]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, bound)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if compiled.converters:
+            row = list(row)
+            for position, functions, column in compiled.converters:
+                for convert in functions:
+                    row[position] = convert(row[position], column, connection)
+        return compiled.model.from_db(DEFAULT_DB_ALIAS, compiled.attnames, row)
