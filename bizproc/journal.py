@@ -13,6 +13,7 @@ forever) are deleted by ``journal_prune``, which the worker runs daily (``daily_
 """
 
 import datetime
+import json
 import re
 import threading
 import time
@@ -170,7 +171,7 @@ def _insert(rows: list[tuple]) -> None:
     read back ids nobody uses): a tenth of a five-block process's start went to it."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(*_unnest_insert(rows))
+            cursor.execute(*_recordset_insert(rows))
         return
     fields = _row_fields()
     created_at = fields[-1]
@@ -204,20 +205,32 @@ def _insert_head(fields: list[Field]) -> str:
     )
 
 
-def _unnest_insert(rows: list[tuple]) -> tuple[str, list[Any]]:
-    """PostgreSQL's statement for the rows: one array per column (``SELECT … FROM UNNEST(…)``),
-    the same whatever the number of rows, so psycopg keeps it parsed (a statement with more
-    than 50 parameters it parses anew each time: a twentieth of a start) and the database
-    plans it faster."""
+def _recordset_insert(rows: list[tuple]) -> tuple[str, list[Any]]:
+    """PostgreSQL's statement for the rows: all of them in one JSON parameter, read as rows of
+    the table's own type (``json_populate_recordset``). The statement is the same whatever
+    the number of rows (psycopg keeps it parsed, the database plans it fast), and one JSON
+    text costs little to build and quote, where arrays of values were quoted one value at a
+    time: a tenth of a five-block process's start."""
     fields = _row_fields()
-    # Column types without their sizes (varchar, not varchar(64)): nothing is cut.
-    arrays = ", ".join(
-        "%s::{}[]".format(field.db_type(connection).split("(")[0])  # type: ignore[union-attr]
-        for field in fields
+    columns = [field.column for field in fields]
+    created_at = fields[-1]
+    recordset = [
+        dict(
+            zip(
+                columns,
+                (*row[:-1], created_at.get_db_prep_value(row[-1], connection).isoformat()),
+                strict=True,
+            )
+        )
+        for row in rows
+    ]
+    table = connection.ops.quote_name(JournalEntry._meta.db_table)
+    selected = ", ".join(connection.ops.quote_name(column) for column in columns)  # type: ignore[arg-type]
+    return (
+        f"{_insert_head(fields)}SELECT {selected}"  # noqa: S608 - names from the model
+        f" FROM json_populate_recordset(NULL::{table}, %s::json)",
+        [json.dumps(recordset, ensure_ascii=False)],
     )
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    columns[-1] = [fields[-1].get_db_prep_value(value, connection) for value in columns[-1]]
-    return f"{_insert_head(fields)}SELECT * FROM UNNEST({arrays})", columns  # noqa: S608 - names from the model
 
 
 def _insert_with_instance(instance: Instance, rows: list[tuple]) -> None:
@@ -232,7 +245,7 @@ def _insert_with_instance(instance: Instance, rows: list[tuple]) -> None:
             _insert(rows)
         return
     instance_sql, instance_params = insert
-    rows_sql, rows_params = _unnest_insert(rows)
+    rows_sql, rows_params = _recordset_insert(rows)
     with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
         cursor.execute(
             f"WITH new_instance AS ({instance_sql}) {rows_sql}",

@@ -629,6 +629,27 @@ def test_a_step_writes_more_journal_rows_than_one_statement_can_carry(
     assert instance.status == InstanceStatus.COMPLETED
 
 
+def test_journal_rows_keep_their_text_and_times_exactly(user, deal) -> None:
+    """Whatever the text (quotes, backslashes, line breaks, any script, long) and however
+    the rows go in, they read back as written, in order, each with its own time."""
+    tricky = 'She said "ok"\\n\t{x} [=] \\"\' — Привет, 世界 🎉 ' + "x" * 5000
+    template = published(log("first"), log(tricky, title="Ключ «1»"), log("last"), user=user)
+    before = timezone.now()
+
+    instance = start(template, deal, user)
+
+    assert notes(instance, REPORT) == ["first", tricky, "last"]
+    assert "Ключ «1»" in [title for _type, title, _note in rows(instance)]
+    times = list(
+        JournalEntry.objects.filter(instance=instance)
+        .order_by("id")
+        .values_list("created_at", flat=True)
+    )
+    assert times == sorted(times)
+    assert before <= times[0] <= times[-1] <= timezone.now()
+    assert any(moment.microsecond for moment in times)  # not cut to the second or millisecond
+
+
 def test_a_loop_past_its_budget_writes_an_error_and_terminates(user, deal, settings) -> None:
     settings.BIZPROC_LOOP_LIMIT = 5
     template = published(
