@@ -70,7 +70,7 @@ class CompiledQuery[M: Model]:
             ],
         )
 
-    def first(self, **values: object) -> M | None:
+    def first(self, **values: Any) -> M | None:
         if self.compiled is None:
             self.compiled = self._compile()
         compiled = self.compiled
