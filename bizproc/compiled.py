@@ -13,7 +13,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model, QuerySet
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model, QuerySet, sql
 
 
 @dataclass(frozen=True)
@@ -90,3 +91,39 @@ class CompiledQuery[M: Model]:
                 for convert in functions:
                     row[position] = convert(row[position], column, connection)
         return compiled.model.from_db(DEFAULT_DB_ALIAS, compiled.attnames, row)
+
+
+class CompiledInsert[M: Model]:
+    """The INSERT ``save()`` sends for a new object of ``model`` (every local concrete field, no
+    RETURNING), compiled once per database: what is left to do per object is what ``save()``
+    does to the values, each field's ``pre_save(add=True)`` (which sets the auto dates on the
+    object) and ``get_db_prep_save``.
+
+    For objects whose values are all plain (no expression, no default left to the database):
+    the caller checks that first (``plain``), as those need ``save()``'s RETURNING."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self.fields = [field for field in model._meta.local_concrete_fields if not field.generated]
+        self.statements: dict[str, str] = {}
+
+    def plain(self, obj: M) -> bool:
+        return obj.pk is not None and not any(
+            hasattr(getattr(obj, field.attname), "resolve_expression") for field in self.fields
+        )
+
+    def as_sql(self, obj: M, connection: BaseDatabaseWrapper) -> tuple[str, list[Any]]:
+        statement = self.statements.get(connection.alias)
+        if statement is None:
+            query = sql.InsertQuery(self.model)
+            query.insert_values(self.fields, [obj])
+            [(statement, params)] = query.get_compiler(connection=connection).as_sql()
+            if len(params) != len(self.fields) or any(
+                getattr(field, "get_placeholder_sql", None) for field in self.fields
+            ):
+                raise ImproperlyConfigured(f"{self.model} has a field with its own placeholder.")
+            self.statements[connection.alias] = statement
+            return statement, list(params)
+        return statement, [
+            field.get_db_prep_save(field.pre_save(obj, True), connection) for field in self.fields
+        ]

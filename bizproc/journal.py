@@ -13,6 +13,7 @@ forever) are deleted by ``journal_prune``, which the worker runs daily (``daily_
 """
 
 import datetime
+import functools
 import json
 import re
 import threading
@@ -22,13 +23,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.db.models import F, Field, Max, QuerySet, sql
+from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Field, Max, QuerySet
 from django.db.models.signals import post_save, pre_save
 from django.urls import reverse
 from django.utils import timezone
 
 from bizproc import live
+from bizproc.compiled import CompiledInsert
 from bizproc.dates import formatter
 from bizproc.models import (
     SIMPLIFIED_TYPES,
@@ -169,35 +172,38 @@ def _insert(rows: list[tuple]) -> None:
     """One multi-row INSERT of plain values: every step of every process writes here, and
     ``bulk_create`` would build a model object per row and compile each of its fields (and
     read back ids nobody uses): a tenth of a five-block process's start went to it."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(*_recordset_insert(rows))
+    database = transaction.get_connection()
+    if database.vendor == "postgresql":
+        with database.cursor() as cursor:
+            cursor.execute(*_recordset_insert(rows, database))
         return
     fields = _row_fields()
     created_at = fields[-1]
     placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # As many rows a statement as the database takes parameters (a long loop writes thousands).
-    size = max(connection.ops.bulk_batch_size(fields, rows), 1)
-    with connection.cursor() as cursor:
+    size = max(database.ops.bulk_batch_size(fields, rows), 1)
+    with database.cursor() as cursor:
         for start in range(0, len(rows), size):
             batch = rows[start : start + size]
             values = [
                 value
                 for row in batch
-                for value in (*row[:-1], created_at.get_db_prep_value(row[-1], connection))
+                for value in (*row[:-1], created_at.get_db_prep_value(row[-1], database))
             ]
             cursor.execute(
-                _insert_head(fields) + "VALUES " + ", ".join([placeholders] * len(batch)), values
+                _insert_head(fields, database) + "VALUES " + ", ".join([placeholders] * len(batch)),
+                values,
             )
 
 
-def _row_fields() -> list[Field]:
+@functools.cache
+def _row_fields() -> tuple[Field, ...]:
     concrete = {field.name: field for field in JournalEntry._meta.concrete_fields}
-    return [concrete[name] for name in ROW_FIELDS]
+    return tuple(concrete[name] for name in ROW_FIELDS)
 
 
-def _insert_head(fields: list[Field]) -> str:
-    quote = connection.ops.quote_name
+def _insert_head(fields: Sequence[Field], database: BaseDatabaseWrapper) -> str:
+    quote = database.ops.quote_name
     return "INSERT INTO {} ({}) ".format(
         quote(JournalEntry._meta.db_table),
         # A concrete field has its column; the stubs allow None for fields that have none.
@@ -205,12 +211,25 @@ def _insert_head(fields: list[Field]) -> str:
     )
 
 
-def _recordset_insert(rows: list[tuple]) -> tuple[str, list[Any]]:
-    """PostgreSQL's statement for the rows: all of them in one JSON parameter, read as rows of
-    the table's own type (``json_populate_recordset``). The statement is the same whatever
-    the number of rows (psycopg keeps it parsed, the database plans it fast), and one JSON
-    text costs little to build and quote, where arrays of values were quoted one value at a
-    time: a tenth of a five-block process's start."""
+@functools.cache
+def _recordset_statement() -> str:
+    """PostgreSQL's INSERT of the rows given as one JSON array of objects, read as rows of the
+    table's own type: the same statement whatever the number of rows."""
+    database = connections["default"]
+    fields = _row_fields()
+    table = database.ops.quote_name(JournalEntry._meta.db_table)
+    selected = ", ".join(database.ops.quote_name(field.column) for field in fields)  # type: ignore[arg-type]
+    return (
+        f"{_insert_head(fields, database)}SELECT {selected}"  # noqa: S608 - names from the model
+        f" FROM json_populate_recordset(NULL::{table}, %s::json)"
+    )
+
+
+def _recordset_insert(rows: list[tuple], database: BaseDatabaseWrapper) -> tuple[str, list[Any]]:
+    """PostgreSQL's statement for the rows: all of them in one JSON parameter
+    (``_recordset_statement``). psycopg keeps the one statement parsed, the database plans it
+    fast, and one JSON text costs little to build and quote, where arrays of values were
+    quoted one value at a time: a tenth of a five-block process's start."""
     fields = _row_fields()
     columns = [field.column for field in fields]
     created_at = fields[-1]
@@ -218,41 +237,45 @@ def _recordset_insert(rows: list[tuple]) -> tuple[str, list[Any]]:
         dict(
             zip(
                 columns,
-                (*row[:-1], created_at.get_db_prep_value(row[-1], connection).isoformat()),
+                (*row[:-1], created_at.get_db_prep_value(row[-1], database).isoformat()),
                 strict=True,
             )
         )
         for row in rows
     ]
-    table = connection.ops.quote_name(JournalEntry._meta.db_table)
-    selected = ", ".join(connection.ops.quote_name(column) for column in columns)  # type: ignore[arg-type]
-    return (
-        f"{_insert_head(fields)}SELECT {selected}"  # noqa: S608 - names from the model
-        f" FROM json_populate_recordset(NULL::{table}, %s::json)",
-        [json.dumps(recordset, ensure_ascii=False)],
-    )
+    return _recordset_statement(), [json.dumps(recordset, ensure_ascii=False)]
 
 
 def _insert_with_instance(instance: Instance, rows: list[tuple]) -> None:
     """Inserts the new instance, then its rows. On PostgreSQL both go in one statement, the
     instance's INSERT in a data-modifying WITH: it runs to completion whatever the rest reads
     of it, and the rows' foreign key is checked at the commit (deferred), so the rows may
-    name the instance the same statement inserts. Either both go in or the statement fails."""
-    insert = _instance_insert(instance) if rows and connection.vendor == "postgresql" else None
-    if insert is None:
+    name the instance the same statement inserts. Either both go in or the statement fails.
+
+    The instance goes in as ``save()`` would insert it: the related objects' ids, the
+    ``pre_save`` signal, each field's ``pre_save`` (``started_at``, ``modified_at``), the
+    statement compiled by Django's insert compiler (once: ``_INSTANCE_INSERT``), then
+    ``post_save``. When the database would have to hand a value back (no id yet, or a value
+    left to a database default, which save() reads with RETURNING), save() inserts it."""
+    database = transaction.get_connection()
+    if not rows or database.vendor != "postgresql" or not _INSTANCE_INSERT.plain(instance):
         instance.save()
         if rows:
             _insert(rows)
         return
-    instance_sql, instance_params = insert
-    rows_sql, rows_params = _recordset_insert(rows)
-    with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    pre_save.send(
+        sender=Instance, instance=instance, raw=False, using=database.alias, update_fields=None
+    )
+    instance_sql, instance_params = _INSTANCE_INSERT.as_sql(instance, database)
+    rows_sql, rows_params = _recordset_insert(rows, database)
+    with transaction.mark_for_rollback_on_error(), database.cursor() as cursor:
         cursor.execute(
             f"WITH new_instance AS ({instance_sql}) {rows_sql}",
             [*instance_params, *rows_params],
         )
     # What Model.save_base does once the row is in.
-    instance._state.db = connection.alias
+    instance._state.db = database.alias
     instance._state.adding = False
     post_save.send(
         sender=Instance,
@@ -260,31 +283,11 @@ def _insert_with_instance(instance: Instance, rows: list[tuple]) -> None:
         created=True,
         update_fields=None,
         raw=False,
-        using=connection.alias,
+        using=database.alias,
     )
 
 
-def _instance_insert(instance: Instance) -> tuple[str, Sequence[Any]] | None:
-    """The INSERT ``instance.save()`` would send for the new instance, compiled by Django's
-    own insert compiler after what save() does first (the related objects' ids, the
-    ``pre_save`` signal, each field's ``pre_save``: ``started_at``, ``modified_at``).
-
-    None when the database would have to hand a value back (no id yet, or a value left to a
-    database default, which save() reads with RETURNING): then save() inserts it."""
-    fields = [field for field in Instance._meta.local_concrete_fields if not field.generated]
-    if instance.pk is None or any(
-        hasattr(getattr(instance, field.attname), "resolve_expression") for field in fields
-    ):
-        return None
-    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
-    pre_save.send(
-        sender=Instance, instance=instance, raw=False, using=connection.alias, update_fields=None
-    )
-    query = sql.InsertQuery(Instance)
-    query.insert_values(fields, [instance])
-    # Compiling calls each field's pre_save(add=True), which sets auto_now dates on the object.
-    [(statement, params)] = query.get_compiler(connection=connection).as_sql()
-    return statement, params
+_INSTANCE_INSERT = CompiledInsert(Instance)
 
 
 def announce(

@@ -1,10 +1,13 @@
-"""Queries compiled once (bizproc.compiled): the same instances as the ORM's own query."""
+"""Queries and inserts compiled once (bizproc.compiled): the same objects and rows as the ORM's."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
-from bizproc.compiled import CompiledQuery
+from bizproc.compiled import CompiledInsert, CompiledQuery
+from bizproc.models import Instance
 from crm.models import Deal
+from tests.bizproc.builders import node, published
 from tests.crm.factories import DealFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,3 +42,40 @@ def test_a_placeholder_the_query_does_not_pass_on_is_refused() -> None:
 
     with pytest.raises(ImproperlyConfigured):
         ignored.first(pk=1)
+
+
+def test_compiled_inserts_store_each_object_as_save_would(django_user_model) -> None:
+
+    user = django_user_model.objects.create_user(pk=7101, username="inserter")
+    template = published(node("LogActivity", Text="hi"), user=user)
+    insert = CompiledInsert(Instance)
+    made = []
+    for document_id in ("DEAL_1", "DEAL_2"):
+        instance = Instance(
+            template=template,
+            version=template.latest_version,
+            module=template.module,
+            entity=template.entity,
+            document_type=template.document_type,
+            document_id=document_id,
+            started_by=user,
+            variables={"Note": '«quoted» "text"'},
+        )
+        assert insert.plain(instance)
+        with connection.cursor() as cursor:
+            cursor.execute(*insert.as_sql(instance, connection))
+        made.append(instance)
+
+    assert len(insert.statements) == 1  # compiled once
+    for instance in made:
+        stored = Instance.objects.get(pk=instance.pk)
+        assert instance.started_at is not None
+        assert [getattr(instance, f.attname) for f in Instance._meta.concrete_fields] == [
+            getattr(stored, f.attname) for f in Instance._meta.concrete_fields
+        ]
+
+
+def test_an_object_with_a_value_the_database_hands_back_is_not_plain() -> None:
+
+    assert not CompiledInsert(Deal).plain(Deal(title="No id yet"))
+    assert not CompiledInsert(Instance).plain(Instance(document_id="DEAL_1"))  # db_default
