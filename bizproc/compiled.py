@@ -7,14 +7,30 @@ the real values and builds the instance as the ORM's own iterable does: the valu
 their fields' converters, ``Model.from_db`` with the columns selected, the others deferred.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet, sql
+from django.db.models.sql import UpdateQuery
+
+
+def _placeholder_names(
+    sql: str, params: Sequence[Any], placeholders: Mapping[str, object]
+) -> list[str | None]:
+    """Each parameter's placeholder name, None for a constant; each placeholder must be one
+    parameter."""
+    names: list[str | None] = []
+    for param in params:
+        matching = [name for name, value in placeholders.items() if value == param]
+        names.append(matching[0] if matching else None)
+    for name in placeholders:
+        if names.count(name) != 1:
+            raise ImproperlyConfigured(f"Placeholder {name!r} is not one parameter of {sql}")
+    return names
 
 
 @dataclass(frozen=True)
@@ -50,13 +66,7 @@ class CompiledQuery[M: Model]:
             compiler.select
         ):
             raise ImproperlyConfigured("A compiled query selects one model's columns only.")
-        names: list[str | None] = []
-        for param in params:
-            matching = [name for name, value in self.placeholders.items() if value == param]
-            names.append(matching[0] if matching else None)
-        for name in self.placeholders:
-            if names.count(name) != 1:
-                raise ImproperlyConfigured(f"Placeholder {name!r} is not one parameter of {sql}")
+        names = _placeholder_names(sql, params, self.placeholders)
         columns = [column for column, _sql, _alias in compiler.select]
         converters = compiler.get_converters(columns)
         return _Compiled(
@@ -127,3 +137,57 @@ class CompiledInsert[M: Model]:
         return statement, [
             field.get_db_prep_save(field.pre_save(obj, True), connection) for field in self.fields
         ]
+
+
+class CompiledUpdate[M: Model]:
+    """``build(**placeholders).update(**values)`` as SQL compiled once per set of columns
+    written; ``as_sql(values, connection, **where)`` gives the statement for ``values``, with
+    the placeholders' real ``where`` values (of the types the database gets, as in
+    ``CompiledQuery``).
+
+    Per statement only what ``update()`` does to each value is left: its field's
+    ``get_db_prep_save``. Values that are expressions or model instances, and fields with a
+    placeholder of their own, are compiled by Django each time."""
+
+    def __init__(
+        self, model: type[M], build: Callable[..., QuerySet[M]], **placeholders: object
+    ) -> None:
+        self.model = model
+        self.build = build
+        self.placeholders = placeholders
+        self.statements: dict[tuple[str, tuple[str, ...]], tuple[str, list[str]]] = {}
+
+    def _compile(
+        self, values: Mapping[str, Any], connection: BaseDatabaseWrapper, **where: object
+    ) -> tuple[str, list[Any]]:
+        query = self.build(**where).query.chain(UpdateQuery)
+        query.add_update_values(values)  # type: ignore[attr-defined]
+        if query.related_updates:  # type: ignore[attr-defined]
+            raise ImproperlyConfigured("A compiled update writes one table.")
+        statement, params = query.get_compiler(connection=connection).as_sql()
+        return statement, list(params)
+
+    def as_sql(
+        self, values: Mapping[str, Any], connection: BaseDatabaseWrapper, **where: Any
+    ) -> tuple[str, list[Any]]:
+        fields = [self.model._meta.get_field(name) for name in values]
+        if any(
+            hasattr(value, "resolve_expression") or hasattr(value, "prepare_database_save")
+            for value in values.values()
+        ) or any(getattr(field, "get_placeholder_sql", None) for field in fields):
+            return self._compile(values, connection, **where)
+        key = (connection.alias, tuple(values))
+        compiled = self.statements.get(key)
+        if compiled is None:
+            statement, params = self._compile(values, connection, **self.placeholders)
+            # One parameter a value written, then the filter's: its placeholders only.
+            found = _placeholder_names(statement, params[len(values) :], self.placeholders)
+            if None in found:
+                raise ImproperlyConfigured(f"Not one parameter a value written in {statement}")
+            compiled = self.statements[key] = (statement, cast(list[str], found))
+        statement, names = compiled
+        written = [
+            field.get_db_prep_save(value, connection)  # type: ignore[union-attr]
+            for field, value in zip(fields, values.values(), strict=True)
+        ]
+        return statement, written + [where[name] for name in names]

@@ -7,27 +7,28 @@ calls the engine's document hooks inside its transaction, and writes the record'
 """
 
 import datetime
+import functools
 import json
 import uuid
 from collections import ChainMap
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import PurePath
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models import QuerySet
-from django.db.models.sql import UpdateQuery
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bizproc.bounds import bounded_int
+from bizproc.compiled import CompiledUpdate
 from bizproc.fieldtypes import FieldValueError, user_id_of
 from bizproc.hooks import document_hooks
 from bizproc.usages import FieldUsage, field_usages
@@ -417,47 +418,72 @@ def _update_read_before(
     if _unversioned_columns(model).intersection(written):
         return None
     columns = [model._meta.get_field(name).attname for name in written]
-    rows = model.objects.filter(pk=current.pk, version=current.version)
     entry = _change_entry(saved, changes, user=user, by_process=True)
     # A queryset's update sends no ``post_save``. Before the UPDATE, so that a cache that
     # fails refuses the write with nothing written (a needless bump when the row moved on).
     counts_invalidate()
     with transaction.atomic(savepoint=False):
         if not _update_with_entry(
-            rows, {column: getattr(saved, column) for column in columns}, entry
+            current, {column: getattr(saved, column) for column in columns}, entry
         ):
             return None
         _updated(record, saved, changes, deferred, user=user, by_process=True)
     return changes
 
 
-def _update_with_entry(rows: QuerySet, values: dict[str, Any], entry: TimelineEntry) -> bool:
-    """Updates ``rows`` (one row at most) and, when the row was found, inserts ``entry``;
-    False when it was not, nothing written. On PostgreSQL in one statement (a WITH whose
-    UPDATE feeds the INSERT), a round trip and the ORM's insert fewer; elsewhere in two."""
+# A process's write: the row, at the version it was read at (placeholders: bizproc.compiled).
+_UPDATE_AT_VERSION = {
+    model: CompiledUpdate(
+        model,
+        lambda pk, version, model=model: model.objects.filter(pk=pk, version=version),
+        pk=-(2**62) + 7919,
+        version=2**31 - 7919,
+    )
+    for model in RECORD_MODELS.values()
+}
+
+
+def _update_with_entry(current: Record, values: dict[str, Any], entry: TimelineEntry) -> bool:
+    """Updates the row of ``current`` while it is at ``current``'s version and, when it was,
+    inserts ``entry``; False when it was not, nothing written. On PostgreSQL in one statement
+    (a WITH whose UPDATE feeds the INSERT), a round trip and the ORM's insert fewer; elsewhere
+    in two."""
     connection = transaction.get_connection()
+    update_sql, update_params = _UPDATE_AT_VERSION[type(current)].as_sql(
+        values, connection, pk=current.pk, version=current.version
+    )
     if connection.vendor != "postgresql":
-        if not rows.update(**values):
-            return False
+        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+            cursor.execute(update_sql, update_params)
+            if not cursor.rowcount:
+                return False
         entry.save(force_insert=True)
         return True
-    query = cast(UpdateQuery, rows.query.chain(UpdateQuery))
-    query.add_update_values(values)
-    update_sql, update_params = query.get_compiler(connection=connection).as_sql()
-    quote = connection.ops.quote_name
-    meta = TimelineEntry._meta
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    fields = _timeline_fields()
+    params = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH changed AS ({update_sql} RETURNING 1) {_timeline_insert_from_changed()}",
+            [*update_params, *params],
+        )
+        return cursor.rowcount > 0
+
+
+@functools.cache
+def _timeline_fields() -> list[models.Field]:
+    return [field for field in TimelineEntry._meta.concrete_fields if not field.primary_key]
+
+
+@functools.cache
+def _timeline_insert_from_changed() -> str:
+    """PostgreSQL's INSERT of a timeline row for each row of ``changed``: one at most."""
+    quote = connections["default"].ops.quote_name
+    fields = _timeline_fields()
     columns = ", ".join(quote(field.column) for field in fields)
     # Untyped values take the columns' types, as in a VALUES list (a cast could truncate).
     selected = ", ".join(["%s"] * len(fields))
-    sql = (
-        f"WITH changed AS ({update_sql} RETURNING 1) "  # noqa: S608 (names from the models)
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT {selected} FROM changed"
-    )
-    params = [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*update_params, *params])
-        return cursor.rowcount > 0
+    table = quote(TimelineEntry._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) SELECT {selected} FROM changed"  # noqa: S608 (names from the model)
 
 
 def _change_entry(

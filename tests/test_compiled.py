@@ -1,10 +1,13 @@
 """Queries and inserts compiled once (bizproc.compiled): the same objects and rows as the ORM's."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
+from django.db.models import F
 
-from bizproc.compiled import CompiledInsert, CompiledQuery
+from bizproc.compiled import CompiledInsert, CompiledQuery, CompiledUpdate
 from bizproc.models import Instance
 from crm.models import Deal
 from tests.bizproc.builders import node, published
@@ -79,3 +82,50 @@ def test_an_object_with_a_value_the_database_hands_back_is_not_plain() -> None:
 
     assert not CompiledInsert(Deal).plain(Deal(title="No id yet"))
     assert not CompiledInsert(Instance).plain(Instance(document_id="DEAL_1"))  # db_default
+
+
+AT_VERSION = CompiledUpdate(
+    Deal,
+    lambda pk, version: Deal.objects.filter(pk=pk, version=version),
+    pk=PLACEHOLDER,
+    version=2**31 - 7919,
+)
+
+
+def run(statement: tuple[str, list]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        return cursor.rowcount
+
+
+def test_a_compiled_update_writes_its_own_values_to_the_row_its_filter_finds() -> None:
+    deal, other = DealFactory(title="Old", opportunity=5), DealFactory(title="Other")
+    version = Deal.objects.get(pk=deal.pk).version
+    # A value equal to a placeholder is a value like any other.
+    values = {"title": "New «one»", "opportunity": Decimal(2**31 - 7919), "version": version + 1}
+
+    assert run(AT_VERSION.as_sql(values, connection, pk=deal.pk, version=version)) == 1
+    assert run(AT_VERSION.as_sql(values, connection, pk=deal.pk, version=version)) == 0  # moved on
+    again = {"title": "Newer", "opportunity": Decimal("7.50"), "version": version + 2}
+    assert run(AT_VERSION.as_sql(again, connection, pk=deal.pk, version=version + 1)) == 1
+
+    assert len(AT_VERSION.statements) == 1  # the same columns: compiled once
+    stored = Deal.objects.get(pk=deal.pk)
+    assert (stored.title, stored.opportunity, stored.version) == (
+        "Newer",
+        Decimal("7.50"),
+        version + 2,
+    )
+    assert Deal.objects.get(pk=other.pk).title == "Other"
+
+
+def test_a_compiled_update_of_an_expression_is_compiled_as_django_compiles_it() -> None:
+    deal = DealFactory(title="Counted")
+    version = Deal.objects.get(pk=deal.pk).version
+
+    statement = AT_VERSION.as_sql(
+        {"version": F("version") + 10}, connection, pk=deal.pk, version=version
+    )
+
+    assert run(statement) == 1
+    assert Deal.objects.get(pk=deal.pk).version == version + 10
