@@ -167,6 +167,14 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif _db["ENGINE"] == "django.db.backends.postgresql":
+    if env_bool("DATABASE_PREPARED", True):
+        # psycopg sends the values apart from the statement and prepares each statement a
+        # connection has run a few times, so PostgreSQL parses and plans the statements every
+        # start and REST call sends once per connection, not each time. Off behind a pooler
+        # that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+        _db.setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": env_int("DATABASE_PREPARE_AFTER", 5)}
+        )
     if env_bool("DATABASE_POOL", True):
         _db.setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
