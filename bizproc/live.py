@@ -26,6 +26,7 @@ Publishing never raises into the caller: a lost message delays a page until its 
 
 import asyncio
 import logging
+import os
 import re
 import threading
 from concurrent.futures import Future
@@ -38,6 +39,18 @@ logger = logging.getLogger(__name__)
 _server_loop: asyncio.AbstractEventLoop | None = None
 _own_loop: asyncio.AbstractEventLoop | None = None
 _own_loop_lock = threading.Lock()
+
+
+def _forget_loops() -> None:
+    """A forked child has only the thread that forked: the loops it inherited run nowhere (a
+    message handed to them would wait forever), and a lock may have been held. It starts its
+    own loop when it first publishes."""
+    global _server_loop, _own_loop, _own_loop_lock
+    _server_loop = _own_loop = None
+    _own_loop_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_loops)
 
 
 def document_group(document_id: str) -> str:

@@ -3,11 +3,15 @@ another page, a process), reaches the record's open cards as the new timeline en
 details as they are now — for readers of the record only."""
 
 import asyncio
+import os
+import signal
 import threading
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.db import connection
 
 from bizproc import live
@@ -132,3 +136,30 @@ def test_a_process_in_a_worker_without_sockets_reaches_the_cards_through_redis(
 
     async_to_sync(scenario)()
     assert live._server_loop is None  # nothing took the server's loop: Redis carried it
+
+
+@pytest.mark.redis
+def test_a_process_forked_after_publishing_still_publishes() -> None:
+    """A process forked from one that published (as the benches' client processes are) gets a
+    publisher loop of its own: the parent's loop thread does not exist in the child."""
+    layer = get_channel_layer()
+    group = "bizproc.forked-publisher"
+    live.publish(group, {"type": "parent.ready"})  # the parent's publisher loop now runs
+
+    async def scenario() -> dict:
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        child = os.fork()
+        if child == 0:  # the child: publish, and live until the parent has read it
+            try:
+                live.publish(group, {"type": "child.says", "text": "from the child"})
+                time.sleep(10)
+            finally:
+                os._exit(0)
+        try:
+            return await asyncio.wait_for(layer.receive(channel), timeout=10)
+        finally:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+
+    assert async_to_sync(scenario)() == {"type": "child.says", "text": "from the child"}
