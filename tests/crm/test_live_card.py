@@ -141,10 +141,10 @@ def test_a_process_in_a_worker_without_sockets_reaches_the_cards_through_redis(
 @pytest.mark.redis
 def test_a_process_forked_after_publishing_still_publishes() -> None:
     """A process forked from one that published (as the benches' client processes are) gets a
-    publisher loop of its own: the parent's loop thread does not exist in the child."""
+    publisher of its own: the parent's publishing thread does not exist in the child."""
     layer = get_channel_layer()
     group = "bizproc.forked-publisher"
-    live.publish(group, {"type": "parent.ready"})  # the parent's publisher loop now runs
+    live.publish(f"{group}.parent", {"type": "parent.ready"})  # the parent's publisher runs
 
     async def scenario() -> dict:
         channel = await layer.new_channel()
@@ -163,3 +163,19 @@ def test_a_process_forked_after_publishing_still_publishes() -> None:
             os.waitpid(child, 0)
 
     assert async_to_sync(scenario)() == {"type": "child.says", "text": "from the child"}
+
+
+@pytest.mark.redis
+def test_updates_published_in_a_burst_all_arrive_in_their_order() -> None:
+    """What the publisher sends in one pipeline arrives as separate messages, none lost."""
+    layer = get_channel_layer()
+    group = "bizproc.burst"
+
+    async def scenario() -> list[int]:
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        for number in range(50):
+            live.publish(group, {"type": "burst.item", "number": number})
+        return [(await asyncio.wait_for(layer.receive(channel), 10))["number"] for _ in range(50)]
+
+    assert async_to_sync(scenario)() == list(range(50))
