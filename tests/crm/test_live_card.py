@@ -110,7 +110,7 @@ def test_a_process_in_a_worker_without_sockets_reaches_the_cards_through_redis(
     admin, monkeypatch
 ) -> None:
     """A separate worker process: no socket ever binds a server loop there, so the change goes
-    out through the private publisher loop and Redis to the card on this server's loop."""
+    out through the process's publisher thread and Redis to the card on this server's loop."""
     monkeypatch.setattr(live, "bind_server_loop", lambda: None)
     monkeypatch.setattr(live, "_server_loop", None)
     deal = DealFactory(title="Before", assigned_by=admin)
