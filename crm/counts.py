@@ -30,6 +30,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
 
+from bizproc.redis_commands import redis_commands_run
 from crm.models import RECORD_MODELS, Record
 
 GENERATION_KEY = "crm:records:generation"
@@ -53,10 +54,13 @@ def _generation_bump() -> None:
         # Every record write bumps twice: one round trip to Redis each, not the cache API's
         # two (its ``incr`` asks whether the key exists first).
         key = backend.make_and_validate_key(GENERATION_KEY)
-        bump = backend._cache.get_client(key, write=True).pipeline(transaction=False)
-        bump.set(key, secrets.randbits(48), nx=True)  # no generation stored: any fresh one
-        bump.incr(key)
-        bump.execute()
+        redis_commands_run(
+            cache=backend,
+            commands=[
+                ("SET", key, secrets.randbits(48), "NX"),  # none stored: any fresh one
+                ("INCR", key),
+            ],
+        )
         return
     try:
         cache.incr(GENERATION_KEY)

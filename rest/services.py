@@ -25,8 +25,10 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
+from redis.exceptions import NoScriptError
 
 from accounts.models import User
+from bizproc.redis_commands import redis_commands_run
 from rest.models import Webhook
 
 TOKEN_LENGTH = 32
@@ -51,6 +53,7 @@ redis.call('HSET', KEYS[1], 'level', string.format('%.17g', level),
 redis.call('PEXPIRE', KEYS[1], math.ceil(level / rate * 1000) + 1000)
 return 1
 """
+_BUCKET_SCRIPT_SHA1 = hashlib.sha1(_BUCKET_SCRIPT.encode()).hexdigest()  # noqa: S324 - its name
 _bucket_lock = threading.Lock()
 
 
@@ -163,9 +166,16 @@ def rest_quota_take(*, user_id: int, requests: int = 1) -> bool:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         key = cache.make_and_validate_key(name)
-        client = cache._cache.get_client(key, write=True)
-        script = client.register_script(_BUCKET_SCRIPT)
-        return bool(script(keys=[key], args=[rate, burst, requests]))
+        arguments = (key, rate, burst, requests)
+        try:
+            reply = redis_commands_run(
+                cache=cache, commands=[("EVALSHA", _BUCKET_SCRIPT_SHA1, 1, *arguments)]
+            )
+        except NoScriptError:  # a Redis that has not seen it yet, or restarted: it learns it
+            reply = redis_commands_run(
+                cache=cache, commands=[("EVAL", _BUCKET_SCRIPT, 1, *arguments)]
+            )
+        return bool(reply[0])
     with _bucket_lock:
         level, at = cache.get(name, (0.0, 0.0))
         now = time.time()
