@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet, sql
+from django.db.models.query import RelatedPopulator, get_related_populators
 from django.db.models.sql import UpdateQuery
 
 
@@ -39,8 +40,9 @@ class _Compiled[M: Model]:
     sql: str
     names: list[str | None]  # each parameter's placeholder name, None: a constant
     params: list[Any]
-    attnames: list[str]  # the selected columns' attributes, in the row's order
+    attnames: list[str]  # the model's selected columns' attributes, in the row's order
     converters: list[tuple[int, list[Callable[..., Any]], Any]]  # (position, converters, column)
+    related: list[RelatedPopulator]  # select_related()'s, each from its columns of the row
 
 
 class CompiledQuery[M: Model]:
@@ -48,8 +50,9 @@ class CompiledQuery[M: Model]:
 
     Each placeholder must be a value that the query passes to the database unchanged and that
     appears nowhere else among its parameters (an unlikely number or string); ``values`` must
-    be of the types the database gets (an ``int`` for an integer key). The query selects one
-    model's columns: no ``select_related``, annotations or extra columns.
+    be of the types the database gets (an ``int`` for an integer key). The query selects a
+    model's columns, and those of the objects its ``select_related()`` names, which are built
+    and attached as the ORM does: no annotations or extra columns.
     """
 
     def __init__(self, build: Callable[..., QuerySet[M]], **placeholders: object) -> None:
@@ -62,10 +65,11 @@ class CompiledQuery[M: Model]:
         compiler = queryset.query.get_compiler(using=DEFAULT_DB_ALIAS)
         sql, params = compiler.as_sql()
         klass_info = compiler.klass_info or {}
-        if klass_info.get("related_klass_infos") or len(klass_info.get("select_fields", ())) != len(
-            compiler.select
-        ):
-            raise ImproperlyConfigured("A compiled query selects one model's columns only.")
+        own = list(klass_info.get("select_fields", ()))
+        if compiler.annotation_col_map or not own or own != list(range(len(own))):
+            raise ImproperlyConfigured(
+                "A compiled query selects a model's columns (and its select_related()'s) only."
+            )
         names = _placeholder_names(sql, params, self.placeholders)
         columns = [column for column, _sql, _alias in compiler.select]
         converters = compiler.get_converters(columns)
@@ -74,7 +78,13 @@ class CompiledQuery[M: Model]:
             sql=sql,
             names=names,
             params=list(params),
-            attnames=[column.target.attname for column in columns],
+            attnames=[column.target.attname for column in columns[: len(own)]],
+            related=get_related_populators(
+                klass_info,
+                compiler.select,
+                DEFAULT_DB_ALIAS,
+                queryset._fetch_mode,  # type: ignore[attr-defined]
+            ),
             converters=[
                 (position, functions, column)
                 for position, (functions, column) in sorted(converters.items())
@@ -100,7 +110,14 @@ class CompiledQuery[M: Model]:
             for position, functions, column in compiled.converters:
                 for convert in functions:
                     row[position] = convert(row[position], column, connection)
-        return compiled.model.from_db(DEFAULT_DB_ALIAS, compiled.attnames, row)
+        if not compiled.related:
+            return compiled.model.from_db(DEFAULT_DB_ALIAS, compiled.attnames, row)
+        instance = compiled.model.from_db(
+            DEFAULT_DB_ALIAS, compiled.attnames, row[: len(compiled.attnames)]
+        )
+        for populator in compiled.related:
+            populator.populate(row, instance)
+        return instance
 
 
 class CompiledInsert[M: Model]:

@@ -11,7 +11,7 @@ from bizproc.compiled import CompiledInsert, CompiledQuery, CompiledUpdate
 from bizproc.models import Instance
 from crm.models import Deal
 from tests.bizproc.builders import node, published
-from tests.crm.factories import DealFactory
+from tests.crm.factories import CompanyFactory, DealFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,39 @@ def test_each_run_finds_the_row_of_its_own_values_as_the_orm_builds_it() -> None
     assert found.opportunity == stored.opportunity  # a deferred field loads on access
     assert again.title == "Second"
     assert by_title.first(pk=first.pk, title="Second") is None
+
+
+def test_select_related_objects_are_built_and_attached_as_the_orm_does(
+    django_assert_num_queries,
+) -> None:
+    with_company = DealFactory(title="Linked", company=CompanyFactory(title="Acme"))
+    without = DealFactory(title="Alone", company=None)
+    with_links = CompiledQuery(
+        lambda pk: Deal.objects.select_related("company", "assigned_by").filter(pk=pk),
+        pk=PLACEHOLDER,
+    )
+
+    found = with_links.first(pk=with_company.pk)
+    alone = with_links.first(pk=without.pk)
+
+    orm = Deal.objects.select_related("company", "assigned_by").get(pk=with_company.pk)
+    assert (found.title, found.company.title) == ("Linked", "Acme")
+    assert found.company.__dict__.keys() == orm.company.__dict__.keys()
+    assert found.assigned_by.username == orm.assigned_by.username
+    assert alone.company is None
+    with django_assert_num_queries(0):  # attached: reading them asks nothing more
+        assert (found.company.pk, found.assigned_by.pk) == (orm.company_id, orm.assigned_by_id)
+        assert found.company.title == "Acme"
+
+
+def test_annotations_are_not_compiled() -> None:
+    annotated = CompiledQuery(
+        lambda pk: Deal.objects.filter(pk=pk).annotate(doubled=F("opportunity") * 2),
+        pk=PLACEHOLDER,
+    )
+
+    with pytest.raises(ImproperlyConfigured):
+        annotated.first(pk=1)
 
 
 def test_a_placeholder_the_query_does_not_pass_on_is_refused() -> None:
